@@ -1,0 +1,75 @@
+/**
+ * The environment a pipeline runs in: the sink it writes to and the few capabilities that
+ * touch the outside world (the clock, a logger, the file system, facts about the running
+ * program). Tests swap any of them.
+ *
+ * @since 0.1.0
+ */
+import type * as O from 'fp-ts/lib/Option.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { TrackError } from './Errors.js'
+import type { Sink } from './Sink.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Milliseconds since the epoch.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Clock {
+  readonly now: () => number
+}
+
+/**
+ * Where warnings go (overwritten params, truncated values, fallbacks).
+ * @category model
+ * @since 0.1.0
+ */
+export interface Logger {
+  readonly warn: (message: string) => void
+  readonly info: (message: string) => void
+}
+
+/**
+ * Reading artifacts from disk.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Files {
+  readonly readFile: (path: string) => TE.TaskEither<TrackError, Uint8Array>
+  /** Every file under `dir`, recursively, as `/`-separated paths relative to `dir`, sorted. */
+  readonly listFiles: (dir: string) => TE.TaskEither<TrackError, ReadonlyArray<string>>
+}
+
+/**
+ * Facts about the running program, for MLflow's standard `mlflow.*` tags.
+ * @category model
+ * @since 0.1.0
+ */
+export interface SourceInfo {
+  readonly user: string
+  readonly sourceName: string
+  readonly gitCommit: O.Option<string>
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface Env {
+  readonly sink: Sink
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly files: Files
+  readonly source: () => SourceInfo
+}
+
+/**
+ * What `run` needs: a sink; the other capabilities default to Node's.
+ * @category model
+ * @since 0.1.0
+ */
+export type EnvInput = Pick<Env, 'sink'> & Partial<Env>

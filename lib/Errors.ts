@@ -1,0 +1,306 @@
+/**
+ * Every way a tracking pipeline can fail, as plain tagged values.
+ *
+ * A `TrackError` names what is at fault (the key, the value's path, the variable, the run) and
+ * says what to do about it. None carries a secret: the HTTP layer scrubs URLs and bodies
+ * before an error is built.
+ *
+ * @example
+ * import { invalidKey, describe } from 'charmory-track'
+ *
+ * assert.strictEqual(describe(invalidKey('a//b', 'contains "//"')), 'invalid key "a//b": contains "//"')
+ *
+ * @since 0.1.0
+ */
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A param, metric or tag key that MLflow would refuse.
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidKey {
+  readonly _tag: 'InvalidKey'
+  readonly key: string
+  readonly reason: string
+}
+
+/**
+ * A value that cannot be recorded (a cycle, an invalid date, a metric that is not a number).
+ * `key` is the full key the value would have been recorded under.
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidValue {
+  readonly _tag: 'InvalidValue'
+  readonly key: string
+  readonly reason: string
+}
+
+/**
+ * A function or class wrapped without a name to prefix its params with.
+ * @category model
+ * @since 0.1.0
+ */
+export interface MissingName {
+  readonly _tag: 'MissingName'
+  readonly what: 'function' | 'class'
+}
+
+/**
+ * A param logged twice in one run with different values: MLflow params are immutable.
+ * @category model
+ * @since 0.1.0
+ */
+export interface ParamConflict {
+  readonly _tag: 'ParamConflict'
+  readonly runId: string
+  readonly key: string
+  readonly recorded: string
+  readonly attempted: string
+}
+
+/**
+ * A user function or task threw (or rejected). `cause` is what it threw.
+ * @category model
+ * @since 0.1.0
+ */
+export interface TaskFailed {
+  readonly _tag: 'TaskFailed'
+  readonly message: string
+  readonly cause: unknown
+}
+
+/**
+ * A run or experiment that the sink does not know.
+ * @category model
+ * @since 0.1.0
+ */
+export interface NotFound {
+  readonly _tag: 'NotFound'
+  readonly what: 'run' | 'experiment' | 'artifact'
+  readonly id: string
+}
+
+/**
+ * An artifact path that would leave the run's artifact folder.
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidArtifactPath {
+  readonly _tag: 'InvalidArtifactPath'
+  readonly path: string
+  readonly reason: string
+}
+
+/**
+ * The server answered with an error status. `errorCode` is MLflow's `error_code` when the
+ * body carried one (`INVALID_PARAMETER_VALUE`, `UNAUTHENTICATED`, ...).
+ * @category model
+ * @since 0.1.0
+ */
+export interface HttpError {
+  readonly _tag: 'HttpError'
+  readonly status: number
+  readonly errorCode: string
+  readonly message: string
+  readonly endpoint: string
+}
+
+/**
+ * The server could not be reached, the connection dropped, or an answer took too long.
+ * @category model
+ * @since 0.1.0
+ */
+export interface NetworkError {
+  readonly _tag: 'NetworkError'
+  readonly message: string
+  readonly endpoint: string
+}
+
+/**
+ * Bytes from outside (a server answer, a file, the environment) that do not have the
+ * expected shape. `path` names the field.
+ * @category model
+ * @since 0.1.0
+ */
+export interface DecodeError {
+  readonly _tag: 'DecodeError'
+  readonly source: string
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * A configuration value (an environment variable, an option) that cannot be used.
+ * @category model
+ * @since 0.1.0
+ */
+export interface ConfigError {
+  readonly _tag: 'ConfigError'
+  readonly variable: string
+  readonly message: string
+}
+
+/**
+ * A file that could not be read or written (an artifact to upload, the local store).
+ * @category model
+ * @since 0.1.0
+ */
+export interface FileError {
+  readonly _tag: 'FileError'
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export type TrackError =
+  | InvalidKey
+  | InvalidValue
+  | MissingName
+  | ParamConflict
+  | TaskFailed
+  | NotFound
+  | InvalidArtifactPath
+  | HttpError
+  | NetworkError
+  | DecodeError
+  | ConfigError
+  | FileError
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** @category constructors @since 0.1.0 */
+export const invalidKey = (key: string, reason: string): TrackError => ({ _tag: 'InvalidKey', key, reason })
+
+/** @category constructors @since 0.1.0 */
+export const invalidValue = (key: string, reason: string): TrackError => ({ _tag: 'InvalidValue', key, reason })
+
+/** @category constructors @since 0.1.0 */
+export const missingName = (what: 'function' | 'class'): TrackError => ({ _tag: 'MissingName', what })
+
+/** @category constructors @since 0.1.0 */
+export const paramConflict = (runId: string, key: string, recorded: string, attempted: string): TrackError => ({
+  _tag: 'ParamConflict',
+  runId,
+  key,
+  recorded,
+  attempted
+})
+
+/**
+ * Wraps anything a user function threw. A `TrackingFailure` thrown from inside a task keeps
+ * its original error, so a typed error is never wrapped twice.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const taskFailed = (cause: unknown): TrackError => {
+  if (cause instanceof TrackingFailure) return cause.error
+  const message = cause instanceof Error ? cause.message : String(cause)
+  return { _tag: 'TaskFailed', message, cause }
+}
+
+/** @category constructors @since 0.1.0 */
+export const notFound = (what: NotFound['what'], id: string): TrackError => ({ _tag: 'NotFound', what, id })
+
+/** @category constructors @since 0.1.0 */
+export const invalidArtifactPath = (path: string, reason: string): TrackError => ({
+  _tag: 'InvalidArtifactPath',
+  path,
+  reason
+})
+
+/** @category constructors @since 0.1.0 */
+export const httpError = (status: number, errorCode: string, message: string, endpoint: string): TrackError => ({
+  _tag: 'HttpError',
+  status,
+  errorCode,
+  message,
+  endpoint
+})
+
+/** @category constructors @since 0.1.0 */
+export const networkError = (message: string, endpoint: string): TrackError => ({
+  _tag: 'NetworkError',
+  message,
+  endpoint
+})
+
+/** @category constructors @since 0.1.0 */
+export const decodeError = (source: string, path: string, message: string): TrackError => ({
+  _tag: 'DecodeError',
+  source,
+  path,
+  message
+})
+
+/** @category constructors @since 0.1.0 */
+export const configError = (variable: string, message: string): TrackError => ({
+  _tag: 'ConfigError',
+  variable,
+  message
+})
+
+/** @category constructors @since 0.1.0 */
+export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
+
+// -------------------------------------------------------------------------------------
+// destructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * One sentence a person can act on.
+ * @category destructors
+ * @since 0.1.0
+ */
+export const describe = (e: TrackError): string => {
+  switch (e._tag) {
+    case 'InvalidKey':
+      return `invalid key ${JSON.stringify(e.key)}: ${e.reason}`
+    case 'InvalidValue':
+      return `invalid value for ${JSON.stringify(e.key)}: ${e.reason}`
+    case 'MissingName':
+      return `cannot name the params of an anonymous ${e.what}: give the option \`prefix\``
+    case 'ParamConflict':
+      return `param ${JSON.stringify(e.key)} of run ${e.runId} is already ${JSON.stringify(e.recorded)} and cannot become ${JSON.stringify(e.attempted)} (MLflow params are immutable)`
+    case 'TaskFailed':
+      return `task failed: ${e.message}`
+    case 'NotFound':
+      return `${e.what} ${JSON.stringify(e.id)} not found`
+    case 'InvalidArtifactPath':
+      return `invalid artifact path ${JSON.stringify(e.path)}: ${e.reason}`
+    case 'HttpError':
+      return `${e.endpoint} answered ${e.status} ${e.errorCode}: ${e.message}`
+    case 'NetworkError':
+      return `${e.endpoint}: ${e.message}`
+    case 'DecodeError':
+      return `unexpected data from ${e.source} at ${e.path}: ${e.message}`
+    case 'ConfigError':
+      return `${e.variable}: ${e.message}`
+    case 'FileError':
+      return `${e.path}: ${e.message}`
+  }
+}
+
+/**
+ * The `Error` thrown where a `TrackError` must leave the functional world: at a promise
+ * boundary (`runPromise`, the run handle's methods) or when wrapping an anonymous function.
+ * @category model
+ * @since 0.1.0
+ */
+export class TrackingFailure extends Error {
+  readonly error: TrackError
+  constructor(error: TrackError) {
+    super(describe(error))
+    this.name = `TrackingFailure(${error._tag})`
+    this.error = error
+  }
+}

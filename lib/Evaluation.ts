@@ -1,0 +1,338 @@
+/**
+ * `evaluate`: the counterpart of Armory's EvaluationEngine. It opens a run in an experiment,
+ * logs every param of the current context (and this library's version), hands the task a
+ * `RunHandle` to stream metrics, tags and artifacts, logs the task's results as metrics, and
+ * ends the run FINISHED, or FAILED with the error recorded: a run is never left RUNNING.
+ *
+ * An `evaluate` inside another evaluation's task opens a child run (`mlflow.parentRunId`).
+ * `reopen` goes back into a run by id, to add metrics and artifacts after it ended.
+ *
+ * @example
+ * import { evaluate, reopen, run, memorySink, Track } from 'charmory-track'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   evaluate({ experiment: 'mnist' }, async (r) => {
+ *     await r.logMetric('loss', 0.3, { step: 1 })
+ *     return { accuracy: 0.97 }
+ *   }),
+ *   Track.flatMap(({ runId }) => reopen(runId, (r) => r.logMetric('custom_metric', 42)))
+ * )
+ * await run(program, { sink: memorySink() })
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as O from 'fp-ts/lib/Option.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
+import type { Context } from './Context.js'
+import type { Env } from './Env.js'
+import { describe, invalidValue, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
+import { validateKey } from './Key.js'
+import * as P from './Params.js'
+import type { Entry } from './ParamValue.js'
+import type { Metric, RunSink } from './Sink.js'
+import type { Step, Track } from './Track.js'
+import { VERSION } from './version.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface EvaluationSpec {
+  /** The experiment's name; it is created when missing. */
+  readonly experiment: string
+  /** Defaults to the experiment's name and the start time. */
+  readonly runName?: string
+  /** Stored as the run's description (`mlflow.note.content`). */
+  readonly description?: string
+  readonly tags?: Readonly<Record<string, string>>
+}
+
+/**
+ * What a task may return: numbers, nested in records and arrays. Nested results become
+ * metrics named with `/` (`chain/metric`, `metric/key`, `metric/0`).
+ * @category model
+ * @since 0.1.0
+ */
+export type Results = number | ReadonlyArray<Results> | { readonly [key: string]: Results }
+
+/**
+ * What `evaluate` yields.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Evaluation<R> {
+  readonly runId: string
+  readonly experimentId: string
+  readonly results: R
+}
+
+/**
+ * Options of a metric point: `step` defaults to 0, `timestamp` to the clock's now.
+ * @category model
+ * @since 0.1.0
+ */
+export interface MetricOptions {
+  readonly step?: number
+  readonly timestamp?: number
+}
+
+/**
+ * An artifact to log: a file on disk (by path), or bytes or text stored at `path`.
+ * @category model
+ * @since 0.1.0
+ */
+export type ArtifactSource =
+  | string
+  | { readonly path: string; readonly bytes: Uint8Array }
+  | { readonly path: string; readonly text: string }
+
+/**
+ * What a task gets to stream into its run. Every method checks its input at once and
+ * rejects with a `TrackingFailure` naming the bad key or value; nothing already logged is lost.
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunHandle {
+  readonly runId: string
+  readonly experimentId: string
+  readonly logMetric: (key: string, value: number, options?: MetricOptions) => Promise<void>
+  readonly logMetrics: (metrics: Readonly<Record<string, number>>, options?: MetricOptions) => Promise<void>
+  readonly setTag: (key: string, value: string | number | boolean) => Promise<void>
+  /** A file (stored under `artifactDir` by its base name), or bytes or text at their `path`. */
+  readonly logArtifact: (source: ArtifactSource, artifactDir?: string) => Promise<void>
+  /** Every file under the folder `dir`, keeping relative paths, under `artifactDir`. */
+  readonly logArtifacts: (dir: string, artifactDir?: string) => Promise<void>
+}
+
+/**
+ * A task: a plain (async) function of the run handle, or one that returns a pipeline.
+ * @category model
+ * @since 0.1.0
+ */
+export type Task<R> = (run: RunHandle) => Track<R> | PromiseLike<R> | R
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const metricPoint = (key: string, value: unknown, options: MetricOptions, now: number): E.Either<TrackError, Metric> => {
+  const checked = validateKey(key)
+  if (E.isLeft(checked)) return checked
+  if (typeof value !== 'number') return E.left(invalidValue(key, `a metric must be a number, got ${typeof value}`))
+  const step = options.step ?? 0
+  if (!Number.isSafeInteger(step)) return E.left(invalidValue(key, `the step must be an integer, got ${step}`))
+  const timestamp = options.timestamp ?? now
+  if (!Number.isSafeInteger(timestamp)) {
+    return E.left(invalidValue(key, `the timestamp must be integer milliseconds, got ${timestamp}`))
+  }
+  return E.right({ key, value, step, timestamp })
+}
+
+/**
+ * The metrics of a task's results: nested records join with `/key`, arrays with `/index`.
+ * A value that is not a number is an `InvalidValue` naming its metric key.
+ * @category utils
+ * @since 0.1.0
+ */
+export const resultMetrics = (results: unknown, timestamp: number): E.Either<TrackError, ReadonlyArray<Metric>> => {
+  if (results === undefined || results === null) return E.right([])
+  if (typeof results !== 'object') {
+    return E.left(invalidValue('results', 'a task returns a record of metrics (or nothing)'))
+  }
+  const out: Array<Metric> = []
+  const walk = (key: string, v: unknown): E.Either<TrackError, void> => {
+    if (typeof v === 'object' && v !== null) {
+      for (const [k, item] of Object.entries(v)) {
+        const r = walk(key === '' ? k : `${key}/${k}`, item)
+        if (E.isLeft(r)) return r
+      }
+      return E.right(undefined)
+    }
+    return E.map((m: Metric) => void out.push(m))(metricPoint(key, v, {}, timestamp))
+  }
+  return E.as(out)(walk('', results))
+}
+
+const tagValue = (v: string | number | boolean): string => String(v)
+
+const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
+  ma().then((r) => {
+    if (E.isLeft(r)) throw new TrackingFailure(r.left)
+    return r.right
+  })
+
+const handleOf = (sink: RunSink, env: Env): RunHandle => {
+  const metrics = (entries: ReadonlyArray<readonly [string, unknown]>, options: MetricOptions = {}): Promise<void> => {
+    const now = env.clock.now()
+    const points: Array<Metric> = []
+    for (const [key, value] of entries) {
+      const p = metricPoint(key, value, options, now)
+      if (E.isLeft(p)) return Promise.reject(new TrackingFailure(p.left))
+      points.push(p.right)
+    }
+    return promised(sink.logMetrics(points))
+  }
+  const store = (path: string, bytes: TE.TaskEither<TrackError, Uint8Array>): Promise<void> =>
+    promised(
+      pipe(
+        TE.fromEither(validateArtifactPath(path)),
+        TE.flatMap((p) => TE.flatMap((b: Uint8Array) => sink.logArtifact(p, b))(bytes))
+      )
+    )
+  return {
+    runId: sink.runId,
+    experimentId: sink.experimentId,
+    logMetric: (key, value, options) => metrics([[key, value]], options),
+    logMetrics: (record, options) => metrics(Object.entries(record), options),
+    setTag: (key, value) => {
+      const checked = validateKey(key)
+      if (E.isLeft(checked)) return Promise.reject(new TrackingFailure(checked.left))
+      return promised(sink.setTags([[key, tagValue(value)]]))
+    },
+    logArtifact: (source, artifactDir) => {
+      if (typeof source === 'string') {
+        const name = source.split(/[\\/]/).filter((s) => s !== '').pop() ?? source
+        return store(joinArtifactPath(artifactDir, name), env.files.readFile(source))
+      }
+      const bytes = 'bytes' in source ? source.bytes : new TextEncoder().encode(source.text)
+      return store(joinArtifactPath(artifactDir, source.path), TE.right(bytes))
+    },
+    logArtifacts: async (dir, artifactDir) => {
+      const files = await promised(env.files.listFiles(dir))
+      for (const f of files) await store(joinArtifactPath(artifactDir, f), env.files.readFile(`${dir}/${f}`))
+    }
+  }
+}
+
+/** Runs `task` with the handle of `sink`, in a child context that writes to that run. */
+const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: Env): Promise<E.Either<TrackError, R>> => {
+  const child: Context = { ...context, run: O.some(sink) }
+  try {
+    const out = task(handleOf(sink, env))
+    if (typeof out === 'function') return (await (out as Track<R>)(child, env)).result
+    return E.right(await out)
+  } catch (e) {
+    return E.left(taskFailed(e))
+  }
+}
+
+const defaultRunName = (experiment: string, startTime: number): string =>
+  `${experiment}-${new Date(startTime).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`
+
+const standardTags = (spec: EvaluationSpec, runName: string, context: Context, env: Env): ReadonlyArray<Entry> => {
+  const source = env.source()
+  const tags: Array<Entry> = [
+    ['mlflow.runName', runName],
+    ['mlflow.user', source.user],
+    ['mlflow.source.name', source.sourceName],
+    ['mlflow.source.type', 'LOCAL']
+  ]
+  if (O.isSome(source.gitCommit)) tags.push(['mlflow.source.git.commit', source.gitCommit.value])
+  if (spec.description !== undefined) tags.push(['mlflow.note.content', spec.description])
+  if (O.isSome(context.run)) tags.push(['mlflow.parentRunId', context.run.value.runId])
+  return [...tags, ...Object.entries(spec.tags ?? {})]
+}
+
+const checkSpec = (spec: EvaluationSpec): E.Either<TrackError, void> => {
+  if (spec.experiment.trim() === '' || spec.experiment.length > 500) {
+    return E.left(invalidValue('experiment', 'an experiment name has 1 to 500 characters'))
+  }
+  for (const key of Object.keys(spec.tags ?? {})) {
+    const checked = validateKey(key)
+    if (E.isLeft(checked)) return checked
+  }
+  return E.right(undefined)
+}
+
+/** The error tags a failed run keeps. */
+const errorTags = (e: TrackError): ReadonlyArray<Entry> => [
+  ['charmory.error', describe(e).slice(0, 8000)],
+  ['charmory.error.type', e._tag]
+]
+
+/**
+ * Ends `sink` as the outcome says; a failure is recorded and ends the run FAILED, and the
+ * outcome's error wins over any error met while recording it.
+ */
+const finish = async <R>(sink: RunSink, outcome: E.Either<TrackError, R>, env: Env): Promise<E.Either<TrackError, R>> => {
+  if (E.isRight(outcome)) {
+    const ended = await sink.end('FINISHED', env.clock.now())()
+    if (E.isRight(ended)) return outcome
+    return finish(sink, E.left(ended.left), env)
+  }
+  await sink.setTags(errorTags(outcome.left))()
+  const ended = await sink.end('FAILED', env.clock.now())()
+  if (E.isLeft(ended)) env.logger.warn(`run ${sink.runId} could not be ended FAILED: ${describe(ended.left)}`)
+  return outcome
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Runs `task` as one MLflow run of `spec.experiment` and yields the run's id with the
+ * task's results. See the module's description for what the run gets.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const evaluate =
+  <R extends Results | void>(spec: EvaluationSpec, task: Task<R>): Track<Evaluation<R>> =>
+  async (context, env): Promise<Step<Evaluation<R>>> => {
+    const done = (result: E.Either<TrackError, Evaluation<R>>): Step<Evaluation<R>> => ({ context, result })
+    const checked = checkSpec(spec)
+    if (E.isLeft(checked)) return done(checked)
+    const experimentId = await env.sink.experiment(spec.experiment)()
+    if (E.isLeft(experimentId)) return done(experimentId)
+    const startTime = env.clock.now()
+    const runName = spec.runName ?? defaultRunName(spec.experiment, startTime)
+    const opened = await env.sink.openRun({
+      experimentId: experimentId.right,
+      runName,
+      startTime,
+      tags: standardTags(spec, runName, context, env)
+    })()
+    if (E.isLeft(opened)) return done(opened)
+    const sink = opened.right
+    const params = P.toEntries(P.set('charmory-track.version', VERSION)(context.params))
+    const outcome = await pipe(
+      sink.logParams(params),
+      TE.flatMap(() => () => runTask(task, sink, context, env)),
+      TE.tap((results) =>
+        pipe(
+          TE.fromEither(resultMetrics(results, env.clock.now())),
+          TE.flatMap((ms) => (ms.length === 0 ? TE.right(undefined) : sink.logMetrics(ms)))
+        )
+      )
+    )()
+    const ended = await finish(sink, outcome, env)
+    return done(E.map((results: R) => ({ runId: sink.runId, experimentId: sink.experimentId, results }))(ended))
+  }
+
+/**
+ * Goes back into the run `runId` (finished or not) and runs `task` with its handle, as
+ * Armory's "resume the run" recipe did; everything the task logged is delivered before this
+ * yields the task's result. The run's status is left as it was.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const reopen =
+  <R>(runId: string, task: Task<R>): Track<R> =>
+  async (context, env) => {
+    const opened = await env.sink.reopenRun(runId)()
+    if (E.isLeft(opened)) return { context, result: opened }
+    const sink = opened.right
+    const outcome = await runTask(task, sink, context, env)
+    const flushed = await sink.flush()()
+    return { context, result: E.isLeft(outcome) ? outcome : E.as(outcome.right)(flushed) }
+  }

@@ -1,0 +1,193 @@
+/**
+ * How a JavaScript value becomes MLflow param strings, once, at the moment it is recorded.
+ *
+ * | value | recorded as |
+ * | --- | --- |
+ * | string | itself |
+ * | number | `String(n)`: `42`, `0.5`, `NaN`, `Infinity`, `-Infinity` |
+ * | boolean, null, bigint | `true` / `false`, `null`, decimal digits |
+ * | undefined | nothing: the argument was not given |
+ * | Date | ISO 8601 |
+ * | array | JSON text |
+ * | plain object | one key per leaf, joined with `.` (`f.optimizer.lr`); `{}` when empty |
+ * | object with `toJSON` | its JSON (a string result as is) |
+ * | typed array, Buffer, ArrayBuffer | a summary such as `Float32Array(1024)`, never the contents |
+ * | function | its name |
+ * | any other object | its class name |
+ *
+ * A cycle, or an invalid `Date`, is an `InvalidValue` naming the key path where it was found.
+ *
+ * @example
+ * import { toEntries } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * assert.deepStrictEqual(
+ *   toEntries('f', { lr: 0.1, layers: [64, 64], opt: { name: 'adam' } }),
+ *   E.right([['f.lr', '0.1'], ['f.layers', '[64,64]'], ['f.opt.name', 'adam']])
+ * )
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { invalidValue, type TrackError } from './Errors.js'
+import { keyProblem } from './Key.js'
+import { invalidKey } from './Errors.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * One recorded param: a key and its MLflow string value.
+ * @category model
+ * @since 0.1.0
+ */
+export type Entry = readonly [key: string, value: string]
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+// Raised inside the recursive walk and turned into a Left at its boundary: the walk is deep
+// and short-circuits on the first fault, which an exception expresses without allocating an
+// Either per node.
+class Refused {
+  constructor(readonly error: TrackError) {}
+}
+
+const isPlainObject = (v: object): v is Record<string, unknown> => {
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+const hasToJSON = (v: object): v is { toJSON(): unknown } =>
+  typeof (v as { toJSON?: unknown }).toJSON === 'function'
+
+const className = (v: object): string => {
+  const ctor: unknown = (v as { constructor?: unknown }).constructor
+  return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'Object'
+}
+
+const binarySummary = (v: object): string | undefined => {
+  if (ArrayBuffer.isView(v)) {
+    const length = 'length' in v && typeof v.length === 'number' ? v.length : v.byteLength
+    return `${className(v)}(${length})`
+  }
+  if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && v instanceof SharedArrayBuffer)) {
+    return `${className(v)}(${v.byteLength})`
+  }
+  return undefined
+}
+
+/** The string of a value that is not walked into, or undefined for arrays and objects to walk. */
+const leaf = (key: string, v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string':
+      return v
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v)
+    case 'symbol':
+      return v.toString()
+    case 'function':
+      return v.name === '' ? 'anonymous' : v.name
+    case 'undefined':
+      return 'undefined'
+  }
+  if (v === null) return 'null'
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) throw new Refused(invalidValue(key, 'the Date is invalid'))
+    return v.toISOString()
+  }
+  return binarySummary(v as object)
+}
+
+const enter = (key: string, v: object, ancestors: ReadonlyArray<object>): ReadonlyArray<object> => {
+  if (ancestors.includes(v)) throw new Refused(invalidValue(key, 'the value contains a cycle at this path'))
+  return [...ancestors, v]
+}
+
+/** JSON text for a value inside an array (or returned by `toJSON`), by the same rules. */
+const json = (key: string, v: unknown, ancestors: ReadonlyArray<object>): string => {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v))
+  if (typeof v === 'boolean' || v === null) return String(v)
+  if (typeof v !== 'object' || v instanceof Date) return JSON.stringify(leaf(key, v))
+  const summary = binarySummary(v)
+  if (summary !== undefined) return JSON.stringify(summary)
+  const inner = enter(key, v, ancestors)
+  if (Array.isArray(v)) {
+    return `[${v.map((item: unknown, i) => (item === undefined ? 'null' : json(`${key}.${i}`, item, inner))).join(',')}]`
+  }
+  if (hasToJSON(v)) return json(key, v.toJSON(), inner)
+  if (!isPlainObject(v)) return JSON.stringify(className(v))
+  const fields = Object.entries(v)
+    .filter(([, item]) => item !== undefined)
+    .map(([k, item]) => `${JSON.stringify(k)}:${json(`${key}.${k}`, item, inner)}`)
+  return `{${fields.join(',')}}`
+}
+
+const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Array<Entry>): void => {
+  if (v === undefined) return
+  const problem = keyProblem(key)
+  if (problem !== undefined) throw new Refused(invalidKey(key, problem))
+  const text = leaf(key, v)
+  if (text !== undefined) {
+    out.push([key, text])
+    return
+  }
+  const o = v as object
+  if (Array.isArray(o)) {
+    out.push([key, json(key, o, ancestors)])
+  } else if (hasToJSON(o)) {
+    const j = o.toJSON()
+    out.push([key, typeof j === 'string' ? j : json(key, j, enter(key, o, ancestors))])
+  } else if (!isPlainObject(o)) {
+    out.push([key, className(o)])
+  } else {
+    const inner = enter(key, o, ancestors)
+    const fields = Object.entries(o).filter(([, item]) => item !== undefined)
+    if (fields.length === 0) out.push([key, '{}'])
+    for (const [k, item] of fields) walk(`${key}.${k}`, item, inner, out)
+  }
+}
+
+/**
+ * The entries that recording `value` under `key` produces: none for `undefined`, one per
+ * leaf for a plain object, one otherwise. Every key is checked against MLflow's rules.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const toEntries = (key: string, value: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  const out: Array<Entry> = []
+  try {
+    walk(key, value, [], out)
+  } catch (e) {
+    if (e instanceof Refused) return E.left(e.error)
+    throw e
+  }
+  return E.right(out)
+}
+
+/**
+ * The entries of every field of an options object under `prefix`, skipping the names in
+ * `ignore` (exact matches) and fields that are `undefined`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fieldsToEntries = (
+  prefix: string,
+  fields: Readonly<Record<string, unknown>>,
+  ignore: ReadonlyArray<string> = []
+): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  const out: Array<Entry> = []
+  for (const [name, value] of Object.entries(fields)) {
+    if (ignore.includes(name)) continue
+    const entries = toEntries(`${prefix}.${name}`, value)
+    if (E.isLeft(entries)) return entries
+    out.push(...entries.right)
+  }
+  return E.right(out)
+}

@@ -1,0 +1,82 @@
+/**
+ * The interpreter side of the library: a `Sink` is where tracking operations end up.
+ *
+ * Pipelines never touch I/O themselves; `evaluate` asks the environment's sink to find an
+ * experiment, open (or reopen) a run and stream into it. Implementations: `memorySink` (for
+ * tests, inspectable), `localSink` (the embedded default) and `mlflowSink` (a real tracking
+ * server over REST). A sink receives keys that already passed MLflow's key rules.
+ *
+ * @since 0.1.0
+ */
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { TrackError } from './Errors.js'
+import type { Entry } from './ParamValue.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * MLflow's run statuses.
+ * @category model
+ * @since 0.1.0
+ */
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED'
+
+/**
+ * One metric point. `timestamp` is milliseconds since the epoch; `step` defaults to 0.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Metric {
+  readonly key: string
+  readonly value: number
+  readonly timestamp: number
+  readonly step: number
+}
+
+/**
+ * What a new run starts with.
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunRequest {
+  readonly experimentId: string
+  readonly runName: string
+  readonly startTime: number
+  readonly tags: ReadonlyArray<Entry>
+}
+
+/**
+ * An open run: everything logged through it lands in one run of the sink. Metrics may be
+ * buffered; `flush` and `end` deliver everything logged before them.
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunSink {
+  readonly runId: string
+  readonly experimentId: string
+  readonly logParams: (params: ReadonlyArray<Entry>) => TE.TaskEither<TrackError, void>
+  readonly logMetrics: (metrics: ReadonlyArray<Metric>) => TE.TaskEither<TrackError, void>
+  readonly setTags: (tags: ReadonlyArray<Entry>) => TE.TaskEither<TrackError, void>
+  /** `path` is relative to the run's artifact root, `/`-separated, already checked. */
+  readonly logArtifact: (path: string, bytes: Uint8Array) => TE.TaskEither<TrackError, void>
+  readonly flush: () => TE.TaskEither<TrackError, void>
+  /** Flushes, then records the final status and end time. */
+  readonly end: (status: RunStatus, endTime: number) => TE.TaskEither<TrackError, void>
+}
+
+/**
+ * Where runs are kept.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Sink {
+  /** A short description for logs: `memory`, `local:/path`, `mlflow:http://host:port`. */
+  readonly name: string
+  /** The id of the experiment called `name`, created when missing. */
+  readonly experiment: (name: string) => TE.TaskEither<TrackError, string>
+  readonly openRun: (request: RunRequest) => TE.TaskEither<TrackError, RunSink>
+  /** An existing run, to log more into it (also after it ended). */
+  readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, RunSink>
+}

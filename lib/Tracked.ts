@@ -1,0 +1,200 @@
+/**
+ * `withParams` and `withInitParams`: wrap a function or a class so that each call returns its
+ * result together with the params the call produced, as a plain value.
+ *
+ * The params are converted when the call is made (see `ParamValue`), so mutating an argument
+ * afterwards cannot change them. Nothing global is touched: the `Tracked` value is applied to
+ * a context only when a pipeline lifts it with `fromTracked`.
+ *
+ * @example
+ * import { withParams, paramsOf } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * const loadModel = (o: { name: string; batchSize: number }) => `model ${o.name}`
+ * const tracked = withParams(loadModel)({ name: 'resnet', batchSize: 16 })
+ *
+ * assert.deepStrictEqual(tracked.result, E.right('model resnet'))
+ * assert.deepStrictEqual(paramsOf(tracked), { 'loadModel.name': 'resnet', 'loadModel.batchSize': '16' })
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { invalidValue, missingName, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
+import { fieldsToEntries, type Entry } from './ParamValue.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * What one call records: every old key under `prefix.` goes, then `entries` are set.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Patch {
+  readonly prefix: string
+  readonly entries: ReadonlyArray<Entry>
+}
+
+/**
+ * The outcome of a wrapped call. `patch` is `None` only when the arguments could not be
+ * recorded (a bad key or value): then the function was not called and `result` says why.
+ * When the function itself threw, `patch` is still there, as in the original.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Tracked<A> {
+  readonly patch: O.Option<Patch>
+  readonly result: E.Either<TrackError, A>
+}
+
+/**
+ * Options of `withParams` / `withInitParams`.
+ * @category model
+ * @since 0.1.0
+ */
+export interface WrapOptions<K extends string = string> {
+  /** Replaces the function's or class's name as the key prefix. */
+  readonly prefix?: string
+  /** Argument names not to record (exact names). */
+  readonly ignore?: ReadonlyArray<K>
+}
+
+/**
+ * Options for a function that takes positional arguments: `names` names each of them.
+ * @category model
+ * @since 0.1.0
+ */
+export interface PositionalOptions<P extends ReadonlyArray<unknown>> extends WrapOptions {
+  readonly names: { readonly [I in keyof P]: string }
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const prefixOf = (name: string, options: WrapOptions | undefined, what: 'function' | 'class'): string => {
+  const prefix = options?.prefix ?? name
+  if (prefix === '') throw new TrackingFailure(missingName(what))
+  return prefix
+}
+
+const fieldsOf = (
+  prefix: string,
+  args: ReadonlyArray<unknown>,
+  names: ReadonlyArray<string> | undefined
+): E.Either<TrackError, Readonly<Record<string, unknown>>> => {
+  if (names !== undefined) return E.right(Object.fromEntries(names.map((n, i) => [n, args[i]])))
+  const [options] = args
+  if (options === undefined) return E.right({})
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    return E.left(invalidValue(prefix, 'expected one options object; name positional arguments with the option `names`'))
+  }
+  return E.right({ ...options })
+}
+
+const call = <A>(
+  prefix: string,
+  options: WrapOptions | undefined,
+  names: ReadonlyArray<string> | undefined,
+  args: ReadonlyArray<unknown>,
+  invoke: () => A
+): Tracked<A> => {
+  const entries = E.flatMap(fieldsOf(prefix, args, names), (fields) => fieldsToEntries(prefix, fields, options?.ignore))
+  if (E.isLeft(entries)) return { patch: O.none, result: entries }
+  const patch = O.some({ prefix, entries: entries.right })
+  try {
+    return { patch, result: E.right(invoke()) }
+  } catch (e) {
+    return { patch, result: E.left(taskFailed(e)) }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Wraps `f` so that each call returns `f`'s result together with the params the call produced
+ * (`prefix.argument`, prefix = `options.prefix` or `f.name`). `f` takes one options object,
+ * or positional arguments named by `options.names`. An anonymous function without a prefix
+ * is refused here, when it is wrapped.
+ *
+ * @example
+ * import { withParams, paramsOf } from 'charmory-track'
+ *
+ * const scale = (x: number, factor: number) => x * factor
+ * const t = withParams(scale, { names: ['x', 'factor'] as const })(3, 2)
+ * assert.deepStrictEqual(paramsOf(t), { 'scale.x': '3', 'scale.factor': '2' })
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export function withParams<P extends ReadonlyArray<unknown>, B>(
+  f: (...args: P) => B,
+  options: PositionalOptions<P>
+): (...args: P) => Tracked<B>
+export function withParams<A, B>(f: (args: A) => B, options?: WrapOptions<keyof A & string>): (args: A) => Tracked<B>
+export function withParams<B>(
+  f: (...args: Array<unknown>) => B,
+  options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
+): (...args: Array<unknown>) => Tracked<B> {
+  const prefix = prefixOf(f.name, options, 'function')
+  return (...args) => call(prefix, options, options?.names, args, () => f(...args))
+}
+
+/**
+ * Wraps class `C` so that each construction returns the instance together with the params
+ * of its constructor argument (prefix `options.prefix` or `C.name`). `C` is not modified.
+ *
+ * @example
+ * import { withInitParams, paramsOf } from 'charmory-track'
+ *
+ * class TheDataset { constructor(readonly o: { batchSize: number }) {} }
+ * const t = withInitParams(TheDataset)({ batchSize: 16 })
+ * assert.deepStrictEqual(paramsOf(t), { 'TheDataset.batchSize': '16' })
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export function withInitParams<P extends ReadonlyArray<unknown>, B>(
+  C: new (...args: P) => B,
+  options: PositionalOptions<P>
+): (...args: P) => Tracked<B>
+export function withInitParams<A, B>(
+  C: new (args: A) => B,
+  options?: WrapOptions<keyof A & string>
+): (args: A) => Tracked<B>
+export function withInitParams<B>(
+  C: new (...args: Array<unknown>) => B,
+  options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
+): (...args: Array<unknown>) => Tracked<B> {
+  const prefix = prefixOf(C.name, options, 'class')
+  return (...args) => call(prefix, options, options?.names, args, () => new C(...args))
+}
+
+// -------------------------------------------------------------------------------------
+// combinators
+// -------------------------------------------------------------------------------------
+
+/**
+ * Maps the result, keeping the params.
+ * @category combinators
+ * @since 0.1.0
+ */
+export const map =
+  <A, B>(f: (a: A) => B) =>
+  (t: Tracked<A>): Tracked<B> => ({ patch: t.patch, result: E.map(f)(t.result) })
+
+// -------------------------------------------------------------------------------------
+// destructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * The params a call produced, as a plain object (empty when it was refused).
+ * @category destructors
+ * @since 0.1.0
+ */
+export const paramsOf = <A>(t: Tracked<A>): Readonly<Record<string, string>> =>
+  O.isSome(t.patch) ? Object.fromEntries(t.patch.value.entries) : {}

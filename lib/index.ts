@@ -1,0 +1,36 @@
+/**
+ * charmory-track: track ML evaluation runs (params, metrics, artifacts, how they ended) and
+ * commit them to MLflow, as a functional pipeline library.
+ *
+ * @since 0.1.0
+ */
+export * as Track from './Track.js'
+export * as Params from './Params.js'
+export * as Tracked from './Tracked.js'
+export * as Context from './Context.js'
+
+export type { Step } from './Track.js'
+export { trackParam, resetParams, fork, fromTracked, getParams } from './Track.js'
+export { withParams, withInitParams, paramsOf } from './Tracked.js'
+export type { Patch, WrapOptions, PositionalOptions } from './Tracked.js'
+export { toEntries, fieldsToEntries } from './ParamValue.js'
+export type { Entry } from './ParamValue.js'
+export { validateKey, keyProblem, MAX_KEY_LENGTH } from './Key.js'
+export { validateArtifactPath, joinArtifactPath } from './ArtifactPath.js'
+export { evaluate, reopen, resultMetrics } from './Evaluation.js'
+export type {
+  ArtifactSource,
+  Evaluation,
+  EvaluationSpec,
+  MetricOptions,
+  Results,
+  RunHandle,
+  Task
+} from './Evaluation.js'
+export { run, runPromise, makeEnv, systemClock, stderrLogger, nodeFiles, nodeSource } from './Runtime.js'
+export type { Clock, Env, EnvInput, Files, Logger, SourceInfo } from './Env.js'
+export type { Metric, RunRequest, RunSink, RunStatus, Sink } from './Sink.js'
+export { memorySink } from './sinks/memory.js'
+export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
+export * from './Errors.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,219 @@
+/**
+ * `memorySink`: keeps everything in memory, for tests. It enforces what an MLflow server
+ * enforces (key rules, immutable params, runs that exist), so that a pipeline that passes
+ * against it means the same against a real server, and its `snapshot` is plain data a test
+ * can compare.
+ *
+ * @example
+ * import { memorySink, evaluate, run } from 'charmory-track'
+ *
+ * const sink = memorySink()
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * assert.strictEqual(sink.snapshot().runs[0]?.metrics['accuracy']?.[0]?.value, 0.9)
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { randomUUID } from 'node:crypto'
+import { validateArtifactPath } from '../ArtifactPath.js'
+import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
+import { validateKey } from '../Key.js'
+import type { Entry } from '../ParamValue.js'
+import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * One point of a metric's history.
+ * @category model
+ * @since 0.1.0
+ */
+export interface MetricPoint {
+  readonly value: number
+  readonly step: number
+  readonly timestamp: number
+}
+
+/**
+ * A run as the memory sink holds it.
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunRecord {
+  readonly runId: string
+  readonly experimentId: string
+  readonly runName: string
+  readonly status: RunStatus
+  readonly startTime: number
+  readonly endTime: number | undefined
+  readonly params: Readonly<Record<string, string>>
+  readonly metrics: Readonly<Record<string, ReadonlyArray<MetricPoint>>>
+  readonly tags: Readonly<Record<string, string>>
+  readonly artifacts: Readonly<Record<string, Uint8Array>>
+}
+
+/**
+ * Everything a memory sink holds, in creation order.
+ * @category model
+ * @since 0.1.0
+ */
+export interface MemorySnapshot {
+  readonly experiments: ReadonlyArray<{ readonly experimentId: string; readonly name: string }>
+  readonly runs: ReadonlyArray<RunRecord>
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface MemorySink extends Sink {
+  /** A deep copy of everything held now. */
+  readonly snapshot: () => MemorySnapshot
+}
+
+interface MutableRun {
+  readonly runId: string
+  readonly experimentId: string
+  readonly runName: string
+  status: RunStatus
+  readonly startTime: number
+  endTime: number | undefined
+  readonly params: Map<string, string>
+  readonly metrics: Map<string, Array<MetricPoint>>
+  readonly tags: Map<string, string>
+  readonly artifacts: Map<string, Uint8Array>
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const checkKeys = (items: ReadonlyArray<{ readonly key: string } | Entry>): E.Either<TrackError, void> => {
+  for (const item of items) {
+    const key = 'key' in item ? item.key : item[0]
+    const checked = validateKey(key)
+    if (E.isLeft(checked)) return checked
+  }
+  return E.right(undefined)
+}
+
+const copyRun = (r: MutableRun): RunRecord => ({
+  runId: r.runId,
+  experimentId: r.experimentId,
+  runName: r.runName,
+  status: r.status,
+  startTime: r.startTime,
+  endTime: r.endTime,
+  params: Object.fromEntries(r.params),
+  metrics: Object.fromEntries([...r.metrics].map(([k, points]) => [k, points.map((p) => ({ ...p }))])),
+  tags: Object.fromEntries(r.tags),
+  artifacts: Object.fromEntries([...r.artifacts].map(([k, bytes]) => [k, bytes.slice()]))
+})
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A new, empty in-memory sink.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const memorySink = (): MemorySink => {
+  const experiments = new Map<string, string>()
+  const runs = new Map<string, MutableRun>()
+
+  const writer = (run: MutableRun): RunSink => {
+    const guarded =
+      <A extends ReadonlyArray<unknown>>(f: (...args: A) => E.Either<TrackError, void>) =>
+      (...args: A): TE.TaskEither<TrackError, void> =>
+      async () =>
+        f(...args)
+    return {
+      runId: run.runId,
+      experimentId: run.experimentId,
+      logParams: guarded((params: ReadonlyArray<Entry>) => {
+        const checked = checkKeys(params)
+        if (E.isLeft(checked)) return checked
+        for (const [key, value] of params) {
+          const recorded = run.params.get(key)
+          if (recorded !== undefined && recorded !== value) {
+            return E.left(paramConflict(run.runId, key, recorded, value))
+          }
+        }
+        for (const [key, value] of params) run.params.set(key, value)
+        return E.right(undefined)
+      }),
+      logMetrics: guarded((metrics: ReadonlyArray<Metric>) => {
+        const checked = checkKeys(metrics)
+        if (E.isLeft(checked)) return checked
+        const bad = metrics.find((m) => typeof m.value !== 'number' || !Number.isSafeInteger(m.step))
+        if (bad !== undefined) return E.left(invalidValue(bad.key, 'a metric needs a number value and an integer step'))
+        for (const m of metrics) {
+          const history = run.metrics.get(m.key) ?? []
+          history.push({ value: m.value, step: m.step, timestamp: m.timestamp })
+          run.metrics.set(m.key, history)
+        }
+        return E.right(undefined)
+      }),
+      setTags: guarded((tags: ReadonlyArray<Entry>) => {
+        const checked = checkKeys(tags)
+        if (E.isLeft(checked)) return checked
+        for (const [key, value] of tags) run.tags.set(key, value)
+        return E.right(undefined)
+      }),
+      logArtifact: guarded((path: string, bytes: Uint8Array) =>
+        E.map((p: string) => void run.artifacts.set(p, bytes.slice()))(validateArtifactPath(path))
+      ),
+      flush: () => TE.right(undefined),
+      end: guarded((status: RunStatus, endTime: number) => {
+        run.status = status
+        run.endTime = endTime
+        return E.right(undefined)
+      })
+    }
+  }
+
+  return {
+    name: 'memory',
+    experiment: (name) => async () => {
+      const known = experiments.get(name)
+      if (known !== undefined) return E.right(known)
+      const id = String(experiments.size + 1)
+      experiments.set(name, id)
+      return E.right(id)
+    },
+    openRun: (request: RunRequest) => async () => {
+      if (![...experiments.values()].includes(request.experimentId)) {
+        return E.left(notFound('experiment', request.experimentId))
+      }
+      const checked = checkKeys(request.tags)
+      if (E.isLeft(checked)) return checked
+      const run: MutableRun = {
+        runId: randomUUID().replace(/-/g, ''),
+        experimentId: request.experimentId,
+        runName: request.runName,
+        status: 'RUNNING',
+        startTime: request.startTime,
+        endTime: undefined,
+        params: new Map(),
+        metrics: new Map(),
+        tags: new Map(request.tags),
+        artifacts: new Map()
+      }
+      runs.set(run.runId, run)
+      return E.right(writer(run))
+    },
+    reopenRun: (runId) => async () => {
+      const run = runs.get(runId)
+      return run === undefined ? E.left(notFound('run', runId)) : E.right(writer(run))
+    },
+    snapshot: () => ({
+      experiments: [...experiments].map(([name, experimentId]) => ({ experimentId, name })),
+      runs: [...runs.values()].map(copyRun)
+    })
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Provision the pinned MLflow server into a project-local virtualenv (.venv, git-ignored).
+# Reused when it already holds the pinned version. Prints the path of the `mlflow` executable.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv="${CHARMORY_MLFLOW_VENV:-$here/.venv}"
+pin="3.18.0"
+py="${PYTHON:-python3}"
+if [ -x "$venv/bin/mlflow" ] && "$venv/bin/python" -c "import mlflow,sys; sys.exit(mlflow.__version__!='$pin')" 2>/dev/null; then
+  echo "$venv/bin/mlflow"; exit 0
+fi
+command -v "$py" >/dev/null || { echo "python3 not found: install Python 3.10+ to run the MLflow server" >&2; exit 1; }
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv" >&2
+pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
+# The ordinary route first; when the registry cannot resolve mlflow's own pinned sub-packages,
+# install the complete mlflow wheel without them and its declared requirements beside it.
+if ! "${pip[@]}" "mlflow[auth]==$pin" >&2 2>/dev/null; then
+  echo "pip could not resolve mlflow[auth]==$pin with its pinned sub-packages; installing the full wheel with --no-deps and its requirements" >&2
+  "${pip[@]}" -r "$here/scripts/mlflow-requirements.txt" >&2
+  "${pip[@]}" --no-deps "mlflow==$pin" >&2
+fi
+"$venv/bin/python" -c "import mlflow,sys; sys.exit(mlflow.__version__!='$pin')" \
+  || { echo "mlflow $pin did not install into $venv" >&2; exit 1; }
+echo "$venv/bin/mlflow"
