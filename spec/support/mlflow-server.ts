@@ -1,0 +1,189 @@
+// Starts and stops real MLflow tracking servers for the integration specs.
+//
+// The pinned MLflow is provisioned into the project's .venv by scripts/mlflow-venv.sh (reused
+// when present). Each server listens on 127.0.0.1 on a free port, with its own temporary
+// SQLite store and artifact folder, and is stopped with its whole process group (uvicorn and
+// gunicorn fork workers) when the spec ends, also when it fails or the process exits.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export interface BasicAuth {
+  readonly username: string
+  readonly password: string
+}
+
+export interface ServerOptions {
+  /** Serve the basic-auth app with this admin. */
+  readonly auth?: BasicAuth
+  /** Reuse a store folder (to restart a server over the same data). */
+  readonly dir?: string
+  readonly port?: number
+}
+
+export interface MlflowServer {
+  readonly url: string
+  readonly port: number
+  readonly dir: string
+  readonly stop: () => Promise<void>
+}
+
+const root = resolve(new URL('../..', import.meta.url).pathname)
+let executable: string | undefined | null = null
+
+/** The pinned `mlflow` executable, provisioning it when missing; undefined without Python. */
+export const mlflowExecutable = (): string | undefined => {
+  if (executable !== null) return executable
+  try {
+    executable = execFileSync('bash', [join(root, 'scripts/mlflow-venv.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit']
+    }).trim()
+  } catch {
+    executable = undefined
+  }
+  return executable
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((ok, fail) => {
+    const s = createServer()
+    s.once('error', fail)
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      s.close(() => ok(port))
+    })
+  })
+
+const live = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of live) killGroup(child, 'SIGKILL')
+})
+
+const killGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+const healthy = async (url: string): Promise<boolean> => {
+  try {
+    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
+    return r.ok
+  } catch {
+    return false
+  }
+}
+
+/** Starts a server and waits for `/health`; rejects with its log if it does not come up. */
+export const startMlflowServer = async (options: ServerOptions = {}): Promise<MlflowServer> => {
+  const mlflow = mlflowExecutable()
+  if (mlflow === undefined) throw new Error('MLflow is not available: install Python 3 and run scripts/mlflow-venv.sh')
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'charmory-mlflow-'))
+  const port = options.port ?? (await freePort())
+  // The job runner serves GenAI jobs, not tracking: leaving it off saves seven processes.
+  const env: NodeJS.ProcessEnv = { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' }
+  delete env['NODE_V8_COVERAGE']
+  const args = [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--backend-store-uri',
+    `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--artifacts-destination',
+    join(dir, 'artifacts'),
+    '--workers',
+    '1'
+  ]
+  if (options.auth !== undefined) {
+    const ini = join(dir, 'basic_auth.ini')
+    writeFileSync(
+      ini,
+      [
+        '[mlflow]',
+        'default_permission = READ',
+        `database_uri = sqlite:///${join(dir, 'basic_auth.db')}`,
+        `admin_username = ${options.auth.username}`,
+        'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        ''
+      ].join('\n')
+    )
+    Object.assign(env, {
+      MLFLOW_AUTH_CONFIG_PATH: ini,
+      MLFLOW_AUTH_ADMIN_USERNAME: options.auth.username,
+      MLFLOW_AUTH_ADMIN_PASSWORD: options.auth.password,
+      MLFLOW_FLASK_SERVER_SECRET_KEY: 'charmory-track-test-secret'
+    })
+    args.push('--app-name', 'basic-auth')
+  }
+  const logFile = join(dir, `server-${port}.log`)
+  const { openSync } = await import('node:fs')
+  const out = openSync(logFile, 'a')
+  const child = spawn(mlflow, args, { env, detached: true, stdio: ['ignore', out, out] })
+  live.add(child)
+  const url = `http://127.0.0.1:${port}`
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()))
+  const deadline = Date.now() + 120_000
+  let exitedEarly = false
+  void exited.then(() => (exitedEarly = true))
+  while (!(await healthy(url))) {
+    if (exitedEarly || Date.now() > deadline) {
+      killGroup(child, 'SIGKILL')
+      live.delete(child)
+      const { readFileSync } = await import('node:fs')
+      throw new Error(`mlflow server did not become healthy:\n${readFileSync(logFile, 'utf8').slice(-4000)}`)
+    }
+    await new Promise((ok) => setTimeout(ok, 250))
+  }
+  let stopped: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      killGroup(child, 'SIGTERM')
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+      // workers may outlive the main process by a moment
+      killGroup(child, 'SIGKILL')
+      live.delete(child)
+    })()
+    return stopped
+  }
+  return { url, port, dir, stop }
+}
+
+/** Removes a server's folder once it is stopped. */
+export const removeServerDir = (server: MlflowServer): void => rmSync(server.dir, { recursive: true, force: true })
+
+interface TapLike {
+  readonly teardown: (f: () => unknown) => void
+  readonly fail: (message: string) => void
+  readonly comment: (message: string) => void
+}
+
+/**
+ * A server for one spec file: stopped (and its folder removed) in the spec's teardown. Outside
+ * CI, without Python, it returns undefined after a loud comment, and the caller skips; in CI
+ * that is a failure.
+ */
+export const serverFor = async (t: TapLike, options: ServerOptions = {}): Promise<MlflowServer | undefined> => {
+  if (mlflowExecutable() === undefined) {
+    const message =
+      'MLflow integration tests need Python 3: run `bash scripts/mlflow-venv.sh` (installs mlflow==3.18.0 into .venv)'
+    if (process.env['CI'] === 'true') t.fail(message)
+    else t.comment(`SKIPPING: ${message}`)
+    return undefined
+  }
+  const server = await startMlflowServer(options)
+  t.teardown(async () => {
+    await server.stop()
+    if (options.dir === undefined) removeServerDir(server)
+  })
+  return server
+}
