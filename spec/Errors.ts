@@ -1,0 +1,64 @@
+import t from 'tap'
+import {
+  configError,
+  decodeError,
+  describe,
+  fileError,
+  httpError,
+  invalidArtifactPath,
+  invalidKey,
+  invalidValue,
+  missingName,
+  networkError,
+  notFound,
+  paramConflict,
+  taskFailed,
+  TrackingFailure,
+  type TrackError
+} from 'charmory-track'
+
+t.test('describe names what is at fault in one sentence', async (t) => {
+  const cases: ReadonlyArray<readonly [TrackError, string]> = [
+    [invalidKey('a//b', 'contains "//"'), 'invalid key "a//b": contains "//"'],
+    [invalidValue('f.when', 'the Date is invalid'), 'invalid value for "f.when": the Date is invalid'],
+    [missingName('function'), 'cannot name the params of an anonymous function: give the option `prefix`'],
+    [missingName('class'), 'cannot name the params of an anonymous class: give the option `prefix`'],
+    [
+      paramConflict('r1', 'lr', '0.1', '0.2'),
+      'param "lr" of run r1 is already "0.1" and cannot become "0.2" (MLflow params are immutable)'
+    ],
+    [taskFailed(new Error('out of memory')), 'task failed: out of memory'],
+    [notFound('run', 'abc'), 'run "abc" not found'],
+    [invalidArtifactPath('../x', 'leaves the run'), 'invalid artifact path "../x": leaves the run'],
+    [
+      httpError(400, 'INVALID_PARAMETER_VALUE', 'bad key', 'runs/log-batch'),
+      'runs/log-batch answered 400 INVALID_PARAMETER_VALUE: bad key'
+    ],
+    [networkError('connection refused', 'runs/create'), 'runs/create: connection refused'],
+    [decodeError('runs/get', 'run.info.status', 'expected a string'), 'unexpected data from runs/get at run.info.status: expected a string'],
+    [configError('MLFLOW_HTTP_REQUEST_TIMEOUT', 'expected a number'), 'MLFLOW_HTTP_REQUEST_TIMEOUT: expected a number'],
+    [fileError('/tmp/missing.txt', 'no such file'), '/tmp/missing.txt: no such file']
+  ]
+  for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
+})
+
+t.test('taskFailed wraps what a user function threw', async (t) => {
+  const cause = new RangeError('index 7 out of range')
+  t.strictSame(taskFailed(cause), { _tag: 'TaskFailed', message: 'index 7 out of range', cause })
+  t.strictSame(taskFailed('plain string'), { _tag: 'TaskFailed', message: 'plain string', cause: 'plain string' })
+  t.strictSame(taskFailed(undefined), { _tag: 'TaskFailed', message: 'undefined', cause: undefined })
+})
+
+t.test('taskFailed keeps the typed error of a TrackingFailure instead of wrapping it twice', async (t) => {
+  const error = invalidKey('bad//key', 'contains "//"')
+  t.equal(taskFailed(new TrackingFailure(error)), error)
+})
+
+t.test('TrackingFailure is an Error carrying the typed error, named after its tag', async (t) => {
+  const error = notFound('experiment', '42')
+  const failure = new TrackingFailure(error)
+  t.ok(failure instanceof Error)
+  t.equal(failure.error, error)
+  t.equal(failure.message, 'experiment "42" not found')
+  t.equal(failure.name, 'TrackingFailure(NotFound)')
+})
