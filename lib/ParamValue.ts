@@ -92,8 +92,6 @@ const leaf = (key: string, v: unknown): string | undefined => {
       return v.toString()
     case 'function':
       return v.name === '' ? 'anonymous' : v.name
-    case 'undefined':
-      return 'undefined'
   }
   if (v === null) return 'null'
   if (v instanceof Date) {
@@ -111,13 +109,15 @@ const enter = (key: string, v: object, ancestors: ReadonlyArray<object>): Readon
 /** JSON text for a value inside an array (or returned by `toJSON`), by the same rules. */
 const json = (key: string, v: unknown, ancestors: ReadonlyArray<object>): string => {
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v))
-  if (typeof v === 'boolean' || v === null) return String(v)
+  // JSON has no undefined: an array hole, or a `toJSON` that gives nothing, is null there.
+  if (v === undefined || v === null) return 'null'
+  if (typeof v === 'boolean') return String(v)
   if (typeof v !== 'object' || v instanceof Date) return JSON.stringify(leaf(key, v))
   const summary = binarySummary(v)
   if (summary !== undefined) return JSON.stringify(summary)
   const inner = enter(key, v, ancestors)
   if (Array.isArray(v)) {
-    return `[${v.map((item: unknown, i) => (item === undefined ? 'null' : json(`${key}.${i}`, item, inner))).join(',')}]`
+    return `[${v.map((item: unknown, i) => json(`${key}.${i}`, item, inner)).join(',')}]`
   }
   if (hasToJSON(v)) return json(key, v.toJSON(), inner)
   if (!isPlainObject(v)) return JSON.stringify(className(v))
@@ -165,7 +165,8 @@ export const toEntries = (key: string, value: unknown): E.Either<TrackError, Rea
     walk(key, value, [], out)
   } catch (e) {
     if (e instanceof Refused) return E.left(e.error)
-    throw e
+    // A getter or `toJSON` of the user's value threw: still a typed error, not an exception.
+    return E.left(invalidValue(key, `reading the value threw: ${e instanceof Error ? e.message : String(e)}`))
   }
   return E.right(out)
 }

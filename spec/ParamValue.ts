@@ -1,0 +1,231 @@
+import t from 'tap'
+import fc from 'fast-check'
+import assert from 'node:assert'
+import * as E from 'fp-ts/lib/Either.js'
+import { fieldsToEntries, toEntries, type Entry } from 'charmory-track'
+
+const one = (value: unknown): string => {
+  const entries = toEntries('f', value)
+  if (E.isLeft(entries)) throw new Error(`refused: ${JSON.stringify(entries.left)}`)
+  if (entries.right.length !== 1 || entries.right[0]?.[0] !== 'f') throw new Error(`not one entry: ${JSON.stringify(entries.right)}`)
+  return entries.right[0][1]
+}
+
+t.test('scalars', async (t) => {
+  t.equal(one('resnet 18'), 'resnet 18')
+  t.equal(one(''), '')
+  t.equal(one(42), '42')
+  t.equal(one(0.5), '0.5')
+  t.equal(one(-3), '-3')
+  t.equal(one(1e21), '1e+21')
+  t.equal(one(NaN), 'NaN')
+  t.equal(one(Infinity), 'Infinity')
+  t.equal(one(-Infinity), '-Infinity')
+  t.equal(one(true), 'true')
+  t.equal(one(false), 'false')
+  t.equal(one(null), 'null')
+  t.equal(one(12345678901234567890123n), '12345678901234567890123')
+  t.equal(one(Symbol('seed')), 'Symbol(seed)')
+})
+
+t.test('undefined means "not given" and records nothing', async (t) => {
+  t.strictSame(toEntries('f', undefined), E.right([]))
+  t.strictSame(toEntries('f', { a: undefined, b: 1 }), E.right([['f.b', '1']]))
+})
+
+t.test('a Date is ISO 8601; an invalid Date is InvalidValue naming where it was found', async (t) => {
+  t.equal(one(new Date(Date.UTC(2024, 1, 29, 13, 5, 7, 9))), '2024-02-29T13:05:07.009Z')
+  t.strictSame(toEntries('f', new Date(NaN)), E.left({ _tag: 'InvalidValue', key: 'f', reason: 'the Date is invalid' }))
+  t.strictSame(
+    toEntries('f', { schedule: { start: new Date('not a date') } }),
+    E.left({ _tag: 'InvalidValue', key: 'f.schedule.start', reason: 'the Date is invalid' })
+  )
+  t.strictSame(
+    toEntries('f', { dates: [new Date(0), new Date(NaN)] }),
+    E.left({ _tag: 'InvalidValue', key: 'f.dates.1', reason: 'the Date is invalid' })
+  )
+})
+
+t.test('arrays are JSON text, their items converted by the same rules', async (t) => {
+  t.equal(one([64, 64, 10]), '[64,64,10]')
+  t.equal(one([]), '[]')
+  t.equal(one(['a', true, null, [1, [2]]]), '["a",true,null,[1,[2]]]')
+  t.equal(one([NaN, Infinity, -Infinity]), '["NaN","Infinity","-Infinity"]')
+  t.equal(one([undefined, 1]), '[null,1]', 'a hole is null, as JSON has it')
+  t.equal(one([new Date(0)]), '["1970-01-01T00:00:00.000Z"]')
+  t.equal(one([{ lr: 0.1, name: 'adam', skip: undefined }]), '[{"lr":0.1,"name":"adam"}]')
+  t.equal(one([{}]), '[{}]')
+  t.equal(one([7n]), '["7"]')
+  t.equal(one([Symbol('s')]), '["Symbol(s)"]')
+  t.equal(one([function relu() {}]), '["relu"]')
+  t.equal(one([new Float32Array(3)]), '["Float32Array(3)"]')
+  class Layer {}
+  t.equal(one([new Layer()]), '["Layer"]')
+  t.equal(one([{ toJSON: () => ({ units: 3 }) }]), '[{"units":3}]')
+  t.equal(one([{ toJSON: () => 'dense' }]), '["dense"]')
+  t.equal(one([{ toJSON: () => undefined }]), '[null]', 'as JSON.stringify has it')
+})
+
+t.test('arrays of JSON data are recorded exactly as JSON.stringify writes them', async (t) => {
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue()), (value) => {
+        assert.deepStrictEqual(toEntries('k', value), E.right([['k', JSON.stringify(value)]]))
+      })
+    )
+  )
+})
+
+t.test('plain objects flatten into dotted keys, in field order', async (t) => {
+  t.strictSame(
+    toEntries('load_model', { name: 'resnet', optimizer: { lr: 0.001, betas: [0.9, 0.999], kind: { name: 'adam' } } }),
+    E.right([
+      ['load_model.name', 'resnet'],
+      ['load_model.optimizer.lr', '0.001'],
+      ['load_model.optimizer.betas', '[0.9,0.999]'],
+      ['load_model.optimizer.kind.name', 'adam']
+    ])
+  )
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, { depth: 3 })
+  t.strictSame(toEntries('f', bare), E.right([['f.depth', '3']]), 'an object without prototype is plain too')
+})
+
+t.test('an empty object records {} rather than vanishing', async (t) => {
+  t.strictSame(toEntries('f', {}), E.right([['f', '{}']]))
+  t.strictSame(toEntries('f', { options: {}, n: 1 }), E.right([['f.options', '{}'], ['f.n', '1']]))
+  t.strictSame(toEntries('f', { only: undefined }), E.right([['f', '{}']]))
+})
+
+t.test('an object with toJSON records its JSON, a string result as is', async (t) => {
+  class Money {
+    constructor(readonly cents: number) {}
+    toJSON(): string {
+      return `${(this.cents / 100).toFixed(2)} EUR`
+    }
+  }
+  t.equal(one(new Money(150)), '1.50 EUR')
+  t.equal(one(new URL('https://example.org/data?split=test')), 'https://example.org/data?split=test')
+  t.equal(one({ toJSON: () => ({ a: 1, b: [true], c: { toJSON: () => 2 } }) }), '{"a":1,"b":[true],"c":2}')
+  t.equal(one({ toJSON: () => 5 }), '5')
+  t.equal(one({ toJSON: () => null }), 'null')
+  t.equal(one({ toJSON: () => undefined }), 'null')
+})
+
+t.test('any other class instance records its class name', async (t) => {
+  class TheDataset {
+    readonly rows = [1, 2, 3]
+  }
+  t.equal(one(new TheDataset()), 'TheDataset')
+  t.equal(one(new Map([['a', 1]])), 'Map')
+  t.equal(one(new Set()), 'Set')
+  t.equal(one(/ab+c/), 'RegExp')
+  t.equal(one(new (class {})()), 'Object', 'an anonymous class has no name to give')
+  t.equal(one(Object.create({ constructor: 'not a function' })), 'Object')
+  t.equal(one([Object.create({ constructor: 'not a function' })]), '["Object"]')
+})
+
+t.test('a function records its name', async (t) => {
+  function loadModel(): void {}
+  const relu = (x: number): number => Math.max(0, x)
+  t.equal(one(loadModel), 'loadModel')
+  t.equal(one(relu), 'relu')
+  t.equal(one(class Net {}), 'Net')
+  t.equal(one([(() => () => 0)()]), '["anonymous"]')
+  t.equal(one((() => () => 0)()), 'anonymous')
+})
+
+t.test('binary values record a summary, never their contents', async (t) => {
+  t.equal(one(new Float32Array(1024)), 'Float32Array(1024)')
+  t.equal(one(new Uint8Array([1, 2, 3])), 'Uint8Array(3)')
+  t.equal(one(new BigInt64Array(2)), 'BigInt64Array(2)')
+  t.equal(one(Buffer.from('secret weights')), 'Buffer(14)')
+  t.equal(one(new ArrayBuffer(16)), 'ArrayBuffer(16)')
+  t.equal(one(new SharedArrayBuffer(8)), 'SharedArrayBuffer(8)')
+  t.equal(one(new DataView(new ArrayBuffer(12), 4)), 'DataView(8)', 'a view without length gives its byte length')
+  t.equal(one({ weights: new Float64Array(5) }.weights), 'Float64Array(5)')
+  t.strictSame(toEntries('f', { weights: new Float64Array(5) }), E.right([['f.weights', 'Float64Array(5)']]))
+})
+
+t.test('a cycle is InvalidValue naming the path where it closes', async (t) => {
+  const reason = 'the value contains a cycle at this path'
+  const self: Record<string, unknown> = { name: 'x' }
+  self['self'] = self
+  t.strictSame(toEntries('f', self), E.left({ _tag: 'InvalidValue', key: 'f.self', reason }))
+
+  const deep: Record<string, unknown> = {}
+  deep['a'] = { b: { back: deep } }
+  t.strictSame(toEntries('f', deep), E.left({ _tag: 'InvalidValue', key: 'f.a.b.back', reason }))
+
+  const list: Array<unknown> = [1]
+  list.push(list)
+  t.strictSame(toEntries('f', { list }), E.left({ _tag: 'InvalidValue', key: 'f.list.1', reason }))
+
+  const inArray: Record<string, unknown> = {}
+  inArray['items'] = [{ parent: inArray }]
+  t.strictSame(toEntries('f', inArray), E.left({ _tag: 'InvalidValue', key: 'f.items.0.parent', reason }))
+
+  const selfJSON = { toJSON: (): unknown => selfJSON }
+  t.strictSame(toEntries('f', selfJSON), E.left({ _tag: 'InvalidValue', key: 'f', reason }))
+})
+
+t.test('the same object twice is not a cycle', async (t) => {
+  const shared = { lr: 0.1 }
+  t.strictSame(
+    toEntries('f', { a: shared, b: shared, c: [shared, shared] }),
+    E.right([['f.a.lr', '0.1'], ['f.b.lr', '0.1'], ['f.c', '[{"lr":0.1},{"lr":0.1}]']])
+  )
+})
+
+t.test('every key produced is checked against MLflow rules', async (t) => {
+  t.strictSame(
+    toEntries('f', { 'bad//name': 1 }),
+    E.left({ _tag: 'InvalidKey', key: 'f.bad//name', reason: 'a key cannot start or end with "/" or contain "//"' })
+  )
+  t.match(toEntries('f', { nested: { ['x'.repeat(250)]: 1 } }), E.left({ _tag: 'InvalidKey', key: `f.nested.${'x'.repeat(250)}` }))
+  t.match(toEntries('a,b', 1), E.left({ _tag: 'InvalidKey', key: 'a,b' }))
+  t.strictSame(toEntries('a,b', undefined), E.right([]), 'nothing is recorded, so nothing is refused')
+})
+
+t.test('a value that throws while it is read is InvalidValue, not an exception', async (t) => {
+  const getter = {
+    get broken(): number {
+      throw new Error('lazy field failed')
+    }
+  }
+  t.strictSame(
+    toEntries('f', { inner: getter }),
+    E.left({ _tag: 'InvalidValue', key: 'f', reason: 'reading the value threw: lazy field failed' })
+  )
+  t.strictSame(
+    toEntries('g', {
+      toJSON: () => {
+        throw 'no JSON today'
+      }
+    }),
+    E.left({ _tag: 'InvalidValue', key: 'g', reason: 'reading the value threw: no JSON today' })
+  )
+})
+
+t.test('the recorded strings do not follow later mutation of the value', async (t) => {
+  const options = { layers: [64, 64], optimizer: { lr: 0.1 } }
+  const recorded = toEntries('f', options)
+  options.layers.push(10)
+  options.optimizer.lr = 0.5
+  t.strictSame(recorded, E.right([['f.layers', '[64,64]'], ['f.optimizer.lr', '0.1']]))
+})
+
+t.test('fieldsToEntries records each field under the prefix, skipping ignored names exactly', async (t) => {
+  const expected: ReadonlyArray<Entry> = [['f.b', '7']]
+  t.strictSame(fieldsToEntries('f', { b: 7, c: 'x' }, ['c']), E.right(expected))
+  t.strictSame(
+    fieldsToEntries('f', { c: 1, cc: 2, c_1: 3 }, ['c']),
+    E.right([['f.cc', '2'], ['f.c_1', '3']]),
+    'an ignored name removes only that exact field'
+  )
+  t.strictSame(fieldsToEntries('f', { a: undefined, b: null }), E.right([['f.b', 'null']]))
+  t.strictSame(fieldsToEntries('f', {}), E.right([]))
+  t.strictSame(
+    fieldsToEntries('f', { ok: 1, when: new Date(NaN), later: 2 }),
+    E.left({ _tag: 'InvalidValue', key: 'f.when', reason: 'the Date is invalid' })
+  )
+})
