@@ -1,0 +1,204 @@
+/**
+ * The MLflow REST endpoints the sink uses, each with the io-ts codec of its answer. Empty
+ * fields are omitted by the server, so arrays are optional and read as empty; int64 fields
+ * are accepted as numbers or decimal strings; metric values as numbers or the protobuf-JSON
+ * words `NaN`, `Infinity`, `-Infinity`.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts/lib/index.js'
+import type { TrackError } from '../Errors.js'
+import type { Entry } from '../ParamValue.js'
+import type { Metric, RunStatus } from '../Sink.js'
+import type { HttpClient } from './Http.js'
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+/** An int64: protobuf JSON may write it as a number or as decimal text. */
+export const Int64 = new t.Type<number, number, unknown>(
+  'int64',
+  (u): u is number => typeof u === 'number',
+  (u, c) => {
+    const n = typeof u === 'string' && /^-?\d+$/.test(u) ? Number(u) : u
+    return typeof n === 'number' && Number.isInteger(n) ? t.success(n) : t.failure(u, c)
+  },
+  (n) => n
+)
+
+/** A double, where NaN and the infinities travel as words. */
+export const Double = new t.Type<number, number | string, unknown>(
+  'double',
+  (u): u is number => typeof u === 'number',
+  (u, c) => {
+    if (typeof u === 'number') return t.success(u)
+    if (u === 'NaN') return t.success(NaN)
+    if (u === 'Infinity') return t.success(Infinity)
+    if (u === '-Infinity') return t.success(-Infinity)
+    return t.failure(u, c)
+  },
+  (n) => (Number.isFinite(n) ? n : String(n))
+)
+
+export const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
+
+export const KeyValue = t.type({ key: t.string, value: t.string })
+
+export const MetricCodec = t.intersection([
+  t.type({ key: t.string, value: Double, timestamp: Int64 }),
+  t.partial({ step: Int64 })
+])
+
+export const RunInfo = t.intersection([
+  t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
+  t.partial({ run_name: t.string, artifact_uri: t.string, start_time: Int64, end_time: Int64, lifecycle_stage: t.string })
+])
+
+export const RunData = t.partial({ params: t.array(KeyValue), metrics: t.array(MetricCodec), tags: t.array(KeyValue) })
+
+export const Run = t.type({ info: RunInfo, data: RunData })
+
+const ExperimentAnswer = t.type({ experiment: t.type({ experiment_id: t.string, name: t.string }) })
+const CreateExperimentAnswer = t.type({ experiment_id: t.string })
+const RunAnswer = t.type({ run: t.type({ info: RunInfo }) })
+const GetRunAnswer = t.type({ run: Run })
+const Empty = t.UnknownRecord
+const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token: t.string })
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export type RunInfo = t.TypeOf<typeof RunInfo>
+/** @since 0.1.0 */
+export type Run = t.TypeOf<typeof Run>
+
+// -------------------------------------------------------------------------------------
+// endpoints
+// -------------------------------------------------------------------------------------
+
+const kv = (entries: ReadonlyArray<Entry>) => entries.map(([key, value]) => ({ key, value }))
+
+/** The wire form of a metric: NaN and the infinities as words. */
+export const metricJson = (m: Metric) => ({
+  key: m.key,
+  value: Number.isFinite(m.value) ? m.value : String(m.value),
+  timestamp: m.timestamp,
+  step: m.step
+})
+
+export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
+  pipe(
+    http.json('GET', 'mlflow/experiments/get-by-name', { experiment_name: name }, ExperimentAnswer),
+    TE.map((a) => a.experiment.experiment_id)
+  )
+
+export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
+  pipe(
+    http.json('POST', 'mlflow/experiments/create', { name }, CreateExperimentAnswer),
+    TE.map((a) => a.experiment_id)
+  )
+
+export const createRun = (
+  http: HttpClient,
+  request: { experimentId: string; runName: string; startTime: number; tags: ReadonlyArray<Entry> }
+): TE.TaskEither<TrackError, RunInfo> =>
+  pipe(
+    http.json(
+      'POST',
+      'mlflow/runs/create',
+      {
+        experiment_id: request.experimentId,
+        run_name: request.runName,
+        start_time: request.startTime,
+        tags: kv(request.tags)
+      },
+      RunAnswer
+    ),
+    TE.map((a) => a.run.info)
+  )
+
+export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackError, Run> =>
+  pipe(
+    http.json('GET', 'mlflow/runs/get', { run_id: runId }, GetRunAnswer),
+    TE.map((a) => a.run)
+  )
+
+export const logBatch = (
+  http: HttpClient,
+  runId: string,
+  batch: { params?: ReadonlyArray<Entry>; tags?: ReadonlyArray<Entry>; metrics?: ReadonlyArray<Metric> }
+): TE.TaskEither<TrackError, void> =>
+  pipe(
+    http.json(
+      'POST',
+      'mlflow/runs/log-batch',
+      {
+        run_id: runId,
+        params: kv(batch.params ?? []),
+        tags: kv(batch.tags ?? []),
+        metrics: (batch.metrics ?? []).map(metricJson)
+      },
+      Empty
+    ),
+    TE.as(undefined)
+  )
+
+export const updateRun = (
+  http: HttpClient,
+  runId: string,
+  status: RunStatus,
+  endTime: number
+): TE.TaskEither<TrackError, void> =>
+  pipe(
+    http.json('POST', 'mlflow/runs/update', { run_id: runId, status, end_time: endTime }, Empty),
+    TE.as(undefined)
+  )
+
+/** Every point of one metric, following `next_page_token`. */
+export const getMetricHistory = (
+  http: HttpClient,
+  runId: string,
+  key: string
+): TE.TaskEither<TrackError, ReadonlyArray<Metric>> => {
+  const page = (token: string | undefined, acc: ReadonlyArray<Metric>): TE.TaskEither<TrackError, ReadonlyArray<Metric>> =>
+    pipe(
+      http.json(
+        'GET',
+        'mlflow/metrics/get-history',
+        { run_id: runId, metric_key: key, max_results: 25000, ...(token === undefined ? {} : { page_token: token }) },
+        HistoryAnswer
+      ),
+      TE.flatMap((a) => {
+        const points = [...acc, ...(a.metrics ?? []).map((m) => ({ ...m, step: m.step ?? 0 }))]
+        return a.next_page_token ? page(a.next_page_token, points) : TE.right(points)
+      })
+    )
+  return page(undefined, [])
+}
+
+/**
+ * The proxied-artifact path of a run's artifact root: `mlflow-artifacts:/1/<run>/artifacts`
+ * becomes `1/<run>/artifacts`. Other schemes (a server that does not serve artifacts) are
+ * not supported.
+ */
+export const artifactRoot = (artifactUri: string | undefined): E.Either<string, string> => {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/.exec(artifactUri ?? '')
+  return m?.[1] === undefined || m[1] === ''
+    ? E.left(`the server keeps artifacts at ${JSON.stringify(artifactUri ?? '')}; start it with --serve-artifacts`)
+    : E.right(m[1].replace(/\/+$/, ''))
+}
+
+const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
+
+export const uploadArtifact = (
+  http: HttpClient,
+  root: string,
+  path: string,
+  bytes: Uint8Array
+): TE.TaskEither<TrackError, void> => http.put(`mlflow-artifacts/artifacts/${encodePath(root)}/${encodePath(path)}`, bytes)

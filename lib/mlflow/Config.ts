@@ -1,0 +1,260 @@
+/**
+ * Configuration of the MLflow sink, read from the environment the way MLflow's Python client
+ * reads it: `MLFLOW_TRACKING_URI`, `MLFLOW_TRACKING_USERNAME` / `_PASSWORD` (HTTP Basic),
+ * `MLFLOW_TRACKING_TOKEN` (Bearer; Basic wins when both are set), the credentials file
+ * `~/.mlflow/credentials` (the environment wins field by field), the TLS settings and the
+ * HTTP retry policy. Every variable is decoded with io-ts; a bad value is a `ConfigError`
+ * naming the variable (never echoing a secret).
+ *
+ * @example
+ * import { configFromEnv } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * const config = configFromEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_TOKEN: 't' })
+ * assert.ok(E.isRight(config) && config.right.auth._tag === 'Bearer')
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { parse as parseIni } from 'ini'
+import * as t from 'io-ts/lib/index.js'
+import { configError, type TrackError } from '../Errors.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * How requests authenticate.
+ * @category model
+ * @since 0.1.0
+ */
+export type Auth =
+  | { readonly _tag: 'None' }
+  | { readonly _tag: 'Basic'; readonly username: string; readonly password: string }
+  | { readonly _tag: 'Bearer'; readonly token: string }
+
+/**
+ * The HTTP retry policy (MLflow's defaults: 7 retries, backoff factor 2 s, jitter up to 1 s,
+ * backoff capped at 120 s, 120 s timeout per request).
+ * @category model
+ * @since 0.1.0
+ */
+export interface RetryPolicy {
+  readonly maxRetries: number
+  readonly backoffFactorMs: number
+  readonly backoffJitterMs: number
+  readonly maxBackoffMs: number
+  readonly timeoutMs: number
+}
+
+/**
+ * TLS settings: skip certificate checks, or trust a CA bundle; present a client certificate.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Tls {
+  readonly insecure: boolean
+  readonly caCertPath: string | undefined
+  readonly clientCertPath: string | undefined
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface MlflowConfig {
+  /** `http(s)://host:port[/prefix]`, without a trailing slash. */
+  readonly trackingUri: string
+  readonly auth: Auth
+  readonly retry: RetryPolicy
+  readonly tls: Tls
+  /** `MLFLOW_EXPERIMENT_NAME`, the experiment to use when a spec names none. */
+  readonly experimentName: string | undefined
+}
+
+/**
+ * The environment variables this module reads.
+ * @category model
+ * @since 0.1.0
+ */
+export type EnvVars = Readonly<Record<string, string | undefined>>
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+const numberFrom = (name: string, check: (n: number) => boolean) =>
+  new t.Type<number, string, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && check(u),
+    (u, c) => {
+      if (typeof u !== 'string' || u.trim() === '') return t.failure(u, c)
+      const n = Number(u)
+      return Number.isFinite(n) && check(n) ? t.success(n) : t.failure(u, c)
+    },
+    String
+  )
+
+/** A whole number of zero or more, from its decimal text. */
+const CountFromString = numberFrom('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0)
+/** A number of zero or more (seconds may be fractional). */
+const SecondsFromString = numberFrom('a number of seconds >= 0', (n) => n >= 0)
+/** A number of seconds above zero. */
+const PositiveSecondsFromString = numberFrom('a number of seconds > 0', (n) => n > 0)
+
+/** `true` / `false` / `1` / `0`, in any case, as Python's MLflow reads booleans. */
+const BooleanFromString = new t.Type<boolean, string, unknown>(
+  'true or false',
+  (u): u is boolean => typeof u === 'boolean',
+  (u, c) => {
+    const s = typeof u === 'string' ? u.trim().toLowerCase() : ''
+    return s === 'true' || s === '1' ? t.success(true) : s === 'false' || s === '0' ? t.success(false) : t.failure(u, c)
+  },
+  String
+)
+
+const HttpUri = new t.Type<string, string, unknown>(
+  'an http(s):// URI',
+  (u): u is string => typeof u === 'string',
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c)
+    try {
+      const url = new URL(u)
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+        return t.failure(u, c)
+      }
+      return t.success(`${url.origin}${url.pathname}`.replace(/\/+$/, ''))
+    } catch {
+      return t.failure(u, c)
+    }
+  },
+  String
+)
+
+/** The `[mlflow]` section of `~/.mlflow/credentials`. */
+const CredentialsFile = t.partial({
+  mlflow: t.partial({ mlflow_tracking_username: t.string, mlflow_tracking_password: t.string })
+})
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** Decodes one variable; a missing or empty variable gives `fallback`. The value is not echoed. */
+const variable = <A>(vars: EnvVars, name: string, codec: t.Decoder<unknown, A>, fallback: A): E.Either<TrackError, A> => {
+  const raw = vars[name]
+  if (raw === undefined || raw === '') return E.right(fallback)
+  return pipe(
+    codec.decode(raw),
+    E.mapLeft(() => configError(name, `expected ${codec.name}`))
+  )
+}
+
+const credentialsFrom = (text: string | undefined): E.Either<TrackError, { username?: string; password?: string }> => {
+  if (text === undefined) return E.right({})
+  let parsed: unknown
+  try {
+    parsed = parseIni(text)
+  } catch {
+    return E.left(configError('~/.mlflow/credentials', 'cannot be read as an INI file'))
+  }
+  return pipe(
+    CredentialsFile.decode(parsed),
+    E.mapLeft(() => configError('~/.mlflow/credentials', 'the [mlflow] section must hold text values')),
+    E.map((f) => ({ username: f.mlflow?.mlflow_tracking_username, password: f.mlflow?.mlflow_tracking_password }))
+  )
+}
+
+const authFrom = (vars: EnvVars, file: { username?: string; password?: string }): Auth => {
+  const username = vars['MLFLOW_TRACKING_USERNAME'] || file.username
+  const password = vars['MLFLOW_TRACKING_PASSWORD'] || file.password
+  if (username && password) return { _tag: 'Basic', username, password }
+  const token = vars['MLFLOW_TRACKING_TOKEN']
+  if (token) return { _tag: 'Bearer', token }
+  return { _tag: 'None' }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * MLflow's own defaults.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const defaultRetryPolicy: RetryPolicy = {
+  maxRetries: 7,
+  backoffFactorMs: 2000,
+  backoffJitterMs: 1000,
+  maxBackoffMs: 120_000,
+  timeoutMs: 120_000
+}
+
+/**
+ * The configuration for `uri` with no auth, default retries and default TLS.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const configFor = (uri: string): E.Either<TrackError, MlflowConfig> =>
+  configFromEnv({ MLFLOW_TRACKING_URI: uri })
+
+/**
+ * Reads the configuration from environment variables and, when given, the text of the
+ * credentials file. `MLFLOW_TRACKING_URI` must be an `http(s)://` address here; other stores
+ * are `sinkFromEnv`'s business.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const configFromEnv = (
+  vars: EnvVars,
+  options: { readonly credentialsFile?: string } = {}
+): E.Either<TrackError, MlflowConfig> =>
+  pipe(
+    E.Do,
+    E.bind('trackingUri', () =>
+      vars['MLFLOW_TRACKING_URI'] === undefined
+        ? E.left(configError('MLFLOW_TRACKING_URI', 'is not set'))
+        : variable(vars, 'MLFLOW_TRACKING_URI', HttpUri, '')
+    ),
+    E.filterOrElse(
+      ({ trackingUri }) => trackingUri !== '',
+      () => configError('MLFLOW_TRACKING_URI', 'is empty')
+    ),
+    E.bind('file', () => credentialsFrom(options.credentialsFile)),
+    E.bind('maxRetries', () => variable(vars, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', CountFromString, 7)),
+    E.bind('backoff', () => variable(vars, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR', SecondsFromString, 2)),
+    E.bind('jitter', () => variable(vars, 'MLFLOW_HTTP_REQUEST_BACKOFF_JITTER', SecondsFromString, 1)),
+    E.bind('timeout', () => variable(vars, 'MLFLOW_HTTP_REQUEST_TIMEOUT', PositiveSecondsFromString, 120)),
+    E.bind('insecure', () => variable(vars, 'MLFLOW_TRACKING_INSECURE_TLS', BooleanFromString, false)),
+    E.filterOrElse(
+      ({ insecure }) => !(insecure && Boolean(vars['MLFLOW_TRACKING_SERVER_CERT_PATH'])),
+      () =>
+        configError(
+          'MLFLOW_TRACKING_INSECURE_TLS',
+          'cannot be true while MLFLOW_TRACKING_SERVER_CERT_PATH is set: choose one of the two'
+        )
+    ),
+    E.map(
+      (v): MlflowConfig => ({
+        trackingUri: v.trackingUri,
+        auth: authFrom(vars, v.file),
+        retry: {
+          maxRetries: v.maxRetries,
+          backoffFactorMs: v.backoff * 1000,
+          backoffJitterMs: v.jitter * 1000,
+          maxBackoffMs: defaultRetryPolicy.maxBackoffMs,
+          timeoutMs: v.timeout * 1000
+        },
+        tls: {
+          insecure: v.insecure,
+          caCertPath: vars['MLFLOW_TRACKING_SERVER_CERT_PATH'] || undefined,
+          clientCertPath: vars['MLFLOW_TRACKING_CLIENT_CERT_PATH'] || undefined
+        },
+        experimentName: vars['MLFLOW_EXPERIMENT_NAME'] || undefined
+      })
+    )
+  )

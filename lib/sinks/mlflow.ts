@@ -1,0 +1,287 @@
+/**
+ * `mlflowSink`: commits runs to an MLflow tracking server over its REST API.
+ *
+ * Experiments are found by name or created (a creation race resolves to the winner). Params,
+ * tags and metrics go through `runs/log-batch`, split to respect every server limit (100
+ * params, 100 tags, 1000 metrics, 1000 entities and under 1 MB a request). Streamed metrics
+ * are batched by a bounded queue with several requests in flight. A param longer than
+ * MLflow's 6000 characters is stored truncated, with its whole value as the artifact
+ * `params/<key>.txt` and a warning. Artifacts go through the server's artifact proxy.
+ *
+ * @example
+ * import { mlflowSink, evaluate, run } from 'charmory-track'
+ *
+ * const sink = mlflowSink('http://127.0.0.1:5000')
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ *
+ * @since 0.1.0
+ */
+import crossFetch from 'cross-fetch'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { readFileSync } from 'node:fs'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import type { Logger } from '../Env.js'
+import { configError, paramConflict, TrackingFailure, type TrackError } from '../Errors.js'
+import * as Api from '../mlflow/Api.js'
+import { configFor, type MlflowConfig } from '../mlflow/Config.js'
+import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
+import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
+import type { Entry } from '../ParamValue.js'
+import { stderrLogger } from '../Runtime.js'
+import type { Metric, RunSink, Sink } from '../Sink.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface MlflowSinkOptions {
+  /** The transport; cross-fetch with keep-alive connections by default. */
+  readonly fetch?: Fetch
+  readonly logger?: Logger
+  readonly queue?: Partial<QueueOptions>
+  /** Injectable for tests of the retry policy. */
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+/**
+ * An MLflow sink; `close` releases its connections.
+ * @category model
+ * @since 0.1.0
+ */
+export interface MlflowSink extends Sink {
+  readonly config: MlflowConfig
+  readonly close: () => void
+}
+
+// -------------------------------------------------------------------------------------
+// constants
+// -------------------------------------------------------------------------------------
+
+/** MLflow's limits on one `log-batch` request and on values. */
+export const LIMITS = {
+  params: 100,
+  tags: 100,
+  metrics: 1000,
+  entities: 1000,
+  bytes: 1_000_000,
+  paramValue: 6000,
+  tagValue: 8000
+} as const
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const codePoints = (s: string): number => (s.length <= LIMITS.paramValue ? s.length : [...s].length)
+const cut = (s: string, n: number): string => [...s].slice(0, n).join('')
+
+const sizeOf = (entries: ReadonlyArray<Entry>): number => entries.reduce((n, [k, v]) => n + JSON.stringify(k + v).length + 24, 0)
+
+/**
+ * Splits params and tags into `log-batch` bodies within every limit (the 1 MB cap is counted
+ * on the JSON text, so escapes cannot push a body over it).
+ */
+export const entryBatches = (kind: 'params' | 'tags', entries: ReadonlyArray<Entry>): ReadonlyArray<ReadonlyArray<Entry>> => {
+  const batches: Array<Array<Entry>> = []
+  let current: Array<Entry> = []
+  let bytes = 0
+  for (const entry of entries) {
+    const size = sizeOf([entry])
+    if (current.length > 0 && (current.length >= LIMITS[kind] || bytes + size > LIMITS.bytes - 1024)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(entry)
+    bytes += size
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
+}
+
+/** Tags within MLflow's value limit; a cut is reported, never silent. */
+const fitTags = (tags: ReadonlyArray<Entry>, logger: Logger): ReadonlyArray<Entry> =>
+  tags.map(([key, value]): Entry => {
+    if (codePoints(value) <= LIMITS.tagValue) return [key, value]
+    logger.warn(`tag ${JSON.stringify(key)} is longer than MLflow's ${LIMITS.tagValue} characters and was cut`)
+    return [key, cut(value, LIMITS.tagValue)]
+  })
+
+const sequence = (tasks: ReadonlyArray<TE.TaskEither<TrackError, void>>): TE.TaskEither<TrackError, void> =>
+  tasks.reduce((acc, task) => TE.flatMap(() => task)(acc), TE.right<TrackError, void>(undefined))
+
+const defaultFetch = (config: MlflowConfig): { fetch: Fetch; close: () => void } => {
+  const secure = config.trackingUri.startsWith('https:')
+  const clientCert = config.tls.clientCertPath === undefined ? undefined : readFileSync(config.tls.clientCertPath)
+  const agent = secure
+    ? new HttpsAgent({
+        keepAlive: true,
+        rejectUnauthorized: !config.tls.insecure,
+        ...(config.tls.caCertPath === undefined ? {} : { ca: readFileSync(config.tls.caCertPath) }),
+        ...(clientCert === undefined ? {} : { cert: clientCert, key: clientCert })
+      })
+    : new HttpAgent({ keepAlive: true })
+  // node-fetch (behind cross-fetch on Node) takes `agent`, which the DOM types do not know.
+  const fetch: Fetch = (url, init) =>
+    crossFetch(url, { ...init, agent } as unknown as RequestInit) as unknown as ReturnType<Fetch>
+  return { fetch, close: () => agent.destroy() }
+}
+
+// -------------------------------------------------------------------------------------
+// run writer
+// -------------------------------------------------------------------------------------
+
+interface RunState {
+  readonly info: Api.RunInfo
+  readonly params: Map<string, string>
+}
+
+const runWriter = (
+  http: HttpClient,
+  state: RunState,
+  logger: Logger,
+  queueOptions: QueueOptions
+): RunSink => {
+  const runId = state.info.run_id
+  const root = Api.artifactRoot(state.info.artifact_uri)
+  const queue = metricQueue((batch) => Api.logBatch(http, runId, { metrics: batch }), queueOptions)
+
+  const logArtifact = (path: string, bytes: Uint8Array): TE.TaskEither<TrackError, void> =>
+    E.isLeft(root)
+      ? TE.left(configError('artifact_uri', root.left))
+      : Api.uploadArtifact(http, root.right, path, bytes)
+
+  const logParams = (params: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> => {
+    const sent: Array<Entry> = []
+    const whole: Array<Entry> = []
+    for (const [key, value] of params) {
+      const long = codePoints(value) > LIMITS.paramValue
+      const stored = long ? cut(value, LIMITS.paramValue) : value
+      const recorded = state.params.get(key)
+      if (recorded !== undefined && recorded !== stored) return TE.left(paramConflict(runId, key, recorded, stored))
+      if (recorded !== undefined) continue
+      sent.push([key, stored])
+      if (long) whole.push([key, value])
+    }
+    return pipe(
+      sequence(whole.map(([key, value]) => logArtifact(`params/${key}.txt`, new TextEncoder().encode(value)))),
+      TE.tap(() => {
+        for (const [key, value] of whole) {
+          logger.warn(
+            `param ${JSON.stringify(key)} has ${codePoints(value)} characters; MLflow keeps ${LIMITS.paramValue}: ` +
+              `the whole value is the artifact params/${key}.txt`
+          )
+        }
+        return TE.right(undefined)
+      }),
+      TE.flatMap(() => sequence(entryBatches('params', sent).map((batch) => Api.logBatch(http, runId, { params: batch })))),
+      TE.tap(() => TE.right(sent.forEach(([k, v]) => state.params.set(k, v))))
+    )
+  }
+
+  const setTags = (tags: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> =>
+    sequence(entryBatches('tags', fitTags(tags, logger)).map((batch) => Api.logBatch(http, runId, { tags: batch })))
+
+  const flush = (): TE.TaskEither<TrackError, void> => () => queue.flush()
+
+  return {
+    runId,
+    experimentId: state.info.experiment_id,
+    logParams,
+    setTags,
+    logMetrics: (metrics: ReadonlyArray<Metric>) => () => queue.push(metrics),
+    logArtifact,
+    flush,
+    // The run is ended even when a flush failed, so that it is never left RUNNING; the
+    // flush's error is still reported.
+    end: (status, endTime) => async () => {
+      const flushed = await queue.flush()
+      const updated = await Api.updateRun(http, runId, status, endTime)()
+      return E.isLeft(flushed) ? flushed : updated
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A sink that writes to the tracking server of `config` (or at the address `config`).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOptions = {}): MlflowSink => {
+  const resolved = typeof config === 'string' ? configFor(config) : E.right(config)
+  if (E.isLeft(resolved)) throw new TrackingFailure(resolved.left)
+  const cfg = resolved.right
+  const logger = options.logger ?? stderrLogger
+  const transport = options.fetch === undefined ? defaultFetch(cfg) : { fetch: options.fetch, close: () => undefined }
+  const http = httpClient({
+    baseUri: cfg.trackingUri,
+    auth: cfg.auth,
+    retry: cfg.retry,
+    fetch: transport.fetch,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    onRetry: (endpoint, attempt, reason) => logger.warn(`${endpoint}: retry ${attempt} after ${reason}`)
+  })
+  const queueOptions = { ...defaultQueueOptions, ...options.queue }
+  const experiments = new Map<string, string>()
+
+  const findOrCreate = (name: string): TE.TaskEither<TrackError, string> =>
+    pipe(
+      Api.getExperimentByName(http, name),
+      TE.orElse((e) =>
+        e._tag === 'HttpError' && e.errorCode === 'RESOURCE_DOES_NOT_EXIST'
+          ? pipe(
+              Api.createExperiment(http, name),
+              TE.orElse((c) =>
+                c._tag === 'HttpError' && c.errorCode === 'RESOURCE_ALREADY_EXISTS'
+                  ? Api.getExperimentByName(http, name)
+                  : TE.left(c)
+              )
+            )
+          : TE.left(e)
+      ),
+      TE.tap((id) => TE.right(void experiments.set(name, id)))
+    )
+
+  return {
+    name: `mlflow:${cfg.trackingUri}`,
+    config: cfg,
+    close: transport.close,
+    experiment: (name) => {
+      const known = experiments.get(name)
+      return known === undefined ? findOrCreate(name) : TE.right(known)
+    },
+    openRun: (request) => {
+      // runs/create takes the first tags; the rest follow through log-batch
+      const [first = [], ...rest] = entryBatches('tags', fitTags(request.tags, logger))
+      return pipe(
+        Api.createRun(http, { ...request, tags: first }),
+        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions)),
+        TE.tap((run) => run.setTags(rest.flat()))
+      )
+    },
+    reopenRun: (runId) =>
+      pipe(
+        Api.getRun(http, runId),
+        TE.map((run) =>
+          runWriter(
+            http,
+            { info: run.info, params: new Map((run.data.params ?? []).map((p) => [p.key, p.value])) },
+            logger,
+            queueOptions
+          )
+        )
+      )
+  }
+}
