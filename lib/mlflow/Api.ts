@@ -116,6 +116,8 @@ export const createRun = (
         experiment_id: request.experimentId,
         run_name: request.runName,
         start_time: request.startTime,
+        // the UI's "User" column reads user_id, not the mlflow.user tag
+        user_id: request.tags.find(([k]) => k === 'mlflow.user')?.[1] ?? '',
         tags: kv(request.tags)
       },
       RunAnswer

@@ -1,0 +1,225 @@
+// The MLflow sink against a real MLflow server: what a pipeline writes is read back through
+// the REST API (independently of the sink) and compared exactly.
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  evaluate,
+  fromTracked,
+  mlflowSink,
+  reopen,
+  run,
+  trackParam,
+  Track,
+  withParams,
+  type Env,
+  type Logger,
+  type TrackError
+} from 'charmory-track'
+import { serverFor } from '../support/mlflow-server.js'
+import { readRun, restGet } from '../support/mlflow-read.js'
+
+const server = await serverFor(t)
+if (server === undefined) process.exit(0)
+
+const T0 = 1_750_000_000_000
+const fixedClock = { now: () => T0 }
+const warnings: Array<string> = []
+const logger: Logger = { warn: (m) => void warnings.push(m), info: () => undefined }
+const source: Env['source'] = () => ({ user: 'tester', sourceName: 'spec.ts', gitCommit: { _tag: 'Some', value: 'a'.repeat(40) } })
+const sink = mlflowSink(server.url, { logger })
+t.teardown(() => sink.close())
+const env = { sink, clock: fixedClock, logger, source }
+
+const files = mkdtempSync(join(tmpdir(), 'charmory-artifacts-'))
+writeFileSync(join(files, 'model.bin'), Uint8Array.from({ length: 256 }, (_, i) => i))
+mkdirSync(join(files, 'plots/deep'), { recursive: true })
+writeFileSync(join(files, 'plots/roc.txt'), 'roc')
+writeFileSync(join(files, 'plots/deep/pr.txt'), 'pr curve')
+
+const expectRight = <A>(r: E.Either<TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${JSON.stringify(r.left)}`)
+  return r.right
+}
+
+t.test('a whole evaluation arrives exactly as written', async (t) => {
+  const loadModel = (o: { name: string; optimizer: { lr: number; betas: Array<number> } }) => `model:${o.name}`
+  const program = pipe(
+    fromTracked(withParams(loadModel)({ name: 'resnet', optimizer: { lr: 0.01, betas: [0.9, 0.999] } })),
+    Track.flatMap(() => trackParam('batch_size', 16)),
+    Track.flatMap(() =>
+      evaluate(
+        { experiment: 'roundtrip', runName: 'rt-1', description: 'round trip', tags: { team: 'red' } },
+        async (r) => {
+          for (let step = 0; step < 500; step++) {
+            for (const k of ['loss', 'acc', 'lr', 'grad/norm', 'time']) {
+              await r.logMetric(k, step / 7 + k.length, { step, timestamp: T0 + step })
+            }
+          }
+          await r.logMetrics({ final_a: 1, final_b: 2 }, { step: 9 })
+          await r.logMetric('odd', NaN, { step: 1 })
+          await r.logMetric('odd', Infinity, { step: 2 })
+          await r.logMetric('odd', -Infinity, { step: 3 })
+          await r.setTag('stage', 'eval')
+          await r.logArtifact(join(files, 'model.bin'), 'models')
+          await r.logArtifact({ path: 'notes/readme.txt', text: 'héllo' })
+          await r.logArtifact({ path: 'raw.bin', bytes: Uint8Array.of(0, 255, 10) })
+          await r.logArtifacts(join(files, 'plots'), 'figures')
+          return { accuracy: 0.75, per_class: [0.5, 0.25], chain: { attack: { success: 1 } } }
+        }
+      )
+    )
+  )
+  const { runId, experimentId } = expectRight(await run(program, env))
+  const view = await readRun(server.url, runId)
+  t.equal(view.experimentId, experimentId)
+  t.equal(view.status, 'FINISHED')
+  t.equal(view.startTime, T0)
+  t.equal(view.endTime, T0)
+  t.equal(view.runName, 'rt-1')
+  t.same(view.params, {
+    'loadModel.name': 'resnet',
+    'loadModel.optimizer.lr': '0.01',
+    'loadModel.optimizer.betas': '[0.9,0.999]',
+    batch_size: '16',
+    'charmory-track.version': '0.1.0'
+  })
+  for (const k of ['loss', 'acc', 'lr', 'grad/norm', 'time']) {
+    t.strictSame(
+      view.metrics[k],
+      Array.from({ length: 500 }, (_, step) => ({ value: step / 7 + k.length, step, timestamp: T0 + step })),
+      `every point of ${k}`
+    )
+  }
+  t.strictSame(view.metrics['final_a'], [{ value: 1, step: 9, timestamp: T0 }])
+  t.strictSame(view.metrics['accuracy'], [{ value: 0.75, step: 0, timestamp: T0 }])
+  t.strictSame(view.metrics['per_class/1'], [{ value: 0.25, step: 0, timestamp: T0 }])
+  t.strictSame(view.metrics['chain/attack/success'], [{ value: 1, step: 0, timestamp: T0 }])
+  // NaN comes back as NaN; the SQL store keeps the infinities as the largest doubles.
+  const odd = view.metrics['odd'] ?? []
+  t.ok(Number.isNaN(odd[0]?.value))
+  t.equal(odd[1]?.value, Number.MAX_VALUE)
+  t.equal(odd[2]?.value, -Number.MAX_VALUE)
+  t.match(view.tags, {
+    'mlflow.runName': 'rt-1',
+    'mlflow.user': 'tester',
+    'mlflow.source.name': 'spec.ts',
+    'mlflow.source.type': 'LOCAL',
+    'mlflow.source.git.commit': 'a'.repeat(40),
+    'mlflow.note.content': 'round trip',
+    team: 'red',
+    stage: 'eval'
+  })
+  t.strictSame(Object.keys(view.artifacts).sort(), [
+    'figures/deep/pr.txt',
+    'figures/roc.txt',
+    'models/model.bin',
+    'notes/readme.txt',
+    'raw.bin'
+  ])
+  t.strictSame([...(view.artifacts['models/model.bin'] ?? [])], Array.from({ length: 256 }, (_, i) => i))
+  t.equal(new TextDecoder().decode(view.artifacts['notes/readme.txt']), 'héllo')
+  t.strictSame([...(view.artifacts['raw.bin'] ?? [])], [0, 255, 10])
+  t.equal(new TextDecoder().decode(view.artifacts['figures/deep/pr.txt']), 'pr curve')
+})
+
+t.test('a reopened run takes more metrics and artifacts and stays FINISHED', async (t) => {
+  const first = expectRight(await run(evaluate({ experiment: 'reopen' }, async () => ({ a: 1 })), env))
+  const later = { ...env, clock: { now: () => T0 + 5000 } }
+  expectRight(
+    await run(
+      reopen(first.runId, async (r) => {
+        await r.logMetric('custom_metric', 42)
+        await r.logArtifact({ path: 'later.txt', text: 'added later' })
+      }),
+      later
+    )
+  )
+  const view = await readRun(server.url, first.runId)
+  t.equal(view.status, 'FINISHED')
+  t.equal(view.endTime, T0)
+  t.strictSame(view.metrics['custom_metric'], [{ value: 42, step: 0, timestamp: T0 + 5000 }])
+  t.equal(new TextDecoder().decode(view.artifacts['later.txt']), 'added later')
+})
+
+t.test('the experiment is found by name, and created once', async (t) => {
+  const other = mlflowSink(server.url, { logger })
+  t.teardown(() => other.close())
+  const [a, b] = await Promise.all([sink.experiment('raced')(), other.experiment('raced')()])
+  t.strictSame(a, b)
+  const byName = await restGet(server.url, 'mlflow/experiments/get-by-name?experiment_name=raced')
+  t.equal((byName['experiment'] as { experiment_id: string }).experiment_id, E.isRight(a) ? a.right : 'none')
+})
+
+t.test('limits: 2,500 params, 25,000 points and 300 tags arrive complete', async (t) => {
+  const params = Array.from({ length: 2500 }, (_, i) => [`p${i}`, `v${i}`] as const)
+  const program = pipe(
+    Track.traverseArray(([k, v]: readonly [string, string]) => trackParam(k, v))(params),
+    Track.flatMap(() =>
+      evaluate(
+        { experiment: 'limits', tags: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`tag${i}`, `t${i}`])) },
+        async (r) => {
+          for (let i = 0; i < 25_000; i++) await r.logMetric(`m${i % 10}`, i, { step: Math.floor(i / 10) })
+        }
+      )
+    )
+  )
+  const { runId } = expectRight(await run(program, env))
+  const view = await readRun(server.url, runId)
+  t.equal(Object.keys(view.params).length, 2501)
+  t.equal(view.params['p2499'], 'v2499')
+  t.equal(Object.keys(view.tags).filter((k) => k.startsWith('tag')).length, 300)
+  t.equal(view.tags['tag299'], 't299')
+  let points = 0
+  for (let m = 0; m < 10; m++) {
+    const h = view.metrics[`m${m}`] ?? []
+    points += h.length
+    t.strictSame(
+      h.map((p) => p.value),
+      Array.from({ length: 2500 }, (_, s) => s * 10 + m),
+      `m${m} has every value once, in step order`
+    )
+  }
+  t.equal(points, 25_000)
+})
+
+t.test('a 10,000-character param is stored truncated, whole as an artifact, with a warning', async (t) => {
+  const long = 'x'.repeat(9_000) + 'é'.repeat(1_000)
+  warnings.length = 0
+  const { runId } = expectRight(
+    await run(pipe(trackParam('prompt', long), Track.flatMap(() => evaluate({ experiment: 'long' }, async () => undefined))), env)
+  )
+  const view = await readRun(server.url, runId)
+  t.equal(view.params['prompt'], long.slice(0, 6000))
+  t.equal(new TextDecoder().decode(view.artifacts['params/prompt.txt']), long)
+  t.match(warnings.join('\n'), /param "prompt" has 10000 characters; MLflow keeps 6000: the whole value is the artifact params\/prompt.txt/)
+})
+
+t.test('a param cannot change within a run: a typed ParamConflict naming both values', async (t) => {
+  const r = await run(
+    pipe(
+      trackParam('k', 'one'),
+      Track.flatMap(() =>
+        evaluate({ experiment: 'conflict' }, (h) =>
+          Track.fromPromise(async () => {
+            await h.setTag('x', 'y')
+            return undefined
+          })
+        )
+      )
+    ),
+    env
+  )
+  t.ok(E.isRight(r))
+  const reopened = await sink.reopenRun(E.isRight(r) ? r.right.runId : '')()
+  const conflict = E.isRight(reopened) ? await reopened.right.logParams([['k', 'two']])() : E.left(null)
+  t.match(conflict, { _tag: 'Left', left: { _tag: 'ParamConflict', key: 'k', recorded: 'one', attempted: 'two' } })
+})
+
+t.test('server refusals are typed errors carrying error_code', async (t) => {
+  const missing = await sink.reopenRun('0'.repeat(32))()
+  t.match(missing, { _tag: 'Left', left: { _tag: 'HttpError', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' } })
+})
