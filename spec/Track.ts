@@ -1,0 +1,377 @@
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import {
+  Context,
+  fork,
+  fromTracked,
+  getParams,
+  invalidKey,
+  memorySink,
+  notFound,
+  Params,
+  resetParams,
+  run,
+  Track,
+  trackParam,
+  TrackingFailure,
+  withParams,
+  type EnvInput
+} from 'charmory-track'
+import { captureLogger } from './support/behaviour.js'
+
+const env = (): EnvInput & { readonly warnings: Array<string> } => {
+  const { logger, warnings } = captureLogger()
+  return { sink: memorySink(), logger, warnings }
+}
+
+const boom = notFound('run', 'r-404')
+
+/** The params a pipeline ends with, and its result. */
+const finalParams = <A>(p: Track.Track<A>): Track.Track<Readonly<Record<string, string>>> =>
+  pipe(
+    Track.either(p),
+    Track.flatMap(() => getParams)
+  )
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+t.test('of, fail, fromEither, fromTaskEither', async (t) => {
+  t.strictSame(await run(Track.of(1), env()), E.right(1))
+  t.strictSame(await run(Track.fail(boom), env()), E.left(boom))
+  t.strictSame(await run(Track.fromEither(E.right('x')), env()), E.right('x'))
+  t.strictSame(await run(Track.fromEither(E.left(boom)), env()), E.left(boom))
+  t.strictSame(await run(Track.fromTaskEither(TE.right(2)), env()), E.right(2))
+  t.strictSame(await run(Track.fromTaskEither(TE.left(boom)), env()), E.left(boom))
+})
+
+t.test('fromPromise awaits the thunk; a throw or a rejection is TaskFailed', async (t) => {
+  t.strictSame(await run(Track.fromPromise(async () => 3), env()), E.right(3))
+  t.strictSame(await run(Track.fromPromise(() => 4), env()), E.right(4))
+  const cause = new Error('disk full')
+  t.strictSame(
+    await run(
+      Track.fromPromise(() => Promise.reject(cause)),
+      env()
+    ),
+    E.left({ _tag: 'TaskFailed', message: 'disk full', cause })
+  )
+  t.strictSame(
+    await run(
+      Track.fromPromise(() => {
+        throw cause
+      }),
+      env()
+    ),
+    E.left({ _tag: 'TaskFailed', message: 'disk full', cause })
+  )
+})
+
+t.test('ask gives the environment, getContext and modifyContext the context', async (t) => {
+  const e = env()
+  const seen = await run(Track.ask, e)
+  t.ok(E.isRight(seen) && seen.right.sink === e.sink && seen.right.logger === e.logger)
+  const start = Context.fromParams(Params.fromEntries([['a', '1']]))
+  const got = await run(Track.getContext, e, start)
+  t.ok(E.isRight(got) && got.right === start)
+  const modified = await run(
+    pipe(
+      Track.modifyContext((c, environment) => ({ ...c, params: Params.set('sink', environment.sink.name)(c.params) })),
+      Track.flatMap(() => getParams)
+    ),
+    e
+  )
+  t.strictSame(modified, E.right({ sink: 'memory' }))
+})
+
+// -------------------------------------------------------------------------------------
+// laziness
+// -------------------------------------------------------------------------------------
+
+t.test('nothing runs before run: building a pipeline has no effect', async (t) => {
+  let calls = 0
+  const e = env()
+  const program = pipe(
+    trackParam('a', 1),
+    Track.flatMap(() => trackParam('a', 2)),
+    Track.flatMap(() => Track.fromPromise(async () => ++calls)),
+    Track.map((n) => n * 10)
+  )
+  t.equal(calls, 0)
+  t.strictSame(e.warnings, [])
+  t.strictSame(await run(program, e), E.right(10))
+  t.strictSame(await run(program, e), E.right(20), 'a pipeline is a description: it runs again from the start')
+  t.equal(calls, 2)
+})
+
+// -------------------------------------------------------------------------------------
+// combinators
+// -------------------------------------------------------------------------------------
+
+t.test('map, as, flatMap thread the context from step to step', async (t) => {
+  const program = pipe(
+    trackParam('a', 1),
+    Track.as(5),
+    Track.map((n) => n + 1),
+    Track.flatMap((n) => pipe(trackParam('b', n), Track.as(n * 2))),
+    Track.flatMap((n) => pipe(getParams, Track.map((p) => ({ n, p }))))
+  )
+  t.strictSame(await run(program, env()), E.right({ n: 12, p: { a: '1', b: '6' } }))
+})
+
+t.test('flatMap stops at the first failure', async (t) => {
+  let later = 0
+  const program = pipe(
+    Track.fail<number>(boom),
+    Track.flatMap(() => Track.fromPromise(() => ++later)),
+    Track.map(() => ++later)
+  )
+  t.strictSame(await run(program, env()), E.left(boom))
+  t.equal(later, 0)
+})
+
+t.test('tap keeps the value and the effect on the context', async (t) => {
+  const program = pipe(
+    Track.of('kept'),
+    Track.tap((s) => trackParam('seen', s)),
+    Track.flatMap((s) => pipe(getParams, Track.map((p) => [s, p] as const)))
+  )
+  t.strictSame(await run(program, env()), E.right(['kept', { seen: 'kept' }]))
+  t.strictSame(await run(pipe(Track.of(1), Track.tap(() => Track.fail(boom))), env()), E.left(boom))
+})
+
+t.test('mapError changes a failure and leaves a success alone', async (t) => {
+  const other = invalidKey('k', 'why')
+  t.strictSame(await run(pipe(Track.fail(boom), Track.mapError(() => other)), env()), E.left(other))
+  t.strictSame(await run(pipe(Track.of(1), Track.mapError(() => other)), env()), E.right(1))
+})
+
+t.test('orElse recovers from the context the failed step reached', async (t) => {
+  const program = pipe(
+    trackParam('before', 1),
+    Track.flatMap(() => trackParam('at_failure', 2)),
+    Track.flatMap(() => Track.fail<string>(boom)),
+    Track.orElse((e) => pipe(getParams, Track.map((p) => `${e._tag}: ${JSON.stringify(p)}`)))
+  )
+  t.strictSame(await run(program, env()), E.right('NotFound: {"before":"1","at_failure":"2"}'))
+  let called = false
+  const untouched = pipe(
+    Track.of('fine'),
+    Track.orElse(() => {
+      called = true
+      return Track.of('recovered')
+    })
+  )
+  t.strictSame(await run(untouched, env()), E.right('fine'))
+  t.notOk(called)
+})
+
+t.test('orElse sees the params of a wrapped call that threw', async (t) => {
+  const train = (o: { epochs: number }): number => {
+    throw new Error(`diverged after ${o.epochs} epochs`)
+  }
+  const program = pipe(
+    fromTracked(withParams(train)({ epochs: 3 })),
+    Track.map(String),
+    Track.orElse((e) => pipe(getParams, Track.map((p) => `${e._tag} ${JSON.stringify(p)}`)))
+  )
+  t.strictSame(await run(program, env()), E.right('TaskFailed {"train.epochs":"3"}'))
+})
+
+t.test('either turns the outcome into a value and keeps the context', async (t) => {
+  const program = pipe(
+    trackParam('x', 1),
+    Track.flatMap(() => Track.fail<number>(boom)),
+    Track.either,
+    Track.flatMap((outcome) => pipe(getParams, Track.map((p) => ({ outcome, p }))))
+  )
+  t.strictSame(await run(program, env()), E.right({ outcome: E.left(boom), p: { x: '1' } }))
+  t.strictSame(await run(Track.either(Track.of(2)), env()), E.right(E.right(2)))
+})
+
+t.test('traverseArray runs in order, threading the context, and stops at the first failure', async (t) => {
+  const order: Array<number> = []
+  const step = (n: number, i: number): Track.Track<number> =>
+    pipe(
+      Track.fromPromise(async () => void order.push(n)),
+      Track.flatMap(() => trackParam(`step.${i}`, n)),
+      Track.as(n * n)
+    )
+  const program = pipe([3, 1, 2], Track.traverseArray(step), Track.flatMap((squares) => pipe(getParams, Track.map((p) => ({ squares, p })))))
+  t.strictSame(await run(program, env()), E.right({ squares: [9, 1, 4], p: { 'step.0': '3', 'step.1': '1', 'step.2': '2' } }))
+  t.strictSame(order, [3, 1, 2])
+  t.strictSame(await run(Track.traverseArray(step)([]), env()), E.right([]))
+  order.length = 0
+  const failing = Track.traverseArray((n: number, i: number) => (n === 2 ? Track.fail<number>(boom) : step(n, i)))([1, 2, 3])
+  t.strictSame(await run(failing, env()), E.left(boom))
+  t.strictSame(order, [1])
+})
+
+t.test('Do, bindTo, bind, let, apS', async (t) => {
+  const program = pipe(
+    Track.Do,
+    Track.bind('a', () => Track.of(2)),
+    Track.let('b', ({ a }) => a * 10),
+    Track.apS('c', Track.of('c')),
+    Track.bind('params', ({ a }) => pipe(trackParam('a', a), Track.flatMap(() => getParams)))
+  )
+  t.strictSame(await run(program, env()), E.right({ a: 2, b: 20, c: 'c', params: { a: '2' } }))
+  t.strictSame(await run(pipe(Track.of(1), Track.bindTo('one')), env()), E.right({ one: 1 }))
+})
+
+t.test('exceptions thrown inside callbacks become TaskFailed, keeping the context', async (t) => {
+  const cause = new Error('bug in user code')
+  const failed = E.left({ _tag: 'TaskFailed', message: 'bug in user code', cause })
+  const throwing = (): never => {
+    throw cause
+  }
+  const after = <A>(p: Track.Track<A>) => pipe(trackParam('kept', 1), Track.flatMap(() => p))
+  t.strictSame(await run(after(pipe(Track.of(1), Track.map(throwing))), env()), failed, 'map')
+  t.strictSame(await run(after(pipe(Track.of(1), Track.flatMap(throwing))), env()), failed, 'flatMap')
+  t.strictSame(await run(after(pipe(Track.of(1), Track.tap(throwing))), env()), failed, 'tap')
+  t.strictSame(await run(after(pipe(Track.fail(boom), Track.orElse(throwing))), env()), failed, 'orElse')
+  t.strictSame(await run(pipe(Track.of(1), Track.bind('x', throwing)), env()), failed, 'bind')
+  const rejecting: Track.Track<number> = async () => {
+    throw cause
+  }
+  t.strictSame(await run(after(pipe(Track.of(1), Track.flatMap(() => rejecting))), env()), failed, 'a step that rejects')
+  t.strictSame(
+    await run(finalParams(after(pipe(Track.of(1), Track.map(throwing)))), env()),
+    E.right({ kept: '1' }),
+    'the params recorded before the throw stay'
+  )
+  const typed = (): never => {
+    throw new TrackingFailure(boom)
+  }
+  t.strictSame(await run(pipe(Track.of(1), Track.map(typed)), env()), E.left(boom), 'a TrackingFailure keeps its error')
+})
+
+// -------------------------------------------------------------------------------------
+// params
+// -------------------------------------------------------------------------------------
+
+t.test('trackParam records a value converted now; an object flattens', async (t) => {
+  const options = { lr: 0.1, layers: [64] }
+  const program = pipe(
+    trackParam('batch_size', 16),
+    Track.flatMap(() => trackParam('opt', options)),
+    Track.flatMap(() => trackParam('none', undefined)),
+    Track.flatMap(() =>
+      Track.fromPromise(async () => {
+        options.lr = 0.9 // after it was recorded
+        options.layers.push(10)
+      })
+    ),
+    Track.flatMap(() => getParams)
+  )
+  t.strictSame(await run(program, env()), E.right({ batch_size: '16', 'opt.lr': '0.1', 'opt.layers': '[64]' }))
+})
+
+t.test('trackParam with a bad key or value fails at that step, naming it', async (t) => {
+  const program = pipe(
+    trackParam('ok', 1),
+    Track.flatMap(() => trackParam('a//b', 1)),
+    Track.flatMap(() => trackParam('never', 1))
+  )
+  t.strictSame(
+    await run(program, env()),
+    E.left({ _tag: 'InvalidKey', key: 'a//b', reason: 'a key cannot start or end with "/" or contain "//"' })
+  )
+  t.strictSame(await run(finalParams(program), env()), E.right({ ok: '1' }))
+  t.strictSame(
+    await run(trackParam('when', { at: new Date(NaN) }), env()),
+    E.left({ _tag: 'InvalidValue', key: 'when.at', reason: 'the Date is invalid' })
+  )
+})
+
+t.test('overwriting a param warns through the logger, naming old and new value; the key keeps its place', async (t) => {
+  const e = env()
+  const program = pipe(
+    trackParam('a', 1),
+    Track.flatMap(() => trackParam('b', 2)),
+    Track.flatMap(() => trackParam('a', 3)),
+    Track.flatMap(() => trackParam('b', 2)),
+    Track.flatMap(() => getParams),
+    Track.map((p) => Object.entries(p))
+  )
+  t.strictSame(await run(program, e), E.right([['a', '3'], ['b', '2']]))
+  t.strictSame(e.warnings, ['param "a" overwritten: "1" -> "3"'], 'the same value again is not an overwrite')
+})
+
+t.test('resetParams clears the current context', async (t) => {
+  const program = pipe(
+    trackParam('a', 1),
+    Track.flatMap(() => resetParams),
+    Track.flatMap(() => trackParam('b', 2)),
+    Track.flatMap(() => getParams)
+  )
+  t.strictSame(await run(program, env()), E.right({ b: '2' }))
+})
+
+t.test('fromTracked replaces every key under the prefix and warns when it does', async (t) => {
+  const e = env()
+  const f = (o: Record<string, unknown>): number => Object.keys(o).length
+  const program = pipe(
+    trackParam('f.x', 1),
+    Track.flatMap(() => trackParam('g', 1)),
+    Track.flatMap(() => fromTracked(withParams(f)({ name: 'a', extra: true }))),
+    Track.flatMap(() => fromTracked(withParams(f)({ name: 'b' }))),
+    Track.flatMap((n) => pipe(getParams, Track.map((p) => ({ n, p }))))
+  )
+  t.strictSame(await run(program, e), E.right({ n: 1, p: { g: '1', 'f.name': 'b' } }))
+  t.strictSame(e.warnings, [
+    'params under "f." replaced (1 old keys removed)',
+    'params under "f." replaced (2 old keys removed)'
+  ])
+})
+
+t.test('fromTracked awaits a promise result; a rejection is TaskFailed with the params recorded', async (t) => {
+  const load = async (o: { path: string }): Promise<string> => `loaded ${o.path}`
+  t.strictSame(await run(fromTracked(withParams(load)({ path: '/m' })), env()), E.right('loaded /m'))
+  const cause = new Error('404 from the model hub')
+  const fetchModel = (o: { id: string }): Promise<string> => Promise.reject(Object.assign(cause, { id: o.id }))
+  const program = fromTracked(withParams(fetchModel)({ id: 'bert' }))
+  t.strictSame(await run(program, env()), E.left({ _tag: 'TaskFailed', message: '404 from the model hub', cause }))
+  t.strictSame(await run(finalParams(program), env()), E.right({ 'fetchModel.id': 'bert' }))
+})
+
+t.test('fromTracked of a refused call fails and records nothing', async (t) => {
+  const f = (o: { when: Date }): Date => o.when
+  const program = pipe(trackParam('f.old', 1), Track.flatMap(() => fromTracked(withParams(f)({ when: new Date(NaN) }))))
+  t.strictSame(await run(program, env()), E.left({ _tag: 'InvalidValue', key: 'f.when', reason: 'the Date is invalid' }))
+  t.strictSame(await run(finalParams(program), env()), E.right({ 'f.old': '1' }))
+})
+
+t.test('fork: a fresh child starts empty, a nested one from the parent; the parent is untouched', async (t) => {
+  const program = pipe(
+    trackParam('outer', 1),
+    Track.bind('fresh', () => fork(pipe(trackParam('inner', 2), Track.flatMap(() => getParams)))),
+    Track.bind('nested', () => fork(pipe(trackParam('inner', 3), Track.flatMap(() => getParams)), { nested: true })),
+    Track.bind('after', () => getParams)
+  )
+  t.strictSame(
+    await run(program, env()),
+    E.right({ fresh: { inner: '2' }, nested: { outer: '1', inner: '3' }, after: { outer: '1' } })
+  )
+})
+
+t.test('fork: a child that fails or throws leaves the parent as it was and passes the error on', async (t) => {
+  const cause = new Error('child crashed')
+  const throwing: Track.Track<never> = () => {
+    throw cause
+  }
+  for (const child of [pipe(trackParam('outer', 'changed'), Track.flatMap(() => Track.fail(boom))), throwing]) {
+    const program = pipe(
+      trackParam('outer', 1),
+      Track.flatMap(() => fork(child, { nested: true })),
+      Track.either,
+      Track.flatMap((outcome) => pipe(getParams, Track.map((p) => ({ outcome, p }))))
+    )
+    const result = await run(program, env())
+    t.ok(E.isRight(result) && E.isLeft(result.right.outcome))
+    t.match(result, E.right({ p: { outer: '1' } }))
+  }
+})
