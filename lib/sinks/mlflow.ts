@@ -20,13 +20,15 @@ import crossFetch from 'cross-fetch'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import type { Logger } from '../Env.js'
 import { configError, paramConflict, TrackingFailure, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
-import { configFor, type MlflowConfig } from '../mlflow/Config.js'
+import { configFor, configFromEnv, type EnvVars, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
 import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
 import type { Entry } from '../ParamValue.js'
@@ -284,4 +286,24 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
         )
       )
   }
+}
+
+/**
+ * The configuration from the process's environment and `~/.mlflow/credentials` (both
+ * injectable), as MLflow's Python client reads them.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const loadMlflowConfig = (
+  options: { readonly env?: EnvVars; readonly home?: string } = {}
+): E.Either<TrackError, MlflowConfig> => {
+  const file = join(options.home ?? homedir(), '.mlflow', 'credentials')
+  let credentialsFile: string | undefined
+  try {
+    credentialsFile = existsSync(file) ? readFileSync(file, 'utf8') : undefined
+  } catch (e) {
+    return E.left(configError(file, `cannot be read: ${e instanceof Error ? e.message : String(e)}`))
+  }
+  return configFromEnv(options.env ?? process.env, credentialsFile === undefined ? {} : { credentialsFile })
 }

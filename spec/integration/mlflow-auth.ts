@@ -1,0 +1,105 @@
+// A real MLflow server with its basic-auth app: the right credentials work, from the
+// environment and from the credentials file; wrong ones are a typed unauthenticated error;
+// the password never appears in anything this spec's run prints or returns.
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, evaluate, loadMlflowConfig, mlflowSink, run, type Logger } from 'charmory-track'
+import { serverFor } from '../support/mlflow-server.js'
+import { readRun } from '../support/mlflow-read.js'
+
+const USER = 'admin'
+const PASSWORD = 'correct-horse-battery-staple-42'
+
+// Everything this process writes, to check at the end that the password is nowhere.
+const printed: Array<string> = []
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream)
+  stream.write = ((chunk: string | Uint8Array, ...rest: Array<never>) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
+    return write(chunk, ...rest)
+  }) as typeof stream.write
+}
+
+const server = await serverFor(t, { auth: { username: USER, password: PASSWORD } })
+if (server === undefined) process.exit(0)
+
+const logged: Array<string> = []
+const logger: Logger = { warn: (m) => void logged.push(m), info: (m) => void logged.push(m) }
+const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` }
+const T0 = 1_770_000_000_000
+
+const home = (credentials?: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'charmory-home-'))
+  if (credentials !== undefined) {
+    mkdirSync(join(dir, '.mlflow'))
+    writeFileSync(join(dir, '.mlflow', 'credentials'), credentials)
+  }
+  return dir
+}
+
+const evaluateWith = async (env: Record<string, string>, homeDir: string) => {
+  const config = loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env }, home: homeDir })
+  if (E.isLeft(config)) throw new Error(describe(config.left))
+  const sink = mlflowSink(config.right, { logger })
+  try {
+    return await run(evaluate({ experiment: 'secured' }, async () => ({ ok: 1 })), { sink, logger, clock: { now: () => T0 } })
+  } finally {
+    sink.close()
+  }
+}
+
+const results: Array<unknown> = []
+
+t.test('credentials from the environment', async (t) => {
+  const r = await evaluateWith({ MLFLOW_TRACKING_USERNAME: USER, MLFLOW_TRACKING_PASSWORD: PASSWORD }, home())
+  results.push(r)
+  t.ok(E.isRight(r))
+  if (E.isRight(r)) t.equal((await readRun(server.url, r.right.runId, basic)).status, 'FINISHED')
+})
+
+t.test('credentials from ~/.mlflow/credentials', async (t) => {
+  const r = await evaluateWith({}, home(`[mlflow]\nmlflow_tracking_username = ${USER}\nmlflow_tracking_password = ${PASSWORD}\n`))
+  results.push(r)
+  t.ok(E.isRight(r))
+})
+
+t.test('the environment wins over the file, field by field', async (t) => {
+  const r = await evaluateWith(
+    { MLFLOW_TRACKING_PASSWORD: PASSWORD },
+    home(`[mlflow]\nmlflow_tracking_username = ${USER}\nmlflow_tracking_password = stale-password\n`)
+  )
+  results.push(r)
+  t.ok(E.isRight(r))
+})
+
+t.test('Basic wins when a token is also set', async (t) => {
+  const r = await evaluateWith(
+    { MLFLOW_TRACKING_USERNAME: USER, MLFLOW_TRACKING_PASSWORD: PASSWORD, MLFLOW_TRACKING_TOKEN: 'not-a-token' },
+    home()
+  )
+  results.push(r)
+  t.ok(E.isRight(r))
+})
+
+t.test('a wrong password is a typed unauthenticated error', async (t) => {
+  const r = await evaluateWith({ MLFLOW_TRACKING_USERNAME: USER, MLFLOW_TRACKING_PASSWORD: `${PASSWORD}-wrong` }, home())
+  results.push(r)
+  t.match(r, { _tag: 'Left', left: { _tag: 'HttpError', status: 401, errorCode: 'UNAUTHENTICATED' } })
+  if (E.isLeft(r)) t.notMatch(describe(r.left), PASSWORD)
+})
+
+t.test('no credentials at all is unauthenticated too', async (t) => {
+  const r = await evaluateWith({}, home())
+  results.push(r)
+  t.match(r, { _tag: 'Left', left: { _tag: 'HttpError', status: 401 } })
+})
+
+t.test('the password appears in no error, log line or output', async (t) => {
+  const everything = [JSON.stringify(results), ...logged, ...printed].join('\n')
+  t.notOk(everything.includes(PASSWORD), 'password absent')
+  t.notOk(everything.includes(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')), 'encoded credentials absent')
+  t.ok(printed.length > 0, 'the output was captured')
+})
