@@ -19,6 +19,12 @@ import type { RunSink } from './Sink.js'
  */
 export interface Context {
   readonly params: P.Params
+  /**
+   * The prefixes that wrapped calls (`withParams`, `withInitParams`) recorded params under
+   * here: the first call with a prefix leaves the params of other wrapped calls under it
+   * alone, a repeated one replaces everything under it.
+   */
+  readonly prefixes: ReadonlySet<string>
   readonly run: O.Option<RunSink>
 }
 
@@ -31,11 +37,11 @@ export interface Context {
  * @category constructors
  * @since 0.1.0
  */
-export const empty = (): Context => ({ params: P.fresh(), run: O.none })
+export const empty = (): Context => ({ params: P.fresh(), prefixes: new Set(), run: O.none })
 
 /**
  * A context holding these params, outside any run.
  * @category constructors
  * @since 0.1.0
  */
-export const fromParams = (params: P.Params): Context => ({ params, run: O.none })
+export const fromParams = (params: P.Params): Context => ({ params, prefixes: new Set(), run: O.none })

@@ -320,12 +320,26 @@ const setEntries = (c: C.Context, env: Env, entries: ReadonlyArray<readonly [str
  * @category params
  * @since 0.1.0
  */
-export const resetParams: Track<void> = modifyContext((c) => ({ ...c, params: P.fresh() }))
+export const resetParams: Track<void> = modifyContext((c) => ({ ...c, params: P.fresh(), prefixes: new Set() }))
+
+/**
+ * The keys a wrapped call with `prefix` replaces: every key under `prefix.` when a call with
+ * this prefix already recorded here; the first time, all but those under the prefix of
+ * another wrapped call (`a.b` then `a` keeps both, a second `a` removes `a.b.*` too).
+ */
+const replacedKeys = (c: C.Context, prefix: string): ReadonlyArray<string> => {
+  const under = P.keysUnder(prefix)(c.params)
+  if (c.prefixes.has(prefix)) return under
+  const others = [...c.prefixes]
+  return under.filter((k) => !others.some((q) => k.startsWith(`${q}.`)))
+}
 
 /**
  * Applies what a wrapped call recorded (every old key under its prefix goes, its params
- * come), then yields its result, awaiting it when it is a promise. A call that threw fails
- * here with `TaskFailed`, its params recorded all the same.
+ * come), then yields its result, awaiting it when it is a promise. The first call with a
+ * prefix in a context keeps the params of other wrapped calls under it (`a.b.*` survives a
+ * first `a` call; a second `a` call replaces them too). A call that threw fails here with
+ * `TaskFailed`, its params recorded all the same.
  *
  * @category params
  * @since 0.1.0
@@ -336,11 +350,16 @@ export const fromTracked =
     // A refused call (no patch) always carries its reason in `result`.
     if (O.isNone(t.patch)) return { context, result: t.result as E.Left<TrackError> }
     const { prefix, entries } = t.patch.value
-    const replaced = P.keysUnder(prefix)(context.params)
+    const replaced = replacedKeys(context, prefix)
     if (replaced.length > 0) {
       env.logger.warn(`params under ${JSON.stringify(`${prefix}.`)} replaced (${replaced.length} old keys removed)`)
     }
-    const next: C.Context = { ...context, params: P.setAll(entries)(P.removePrefix(prefix)(context.params)) }
+    const kept = replaced.reduce((params, k) => P.remove(k)(params), context.params)
+    const next: C.Context = {
+      ...context,
+      params: P.setAll(entries)(kept),
+      prefixes: new Set(context.prefixes).add(prefix)
+    }
     const r = t.result
     if (E.isLeft(r)) return { context: next, result: E.left(r.left) }
     return fromPromise(() => r.right as Awaited<A>)(next, env)
@@ -357,7 +376,8 @@ export const fromTracked =
 export const fork =
   <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> =>
   async (context, env) => {
-    const child: C.Context = { ...context, params: options?.nested === true ? context.params : P.fresh() }
+    const child: C.Context =
+      options?.nested === true ? context : { ...context, params: P.fresh(), prefixes: new Set() }
     const step = await guard(child, () => pipeline(child, env))
     return { context, result: step.result }
   }

@@ -28,7 +28,8 @@ import { fieldsToEntries, type Entry } from './ParamValue.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * What one call records: every old key under `prefix.` goes, then `entries` are set.
+ * What one call records: every old key under `prefix.` goes (see `fromTracked` for the
+ * params of other wrapped calls), then `entries` are set.
  * @category model
  * @since 0.1.0
  */

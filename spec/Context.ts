@@ -5,6 +5,7 @@ import { Context, Params } from 'charmory-track'
 t.test('empty has no params and no run', async (t) => {
   const c = Context.empty()
   t.strictSame(Params.toEntries(c.params), [])
+  t.equal(c.prefixes.size, 0)
   t.ok(O.isNone(c.run))
 })
 
@@ -21,5 +22,6 @@ t.test('fromParams holds the given params outside any run', async (t) => {
   const params = Params.fromEntries([['x', '1'], ['y', '2']])
   const c = Context.fromParams(params)
   t.equal(c.params, params)
+  t.equal(c.prefixes.size, 0, 'no wrapped call recorded these')
   t.ok(O.isNone(c.run))
 })

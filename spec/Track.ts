@@ -328,6 +328,39 @@ t.test('fromTracked replaces every key under the prefix and warns when it does',
   ])
 })
 
+t.test('a first call keeps the params of other wrapped calls under its prefix; a repeated one replaces all', async (t) => {
+  const f = (o: Record<string, unknown>): number => Object.keys(o).length
+  const program = pipe(
+    fromTracked(withParams(f, { prefix: 'a.b' })({ x: 1 })),
+    Track.flatMap(() => trackParam('a.manual', 1)),
+    Track.flatMap(() => fromTracked(withParams(f, { prefix: 'a' })({ y: 2 }))),
+    Track.bind('first', () => getParams),
+    Track.tap(() => fromTracked(withParams(f, { prefix: 'a' })({ z: 3 }))),
+    Track.bind('second', () => getParams)
+  )
+  t.strictSame(
+    await run(program, env()),
+    E.right({ first: { 'a.b.x': '1', 'a.y': '2' }, second: { 'a.z': '3' } })
+  )
+})
+
+t.test('resetParams and a fresh fork forget which prefixes wrapped calls used; a nested fork keeps them', async (t) => {
+  const f = (o: Record<string, unknown>): number => Object.keys(o).length
+  const ab = fromTracked(withParams(f, { prefix: 'a.b' })({ x: 1 }))
+  // `a.b.x` set by hand: a first `a` call removes it unless `a.b` is known as a wrapped prefix
+  const thenA = pipe(
+    trackParam('a.b.x', 'manual'),
+    Track.flatMap(() => fromTracked(withParams(f, { prefix: 'a' })({ y: 2 }))),
+    Track.flatMap(() => getParams)
+  )
+  t.strictSame(await run(pipe(ab, Track.flatMap(() => resetParams), Track.flatMap(() => thenA)), env()), E.right({ 'a.y': '2' }))
+  t.strictSame(await run(pipe(ab, Track.flatMap(() => fork(thenA))), env()), E.right({ 'a.y': '2' }))
+  t.strictSame(
+    await run(pipe(ab, Track.flatMap(() => fork(thenA, { nested: true }))), env()),
+    E.right({ 'a.b.x': 'manual', 'a.y': '2' })
+  )
+})
+
 t.test('fromTracked awaits a promise result; a rejection is TaskFailed with the params recorded', async (t) => {
   const load = async (o: { path: string }): Promise<string> => `loaded ${o.path}`
   t.strictSame(await run(fromTracked(withParams(load)({ path: '/m' })), env()), E.right('loaded /m'))
