@@ -154,14 +154,9 @@ const variable = <A>(vars: EnvVars, name: string, codec: t.Decoder<unknown, A>, 
 
 const credentialsFrom = (text: string | undefined): E.Either<TrackError, { username?: string; password?: string }> => {
   if (text === undefined) return E.right({})
-  let parsed: unknown
-  try {
-    parsed = parseIni(text)
-  } catch {
-    return E.left(configError('~/.mlflow/credentials', 'cannot be read as an INI file'))
-  }
+  // ini reads any text (unknown lines are skipped), so only the shape can be wrong
   return pipe(
-    CredentialsFile.decode(parsed),
+    CredentialsFile.decode(parseIni(text)),
     E.mapLeft(() => configError('~/.mlflow/credentials', 'the [mlflow] section must hold text values')),
     E.map((f) => ({ username: f.mlflow?.mlflow_tracking_username, password: f.mlflow?.mlflow_tracking_password }))
   )

@@ -2,6 +2,7 @@
 // produce on demand: error bursts, 429 with Retry-After, dropped connections, hung answers.
 // Requests pass through unless the fault plan says otherwise.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { Socket } from 'node:net'
 
 export type Fault =
@@ -31,7 +32,8 @@ const collect = (req: IncomingMessage): Promise<Buffer> =>
 
 export const startFaultProxy = async (
   target: string,
-  plan: (endpoint: string, n: number) => Fault
+  plan: (endpoint: string, n: number) => Fault,
+  options: { readonly tls?: { readonly key: string; readonly cert: string } } = {}
 ): Promise<FaultProxy> => {
   const upstream = new URL(target)
   const seen: Array<string> = []
@@ -54,7 +56,7 @@ export const startFaultProxy = async (
       out.end(body)
     })
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const endpoint = `${req.method} ${(req.url ?? '').replace(/\?.*$/, '')}`
     seen.push(endpoint)
     const fault = plan(endpoint, seen.filter((e) => e === endpoint).length)
@@ -80,7 +82,8 @@ export const startFaultProxy = async (
         res.end(answer.body)
       }
     }
-  })
+  }
+  const server = options.tls === undefined ? createServer(handler) : createTlsServer(options.tls, handler)
   server.on('connection', (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
@@ -89,7 +92,7 @@ export const startFaultProxy = async (
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     seen,
     close: () =>
       new Promise<void>((ok) => {
