@@ -223,3 +223,56 @@ t.test('server refusals are typed errors carrying error_code', async (t) => {
   const missing = await sink.reopenRun('0'.repeat(32))()
   t.match(missing, { _tag: 'Left', left: { _tag: 'HttpError', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' } })
 })
+
+t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) => {
+  const { execFileSync } = await import('node:child_process')
+  const { readFileSync } = await import('node:fs')
+  const { configFromEnv } = await import('charmory-track')
+  const { startFaultProxy } = await import('../support/fault-proxy.js')
+  const dir = mkdtempSync(join(tmpdir(), 'charmory-tls-'))
+  const selfSigned = (name: string, subject: string, san?: string) => {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', subject,
+      '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`),
+      ...(san === undefined ? [] : ['-addext', `subjectAltName=${san}`])
+    ], { stdio: 'ignore' })
+    const key = readFileSync(join(dir, `${name}.key`), 'utf8')
+    const cert = readFileSync(join(dir, `${name}.crt`), 'utf8')
+    writeFileSync(join(dir, `${name}.pem`), cert + key)
+    return { key, cert }
+  }
+  const serverCert = selfSigned('server', '/CN=127.0.0.1', 'IP:127.0.0.1')
+  const clientCert = selfSigned('client', '/CN=charmory-client')
+  const pass = () => ({ kind: 'pass' }) as const
+  const open = await startFaultProxy(server.url, pass, { tls: serverCert })
+  const mutual = await startFaultProxy(server.url, pass, {
+    tls: { ...serverCert, requestCert: true, rejectUnauthorized: true, ca: clientCert.cert }
+  })
+  t.teardown(async () => {
+    await open.close()
+    await mutual.close()
+  })
+  const tryWith = async (url: string, vars: Record<string, string>) => {
+    const config = configFromEnv({ MLFLOW_TRACKING_URI: url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...vars })
+    if (E.isLeft(config)) throw new Error('config')
+    const s = mlflowSink(config.right, { logger })
+    try {
+      return await s.experiment('tls')()
+    } finally {
+      s.close()
+    }
+  }
+  t.match(await tryWith(open.url, {}), { left: { _tag: 'NetworkError' } }, 'an unknown CA is refused')
+  t.ok(E.isRight(await tryWith(open.url, { MLFLOW_TRACKING_SERVER_CERT_PATH: join(dir, 'server.crt') })), 'trusted CA bundle')
+  t.ok(E.isRight(await tryWith(open.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true' })), 'checks skipped')
+  t.match(await tryWith(mutual.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true' }), { left: { _tag: 'NetworkError' } }, 'no client cert')
+  t.ok(
+    E.isRight(
+      await tryWith(mutual.url, {
+        MLFLOW_TRACKING_SERVER_CERT_PATH: join(dir, 'server.crt'),
+        MLFLOW_TRACKING_CLIENT_CERT_PATH: join(dir, 'client.pem')
+      })
+    ),
+    'client certificate presented'
+  )
+})

@@ -33,7 +33,7 @@ const collect = (req: IncomingMessage): Promise<Buffer> =>
 export const startFaultProxy = async (
   target: string,
   plan: (endpoint: string, n: number) => Fault,
-  options: { readonly tls?: { readonly key: string; readonly cert: string } } = {}
+  options: { readonly tls?: import('node:https').ServerOptions } = {}
 ): Promise<FaultProxy> => {
   const upstream = new URL(target)
   const seen: Array<string> = []

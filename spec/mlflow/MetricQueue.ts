@@ -1,0 +1,100 @@
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import { httpError, type Metric, type TrackError } from 'charmory-track'
+import { defaultQueueOptions, metricQueue } from '../../lib/mlflow/MetricQueue.js'
+
+const points = (n: number, from = 0): Array<Metric> =>
+  Array.from({ length: n }, (_, i) => ({ key: 'm', value: from + i, step: from + i, timestamp: 0 }))
+
+/** A send whose answers the test releases by hand. */
+const controlled = () => {
+  const sent: Array<ReadonlyArray<Metric>> = []
+  const pending: Array<(r: E.Either<TrackError, void>) => void> = []
+  const send = (batch: ReadonlyArray<Metric>) => () =>
+    new Promise<E.Either<TrackError, void>>((ok) => {
+      sent.push(batch)
+      pending.push(ok)
+    })
+  const release = (r: E.Either<TrackError, void> = E.right(undefined)) => pending.shift()?.(r)
+  return { sent, pending, send, release }
+}
+
+const tick = () => new Promise((ok) => setImmediate(ok))
+
+t.test('points go out in full batches, at most `concurrency` in flight', async (t) => {
+  const c = controlled()
+  const q = metricQueue(c.send, { batchSize: 10, concurrency: 2, capacity: 1000, lingerMs: 10_000 })
+  await q.push(points(45))
+  t.equal(c.sent.length, 2, 'two batches in flight')
+  t.strictSame(c.sent.map((b) => b.length), [10, 10])
+  c.release()
+  await tick()
+  t.equal(c.sent.length, 3, 'a freed slot takes the next full batch')
+  const flushed = q.flush()
+  for (let i = 0; i < 10; i++) {
+    c.release()
+    await tick()
+  }
+  t.strictSame(await flushed, E.right(undefined))
+  t.strictSame(c.sent.map((b) => b.length), [10, 10, 10, 10, 5], 'flush sends the partial batch too')
+  t.strictSame(c.sent.flat().map((m) => m.value), points(45).map((m) => m.value), 'every point once, in order')
+})
+
+t.test('a producer faster than the server waits for room (backpressure)', async (t) => {
+  const c = controlled()
+  const q = metricQueue(c.send, { batchSize: 10, concurrency: 1, capacity: 30, lingerMs: 10_000 })
+  let accepted = false
+  const push = q.push(points(50)).then((r) => {
+    accepted = true
+    return r
+  })
+  await tick()
+  t.notOk(accepted, '50 points wait while only 30 fit')
+  c.release()
+  await tick()
+  t.notOk(accepted, 'still 40 waiting')
+  c.release()
+  await tick()
+  t.ok(accepted, 'accepted once 30 or fewer wait')
+  t.strictSame(await push, E.right(undefined))
+})
+
+t.test('a slow stream still goes out after the linger time', async (t) => {
+  const c = controlled()
+  const q = metricQueue(c.send, { batchSize: 1000, concurrency: 1, capacity: 5000, lingerMs: 5 })
+  await q.push(points(3))
+  t.equal(c.sent.length, 0)
+  await new Promise((ok) => setTimeout(ok, 30))
+  t.equal(c.sent.length, 1)
+  t.equal(c.sent[0]?.length, 3)
+  c.release()
+  t.strictSame(await q.flush(), E.right(undefined))
+})
+
+t.test('the first failed send is reported by later pushes and by flush', async (t) => {
+  const c = controlled()
+  const q = metricQueue(c.send, { batchSize: 2, concurrency: 2, capacity: 1000, lingerMs: 10_000 })
+  await q.push(points(4))
+  const boom = httpError(503, 'TEMPORARILY_UNAVAILABLE', 'down', 'POST log-batch')
+  c.release(E.left(boom))
+  c.release(E.left(httpError(500, 'INTERNAL_ERROR', 'later', 'POST log-batch')))
+  await tick()
+  t.strictSame(await q.push(points(1)), E.left(boom))
+  t.strictSame(await q.flush(), E.left(boom))
+})
+
+t.test('a failure releases a producer waiting for room', async (t) => {
+  const c = controlled()
+  const q = metricQueue(c.send, { batchSize: 5, concurrency: 1, capacity: 5, lingerMs: 10_000 })
+  const push = q.push(points(20))
+  await tick()
+  c.release(E.left(httpError(503, 'X', 'down', 'e')))
+  t.match(await push, { _tag: 'Left', left: { status: 503 } })
+})
+
+t.test('defaults fit MLflow limits', async (t) => {
+  t.equal(defaultQueueOptions.batchSize, 1000)
+  t.ok(defaultQueueOptions.capacity >= defaultQueueOptions.batchSize * defaultQueueOptions.concurrency)
+  const q = metricQueue(() => async () => E.right(undefined))
+  t.strictSame(await q.flush(), E.right(undefined), 'flushing an empty queue is immediate')
+})

@@ -1,0 +1,153 @@
+// Unit behaviour of the MLflow sink that a real server cannot be made to show on demand
+// (creation races, a server that does not proxy artifacts, odd configurations), over a
+// scripted transport. The sink against a real server: spec/integration/mlflow-*.ts.
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LIMITS, loadMlflowConfig, mlflowSink, TrackingFailure, type Fetch, type Logger } from 'charmory-track'
+import { entryBatches } from '../../lib/sinks/mlflow.js'
+
+type Route = (method: string, path: string, body: unknown) => { status: number; body: unknown } | undefined
+
+const transport = (route: Route) => {
+  const calls: Array<string> = []
+  const fetch: Fetch = async (url, init) => {
+    const path = new URL(url).pathname.replace('/api/2.0/', '')
+    calls.push(`${init.method} ${path}`)
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined
+    const answer = route(init.method, path, body) ?? { status: 200, body: {} }
+    const text = JSON.stringify(answer.body)
+    return {
+      status: answer.status,
+      headers: { get: () => null },
+      text: async () => text,
+      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer
+    }
+  }
+  return { fetch, calls }
+}
+
+const quiet: Logger = { warn: () => undefined, info: () => undefined }
+const info = (artifact_uri: string) => ({ run_id: 'r1', experiment_id: '3', status: 'RUNNING', artifact_uri })
+
+t.test('params and tags split by count and by the 1 MB body limit', async (t) => {
+  const many = Array.from({ length: 250 }, (_, i) => [`k${i}`, 'v'] as const)
+  t.strictSame(entryBatches('params', many).map((b) => b.length), [100, 100, 50])
+  const big = Array.from({ length: 3 }, (_, i) => [`k${i}`, '"'.repeat(LIMITS.tagValue * 40)] as const)
+  t.strictSame(entryBatches('tags', big).map((b) => b.length), [1, 1, 1], 'escaped quotes count double')
+  t.strictSame(entryBatches('tags', []), [])
+})
+
+t.test('an address that is not http(s) is refused when the sink is made', async (t) => {
+  t.throws(() => mlflowSink('sqlite:///mlflow.db'), TrackingFailure)
+  try {
+    mlflowSink('ftp://host')
+  } catch (e) {
+    t.match((e as TrackingFailure).error, { _tag: 'ConfigError', variable: 'MLFLOW_TRACKING_URI' })
+  }
+})
+
+t.test('a creation race resolves to the experiment that won; the id is then cached', async (t) => {
+  let gets = 0
+  const { fetch, calls } = transport((method, path) => {
+    if (path === 'mlflow/experiments/get-by-name') {
+      gets++
+      return gets === 1
+        ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no' } }
+        : { status: 200, body: { experiment: { experiment_id: '9', name: 'e' } } }
+    }
+    if (path === 'mlflow/experiments/create') return { status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS', message: 'raced' } }
+    return undefined
+  })
+  const sink = mlflowSink('http://mlflow.test', { fetch, logger: quiet })
+  t.strictSame(await sink.experiment('e')(), E.right('9'))
+  t.strictSame(await sink.experiment('e')(), E.right('9'))
+  t.strictSame(calls, [
+    'GET mlflow/experiments/get-by-name',
+    'POST mlflow/experiments/create',
+    'GET mlflow/experiments/get-by-name'
+  ])
+  sink.close()
+})
+
+t.test('other refusals while finding or creating an experiment are passed on', async (t) => {
+  const denied = transport(() => ({ status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }))
+  t.match(await mlflowSink('http://mlflow.test', { fetch: denied.fetch }).experiment('e')(), { left: { errorCode: 'PERMISSION_DENIED' } })
+  const createFails = transport((_m, path) =>
+    path.endsWith('get-by-name')
+      ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no' } }
+      : { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'bad name' } }
+  )
+  t.match(await mlflowSink('http://mlflow.test', { fetch: createFails.fetch }).experiment('e')(), {
+    left: { errorCode: 'INVALID_PARAMETER_VALUE' }
+  })
+})
+
+t.test('a server that does not proxy artifacts gives a ConfigError saying how to fix it', async (t) => {
+  const { fetch } = transport((_m, path) =>
+    path === 'mlflow/runs/create' ? { status: 200, body: { run: { info: info('/srv/mlruns/3/r1/artifacts') } } } : undefined
+  )
+  const sink = mlflowSink('http://mlflow.test', { fetch })
+  const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [] })()
+  t.ok(E.isRight(run))
+  if (E.isRight(run)) {
+    t.match(await run.right.logArtifact('a.txt', Uint8Array.of(1))(), { left: { _tag: 'ConfigError', message: /--serve-artifacts/ } })
+  }
+})
+
+t.test('a reopened run knows its params: a changed value is a ParamConflict before any request', async (t) => {
+  const { fetch, calls } = transport((_m, path) =>
+    path === 'mlflow/runs/get'
+      ? { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: { params: [{ key: 'lr', value: '0.1' }] } } } }
+      : undefined
+  )
+  const sink = mlflowSink('http://mlflow.test', { fetch })
+  const run = await sink.reopenRun('r1')()
+  if (E.isLeft(run)) return t.fail('reopen failed')
+  t.match(await run.right.logParams([['lr', '0.2']])(), { left: { _tag: 'ParamConflict', key: 'lr', recorded: '0.1', attempted: '0.2' } })
+  t.strictSame(await run.right.logParams([['lr', '0.1']])(), E.right(undefined), 'the same value again is fine')
+  t.strictSame(calls, ['GET mlflow/runs/get'], 'nothing was sent for either')
+  // a run that has no data yet reads as having no params
+  const bare = transport(() => ({ status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: {} } } }))
+  t.ok(E.isRight(await mlflowSink('http://mlflow.test', { fetch: bare.fetch }).reopenRun('r1')()))
+})
+
+t.test('an over-long value is compared as MLflow stores it (truncated)', async (t) => {
+  const long = 'y'.repeat(LIMITS.paramValue + 10)
+  const logged: Array<unknown> = []
+  const { fetch } = transport((_m, path, body) => {
+    if (path === 'mlflow/runs/create') return { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts') } } }
+    if (path === 'mlflow/runs/log-batch') logged.push(body)
+    return undefined
+  })
+  const warnings: Array<string> = []
+  const sink = mlflowSink('http://mlflow.test', { fetch, logger: { warn: (m) => void warnings.push(m), info: () => undefined } })
+  const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [['big', 'z'.repeat(LIMITS.tagValue + 1)]] })()
+  if (E.isLeft(run)) return t.fail('open failed')
+  t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined))
+  t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined), 'logging it again is not a conflict')
+  t.equal(logged.length, 1, 'and sends nothing the second time')
+  t.match(warnings, [/tag "big" is longer than MLflow's 8000 characters and was cut/, /param "p" has 6010 characters/])
+})
+
+t.test('loadMlflowConfig reads ~/.mlflow/credentials under the given home', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'charmory-home-'))
+  mkdirSync(join(home, '.mlflow'))
+  writeFileSync(join(home, '.mlflow', 'credentials'), '[mlflow]\nmlflow_tracking_username = u\nmlflow_tracking_password = p\n')
+  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home }), { right: { auth: { _tag: 'Basic', username: 'u' } } })
+  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home: tmpdir() + '/charmory-no-such-home' }), {
+    right: { auth: { _tag: 'None' } }
+  })
+  const broken = mkdtempSync(join(tmpdir(), 'charmory-home-'))
+  mkdirSync(join(broken, '.mlflow', 'credentials'), { recursive: true })
+  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home: broken }), {
+    left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read/ }
+  })
+  const saved = process.env['MLFLOW_TRACKING_URI']
+  process.env['MLFLOW_TRACKING_URI'] = 'http://from-process:5000'
+  t.teardown(() => (saved === undefined ? delete process.env['MLFLOW_TRACKING_URI'] : (process.env['MLFLOW_TRACKING_URI'] = saved)))
+  t.match(loadMlflowConfig({ home }), { right: { trackingUri: 'http://from-process:5000' } })
+  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h:1' } }), { right: { trackingUri: 'http://h:1' } }, 'home defaults to the user\'s')
+})
