@@ -1,0 +1,755 @@
+/**
+ * The local run store: where `localSink` keeps runs on this machine (by default
+ * `$ARMORY_HOME/mlruns`, `ARMORY_HOME` defaulting to `~/.armory`), and the API that reads it
+ * back (`listExperiments`, `listRuns`, `loadRun`, `readArtifact`), used by the
+ * `charmory-track` command, by `syncStore` and by tests.
+ *
+ * The format is this library's own (MLflow's `mlruns` file store is deprecated), append-only,
+ * and readable while it is being written:
+ *
+ * ```
+ * <dir>/charmory-store.json            {"format":"charmory-track-local-store","version":1}
+ * <dir>/experiments/<experimentId>.json {"experimentId":"…","name":"…"}
+ * <dir>/runs/<runId>/journal.jsonl     the run, one JSON record a line, in the order logged
+ * <dir>/runs/<runId>/sync.jsonl        what was pushed where: {"target","remoteRunId","offset"}
+ * <dir>/runs/<runId>/artifacts/<path>  the run's artifacts, copied in
+ * ```
+ *
+ * Journal records, each tagged by `t`:
+ * - `{"t":"start","format":1,"runId","experimentId","runName","startTime","tags":[[k,v],…]}`,
+ *   always the first line;
+ * - `{"t":"params","params":[[k,v],…]}` and `{"t":"tags","tags":[[k,v],…]}`;
+ * - `{"t":"metrics","m":[[key,value,timestamp,step],…]}` (a value that JSON cannot hold is
+ *   the string `"NaN"`, `"Infinity"` or `"-Infinity"`);
+ * - `{"t":"artifact","path","size"}`, appended once the file is in place;
+ * - `{"t":"end","status","endTime"}`.
+ *
+ * A run without an `end` record has not finished (status `RUNNING`). A last line without its
+ * newline was torn by a crash while being written: readers ignore it, and a writer that
+ * reopens the run cuts it off first. Any other line that does not decode is a `DecodeError`
+ * naming the file and line. An experiment's id is derived from its name and its file is
+ * created with an atomic `link`, so processes creating the same experiment at once agree;
+ * runs live in folders of their own, so processes writing runs at once never share a file.
+ * `sync.jsonl` records how many bytes of the journal a target has confirmed: a run is synced
+ * to a target when that offset reaches the end of its journal.
+ *
+ * @example
+ * import { localSink, evaluate, run, listRuns } from 'charmory-track'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
+ * const runs = await listRuns(dir)()
+ * // right([{ experimentName: 'demo', status: 'FINISHED', metrics: 1, synced: false, ... }])
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts/lib/index.js'
+import { createHash, randomUUID } from 'node:crypto'
+import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { validateArtifactPath } from './ArtifactPath.js'
+import { decodeError, fileError, notFound, type TrackError } from './Errors.js'
+import type { RunStatus } from './Sink.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * An experiment of the local store.
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoredExperiment {
+  readonly experimentId: string
+  readonly name: string
+}
+
+/**
+ * How far a run was pushed to one target (a sink's `name`, such as `mlflow:http://host:port`):
+ * the run's id there and how many bytes of the journal it has confirmed.
+ * @category model
+ * @since 0.1.0
+ */
+export interface SyncState {
+  readonly target: string
+  readonly remoteRunId: string
+  readonly offset: number
+}
+
+/**
+ * One line of the run table.
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunSummary {
+  readonly runId: string
+  readonly experimentId: string
+  readonly experimentName: string
+  readonly runName: string
+  readonly status: RunStatus
+  readonly startTime: number
+  readonly endTime: number | undefined
+  /** How many params, and how many distinct metric keys. */
+  readonly params: number
+  readonly metrics: number
+  readonly parentRunId: string | undefined
+  /** The length of the journal's complete lines, in bytes. */
+  readonly journalBytes: number
+  /** The latest state per target, in the order first synced. */
+  readonly sync: ReadonlyArray<SyncState>
+  /** Every byte of the journal confirmed by some target. */
+  readonly synced: boolean
+}
+
+/**
+ * One point of a metric's history.
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoredPoint {
+  readonly value: number
+  readonly step: number
+  readonly timestamp: number
+}
+
+/**
+ * A run read back whole.
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoredRun extends RunSummary {
+  readonly paramValues: Readonly<Record<string, string>>
+  readonly metricHistories: Readonly<Record<string, ReadonlyArray<StoredPoint>>>
+  readonly tags: Readonly<Record<string, string>>
+  /** Artifact paths with their sizes in bytes, sorted by path. */
+  readonly artifacts: ReadonlyArray<{ readonly path: string; readonly size: number }>
+}
+
+// -------------------------------------------------------------------------------------
+// codecs
+// -------------------------------------------------------------------------------------
+
+const isSafeInteger = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u)
+
+/**
+ * An integer JSON number (milliseconds, steps, byte offsets).
+ * @category codecs
+ * @since 0.1.0
+ */
+export const SafeInteger = new t.Type<number, number, unknown>(
+  'SafeInteger',
+  isSafeInteger,
+  (u, c) => (isSafeInteger(u) ? t.success(u) : t.failure(u, c)),
+  (n) => n
+)
+
+const nonFinite: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity }
+
+/**
+ * A metric value: a JSON number, or `"NaN"`, `"Infinity"`, `"-Infinity"` for the values JSON
+ * has no number for.
+ * @category codecs
+ * @since 0.1.0
+ */
+export const MetricValue = new t.Type<number, number | string, unknown>(
+  'MetricValue',
+  (u): u is number => typeof u === 'number',
+  (u, c) => {
+    if (typeof u === 'number') return t.success(u)
+    const n = typeof u === 'string' ? nonFinite[u] : undefined
+    return n === undefined ? t.failure(u, c) : t.success(n)
+  },
+  (n) => (Number.isFinite(n) ? n : String(n))
+)
+
+/**
+ * A run id that is safe as a folder name.
+ * @category codecs
+ * @since 0.1.0
+ */
+export const RunId = new t.Type<string, string, unknown>(
+  'RunId',
+  (u): u is string => typeof u === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(u),
+  (u, c) => (typeof u === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(u) ? t.success(u) : t.failure(u, c)),
+  (s) => s
+)
+
+const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
+const Entries = t.readonlyArray(t.readonly(t.tuple([t.string, t.string])))
+
+/**
+ * @category codecs
+ * @since 0.1.0
+ */
+export const StartRecord = t.type({
+  t: t.literal('start'),
+  format: t.literal(1),
+  runId: RunId,
+  experimentId: t.string,
+  runName: t.string,
+  startTime: SafeInteger,
+  tags: Entries
+})
+
+const members = {
+  start: StartRecord,
+  params: t.type({ t: t.literal('params'), params: Entries }),
+  tags: t.type({ t: t.literal('tags'), tags: Entries }),
+  metrics: t.type({
+    t: t.literal('metrics'),
+    m: t.readonlyArray(t.tuple([t.string, MetricValue, SafeInteger, SafeInteger]))
+  }),
+  artifact: t.type({ t: t.literal('artifact'), path: t.string, size: SafeInteger }),
+  end: t.type({ t: t.literal('end'), status: RunStatusCodec, endTime: SafeInteger })
+}
+const RecordTag = t.keyof(members, 'a record tag (start, params, tags, metrics, artifact, end)')
+const AnyRecord = t.union([members.start, members.params, members.tags, members.metrics, members.artifact, members.end])
+
+/**
+ * A journal record, dispatched on its tag `t` so that a decoding failure names the field
+ * inside the record (`m.3.1`) rather than a member of a union.
+ * @category codecs
+ * @since 0.1.0
+ */
+export const JournalRecord = new t.Type<t.TypeOf<typeof AnyRecord>, t.OutputOf<typeof AnyRecord>, unknown>(
+  'JournalRecord',
+  AnyRecord.is,
+  (u, c) => {
+    const tag = typeof u === 'object' && u !== null && 't' in u ? u.t : undefined
+    return RecordTag.is(tag) ? members[tag].validate(u, c) : t.failure(tag, t.appendContext(c, 't', RecordTag, tag))
+  },
+  AnyRecord.encode
+)
+
+/**
+ * One line of a run's journal.
+ * @category model
+ * @since 0.1.0
+ */
+export type JournalRecord = t.TypeOf<typeof JournalRecord>
+
+/**
+ * @category codecs
+ * @since 0.1.0
+ */
+export const SyncStateRecord = t.type({ target: t.string, remoteRunId: t.string, offset: SafeInteger })
+
+/**
+ * @category codecs
+ * @since 0.1.0
+ */
+export const ExperimentFile = t.type({ experimentId: t.string, name: t.string })
+
+/**
+ * @category codecs
+ * @since 0.1.0
+ */
+export const StoreFile = t.type({ format: t.literal('charmory-track-local-store'), version: t.literal(1) })
+
+// -------------------------------------------------------------------------------------
+// paths
+// -------------------------------------------------------------------------------------
+
+/**
+ * Where the store lives when nothing else is said: `$ARMORY_HOME/mlruns`, with `ARMORY_HOME`
+ * defaulting to `<home>/.armory`. The caller passes the environment and home folder.
+ * @category paths
+ * @since 0.1.0
+ */
+export const defaultStoreDir = (vars: Readonly<Record<string, string | undefined>>, home: string): string =>
+  join(armoryHome(vars, home), 'mlruns')
+
+/**
+ * `$ARMORY_HOME`, or `<home>/.armory`.
+ * @category paths
+ * @since 0.1.0
+ */
+export const armoryHome = (vars: Readonly<Record<string, string | undefined>>, home: string): string => {
+  const given = vars['ARMORY_HOME']
+  return given === undefined || given === '' ? join(home, '.armory') : resolve(given)
+}
+
+/** @category paths @since 0.1.0 */
+export const runDir = (dir: string, runId: string): string => join(dir, 'runs', runId)
+
+/** @category paths @since 0.1.0 */
+export const journalPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'journal.jsonl')
+
+/** @category paths @since 0.1.0 */
+export const syncPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'sync.jsonl')
+
+/** @category paths @since 0.1.0 */
+export const artifactFile = (dir: string, runId: string, path: string): string =>
+  join(dir, 'runs', runId, 'artifacts', ...path.split('/'))
+
+const experimentFile = (dir: string, experimentId: string): string => join(dir, 'experiments', `${experimentId}.json`)
+
+/**
+ * An experiment's id in the local store: derived from its name, so that every process that
+ * creates the experiment arrives at the same id without coordinating.
+ * @category paths
+ * @since 0.1.0
+ */
+export const experimentIdOf = (name: string): string => createHash('sha256').update(name).digest('hex').slice(0, 20)
+
+// -------------------------------------------------------------------------------------
+// encoding
+// -------------------------------------------------------------------------------------
+
+/**
+ * One journal line, newline included.
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodeRecord = (record: JournalRecord): string => `${JSON.stringify(JournalRecord.encode(record))}\n`
+
+/**
+ * One metric point as it sits inside a `metrics` record, written without going through
+ * `JSON.stringify` of a whole record (the hot path of metric logging). `keyJson` is the key
+ * already encoded as a JSON string.
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodePoint = (keyJson: string, value: number, timestamp: number, step: number): string =>
+  `[${keyJson},${Number.isFinite(value) ? String(value) : `"${value}"`},${timestamp},${step}]`
+
+/**
+ * A `metrics` record made of `encodePoint` pieces, newline included.
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodePoints = (points: ReadonlyArray<string>): string => `{"t":"metrics","m":[${points.join(',')}]}\n`
+
+// -------------------------------------------------------------------------------------
+// reading
+// -------------------------------------------------------------------------------------
+
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** Orders text by code points, as `sort()` does, for use inside a comparison. */
+const byText = (a: string, b: string): number => Number(a > b) - Number(a < b)
+
+const isMissing = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === 'ENOENT'
+
+/** The first decoding failure as `field path` and what was expected there. */
+const firstProblem = (errors: t.Errors): { path: string; message: string } => {
+  const first = errors[0]
+  if (first === undefined) return { path: '(record)', message: 'unexpected shape' }
+  const path = first.context
+    .map((c) => c.key)
+    .filter((k) => k !== '')
+    .join('.')
+  const expected = first.context.map((c) => c.type.name)
+  return { path: path === '' ? '(record)' : path, message: `expected ${expected[expected.length - 1]}` }
+}
+
+/** Parses and decodes one line, or a `DecodeError` naming `file:line`. */
+export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: string, line: number): E.Either<TrackError, A> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return E.left(decodeError(`${file}:${line}`, '(line)', `not JSON: ${reason(e)}`))
+  }
+  return pipe(
+    codec.decode(json),
+    E.mapLeft((errors) => {
+      const problem = firstProblem(errors)
+      return decodeError(`${file}:${line}`, problem.path, problem.message)
+    })
+  )
+}
+
+/**
+ * Calls `onLine` with each complete line of `file` (its text, its 1-based number and the
+ * byte offset just after it), reading a chunk at a time so that memory stays bounded. A last
+ * line without a newline is torn and skipped. Yields the length of the complete lines; a
+ * missing file has none. `onLine` stops the walk by returning a `Left`.
+ * @category reading
+ * @since 0.1.0
+ */
+export const readLines = (
+  file: string,
+  onLine: (text: string, line: number, end: number) => E.Either<TrackError, void> | Promise<E.Either<TrackError, void>>
+): TE.TaskEither<TrackError, number> =>
+  async () => {
+    let handle: FileHandle
+    try {
+      handle = await open(file, 'r')
+    } catch (e) {
+      return isMissing(e) ? E.right(0) : E.left(fileError(file, reason(e)))
+    }
+    return walkLines(handle, onLine).then(
+      (r) => handle.close().then(() => r),
+      (e: unknown) => handle.close().then(() => E.left(fileError(file, reason(e))))
+    )
+  }
+
+const walkLines = async (
+  handle: FileHandle,
+  onLine: (text: string, line: number, end: number) => E.Either<TrackError, void> | Promise<E.Either<TrackError, void>>
+): Promise<E.Either<TrackError, number>> => {
+  const chunk = Buffer.allocUnsafe(1 << 20)
+  let carry: Buffer = Buffer.alloc(0)
+  let consumed = 0
+  let line = 0
+  for (let n = await readChunk(handle, chunk); n > 0; n = await readChunk(handle, chunk)) {
+    const data = carry.length === 0 ? chunk.subarray(0, n) : Buffer.concat([carry, chunk.subarray(0, n)])
+    let start = 0
+    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+      line += 1
+      consumed += nl + 1 - start
+      const r = onLine(data.toString('utf8', start, nl), line, consumed)
+      const result = r instanceof Promise ? await r : r
+      if (E.isLeft(result)) return result
+      start = nl + 1
+    }
+    carry = Buffer.from(data.subarray(start))
+  }
+  return E.right(consumed)
+}
+
+const readChunk = async (handle: FileHandle, chunk: Buffer): Promise<number> =>
+  (await handle.read(chunk, 0, chunk.length, null)).bytesRead
+
+/**
+ * Calls `onRecord` with each decoded record of a run's journal and the byte offset just
+ * after it. Yields the length of the journal's complete lines.
+ * @category reading
+ * @since 0.1.0
+ */
+export const readJournal = (
+  dir: string,
+  runId: string,
+  onRecord: (record: JournalRecord, end: number) => E.Either<TrackError, void> | Promise<E.Either<TrackError, void>>
+): TE.TaskEither<TrackError, number> => {
+  const file = journalPath(dir, runId)
+  return readLines(file, (text, line, end) => {
+    const record = decodeLine(JournalRecord, text, file, line)
+    if (E.isLeft(record)) return record
+    if ((line === 1) !== (record.right.t === 'start')) {
+      return E.left(decodeError(`${file}:${line}`, 't', 'a journal starts with its one "start" record'))
+    }
+    return onRecord(record.right, end)
+  })
+}
+
+/**
+ * The latest sync state per target of a run (none when it was never synced).
+ * @category reading
+ * @since 0.1.0
+ */
+export const readSyncStates = (dir: string, runId: string): TE.TaskEither<TrackError, ReadonlyArray<SyncState>> => {
+  const file = syncPath(dir, runId)
+  const states = new Map<string, SyncState>()
+  return pipe(
+    readLines(file, (text, line) =>
+      E.map((s: SyncState) => void states.set(s.target, s))(decodeLine(SyncStateRecord, text, file, line))
+    ),
+    TE.map(() => [...states.values()])
+  )
+}
+
+const readJson = <A>(file: string, codec: t.Decoder<unknown, A>): TE.TaskEither<TrackError, A | undefined> =>
+  async () => {
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (e) {
+      return isMissing(e) ? E.right(undefined) : E.left(fileError(file, reason(e)))
+    }
+    return decodeLine(codec, text, file, 1)
+  }
+
+/**
+ * The experiment `experimentId`, if the store has it.
+ * @category reading
+ * @since 0.1.0
+ */
+export const readExperiment = (dir: string, experimentId: string): TE.TaskEither<TrackError, StoredExperiment | undefined> =>
+  /^[0-9a-f]{20}$/.test(experimentId) ? readJson(experimentFile(dir, experimentId), ExperimentFile) : TE.right(undefined)
+
+const listDir = (path: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =>
+  TE.tryCatch(
+    () => readdir(path).then((names) => names.sort(), (e: unknown) => (isMissing(e) ? [] : Promise.reject(e))),
+    (e) => fileError(path, reason(e))
+  )
+
+// -------------------------------------------------------------------------------------
+// reader API
+// -------------------------------------------------------------------------------------
+
+/**
+ * Every experiment of the store, sorted by name. A folder that holds no store has none.
+ * @category reader
+ * @since 0.1.0
+ */
+export const listExperiments = (dir: string): TE.TaskEither<TrackError, ReadonlyArray<StoredExperiment>> =>
+  pipe(
+    listDir(join(dir, 'experiments')),
+    TE.map((names) => names.filter((n) => /^[0-9a-f]{20}\.json$/.test(n))),
+    TE.flatMap(TE.traverseSeqArray((n) => readExperiment(dir, n.slice(0, -5)))),
+    TE.map((found) => found.filter((x): x is StoredExperiment => x !== undefined).sort((a, b) => byText(a.name, b.name)))
+  )
+
+interface Fold {
+  start: t.TypeOf<typeof StartRecord> | undefined
+  readonly params: Map<string, string>
+  readonly tags: Map<string, string>
+  readonly metrics: Map<string, Array<StoredPoint>>
+  readonly artifacts: Map<string, number>
+  status: RunStatus
+  endTime: number | undefined
+}
+
+const step = (fold: Fold, record: JournalRecord, keepPoints: boolean): void => {
+  switch (record.t) {
+    case 'start':
+      fold.start = record
+      for (const [k, v] of record.tags) fold.tags.set(k, v)
+      return
+    case 'params':
+      for (const [k, v] of record.params) fold.params.set(k, v)
+      return
+    case 'tags':
+      for (const [k, v] of record.tags) fold.tags.set(k, v)
+      return
+    case 'metrics':
+      for (const [key, value, timestamp, s] of record.m) {
+        let history = fold.metrics.get(key)
+        if (history === undefined) fold.metrics.set(key, (history = []))
+        if (keepPoints) history.push({ value, timestamp, step: s })
+      }
+      return
+    case 'artifact':
+      fold.artifacts.set(record.path, record.size)
+      return
+    case 'end':
+      fold.status = record.status
+      fold.endTime = record.endTime
+  }
+}
+
+/** Reads a run whole (`keepPoints`) or just what its summary needs; undefined when absent. */
+const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither<TrackError, StoredRun | undefined> => {
+  const fold: Fold = {
+    start: undefined,
+    params: new Map(),
+    tags: new Map(),
+    metrics: new Map(),
+    artifacts: new Map(),
+    status: 'RUNNING',
+    endTime: undefined
+  }
+  return pipe(
+    readJournal(dir, runId, (record) => E.right(step(fold, record, keepPoints))),
+    TE.bindTo('journalBytes'),
+    TE.bind('sync', () => readSyncStates(dir, runId)),
+    TE.bind('experiment', () =>
+      fold.start === undefined ? TE.right(undefined) : readExperiment(dir, fold.start.experimentId)
+    ),
+    TE.map(({ journalBytes, sync, experiment }) => {
+      const start = fold.start
+      if (start === undefined) return undefined
+      return {
+        runId: start.runId,
+        experimentId: start.experimentId,
+        experimentName: experiment?.name ?? start.experimentId,
+        runName: start.runName,
+        status: fold.status,
+        startTime: start.startTime,
+        endTime: fold.endTime,
+        params: fold.params.size,
+        metrics: fold.metrics.size,
+        parentRunId: fold.tags.get('mlflow.parentRunId'),
+        journalBytes,
+        sync,
+        synced: sync.some((s) => s.offset >= journalBytes),
+        paramValues: Object.fromEntries(fold.params),
+        metricHistories: Object.fromEntries(fold.metrics),
+        tags: Object.fromEntries(fold.tags),
+        artifacts: [...fold.artifacts].sort(([a], [b]) => byText(a, b)).map(([path, size]) => ({ path, size }))
+      }
+    })
+  )
+}
+
+const summaryOf = (run: StoredRun): RunSummary => ({
+  runId: run.runId,
+  experimentId: run.experimentId,
+  experimentName: run.experimentName,
+  runName: run.runName,
+  status: run.status,
+  startTime: run.startTime,
+  endTime: run.endTime,
+  params: run.params,
+  metrics: run.metrics,
+  parentRunId: run.parentRunId,
+  journalBytes: run.journalBytes,
+  sync: run.sync,
+  synced: run.synced
+})
+
+/**
+ * Every run of the store (or of the experiment named `experiment`), newest first. A run
+ * folder whose creation was cut short (no journal yet) is left out.
+ * @category reader
+ * @since 0.1.0
+ */
+export const listRuns = (
+  dir: string,
+  filter: { readonly experiment?: string } = {}
+): TE.TaskEither<TrackError, ReadonlyArray<RunSummary>> =>
+  pipe(
+    listDir(join(dir, 'runs')),
+    TE.flatMap(TE.traverseSeqArray((id) => foldRun(dir, id, false))),
+    TE.map((runs) =>
+      runs
+        .flatMap((r) => (r === undefined || (filter.experiment !== undefined && r.experimentName !== filter.experiment) ? [] : [summaryOf(r)]))
+        .sort((a, b) => b.startTime - a.startTime || byText(a.runId, b.runId))
+    )
+  )
+
+/**
+ * The run `runId` whole: params, full metric histories, tags, artifacts, status, times, its
+ * parent and how far it was synced. `NotFound` when the store has no such run.
+ * @category reader
+ * @since 0.1.0
+ */
+export const loadRun = (dir: string, runId: string): TE.TaskEither<TrackError, StoredRun> =>
+  E.isLeft(RunId.decode(runId))
+    ? TE.left(notFound('run', runId))
+    : pipe(
+        foldRun(dir, runId, true),
+        TE.flatMap((r) => (r === undefined ? TE.left(notFound('run', runId)) : TE.right(r)))
+      )
+
+/**
+ * The bytes of one artifact of a run.
+ * @category reader
+ * @since 0.1.0
+ */
+export const readArtifact = (dir: string, runId: string, path: string): TE.TaskEither<TrackError, Uint8Array> =>
+  pipe(
+    TE.fromEither(validateArtifactPath(path)),
+    TE.flatMap((p) =>
+      E.isLeft(RunId.decode(runId))
+        ? TE.left(notFound('run', runId))
+        : TE.tryCatch(
+            async () => new Uint8Array(await readFile(artifactFile(dir, runId, p))),
+            (e) => (isMissing(e) ? notFound('artifact', `${runId}/${p}`) : fileError(artifactFile(dir, runId, p), reason(e)))
+          )
+    )
+  )
+
+// -------------------------------------------------------------------------------------
+// writing
+// -------------------------------------------------------------------------------------
+
+/**
+ * Hard-links `from` to `to` unless `to` exists; yields whether it linked. `linkFile` is the
+ * file system's (a parameter so that tests can make it fail).
+ * @category writing
+ * @since 0.1.0
+ */
+export const linkUnlessExists = (from: string, to: string, linkFile = link): Promise<boolean> =>
+  linkFile(from, to).then(
+    () => true,
+    (e: unknown) => ((e as { code?: unknown }).code === 'EEXIST' ? false : Promise.reject(e))
+  )
+
+/**
+ * Writes `text` to `path` only if nothing is there yet, atomically: the text goes to a
+ * temporary file first and is hard-linked into place, so a reader never sees half a file
+ * and of two processes racing, exactly one wins. Yields whether this call created it.
+ * @category writing
+ * @since 0.1.0
+ */
+export const createExclusive = (path: string, text: string, linkFile = link): TE.TaskEither<TrackError, boolean> =>
+  TE.tryCatch(
+    async () => {
+      const tmp = `${path}.${randomUUID()}.tmp`
+      await writeFile(tmp, text, { flush: true })
+      return linkUnlessExists(tmp, path, linkFile).finally(() => unlink(tmp))
+    },
+    (e) => fileError(path, reason(e))
+  )
+
+/**
+ * Writes `text` to `path` through a temporary file renamed into place (replacing it).
+ * @category writing
+ * @since 0.1.0
+ */
+export const replaceFile = (path: string, data: string | Uint8Array): TE.TaskEither<TrackError, void> =>
+  TE.tryCatch(
+    async () => {
+      const tmp = `${path}.${randomUUID()}.tmp`
+      await writeFile(tmp, data, { flush: true })
+      await rename(tmp, path)
+    },
+    (e) => fileError(path, reason(e))
+  )
+
+const storeFileText = `${JSON.stringify(StoreFile.encode({ format: 'charmory-track-local-store', version: 1 }))}\n`
+
+/**
+ * Makes `dir` a store (its folders and format file), or checks that it is one this version
+ * of the library can write.
+ * @category writing
+ * @since 0.1.0
+ */
+export const ensureStore = (dir: string): TE.TaskEither<TrackError, void> =>
+  pipe(
+    TE.tryCatch(
+      async () => {
+        await mkdir(join(dir, 'experiments'), { recursive: true })
+        await mkdir(join(dir, 'runs'), { recursive: true })
+      },
+      (e) => fileError(dir, reason(e))
+    ),
+    TE.flatMap(() => createExclusive(join(dir, 'charmory-store.json'), storeFileText)),
+    TE.flatMap(() => readJson(join(dir, 'charmory-store.json'), StoreFile)),
+    TE.asUnit
+  )
+
+/**
+ * The id of the experiment `name`, registering it when the store does not have it yet.
+ * Safe when several processes register the same name at once.
+ * @category writing
+ * @since 0.1.0
+ */
+export const registerExperiment = (dir: string, name: string): TE.TaskEither<TrackError, string> => {
+  const experimentId = experimentIdOf(name)
+  const file = experimentFile(dir, experimentId)
+  return pipe(
+    createExclusive(file, `${JSON.stringify(ExperimentFile.encode({ experimentId, name }))}\n`),
+    TE.flatMap(() => readExperiment(dir, experimentId)),
+    TE.flatMap((found) =>
+      found?.name === name
+        ? TE.right(experimentId)
+        : TE.left(decodeError(file, 'name', `expected the experiment ${JSON.stringify(name)}`))
+    )
+  )
+}
+
+/**
+ * Records that `state.target` has confirmed the first `state.offset` bytes of the run's
+ * journal (one line appended to `sync.jsonl`, flushed to disk).
+ * @category writing
+ * @since 0.1.0
+ */
+export const recordSyncState = (dir: string, runId: string, state: SyncState): TE.TaskEither<TrackError, void> =>
+  TE.tryCatch(
+    async () => {
+      const line = `${JSON.stringify(SyncStateRecord.encode(state))}\n`
+      await writeFile(syncPath(dir, runId), line, { flag: 'a', flush: true })
+    },
+    (e) => fileError(syncPath(dir, runId), reason(e))
+  )

@@ -1,0 +1,421 @@
+/**
+ * `localSink`: the embedded default. Runs are kept on this machine in the local store
+ * (`$ARMORY_HOME/mlruns` unless `dir` says otherwise; format in `LocalStore`), durably, with
+ * no server; `charmory-track sync` or `charmory-track server` pushes them into MLflow later.
+ *
+ * Every record is appended to the run's journal as it is logged. Metric points are gathered
+ * in memory (at most `bufferBytes`; a producer faster than the disk waits) and written in
+ * one append; the journal is written and flushed to disk (`fsync`) at least every
+ * `flushIntervalMs` while the run is open, on `flush`, and at the run's end. A process
+ * killed mid-run leaves everything written before the kill readable, the run shown as not
+ * finished. The sink enforces what the MLflow server enforces (key rules, immutable params),
+ * so a run that is accepted here is accepted by the server when it is synced.
+ *
+ * @example
+ * import { localSink, evaluate, run, loadRun } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * const result = await run(
+ *   evaluate({ experiment: 'demo' }, async (r) => {
+ *     await r.logMetric('loss', 0.25, { step: 1 })
+ *     return { accuracy: 0.9 }
+ *   }),
+ *   { sink: localSink({ dir }) }
+ * )
+ * if (E.isRight(result)) {
+ *   const stored = await loadRun(dir, result.right.runId)()
+ *   // right({ status: 'FINISHED', metricHistories: { loss: [...], accuracy: [...] }, ... })
+ * }
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { validateArtifactPath } from '../ArtifactPath.js'
+import { fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
+import { validateKey } from '../Key.js'
+import * as L from '../LocalStore.js'
+import type { Entry } from '../ParamValue.js'
+import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface LocalSinkOptions {
+  /** The store's folder; `$ARMORY_HOME/mlruns` (`~/.armory/mlruns`) by default. */
+  readonly dir?: string
+  /** The longest time logged data waits in memory before it is written and flushed; 1000 ms. */
+  readonly flushIntervalMs?: number
+  /** How much metric data is gathered before it is written; 256 KiB. */
+  readonly bufferBytes?: number
+}
+
+/**
+ * A run of the local store, open for writing.
+ * @category model
+ * @since 0.1.0
+ */
+export interface LocalRunSink extends RunSink {
+  /** The bytes of the journal written so far: after `flush`, the journal's length. */
+  readonly written: () => number
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface LocalSink extends Sink {
+  /** The store's folder, absolute. */
+  readonly dir: string
+  /** Opens a new run; `runId` gives it a known id (a run mirrored from a server keeps the server's). */
+  readonly openRun: (request: RunRequest, runId?: string) => TE.TaskEither<TrackError, LocalRunSink>
+  readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, LocalRunSink>
+}
+
+// -------------------------------------------------------------------------------------
+// journal writer
+// -------------------------------------------------------------------------------------
+
+interface Writer {
+  /** Adds a record line; resolves at once unless the buffer is full and must be written first. */
+  readonly append: (line: string) => Promise<void>
+  readonly point: (piece: string) => Promise<void>
+  /** Writes what is buffered, flushed to disk when `durable`. */
+  readonly drain: (durable: boolean) => Promise<void>
+  /** Writes, flushes and closes the file (it reopens on the next write). */
+  readonly close: () => Promise<void>
+  readonly written: () => number
+  readonly failure: () => TrackError | undefined
+}
+
+const POINTS_PER_LINE = 1000
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+const done: Promise<void> = Promise.resolve()
+
+const journalWriter = (path: string, size: number, flushIntervalMs: number, bufferBytes: number): Writer => {
+  let lines: Array<string> = []
+  let points: Array<string> = []
+  let buffered = 0
+  let written = size
+  let handle: FileHandle | undefined
+  let queue = done
+  let failure: TrackError | undefined
+  let timer: NodeJS.Timeout | undefined
+  let lastWrite = Date.now()
+
+  const closeLine = (): void => {
+    if (points.length === 0) return
+    const line = L.encodePoints(points)
+    points = []
+    lines.push(line)
+    buffered += line.length
+  }
+  const io = (step: () => Promise<void>): Promise<void> =>
+    (queue = queue.then(async () => {
+      if (failure !== undefined) return
+      try {
+        await step()
+      } catch (e) {
+        failure = fileError(path, reason(e))
+      }
+    }))
+  const drain = (durable: boolean): Promise<void> => {
+    clearTimeout(timer)
+    timer = undefined
+    closeLine()
+    const data = Buffer.from(lines.join(''))
+    lines = []
+    buffered = 0
+    lastWrite = Date.now()
+    return io(async () => {
+      if (data.length > 0) {
+        handle ??= await open(path, 'a')
+        await handle.appendFile(data)
+        written += data.length
+      }
+      if (durable && handle !== undefined) await handle.sync()
+    })
+  }
+  // Data waits at most `flushIntervalMs`: a timer when the event loop is free, and a check
+  // on every append for a producer that keeps it busy.
+  const added = (): Promise<void> => {
+    if (buffered >= bufferBytes || Date.now() - lastWrite >= flushIntervalMs) return drain(buffered < bufferBytes)
+    if (timer === undefined) {
+      timer = setTimeout(() => void drain(true), flushIntervalMs)
+      timer.unref()
+    }
+    return done
+  }
+  return {
+    append: (line) => {
+      closeLine()
+      lines.push(line)
+      buffered += line.length
+      return added()
+    },
+    point: (piece) => {
+      points.push(piece)
+      buffered += piece.length
+      if (points.length >= POINTS_PER_LINE) closeLine()
+      return added()
+    },
+    drain,
+    close: async () => {
+      await drain(true)
+      await io(async () => {
+        await handle?.close()
+        handle = undefined
+      })
+    },
+    written: () => written,
+    failure: () => failure
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// checks
+// -------------------------------------------------------------------------------------
+
+/** Key checks, remembered: a metric logged a million times is checked once. */
+const keyChecker = (): ((key: string) => E.Either<TrackError, void>) => {
+  const good = new Set<string>()
+  return (key) => {
+    if (good.has(key)) return E.right(undefined)
+    const checked = validateKey(key)
+    if (E.isLeft(checked)) return checked
+    if (good.size >= 10_000) good.clear()
+    good.add(key)
+    return E.right(undefined)
+  }
+}
+
+const checkEntries = (check: (key: string) => E.Either<TrackError, void>, entries: ReadonlyArray<Entry>): E.Either<TrackError, void> => {
+  for (const [key] of entries) {
+    const checked = check(key)
+    if (E.isLeft(checked)) return checked
+  }
+  return E.right(undefined)
+}
+
+// -------------------------------------------------------------------------------------
+// run writer
+// -------------------------------------------------------------------------------------
+
+interface RunState {
+  readonly dir: string
+  readonly runId: string
+  readonly experimentId: string
+  readonly params: Map<string, string>
+  readonly writer: Writer
+  readonly check: (key: string) => E.Either<TrackError, void>
+}
+
+const settle = (run: RunState, pending: Promise<void>): TE.TaskEither<TrackError, void> => async () => {
+  await pending
+  const failure = run.writer.failure()
+  return failure === undefined ? E.right(undefined) : E.left(failure)
+}
+
+const fail = (e: TrackError): TE.TaskEither<TrackError, void> => TE.left(e)
+
+const logParams = (run: RunState, params: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> => {
+  const checked = checkEntries(run.check, params)
+  if (E.isLeft(checked)) return TE.fromEither(checked)
+  for (const [key, value] of params) {
+    const recorded = run.params.get(key)
+    if (recorded !== undefined && recorded !== value) return fail(paramConflict(run.runId, key, recorded, value))
+  }
+  const fresh = params.filter(([key]) => !run.params.has(key))
+  if (fresh.length === 0) return settle(run, done)
+  for (const [key, value] of fresh) run.params.set(key, value)
+  return settle(run, run.writer.append(L.encodeRecord({ t: 'params', params: fresh })))
+}
+
+const logMetrics = (run: RunState, metrics: ReadonlyArray<Metric>, keys: Map<string, string>): TE.TaskEither<TrackError, void> => {
+  for (const m of metrics) {
+    const checked = run.check(m.key)
+    if (E.isLeft(checked)) return TE.fromEither(checked)
+    if (typeof m.value !== 'number' || !Number.isSafeInteger(m.step) || !Number.isSafeInteger(m.timestamp)) {
+      return fail(invalidValue(m.key, 'a metric needs a number value, an integer step and integer milliseconds'))
+    }
+  }
+  let pending = done
+  for (const m of metrics) {
+    let keyJson = keys.get(m.key)
+    if (keyJson === undefined) keys.set(m.key, (keyJson = JSON.stringify(m.key)))
+    const written = run.writer.point(L.encodePoint(keyJson, m.value, m.timestamp, m.step))
+    if (written !== done) pending = written
+  }
+  return pending === done && run.writer.failure() === undefined ? TE.right(undefined) : settle(run, pending)
+}
+
+const logArtifact = (run: RunState, path: string, bytes: Uint8Array): TE.TaskEither<TrackError, void> =>
+  pipe(
+    TE.fromEither(validateArtifactPath(path)),
+    TE.flatMap((p) => {
+      const target = L.artifactFile(run.dir, run.runId, p)
+      return pipe(
+        TE.tryCatch(
+          () => mkdir(dirname(target), { recursive: true }),
+          (e) => fileError(target, reason(e))
+        ),
+        TE.flatMap(() => L.replaceFile(target, bytes)),
+        TE.flatMap(() => settle(run, run.writer.append(L.encodeRecord({ t: 'artifact', path: p, size: bytes.length }))))
+      )
+    })
+  )
+
+const runSink = (run: RunState): LocalRunSink => {
+  const keys = new Map<string, string>()
+  return {
+    runId: run.runId,
+    experimentId: run.experimentId,
+    written: run.writer.written,
+    logParams: (params) => logParams(run, params),
+    logMetrics: (metrics) => logMetrics(run, metrics, keys),
+    setTags: (tags) => {
+      const checked = checkEntries(run.check, tags)
+      if (E.isLeft(checked)) return TE.fromEither(checked)
+      return tags.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'tags', tags })))
+    },
+    logArtifact: (path, bytes) => logArtifact(run, path, bytes),
+    flush: () => settle(run, run.writer.drain(true)),
+    end: (status: RunStatus, endTime: number) => {
+      if (!Number.isSafeInteger(endTime)) return fail(invalidValue('endTime', 'an end time is integer milliseconds'))
+      void run.writer.append(L.encodeRecord({ t: 'end', status, endTime }))
+      return settle(run, run.writer.close())
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// opening runs
+// -------------------------------------------------------------------------------------
+
+const tryIO = <A>(path: string, f: () => Promise<A>): TE.TaskEither<TrackError, A> =>
+  TE.tryCatch(f, (e) => fileError(path, reason(e)))
+
+/** Creates the run's folder (failing if the id is taken) and its journal, start record in. */
+const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEither<TrackError, number> => {
+  const line = L.encodeRecord({ t: 'start', format: 1, runId, ...request })
+  return pipe(
+    tryIO(L.runDir(dir, runId), () => mkdir(L.runDir(dir, runId))),
+    TE.flatMap(() => L.replaceFile(L.journalPath(dir, runId), line)),
+    TE.as(Buffer.byteLength(line))
+  )
+}
+
+/** Cuts off a torn last line, left by a writer that died mid-line, before appending again. */
+const cutTornTail = (dir: string, runId: string, complete: number): TE.TaskEither<TrackError, void> => {
+  const path = L.journalPath(dir, runId)
+  return tryIO(path, async () => {
+    if ((await stat(path)).size > complete) await truncate(path, complete)
+  })
+}
+
+/** Reads back what a reopened run needs: its experiment and params, and where its journal ends. */
+const reopenState = (
+  dir: string,
+  runId: string
+): TE.TaskEither<TrackError, { experimentId: string; params: Map<string, string>; complete: number }> => {
+  const params = new Map<string, string>()
+  let experimentId: string | undefined
+  return pipe(
+    TE.fromEither(pipe(L.RunId.decode(runId), E.mapLeft(() => notFound('run', runId)))),
+    TE.flatMap(() =>
+      L.readJournal(dir, runId, (record) => {
+        if (record.t === 'start') experimentId = record.experimentId
+        if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
+        return E.right(undefined)
+      })
+    ),
+    TE.flatMap((complete) =>
+      experimentId === undefined
+        ? TE.left(notFound('run', runId))
+        : pipe(
+            cutTornTail(dir, runId, complete),
+            TE.as({ experimentId, params, complete })
+          )
+    )
+  )
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A sink writing to the local store in `options.dir` (created when missing).
+ * @category constructors
+ * @since 0.1.0
+ */
+export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
+  const dir = resolve(options.dir ?? L.defaultStoreDir(process.env, homedir()))
+  const flushIntervalMs = options.flushIntervalMs ?? 1000
+  const bufferBytes = options.bufferBytes ?? 256 * 1024
+  const check = keyChecker()
+  const experiments = new Map<string, string>()
+  let ready: Promise<E.Either<TrackError, void>> | undefined
+  const store = (): TE.TaskEither<TrackError, void> => async () => {
+    ready ??= L.ensureStore(dir)()
+    const r = await ready
+    if (E.isLeft(r)) ready = undefined
+    return r
+  }
+  const sink = (runId: string, experimentId: string, params: Map<string, string>, size: number): LocalRunSink =>
+    runSink({
+      dir,
+      runId,
+      experimentId,
+      params,
+      check,
+      writer: journalWriter(L.journalPath(dir, runId), size, flushIntervalMs, bufferBytes)
+    })
+  return {
+    name: `local:${dir}`,
+    dir,
+    experiment: (name) => {
+      const known = experiments.get(name)
+      if (known !== undefined) return TE.right(known)
+      return pipe(
+        store(),
+        TE.flatMap(() => L.registerExperiment(dir, name)),
+        TE.tap((id) => TE.right(void experiments.set(name, id)))
+      )
+    },
+    openRun: (request, runId = randomUUID().replace(/-/g, '')) =>
+      pipe(
+        store(),
+        TE.flatMap(() => L.readExperiment(dir, request.experimentId)),
+        TE.flatMap((found) => (found === undefined ? TE.left(notFound('experiment', request.experimentId)) : TE.right(found))),
+        TE.flatMap(() => TE.fromEither(checkEntries(check, request.tags))),
+        TE.flatMap(() =>
+          pipe(
+            TE.fromEither(L.RunId.decode(runId)),
+            TE.mapLeft(() => invalidValue('runId', `${JSON.stringify(runId)} cannot name a run folder`)),
+            TE.flatMap(() => createRun(dir, runId, request))
+          )
+        ),
+        TE.map((size) => sink(runId, request.experimentId, new Map(), size))
+      ),
+    reopenRun: (runId) =>
+      pipe(
+        reopenState(dir, runId),
+        TE.map((s) => sink(runId, s.experimentId, s.params, s.complete))
+      )
+  }
+}

@@ -1,0 +1,280 @@
+import t from 'tap'
+import fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
+import * as t_ from 'io-ts/lib/index.js'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, LocalStore as L, readArtifact } from 'charmory-track'
+import { left, right, tempDir } from './support/local-store.js'
+
+const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
+  L.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })
+
+/** A store holding the experiment `name` and a run written line by line. */
+const storeWith = async (dir: string, name: string, runId: string, lines: ReadonlyArray<string>): Promise<string> => {
+  right(await L.ensureStore(dir)())
+  const experimentId = right(await L.registerExperiment(dir, name)())
+  mkdirSync(L.runDir(dir, runId), { recursive: true })
+  writeFileSync(L.journalPath(dir, runId), [start(runId, experimentId, 1000), ...lines].join(''))
+  return experimentId
+}
+
+t.test('the store lives in $ARMORY_HOME/mlruns, ARMORY_HOME defaulting to ~/.armory', async (t) => {
+  t.equal(defaultStoreDir({}, '/home/ada'), '/home/ada/.armory/mlruns')
+  t.equal(defaultStoreDir({ ARMORY_HOME: '' }, '/home/ada'), '/home/ada/.armory/mlruns')
+  t.equal(defaultStoreDir({ ARMORY_HOME: '/data/armory' }, '/home/ada'), '/data/armory/mlruns')
+  t.equal(armoryHome({ ARMORY_HOME: 'rel' }, '/home/ada'), join(process.cwd(), 'rel'))
+})
+
+t.test('metric points are encoded without a whole-record stringify and decode back exactly', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.string({ minLength: 1 }),
+          fc.double(),
+          fc.integer({ min: 0, max: 2 ** 50 }),
+          fc.integer({ min: -(2 ** 40), max: 2 ** 40 })
+        ),
+        { minLength: 1, maxLength: 20 }
+      ),
+      (points) => {
+        const line = L.encodePoints(points.map(([k, v, ts, s]) => L.encodePoint(JSON.stringify(k), v, ts, s)))
+        const decoded = L.decodeLine(L.JournalRecord, line.slice(0, -1), 'journal', 1)
+        if (E.isLeft(decoded) || decoded.right.t !== 'metrics') return false
+        return decoded.right.m.every(([k, v, ts, s], i) => {
+          const [k0, v0, ts0, s0] = points[i]!
+          return k === k0 && (Object.is(v, v0) || v === v0) && ts === ts0 && s === s0
+        })
+      }
+    )
+  )
+  t.equal(L.encodePoint('"a"', NaN, 1, 0), '["a","NaN",1,0]')
+  t.equal(L.encodePoint('"a"', -Infinity, 1, 0), '["a","-Infinity",1,0]')
+  t.strictSame(L.encodeRecord({ t: 'metrics', m: [['a', Infinity, 5, 2]] }), '{"t":"metrics","m":[["a","Infinity",5,2]]}\n')
+})
+
+t.test('a line that does not decode is a DecodeError naming the file, the line and the field', async (t) => {
+  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics"', 'j.jsonl', 7)), {
+    _tag: 'DecodeError',
+    source: 'j.jsonl:7',
+    message: /^not JSON/
+  })
+  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics","m":[["a",1,2,3],["b","one",2,3]]}', 'j.jsonl', 3)), {
+    _tag: 'DecodeError',
+    source: 'j.jsonl:3',
+    path: 'm.1.1',
+    message: 'expected MetricValue'
+  })
+  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"comment"}', 'j.jsonl', 2)), { path: 't', message: /expected a record tag/ })
+  t.match(left(L.decodeLine(L.JournalRecord, '[]', 'j.jsonl', 2)), { path: 't' })
+  t.match(left(L.decodeLine(L.SafeInteger, '1.5', 'f', 1)), { path: '(record)', message: 'expected SafeInteger' })
+  const silent = new t_.Type<number>('silent', (u): u is number => false, () => t_.failures([]), (n) => n)
+  t.match(left(L.decodeLine(silent, '1', 'f', 1)), { path: '(record)', message: 'unexpected shape' })
+  t.ok(L.JournalRecord.is({ t: 'end', status: 'FINISHED', endTime: 1 }))
+  t.notOk(L.RunId.is('../x'))
+  t.ok(L.MetricValue.is(1))
+  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics","m":[["a",null,2,3]]}', 'j', 1)), { path: 'm.0.1' })
+})
+
+t.test('readLines walks complete lines across chunk boundaries and skips a torn last line', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'lines.txt')
+  const long = 'x'.repeat(700_000)
+  writeFileSync(file, `${long}a\n${long}b\nshort\n${long}`)
+  const seen: Array<[number, number, number]> = []
+  const complete = right(
+    await L.readLines(file, (text, line, end) => E.right(void seen.push([text.length, line, end])))()
+  )
+  t.strictSame(seen, [
+    [700_001, 1, 700_002],
+    [700_001, 2, 1_400_004],
+    [5, 3, 1_400_010]
+  ])
+  t.equal(complete, 1_400_010, 'the torn line is not counted')
+  t.equal(right(await L.readLines(join(dir, 'missing'), () => E.right(undefined))()), 0, 'a missing file has no lines')
+  const stopped = await L.readLines(file, async (_text, line) => (line === 2 ? E.left(L.decodeLine(L.SafeInteger, 'x', file, 2) as never) : E.right(undefined)))()
+  t.ok(E.isLeft(stopped), 'onLine stops the walk with a Left')
+  t.match(left(await L.readLines(dir, () => E.right(undefined))()), { _tag: 'FileError', path: dir })
+  t.match(left(await L.readLines(join(file, 'below'), () => E.right(undefined))()), { _tag: 'FileError' })
+})
+
+t.test('a journal starts with exactly one start record', async (t) => {
+  const dir = tempDir(t)
+  await storeWith(dir, 'e', 'r1', [L.encodeRecord({ t: 'params', params: [['a', '1']] })])
+  mkdirSync(L.runDir(dir, 'r2'))
+  writeFileSync(L.journalPath(dir, 'r2'), '')
+  t.match(left(await loadRun(dir, 'r2')()), { _tag: 'NotFound', id: 'r2' }, 'an empty journal holds no run')
+  mkdirSync(L.runDir(dir, 'r3'))
+  writeFileSync(L.journalPath(dir, 'r3'), L.encodeRecord({ t: 'params', params: [] }))
+  t.match(left(await loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' })
+  mkdirSync(L.runDir(dir, 'r4'))
+  writeFileSync(L.journalPath(dir, 'r4'), start('r4', 'x', 1) + start('r4', 'x', 1))
+  t.match(left(await loadRun(dir, 'r4')()), { source: `${L.journalPath(dir, 'r4')}:2` })
+  appendFileSync(L.journalPath(dir, 'r1'), '{"t":"params","params":[["a"]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
+  t.match(left(await listRuns(dir)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' })
+})
+
+t.test('listRuns and loadRun read runs back, newest first, with counts and sync state', async (t) => {
+  const dir = tempDir(t)
+  const expA = await storeWith(dir, 'alpha', 'r1', [
+    L.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['bs', '16']] }),
+    L.encodeRecord({ t: 'metrics', m: [['loss', 0.5, 1001, 1], ['acc', NaN, 1001, 1], ['loss', 0.25, 1002, 2]] }),
+    L.encodeRecord({ t: 'tags', tags: [['phase', 'train']] }),
+    L.encodeRecord({ t: 'artifact', path: 'b.txt', size: 3 }),
+    L.encodeRecord({ t: 'artifact', path: 'a/x.bin', size: 2 }),
+    L.encodeRecord({ t: 'artifact', path: 'b.txt', size: 4 }),
+    L.encodeRecord({ t: 'end', status: 'FAILED', endTime: 1500 })
+  ])
+  const expB = right(await L.registerExperiment(dir, 'beta')())
+  mkdirSync(L.runDir(dir, 'r2'))
+  writeFileSync(L.journalPath(dir, 'r2'), start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']]) + '{"t":"par')
+  mkdirSync(L.runDir(dir, 'r0'), { recursive: true })
+  mkdirSync(L.runDir(dir, 'r5'), { recursive: true })
+  writeFileSync(L.journalPath(dir, 'r5'), start('r5', 'gone', 2000))
+
+  const runs = right(await listRuns(dir)())
+  t.strictSame(
+    runs.map((r) => [r.runId, r.experimentName, r.status, r.params, r.metrics, r.parentRunId, r.synced]),
+    [
+      ['r2', 'beta', 'RUNNING', 0, 0, 'r1', false],
+      ['r5', 'gone', 'RUNNING', 0, 0, undefined, false],
+      ['r1', 'alpha', 'FAILED', 2, 2, undefined, false]
+    ],
+    'a run folder without journal is left out; an unknown experiment shows its id'
+  )
+  t.strictSame(
+    right(await listRuns(dir, { experiment: 'alpha' })()).map((r) => r.runId),
+    ['r1']
+  )
+
+  const r1 = right(await loadRun(dir, 'r1')())
+  t.match(r1, {
+    runId: 'r1',
+    experimentId: expA,
+    experimentName: 'alpha',
+    runName: 'run r1',
+    status: 'FAILED',
+    startTime: 1000,
+    endTime: 1500,
+    paramValues: { lr: '0.1', bs: '16' },
+    tags: { phase: 'train' },
+    artifacts: [
+      { path: 'a/x.bin', size: 2 },
+      { path: 'b.txt', size: 4 }
+    ]
+  })
+  t.strictSame(r1.metricHistories['loss'], [
+    { value: 0.5, timestamp: 1001, step: 1 },
+    { value: 0.25, timestamp: 1002, step: 2 }
+  ])
+  t.ok(Number.isNaN(r1.metricHistories['acc']?.[0]?.value))
+
+  const r2 = right(await loadRun(dir, 'r2')())
+  t.equal(r2.journalBytes, Buffer.byteLength(start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']])), 'the torn line is ignored')
+
+  right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: 10 })())
+  right(await L.recordSyncState(dir, 'r1', { target: 'other', remoteRunId: 'y1', offset: 10 })())
+  t.equal(right(await loadRun(dir, 'r1')()).synced, false, 'a partial sync is not synced')
+  right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes })())
+  const synced = right(await loadRun(dir, 'r1')())
+  t.equal(synced.synced, true)
+  t.strictSame(synced.sync, [
+    { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes },
+    { target: 'other', remoteRunId: 'y1', offset: 10 }
+  ])
+
+  t.match(left(await loadRun(dir, 'nope')()), { _tag: 'NotFound', what: 'run', id: 'nope' })
+  t.match(left(await loadRun(dir, 'r0')()), { _tag: 'NotFound', what: 'run', id: 'r0' })
+  t.match(left(await loadRun(dir, '../r1')()), { _tag: 'NotFound', what: 'run', id: '../r1' })
+})
+
+t.test('a corrupt sync record is a DecodeError; a torn one is ignored', async (t) => {
+  const dir = tempDir(t)
+  await storeWith(dir, 'e', 'r1', [])
+  appendFileSync(L.syncPath(dir, 'r1'), '{"target":"m","remoteRunId":"x","offset":3}\n{"target":"m"')
+  t.strictSame(right(await L.readSyncStates(dir, 'r1')()), [{ target: 'm', remoteRunId: 'x', offset: 3 }])
+  appendFileSync(L.syncPath(dir, 'r1'), '}\n')
+  t.match(left(await listRuns(dir)()), { _tag: 'DecodeError', source: `${L.syncPath(dir, 'r1')}:2`, path: 'remoteRunId' })
+})
+
+t.test('experiments are registered once, by name, also when registered many times at once', async (t) => {
+  const dir = tempDir(t)
+  t.strictSame(right(await listExperiments(dir)()), [], 'a folder without a store has no experiments')
+  right(await L.ensureStore(dir)())
+  const ids = await Promise.all(Array.from({ length: 20 }, () => L.registerExperiment(dir, 'mnist')()))
+  const id = right(ids[0]!)
+  t.ok(ids.every((r) => E.isRight(r) && r.right === id), 'every registration gets the same id')
+  t.equal(id, L.experimentIdOf('mnist'))
+  right(await L.registerExperiment(dir, 'cifar')())
+  writeFileSync(join(dir, 'experiments', 'notes.txt'), 'not an experiment')
+  t.strictSame(right(await listExperiments(dir)()), [
+    { experimentId: L.experimentIdOf('cifar'), name: 'cifar' },
+    { experimentId: id, name: 'mnist' }
+  ])
+  t.strictSame(
+    readdirSync(join(dir, 'experiments')).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary file is left behind'
+  )
+  t.equal(right(await L.readExperiment(dir, 'not-an-id')()), undefined)
+  t.equal(right(await L.readExperiment(dir, L.experimentIdOf('unknown'))()), undefined)
+})
+
+t.test('an experiment file that names another experiment is refused', async (t) => {
+  const dir = tempDir(t)
+  right(await L.ensureStore(dir)())
+  writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('a')}.json`), JSON.stringify({ experimentId: 'x', name: 'b' }))
+  t.match(left(await L.registerExperiment(dir, 'a')()), { _tag: 'DecodeError', path: 'name' })
+  writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('c')}.json`), '{"name": 3}')
+  t.match(left(await listExperiments(dir)()), { _tag: 'DecodeError', source: /\.json:1$/ })
+})
+
+t.test('a store of another format or version is refused', async (t) => {
+  const dir = tempDir(t)
+  right(await L.ensureStore(dir)())
+  right(await L.ensureStore(dir)())
+  t.strictSame(JSON.parse(readFileSync(join(dir, 'charmory-store.json'), 'utf8')), {
+    format: 'charmory-track-local-store',
+    version: 1
+  })
+  writeFileSync(join(dir, 'charmory-store.json'), '{"format":"charmory-track-local-store","version":2}')
+  t.match(left(await L.ensureStore(dir)()), { _tag: 'DecodeError', path: 'version' })
+})
+
+t.test('file system failures are FileErrors naming the path', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'a-file')
+  writeFileSync(file, '')
+  t.match(left(await L.ensureStore(join(file, 'store'))()), { _tag: 'FileError', path: join(file, 'store') })
+  t.match(left(await L.createExclusive(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
+  const refusing = () => Promise.reject(Object.assign(new Error('operation not permitted'), { code: 'EPERM' }))
+  t.match(left(await L.createExclusive(join(dir, 'x'), 'x', refusing)()), { _tag: 'FileError', message: 'operation not permitted' })
+  t.strictSame(readdirSync(dir), ['a-file'], 'the temporary file is removed')
+  t.match(left(await L.createExclusive(join(dir, 'x'), 'x', () => Promise.reject('no links here'))()), { message: 'no links here' })
+  t.equal(right(await L.createExclusive(join(dir, 'y'), 'y')()), true)
+  t.equal(right(await L.createExclusive(join(dir, 'y'), 'z')()), false)
+  t.equal(readFileSync(join(dir, 'y'), 'utf8'), 'y', 'the first writer wins')
+  t.match(left(await L.replaceFile(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
+  t.match(left(await L.recordSyncState(dir, 'missing', { target: 'm', remoteRunId: 'x', offset: 1 })()), { _tag: 'FileError' })
+  const store = join(dir, 'store')
+  right(await L.ensureStore(store)())
+  mkdirSync(join(store, 'experiments', `${L.experimentIdOf('e')}.json`))
+  t.match(left(await L.readExperiment(store, L.experimentIdOf('e'))()), { _tag: 'FileError' })
+  const flat = join(dir, 'flat')
+  mkdirSync(flat)
+  writeFileSync(join(flat, 'runs'), '')
+  t.match(left(await listRuns(flat)()), { _tag: 'FileError', path: join(flat, 'runs') })
+})
+
+t.test('readArtifact reads an artifact of a run', async (t) => {
+  const dir = tempDir(t)
+  await storeWith(dir, 'e', 'r1', [])
+  mkdirSync(join(L.runDir(dir, 'r1'), 'artifacts', 'plots', 'roc'), { recursive: true })
+  writeFileSync(L.artifactFile(dir, 'r1', 'plots/a.txt'), 'abc')
+  t.strictSame(right(await readArtifact(dir, 'r1', 'plots/./a.txt')()), new Uint8Array([97, 98, 99]))
+  t.match(left(await readArtifact(dir, 'r1', 'plots/b.txt')()), { _tag: 'NotFound', what: 'artifact', id: 'r1/plots/b.txt' })
+  t.match(left(await readArtifact(dir, 'r1', '../journal.jsonl')()), { _tag: 'InvalidArtifactPath' })
+  t.match(left(await readArtifact(dir, '..', 'journal.jsonl')()), { _tag: 'NotFound', what: 'run' })
+  t.match(left(await readArtifact(dir, 'r1', 'plots/roc')()), { _tag: 'FileError' })
+})

@@ -1,0 +1,68 @@
+// Helpers for the specs of the local store, its sink, the fallback, sync and the command.
+import * as E from 'fp-ts/lib/Either.js'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, type TrackError } from 'charmory-track'
+
+/** A fresh folder, removed when the test ends. */
+export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'charmory-local-'): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** The value of a `Right`; a `Left` throws with the error described. */
+export const right = <A>(r: E.Either<TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  return r.right
+}
+
+/** The error of a `Left`; a `Right` throws. */
+export const left = <A>(r: E.Either<TrackError, A>): TrackError => {
+  if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
+  return r.left
+}
+
+export const root = resolve(new URL('../..', import.meta.url).pathname)
+
+/** Node running TypeScript with the library's sources, for child processes. */
+export const tsNode = (script: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
+  command: process.execPath,
+  args: ['--import', 'tsx', '--conditions=charmory-track-source', script, ...args]
+})
+
+/** The environment for a child process: tsx's output must stay out of tap's coverage. */
+export const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
+  delete env['NODE_V8_COVERAGE']
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
+  return env
+}
+
+export interface Finished {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs a TypeScript file as a child process to its end. */
+export const runTs = (
+  script: string,
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv = childEnv(),
+  input?: string
+): Promise<Finished> =>
+  new Promise((ok, fail) => {
+    const { command, args: argv } = tsNode(script, args)
+    const child = spawn(command, argv, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.once('error', fail)
+    child.once('close', (code, signal) => ok({ code, signal, stdout, stderr }))
+    child.stdin.end(input ?? '')
+  })
