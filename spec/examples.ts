@@ -1,0 +1,74 @@
+// Every program in examples/ runs as a user would run it, in a child process, and prints
+// what it recorded.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const examples = readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
+
+/** What a known example must print, beyond exiting 0 and printing its run id. */
+const expected: Record<string, ReadonlyArray<string | RegExp>> = {
+  'walkthrough.ts': [
+    /^sink: \S+$/m,
+    /^ {2}loadModel\.name = threshold-5$/m,
+    /^ {2}loadModel\.optimizer\.lr = 0\.001$/m,
+    /^ {2}TheDataset\.batchSize = 4$/m,
+    /^ {2}seed = 42$/m,
+    /^ {2}running_accuracy\[step 0\] = 1$/m,
+    /^ {2}accuracy = 0\.8333333333333334$/m,
+    /^ {2}custom_metric = 42 \(added after the run ended\)$/m,
+    /^ {2}notes\/summary\.txt/m
+  ],
+  'nested-contexts.ts': [
+    'parent: {"global":"value"}',
+    'fresh child: {"parent":"value"}',
+    'nested grandchild: {"parent":"value","child":"value"}',
+    'parent after the fresh child: {"global":"value"}',
+    'params of that run (plus charmory-track.version): {"global":"value","chain":"clean"}',
+    'child failed: task failed: the attack crashed',
+    'parent after the failed child: {"global":"value"}'
+  ]
+}
+
+const runExample = (file: string, armoryHome: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ARMORY_HOME: armoryHome }
+  // tsx's output would corrupt tap's coverage data, and the examples must use the default sink
+  delete env['NODE_V8_COVERAGE']
+  delete env['MLFLOW_TRACKING_URI']
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=charmory-track-source', join('examples', file)], {
+    cwd: root,
+    env
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+t.test('there are examples to run', async (t) => {
+  t.ok(examples.includes('walkthrough.ts'))
+  t.ok(examples.includes('nested-contexts.ts'))
+})
+
+for (const file of examples) {
+  t.test(`examples/${file} runs and prints what it recorded`, async (t) => {
+    const home = mkdtempSync(join(tmpdir(), 'charmory-example-'))
+    t.teardown(() => rmSync(home, { recursive: true, force: true }))
+    const { code, stdout, stderr } = await runExample(file, home)
+    t.equal(code, 0, `exit code (stderr: ${stderr})`)
+    t.match(stdout, /^run id: \S+$/m, 'prints the id of the run it recorded')
+    for (const line of expected[file] ?? []) {
+      if (typeof line === 'string') t.ok(stdout.split('\n').includes(line), line)
+      else t.match(stdout, line)
+    }
+  })
+}
