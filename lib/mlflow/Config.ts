@@ -85,12 +85,13 @@ export type EnvVars = Readonly<Record<string, string | undefined>>
 // codecs
 // -------------------------------------------------------------------------------------
 
+// The codecs decode the text of one environment variable.
 const numberFrom = (name: string, check: (n: number) => boolean) =>
-  new t.Type<number, string, unknown>(
+  new t.Type<number, string, string>(
     name,
     (u): u is number => typeof u === 'number' && check(u),
     (u, c) => {
-      if (typeof u !== 'string' || u.trim() === '') return t.failure(u, c)
+      if (u.trim() === '') return t.failure(u, c)
       const n = Number(u)
       return Number.isFinite(n) && check(n) ? t.success(n) : t.failure(u, c)
     },
@@ -105,21 +106,20 @@ const SecondsFromString = numberFrom('a number of seconds >= 0', (n) => n >= 0)
 const PositiveSecondsFromString = numberFrom('a number of seconds > 0', (n) => n > 0)
 
 /** `true` / `false` / `1` / `0`, in any case, as Python's MLflow reads booleans. */
-const BooleanFromString = new t.Type<boolean, string, unknown>(
+const BooleanFromString = new t.Type<boolean, string, string>(
   'true or false',
   (u): u is boolean => typeof u === 'boolean',
   (u, c) => {
-    const s = typeof u === 'string' ? u.trim().toLowerCase() : ''
+    const s = u.trim().toLowerCase()
     return s === 'true' || s === '1' ? t.success(true) : s === 'false' || s === '0' ? t.success(false) : t.failure(u, c)
   },
   String
 )
 
-const HttpUri = new t.Type<string, string, unknown>(
+const HttpUri = new t.Type<string, string, string>(
   'an http(s):// URI',
   (u): u is string => typeof u === 'string',
   (u, c) => {
-    if (typeof u !== 'string') return t.failure(u, c)
     try {
       const url = new URL(u)
       if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
@@ -143,7 +143,7 @@ const CredentialsFile = t.partial({
 // -------------------------------------------------------------------------------------
 
 /** Decodes one variable; a missing or empty variable gives `fallback`. The value is not echoed. */
-const variable = <A>(vars: EnvVars, name: string, codec: t.Decoder<unknown, A>, fallback: A): E.Either<TrackError, A> => {
+const variable = <A>(vars: EnvVars, name: string, codec: t.Decoder<string, A>, fallback: A): E.Either<TrackError, A> => {
   const raw = vars[name]
   if (raw === undefined || raw === '') return E.right(fallback)
   return pipe(

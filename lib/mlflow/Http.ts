@@ -71,7 +71,7 @@ export interface HttpOptions {
   /** A number in [0, 1), for jitter. */
   readonly random?: () => number
   /** Reports each retry (endpoint, attempt, reason), for a warning. */
-  readonly onRetry?: (endpoint: string, attempt: number, reason: string) => void
+  readonly onRetry: (endpoint: string, attempt: number, reason: string) => void
 }
 
 // -------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
         failures++
         const { error, retry, retryAfter } = result.left
         if (!retry || failures > options.retry.maxRetries) return E.left(error)
-        options.onRetry?.(`${method} ${path.replace(/\?.*$/, '')}`, failures, describe(error))
+        options.onRetry(`${method} ${path.replace(/\?.*$/, '')}`, failures, describe(error))
         await sleep(backoffMs(options.retry, failures, random, retryAfter))
       }
     }
