@@ -1,0 +1,311 @@
+/**
+ * `syncStore`: pushes the runs of a local store into any `Sink` (an MLflow server, in
+ * practice), replaying each run's journal: the run is opened with its name, start time and
+ * tags, then gets its params, every metric point (value, step, timestamp), tags and artifacts
+ * in the order they were logged, and ends with its status and end time. Parents are pushed
+ * before their children, whose `mlflow.parentRunId` is rewritten to the parent's id on the
+ * target.
+ *
+ * Progress is kept in the store (`sync.jsonl`, see `LocalStore`): the target's run id as soon
+ * as the run is created there, and how many bytes of the journal the target has confirmed,
+ * after every `checkpointBytes` and at the end. A second sync sends nothing; an interrupted
+ * one resumes from the last checkpoint in the run it had created. What was sent after that
+ * checkpoint is sent again, which an MLflow server absorbs (identical params are accepted,
+ * identical metric points are stored once, tags and artifacts are overwritten).
+ *
+ * A target that cannot be reached stops the sync with that error; any other failure of one
+ * run is reported with the run and the sync goes on with the next.
+ *
+ * @example
+ * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
+ * const target = memorySink()
+ * const report = await syncStore(dir, target)()
+ * // right({ target: 'memory', runs: [{ metrics: 1, params: 1, error: undefined, ... }], ... })
+ * assert.strictEqual(target.snapshot().runs.length, 1)
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { invalidValue, type TrackError } from './Errors.js'
+import * as L from './LocalStore.js'
+import type { Entry } from './ParamValue.js'
+import type { RunSink, Sink } from './Sink.js'
+import { isUnreachable } from './sinks/fallback.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface SyncOptions {
+  /** Count what would be sent, without contacting the target or writing progress. */
+  readonly dryRun?: boolean
+  /** The name progress is kept under; the target's `name` by default. */
+  readonly target?: string
+  /** Called as the sync moves through the journals. */
+  readonly onProgress?: (progress: SyncProgress) => void
+  /** Journal bytes between two checkpoints (flush, then record progress); 4 MiB. */
+  readonly checkpointBytes?: number
+}
+
+/**
+ * Where a sync is: `bytesDone` of `bytes` journal bytes to push, in run `runsDone + 1` of `runs`.
+ * @category model
+ * @since 0.1.0
+ */
+export interface SyncProgress {
+  readonly runId: string
+  readonly runs: number
+  readonly runsDone: number
+  readonly bytes: number
+  readonly bytesDone: number
+}
+
+/**
+ * What one run's sync sent (or, in a dry run, would send).
+ * @category model
+ * @since 0.1.0
+ */
+export interface RunSync {
+  readonly runId: string
+  /** The run's id on the target, once it exists there. */
+  readonly remoteRunId: string | undefined
+  readonly params: number
+  readonly metrics: number
+  readonly tags: number
+  readonly artifacts: number
+  /** Why this run could not be synced (the others went on). */
+  readonly error: TrackError | undefined
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface SyncReport {
+  readonly target: string
+  readonly dryRun: boolean
+  /** Every run that was not synced to the target before, parents first. */
+  readonly runs: ReadonlyArray<RunSync>
+}
+
+interface Context {
+  readonly dryRun: boolean
+  readonly dir: string
+  readonly target: Sink
+  readonly key: string
+  readonly checkpointBytes: number
+  /** Local run id -> its id on the target. */
+  readonly remoteIds: Map<string, string>
+  readonly localIds: ReadonlySet<string>
+  readonly advance: (runId: string, bytes: number) => void
+}
+
+type StartRecord = Extract<L.JournalRecord, { t: 'start' }>
+
+interface Counts {
+  params: number
+  metrics: number
+  tags: number
+  artifacts: number
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** The runs not yet wholly confirmed by `key`, each after its parent. */
+const pending = (runs: ReadonlyArray<L.RunSummary>, key: string): ReadonlyArray<L.RunSummary> => {
+  const byId = new Map(runs.map((r) => [r.runId, r]))
+  const depth = (r: L.RunSummary): number => {
+    let d = 0
+    for (let p = byId.get(r.parentRunId ?? ''); p !== undefined && d <= runs.length; p = byId.get(p.parentRunId ?? '')) d++
+    return d
+  }
+  return runs
+    .filter((r) => (r.sync.find((s) => s.target === key)?.offset ?? 0) < r.journalBytes)
+    .map((r) => ({ r, d: depth(r) }))
+    .sort((a, b) => a.d - b.d || a.r.startTime - b.r.startTime)
+    .map(({ r }) => r)
+}
+
+const stateOf = (run: L.RunSummary, key: string): L.SyncState | undefined => run.sync.find((s) => s.target === key)
+
+/** A parent link to a local run points at that run's id on the target instead. */
+const rewriteParent = (ctx: Context, tags: ReadonlyArray<Entry>): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  const out: Array<Entry> = []
+  for (const [key, value] of tags) {
+    if (key !== 'mlflow.parentRunId' || !ctx.localIds.has(value)) {
+      out.push([key, value])
+      continue
+    }
+    const remote = ctx.remoteIds.get(value)
+    if (remote === undefined) {
+      return E.left(invalidValue(key, `the parent run ${value} is not synced to ${ctx.key}; it must be synced first`))
+    }
+    out.push([key, remote])
+  }
+  return E.right(out)
+}
+
+const count = (counts: Counts, record: L.JournalRecord): void => {
+  if (record.t === 'start') counts.tags += record.tags.length
+  if (record.t === 'params') counts.params += record.params.length
+  if (record.t === 'tags') counts.tags += record.tags.length
+  if (record.t === 'metrics') counts.metrics += record.m.length
+  if (record.t === 'artifact') counts.artifacts += 1
+}
+
+// -------------------------------------------------------------------------------------
+// replay
+// -------------------------------------------------------------------------------------
+
+/** Replays one run's journal from where the target left off (in a dry run, counts it). */
+const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
+  const state = stateOf(run, ctx.key)
+  const counts: Counts = { params: 0, metrics: 0, tags: 0, artifacts: 0 }
+  let confirmed = state?.offset ?? 0
+  let remoteRunId = state?.remoteRunId ?? ''
+  let open: RunSink | undefined
+  let seen = confirmed
+
+  const confirm = (offset: number): TE.TaskEither<TrackError, void> =>
+    pipe(
+      L.recordSyncState(ctx.dir, run.runId, { target: ctx.key, remoteRunId, offset }),
+      TE.map(() => void (confirmed = offset))
+    )
+  const current: TE.TaskEither<TrackError, RunSink> = async () => {
+    if (open !== undefined) return E.right(open)
+    const reopened = await ctx.target.reopenRun(remoteRunId)()
+    if (E.isRight(reopened)) open = reopened.right
+    return reopened
+  }
+  const start = (record: StartRecord, end: number): TE.TaskEither<TrackError, void> =>
+    pipe(
+      TE.fromEither(rewriteParent(ctx, record.tags)),
+      TE.bindTo('tags'),
+      TE.bind('experimentId', () => ctx.target.experiment(run.experimentName)),
+      TE.flatMap(({ tags, experimentId }) =>
+        ctx.target.openRun({ experimentId, runName: record.runName, startTime: record.startTime, tags })
+      ),
+      TE.flatMap((opened) => {
+        open = opened
+        remoteRunId = opened.runId
+        ctx.remoteIds.set(run.runId, opened.runId)
+        return confirm(end)
+      })
+    )
+  const apply = (record: L.JournalRecord, end: number): TE.TaskEither<TrackError, void> => {
+    switch (record.t) {
+      case 'start':
+        return start(record, end)
+      case 'params':
+        return pipe(current, TE.flatMap((s) => s.logParams(record.params)))
+      case 'tags':
+        return pipe(
+          TE.fromEither(rewriteParent(ctx, record.tags)),
+          TE.flatMap((tags) => pipe(current, TE.flatMap((s) => s.setTags(tags))))
+        )
+      case 'metrics':
+        return pipe(
+          current,
+          TE.flatMap((s) => s.logMetrics(record.m.map(([key, value, timestamp, step]) => ({ key, value, timestamp, step }))))
+        )
+      case 'artifact':
+        return pipe(
+          L.readArtifact(ctx.dir, run.runId, record.path),
+          TE.flatMap((bytes) => pipe(current, TE.flatMap((s) => s.logArtifact(record.path, bytes))))
+        )
+      case 'end':
+        return pipe(
+          current,
+          TE.flatMap((s) => s.end(record.status, record.endTime)),
+          TE.flatMap(() => {
+            open = undefined
+            return confirm(end)
+          })
+        )
+    }
+  }
+  const checkpoint = (end: number): TE.TaskEither<TrackError, void> =>
+    open === undefined || end - confirmed < ctx.checkpointBytes
+      ? TE.right(undefined)
+      : pipe(open.flush(), TE.flatMap(() => confirm(end)))
+
+  const walked = await pipe(
+    L.readJournal(ctx.dir, run.runId, async (record, end) => {
+      if (end <= seen) return E.right(undefined)
+      const applied = ctx.dryRun ? E.right(undefined) : await pipe(apply(record, end), TE.flatMap(() => checkpoint(end)))()
+      if (E.isLeft(applied)) return applied
+      count(counts, record)
+      ctx.advance(run.runId, end - seen)
+      seen = end
+      return applied
+    }),
+    TE.flatMap((complete) =>
+      ctx.dryRun || confirmed >= complete ? TE.right(undefined) : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(complete)))
+    )
+  )()
+  return {
+    runId: run.runId,
+    remoteRunId: remoteRunId === '' ? undefined : remoteRunId,
+    ...counts,
+    error: E.isLeft(walked) ? walked.left : undefined
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Pushes every run of the store in `dir` that `target` has not wholly confirmed yet.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const syncStore = (dir: string, target: Sink, options: SyncOptions = {}): TE.TaskEither<TrackError, SyncReport> => {
+  const key = options.target ?? target.name
+  const dryRun = options.dryRun ?? false
+  const onProgress = options.onProgress ?? (() => undefined)
+  return pipe(
+    L.listRuns(dir),
+    TE.flatMap((all) => async () => {
+      const runs = pending(all, key)
+      const bytes = runs.reduce((n, r) => n + r.journalBytes - (stateOf(r, key)?.offset ?? 0), 0)
+      let bytesDone = 0
+      let runsDone = 0
+      const ctx: Context = {
+        dryRun,
+        dir,
+        target,
+        key,
+        checkpointBytes: options.checkpointBytes ?? 4 * 1024 * 1024,
+        remoteIds: new Map(all.flatMap((r) => r.sync.filter((s) => s.target === key).map((s) => [r.runId, s.remoteRunId]))),
+        localIds: new Set(all.map((r) => r.runId)),
+        advance: (runId, n) => {
+          bytesDone = Math.min(bytes, bytesDone + n)
+          onProgress({ runId, runs: runs.length, runsDone, bytes, bytesDone })
+        }
+      }
+      const done: Array<RunSync> = []
+      for (const run of runs) {
+        const result = await replay(ctx, run)
+        if (result.error !== undefined && isUnreachable(result.error)) return E.left(result.error)
+        done.push(result)
+        runsDone++
+      }
+      return E.right({ target: key, dryRun, runs: done })
+    })
+  )
+}

@@ -1,0 +1,197 @@
+/**
+ * `withLocalFallback`: an MLflow server when it can be reached, the local store when it
+ * cannot, and nothing lost either way.
+ *
+ * Every run is journaled into the local store and also written to the server, under the same
+ * run id. When the server cannot be reached (after the remote sink's own retry policy: a
+ * network error, a 5xx or a 429) at the start of a run or in the middle of one, a warning goes
+ * to the logger and the run goes on in the local store alone: the evaluation does not fail.
+ * From then on the sink stays local (so a long evaluation does not wait through the retry
+ * policy again at every run). The local runs that the server did not wholly confirm are
+ * unsynced; `charmory-track sync` pushes them later, into the run already created on the
+ * server when there is one. A run the server confirmed to its end is marked synced and is
+ * not sent again.
+ *
+ * Other failures of the server (a refused key, bad credentials) are errors, as without the
+ * fallback. `sinkFromEnv` uses this combinator when `CHARMORY_TRACK_FALLBACK=local` is set.
+ *
+ * @example
+ * import { withLocalFallback, localSink, mlflowSink } from 'charmory-track'
+ *
+ * const sink = withLocalFallback(mlflowSink('http://127.0.0.1:5000'), localSink())
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as O from 'fp-ts/lib/Option.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { Logger } from '../Env.js'
+import { describe, notFound, type TrackError } from '../Errors.js'
+import * as L from '../LocalStore.js'
+import { stderrLogger } from '../Runtime.js'
+import type { RunSink, Sink } from '../Sink.js'
+import type { LocalRunSink, LocalSink } from './local.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface FallbackOptions {
+  /** Where the warning goes when the server cannot be reached; standard error by default. */
+  readonly logger?: Logger
+}
+
+interface Experiment {
+  readonly name: string
+  readonly localId: string
+  readonly remoteId: string | undefined
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * Whether an error means that the server cannot be reached (rather than that it refused):
+ * a `NetworkError`, or an `HttpError` with a 5xx status or 429.
+ * @category utils
+ * @since 0.1.0
+ */
+export const isUnreachable = (e: TrackError): boolean =>
+  e._tag === 'NetworkError' || (e._tag === 'HttpError' && (e.status >= 500 || e.status === 429))
+
+/** Runs operations one after the other, in the order they were asked for. */
+const serializer = () => {
+  let last: Promise<unknown> = Promise.resolve()
+  return <A>(f: () => Promise<A>): Promise<A> => {
+    const next = last.then(f)
+    last = next
+    return next
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * `remote`, falling back to `local` when `remote` cannot be reached; see the module's
+ * description.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const withLocalFallback = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink => {
+  const logger = options.logger ?? stderrLogger
+  const experiments = new Map<string, Experiment>()
+  let offline = false
+
+  /** `some` on success, `none` when the server cannot be reached (the sink goes local). */
+  const attempt = async <A>(op: TE.TaskEither<TrackError, A>): Promise<E.Either<TrackError, O.Option<A>>> => {
+    const r = await op()
+    if (E.isRight(r)) return E.right(O.some(r.right))
+    if (!isUnreachable(r.left)) return r
+    if (!offline) {
+      offline = true
+      logger.warn(
+        `${remote.name} cannot be reached (${describe(r.left)}); runs go on in the local store ${local.dir}, ` +
+          'unsynced: push them with `charmory-track sync` once the server is back'
+      )
+    }
+    return E.right(O.none)
+  }
+
+  const mirror = (ls: LocalRunSink, rs: RunSink): RunSink => {
+    const serial = serializer()
+    let mirroring = true
+    const confirm = (): TE.TaskEither<TrackError, void> =>
+      L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
+    /** The local operation, then (while the server is there) the remote one. */
+    const both =
+      (l: TE.TaskEither<TrackError, void>, r: () => TE.TaskEither<TrackError, void>, confirmed = false) =>
+      (): Promise<E.Either<TrackError, void>> =>
+        serial(async () => {
+          const done = await l()
+          if (E.isLeft(done) || !mirroring || offline) return done
+          const sent = await attempt(r())
+          if (E.isLeft(sent)) return sent
+          mirroring = O.isSome(sent.right)
+          return mirroring && confirmed ? confirm()() : E.right(undefined)
+        })
+    return {
+      runId: ls.runId,
+      experimentId: rs.experimentId,
+      logParams: (params) => both(ls.logParams(params), () => rs.logParams(params)),
+      logMetrics: (metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics)),
+      setTags: (tags) => both(ls.setTags(tags), () => rs.setTags(tags)),
+      logArtifact: (path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes)),
+      flush: () => both(ls.flush(), () => rs.flush(), true),
+      end: (status, endTime) => both(ls.end(status, endTime), () => rs.end(status, endTime), true)
+    }
+  }
+
+  /** A run on both sides, sharing the server's run id; the local one alone when offline. */
+  const openBoth = (entry: Experiment, request: Parameters<Sink['openRun']>[0]): TE.TaskEither<TrackError, RunSink> =>
+    async () => {
+      const localRequest = { ...request, experimentId: entry.localId }
+      if (offline || entry.remoteId === undefined) return local.openRun(localRequest)()
+      const remoteRun = await attempt(remote.openRun({ ...request, experimentId: entry.remoteId }))
+      if (E.isLeft(remoteRun)) return remoteRun
+      if (O.isNone(remoteRun.right)) return local.openRun(localRequest)()
+      const rs = remoteRun.right.value
+      const opened = await pipe(
+        local.openRun(localRequest, rs.runId),
+        TE.tap((ls) => L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() }))
+      )()
+      if (E.isLeft(opened)) {
+        await rs.end('FAILED', request.startTime)()
+        return opened
+      }
+      return E.right(mirror(opened.right, rs))
+    }
+
+  /** A local run mirrors into the server only when the server has all of it so far. */
+  const reopenBoth = (ls: LocalRunSink): TE.TaskEither<TrackError, RunSink> =>
+    pipe(
+      L.readSyncStates(local.dir, ls.runId),
+      TE.flatMap((states) => async () => {
+        const state = states.find((s) => s.target === remote.name)
+        if (offline || state === undefined || state.offset < ls.written()) return E.right<TrackError, RunSink>(ls)
+        const remoteRun = await attempt(remote.reopenRun(state.remoteRunId))
+        if (E.isLeft(remoteRun)) return remoteRun
+        return E.right(O.isSome(remoteRun.right) ? mirror(ls, remoteRun.right.value) : ls)
+      })
+    )
+
+  return {
+    name: `${remote.name} (falling back to ${local.name})`,
+    experiment: (name) =>
+      pipe(
+        local.experiment(name),
+        TE.flatMap((localId) => async () => {
+          const remoteId = offline ? E.right(O.none) : await attempt(remote.experiment(name))
+          if (E.isLeft(remoteId)) return remoteId
+          const entry: Experiment = { name, localId, remoteId: O.toUndefined(remoteId.right) }
+          experiments.set(localId, entry)
+          if (entry.remoteId !== undefined) experiments.set(entry.remoteId, entry)
+          return E.right(entry.remoteId ?? localId)
+        })
+      ),
+    openRun: (request) => {
+      const entry = experiments.get(request.experimentId)
+      return entry === undefined ? TE.left(notFound('experiment', request.experimentId)) : openBoth(entry, request)
+    },
+    reopenRun: (runId) =>
+      pipe(
+        local.reopenRun(runId),
+        TE.foldW(
+          (e) => (e._tag === 'NotFound' ? remote.reopenRun(runId) : TE.left(e)),
+          reopenBoth
+        )
+      )
+  }
+}

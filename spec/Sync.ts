@@ -1,0 +1,400 @@
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
+import {
+  failingSink,
+  httpError,
+  listRuns,
+  loadRun,
+  localSink,
+  LocalStore as L,
+  memorySink,
+  networkError,
+  readArtifact,
+  syncStore,
+  type LocalSink,
+  type MemorySink,
+  type RunRecord,
+  type RunSink,
+  type Sink,
+  type StoredRun,
+  type SyncProgress,
+  type TrackError
+} from 'charmory-track'
+import { left, right, tempDir } from './support/local-store.js'
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** Writes a run through the local sink's own interface. */
+const write = async (
+  sink: LocalSink,
+  experiment: string,
+  runName: string,
+  startTime: number,
+  body: (r: RunSink) => Promise<unknown>,
+  tags: ReadonlyArray<readonly [string, string]> = []
+): Promise<string> => {
+  const experimentId = right(await sink.experiment(experiment)())
+  const r = right(await sink.openRun({ experimentId, runName, startTime, tags: [['mlflow.runName', runName], ...tags] })())
+  await body(r)
+  return r.runId
+}
+
+const must = async (te: TE.TaskEither<TrackError, void>): Promise<void> => void right(await te())
+
+/** A parent with a failed child, a running run and a run with every kind of record. */
+const sampleStore = async (dir: string) => {
+  const sink = localSink({ dir })
+  const parent = await write(sink, 'exp', 'parent', 1000, async (r) => {
+    await must(r.logParams([['lr', '0.1'], ['model.name', 'resnet']]))
+    for (let step = 0; step < 30; step++) await must(r.logMetrics([{ key: 'loss', value: 1 / (step + 1), step, timestamp: 1000 + step }]))
+    await must(r.logMetrics([{ key: 'odd', value: NaN, step: 0, timestamp: 5 }, { key: 'odd', value: -Infinity, step: 1, timestamp: 5 }]))
+    await must(r.setTags([['phase', 'train']]))
+    await must(r.setTags([['phase', 'test']]))
+    await must(r.logArtifact('plots/roc.bin', new Uint8Array([1, 2, 3])))
+    await must(r.logArtifact('notes.txt', utf8('first')))
+    await must(r.logArtifact('notes.txt', utf8('second')))
+    await must(r.end('FINISHED', 2000))
+  })
+  const child = await write(
+    sink,
+    'exp',
+    'child',
+    1100,
+    async (r) => {
+      await must(r.logMetrics([{ key: 'inner', value: 1, step: 0, timestamp: 1100 }]))
+      await must(r.setTags([['charmory.error', 'task failed: boom']]))
+      await must(r.end('FAILED', 1200))
+    },
+    [['mlflow.parentRunId', parent]]
+  )
+  const running = await write(sink, 'other', 'running', 3000, async (r) => {
+    await must(r.logParams([['seed', '7']]))
+    await must(r.flush())
+  })
+  return { sink, parent, child, running }
+}
+
+/** What the memory sink holds of a run, as the store shows it (parent link on the target's ids). */
+const asStored = (r: RunRecord) => ({
+  runName: r.runName,
+  status: r.status,
+  startTime: r.startTime,
+  endTime: r.endTime,
+  params: r.params,
+  metrics: r.metrics,
+  tags: r.tags,
+  artifacts: r.artifacts
+})
+
+const expected = async (dir: string, stored: StoredRun, parentOnTarget?: string) => {
+  const artifacts: Record<string, Uint8Array> = {}
+  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  return {
+    runName: stored.runName,
+    status: stored.status,
+    startTime: stored.startTime,
+    endTime: stored.endTime,
+    params: stored.paramValues,
+    metrics: stored.metricHistories,
+    tags: parentOnTarget === undefined ? stored.tags : { ...stored.tags, 'mlflow.parentRunId': parentOnTarget },
+    artifacts
+  }
+}
+
+const targetRun = (target: MemorySink, runId: string | undefined): RunRecord => {
+  const found = target.snapshot().runs.find((r) => r.runId === runId)
+  if (found === undefined) throw new Error(`no run ${runId} on the target`)
+  return found
+}
+
+t.test('sync pushes every run exactly: params, histories, tags, status, times, artifacts, parent links', async (t) => {
+  const dir = tempDir(t)
+  const { parent, child, running } = await sampleStore(dir)
+  const target = memorySink()
+  const report = right(await syncStore(dir, target)())
+  t.equal(report.target, 'memory')
+  t.equal(report.dryRun, false)
+  t.strictSame(
+    report.runs.map((r) => r.runId),
+    [parent, running, child],
+    'parents first, then by start time'
+  )
+  t.ok(report.runs.every((r) => r.error === undefined))
+  const byId = new Map(report.runs.map((r) => [r.runId, r]))
+  t.match(byId.get(parent), { params: 2, metrics: 32, tags: 3, artifacts: 3 })
+
+  const parentRemote = byId.get(parent)?.remoteRunId
+  for (const id of [parent, child, running]) {
+    const stored = right(await loadRun(dir, id)())
+    const remote = targetRun(target, byId.get(id)?.remoteRunId)
+    t.strictSame(asStored(remote), await expected(dir, stored, id === child ? parentRemote : undefined), `run ${stored.runName}`)
+  }
+  t.strictSame(
+    target.snapshot().experiments.map((e) => e.name),
+    ['exp', 'other']
+  )
+  const after = right(await listRuns(dir)())
+  t.ok(after.every((r) => r.synced), 'every run is marked synced')
+  t.strictSame(
+    right(await loadRun(dir, child)()).sync,
+    [{ target: 'memory', remoteRunId: byId.get(child)?.remoteRunId, offset: right(await loadRun(dir, child)()).journalBytes }]
+  )
+})
+
+t.test('a second sync sends nothing; data added later goes into the run already on the target', async (t) => {
+  const dir = tempDir(t)
+  const { sink, parent, running } = await sampleStore(dir)
+  const target = memorySink()
+  const first = right(await syncStore(dir, target)())
+  const before = target.snapshot()
+  t.strictSame(right(await syncStore(dir, target)()).runs, [], 'nothing is pending')
+  t.strictSame(target.snapshot(), before, 'and nothing was sent')
+
+  const r = right(await sink.reopenRun(running)())
+  await must(r.logMetrics([{ key: 'late', value: 2, step: 5, timestamp: 3500 }]))
+  await must(r.end('FINISHED', 4000))
+  const again = right(await localSink({ dir }).reopenRun(parent)())
+  await must(again.logArtifact('extra.txt', utf8('after the end')))
+  await must(again.flush())
+
+  const second = right(await syncStore(dir, target)())
+  t.strictSame(
+    second.runs.map((x) => [x.runId, x.remoteRunId, x.metrics, x.artifacts]),
+    [
+      [parent, first.runs.find((x) => x.runId === parent)?.remoteRunId, 0, 1],
+      [running, first.runs.find((x) => x.runId === running)?.remoteRunId, 1, 0]
+    ]
+  )
+  const snap = target.snapshot()
+  t.equal(snap.runs.length, 3, 'no new run on the target')
+  const remoteRunning = targetRun(target, second.runs[1]?.remoteRunId)
+  t.equal(remoteRunning.status, 'FINISHED')
+  t.equal(remoteRunning.endTime, 4000)
+  t.strictSame(remoteRunning.metrics['late'], [{ value: 2, step: 5, timestamp: 3500 }])
+  t.strictSame(targetRun(target, second.runs[0]?.remoteRunId).artifacts['extra.txt'], utf8('after the end'))
+  t.equal(targetRun(target, second.runs[0]?.remoteRunId).status, 'FINISHED', 'status stays as it ended')
+})
+
+/** A target that dies (unreachable) once it has taken `budget` metric batches. */
+const dying = (inner: Sink, budget: number): Sink & { calls: () => number } => {
+  let calls = 0
+  const wrap = (rs: RunSink): RunSink => ({
+    ...rs,
+    logMetrics: (ms) => (++calls > budget ? TE.left(networkError('connection refused', 'runs/log-batch')) : rs.logMetrics(ms))
+  })
+  return {
+    name: inner.name,
+    calls: () => calls,
+    experiment: inner.experiment,
+    openRun: (req) => TE.map(wrap)(inner.openRun(req)),
+    reopenRun: (id) => TE.map(wrap)(inner.reopenRun(id))
+  }
+}
+
+t.test('a sync interrupted by an unreachable target resumes without duplicating anything', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const ids: Array<string> = []
+  for (const name of ['a', 'b']) {
+    ids.push(
+      await write(sink, 'exp', name, name === 'a' ? 1 : 2, async (r) => {
+        for (let step = 0; step < 40; step++) {
+          await must(r.logMetrics([{ key: 'm', value: step, step, timestamp: step }]))
+          await must(r.flush())
+        }
+        await must(r.end('FINISHED', 100))
+      })
+    )
+  }
+  const target = memorySink()
+  const failed = await syncStore(dir, dying(target, 55), { checkpointBytes: 1 })()
+  t.match(left(failed), { _tag: 'NetworkError' }, 'an unreachable target stops the sync')
+  const halfway = target.snapshot()
+  t.equal(halfway.runs.length, 2, 'the second run was under way')
+  t.equal(halfway.runs[1]?.metrics['m']?.length, 15)
+  t.equal(right(await listRuns(dir)()).filter((r) => r.synced).length, 1)
+
+  const resumed = right(await syncStore(dir, target, { checkpointBytes: 1 })())
+  t.strictSame(resumed.runs.map((r) => [r.runId, r.metrics]), [[ids[1], 25]], 'only what was missing is sent')
+  const snap = target.snapshot()
+  t.equal(snap.runs.length, 2, 'the run created before the interruption is reused')
+  for (const r of snap.runs) {
+    t.strictSame(
+      r.metrics['m'],
+      Array.from({ length: 40 }, (_, step) => ({ value: step, step, timestamp: step })),
+      `run ${r.runName}: every point once`
+    )
+    t.equal(r.status, 'FINISHED')
+  }
+})
+
+t.test('without checkpoints in between, a resumed sync re-sends from the last one only', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  await write(sink, 'exp', 'a', 1, async (r) => {
+    for (let step = 0; step < 10; step++) {
+      await must(r.logMetrics([{ key: 'm', value: step, step, timestamp: step }]))
+      await must(r.flush())
+    }
+  })
+  const target = memorySink()
+  t.ok(E.isLeft(await syncStore(dir, dying(target, 6))()))
+  right(await syncStore(dir, target)())
+  const points = target.snapshot().runs[0]?.metrics['m'] ?? []
+  t.strictSame(
+    points.map((p) => p.step),
+    [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'everything after the run was created is sent again (an MLflow server stores identical points once)'
+  )
+})
+
+t.test('a run the target refuses is reported and the others go on; its children wait for it', async (t) => {
+  const dir = tempDir(t)
+  const { parent, child, running } = await sampleStore(dir)
+  const inner = memorySink()
+  const refused = httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create')
+  const refusing: Sink = {
+    ...inner,
+    openRun: (req) => (req.runName === 'parent' ? TE.left(refused) : inner.openRun(req))
+  }
+  const report = right(await syncStore(dir, refusing)())
+  const byId = new Map(report.runs.map((r) => [r.runId, r]))
+  t.strictSame(byId.get(parent)?.error, refused)
+  t.equal(byId.get(parent)?.remoteRunId, undefined)
+  t.equal(byId.get(running)?.error, undefined)
+  t.match(byId.get(child)?.error, { _tag: 'InvalidValue', key: 'mlflow.parentRunId', reason: /not synced to memory/ })
+  t.equal(byId.get(child)?.remoteRunId, undefined)
+  t.strictSame(
+    right(await listRuns(dir)()).map((r) => [r.runName, r.synced]),
+    [
+      ['running', true],
+      ['child', false],
+      ['parent', false]
+    ]
+  )
+  const later = right(await syncStore(dir, inner)())
+  t.strictSame(
+    later.runs.map((r) => [r.runId, r.error]),
+    [
+      [parent, undefined],
+      [child, undefined]
+    ]
+  )
+  t.equal(targetRun(inner, later.runs[1]?.remoteRunId).tags['mlflow.parentRunId'], later.runs[0]?.remoteRunId)
+})
+
+t.test('a run refused midway keeps its place on the target; its children link to it', async (t) => {
+  const dir = tempDir(t)
+  const { parent, child } = await sampleStore(dir)
+  const inner = memorySink()
+  const refusing: Sink = {
+    ...inner,
+    openRun: (req) =>
+      TE.map(
+        (rs: RunSink): RunSink =>
+          req.runName === 'parent'
+            ? { ...rs, logParams: () => TE.left(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch')) }
+            : rs
+      )(inner.openRun(req))
+  }
+  const report = right(await syncStore(dir, refusing)())
+  const byId = new Map(report.runs.map((r) => [r.runId, r]))
+  t.match(byId.get(parent)?.error, { _tag: 'HttpError', status: 400 })
+  t.type(byId.get(parent)?.remoteRunId, 'string', 'the run was created on the target before it was refused')
+  t.equal(byId.get(child)?.error, undefined)
+  t.equal(targetRun(inner, byId.get(child)?.remoteRunId).tags['mlflow.parentRunId'], byId.get(parent)?.remoteRunId)
+  right(await syncStore(dir, inner)())
+  t.equal(inner.snapshot().runs.length, 3, 'the parent was resumed in the run created before')
+  t.strictSame(targetRun(inner, byId.get(parent)?.remoteRunId).params, { lr: '0.1', 'model.name': 'resnet' })
+})
+
+t.test('a dry run counts what would be sent and touches nothing', async (t) => {
+  const dir = tempDir(t)
+  const { parent, child, running } = await sampleStore(dir)
+  const nowhere = failingSink(networkError('must not be called', 'nowhere'))
+  const report = right(await syncStore(dir, nowhere, { dryRun: true, target: 'mlflow:http://127.0.0.1:5000' })())
+  t.equal(report.dryRun, true)
+  t.equal(report.target, 'mlflow:http://127.0.0.1:5000')
+  t.strictSame(
+    report.runs.map((r) => [r.runId, r.params, r.metrics, r.tags, r.artifacts, r.remoteRunId, r.error]),
+    [
+      [parent, 2, 32, 3, 3, undefined, undefined],
+      [running, 1, 0, 1, 0, undefined, undefined],
+      [child, 0, 1, 3, 0, undefined, undefined]
+    ]
+  )
+  t.strictSame(right(await listRuns(dir)()).map((r) => r.sync), [[], [], []], 'no progress recorded')
+  const target = memorySink()
+  right(await syncStore(dir, target)())
+  t.strictSame(right(await syncStore(dir, target, { dryRun: true })()).runs, [])
+})
+
+t.test('progress under another name is kept apart', async (t) => {
+  const dir = tempDir(t)
+  await sampleStore(dir)
+  const target = memorySink()
+  right(await syncStore(dir, target, { target: 'first' })())
+  const second = right(await syncStore(dir, target, { target: 'second' })())
+  t.equal(second.runs.length, 3)
+  t.equal(target.snapshot().runs.length, 6)
+  t.strictSame(right(await listRuns(dir)())[0]?.sync.map((s) => s.target), ['first', 'second'])
+})
+
+t.test('progress is reported as journal bytes, up to the total', async (t) => {
+  const dir = tempDir(t)
+  await sampleStore(dir)
+  const seen: Array<SyncProgress> = []
+  right(await syncStore(dir, memorySink(), { onProgress: (p) => void seen.push(p) })())
+  const total = right(await listRuns(dir)()).reduce((n, r) => n + r.journalBytes, 0)
+  t.ok(seen.length > 3)
+  t.ok(seen.every((p, i) => p.bytes === total && p.runs === 3 && p.bytesDone >= (seen[i - 1]?.bytesDone ?? 0)))
+  t.equal(seen[seen.length - 1]?.bytesDone, total)
+  t.equal(seen[seen.length - 1]?.runsDone, 2)
+})
+
+t.test('a parent link to a run outside the store is kept; an ancestry is synced top down', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const grandparent = await write(sink, 'e', 'g', 30, (r) => r.end('FINISHED', 31)())
+  const parent = await write(sink, 'e', 'p', 20, (r) => r.end('FINISHED', 21)(), [['mlflow.parentRunId', grandparent]])
+  const child = await write(sink, 'e', 'c', 10, (r) => r.end('FINISHED', 11)(), [['mlflow.parentRunId', parent]])
+  const orphan = await write(sink, 'e', 'o', 5, async (r) => {
+    await must(r.setTags([['mlflow.parentRunId', 'elsewhere']]))
+    await must(r.flush())
+  })
+  const target = memorySink()
+  const report = right(await syncStore(dir, target)())
+  t.strictSame(report.runs.map((r) => r.runId), [orphan, grandparent, parent, child])
+  const remote = new Map(report.runs.map((r) => [r.runId, r.remoteRunId]))
+  t.equal(targetRun(target, remote.get(orphan)).tags['mlflow.parentRunId'], 'elsewhere')
+  t.equal(targetRun(target, remote.get(child)).tags['mlflow.parentRunId'], remote.get(parent))
+  t.equal(targetRun(target, remote.get(parent)).tags['mlflow.parentRunId'], remote.get(grandparent))
+})
+
+t.test('a run whose store files are damaged is reported with the file at fault', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const missing = await write(sink, 'e', 'missing artifact', 1, async (r) => {
+    await must(r.logArtifact('a.txt', utf8('a')))
+    await must(r.end('FINISHED', 2))
+  })
+  rmSync(L.artifactFile(dir, missing, 'a.txt'))
+  const fine = await write(sink, 'e', 'fine', 2, (r) => r.end('FINISHED', 3)())
+  const report = right(await syncStore(dir, memorySink())())
+  const byId = new Map(report.runs.map((r) => [r.runId, r]))
+  t.match(byId.get(missing)?.error, { _tag: 'NotFound', what: 'artifact', id: `${missing}/a.txt` })
+  t.equal(byId.get(fine)?.error, undefined)
+  rmSync(L.syncPath(dir, fine))
+  mkdirSync(L.syncPath(dir, fine))
+  t.match(left(await syncStore(dir, memorySink())()), { _tag: 'FileError', path: L.syncPath(dir, fine) }, 'an unreadable store stops the sync')
+})
+
+t.test('a journal that does not decode stops the sync with the file and line at fault', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const id = await write(sink, 'e', 'r', 1, (r) => r.end('FINISHED', 2)())
+  appendFileSync(L.journalPath(dir, id), 'not json\n')
+  t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
+})

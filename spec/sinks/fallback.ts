@@ -1,0 +1,273 @@
+import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  evaluate,
+  httpError,
+  isUnreachable,
+  listRuns,
+  loadRun,
+  localSink,
+  LocalStore as L,
+  memorySink,
+  networkError,
+  notFound,
+  reopen,
+  run,
+  syncStore,
+  withLocalFallback,
+  type MemorySink,
+  type RunSink,
+  type Sink,
+  type TrackError
+} from 'charmory-track'
+import { captureLogger } from '../support/behaviour.js'
+import { left, right, tempDir } from '../support/local-store.js'
+
+const down = networkError('connect ECONNREFUSED 127.0.0.1:5999', 'experiments/get-by-name')
+
+/** A memory sink standing in for a server that can be taken down (every call then fails). */
+const server = () => {
+  const inner: MemorySink = memorySink()
+  let failure: TrackError | undefined
+  let calls = 0
+  const gate =
+    <A>(te: TE.TaskEither<TrackError, A>): TE.TaskEither<TrackError, A> =>
+    () => {
+      calls++
+      return failure === undefined ? te() : Promise.resolve(E.left(failure))
+    }
+  const wrap = (rs: RunSink): RunSink => ({
+    runId: rs.runId,
+    experimentId: rs.experimentId,
+    logParams: (p) => gate(rs.logParams(p)),
+    logMetrics: (m) => gate(rs.logMetrics(m)),
+    setTags: (tags) => gate(rs.setTags(tags)),
+    logArtifact: (path, bytes) => gate(rs.logArtifact(path, bytes)),
+    flush: () => gate(rs.flush()),
+    end: (status, endTime) => gate(rs.end(status, endTime))
+  })
+  const sink: Sink = {
+    name: 'mlflow:http://127.0.0.1:5999',
+    experiment: (name) => gate(inner.experiment(name)),
+    openRun: (request) => TE.map(wrap)(gate(inner.openRun(request))),
+    reopenRun: (runId) => TE.map(wrap)(gate(inner.reopenRun(runId)))
+  }
+  return { sink, inner, fail: (e: TrackError | undefined) => void (failure = e), calls: () => calls }
+}
+
+const setup = (t: { teardown: (f: () => void) => void }) => {
+  const dir = tempDir(t)
+  const remote = server()
+  const local = localSink({ dir })
+  const { logger, warnings } = captureLogger()
+  const sink = withLocalFallback(remote.sink, local, { logger })
+  return { dir, remote, local, sink, warnings }
+}
+
+const evaluation = (experiment: string, onStep?: (step: number) => void) =>
+  evaluate({ experiment, runName: 'eval' }, async (r) => {
+    await r.setTag('phase', 'train')
+    for (let step = 0; step < 10; step++) {
+      onStep?.(step)
+      await r.logMetric('loss', 1 / (step + 1), { step, timestamp: 1000 + step })
+    }
+    await r.logArtifact({ path: 'notes.txt', text: 'done' })
+    return { accuracy: 0.5 }
+  })
+
+t.test('which failures mean the server cannot be reached', async (t) => {
+  t.ok(isUnreachable(down))
+  t.ok(isUnreachable(httpError(503, 'TEMPORARILY_UNAVAILABLE', '', 'x')))
+  t.ok(isUnreachable(httpError(500, 'INTERNAL_ERROR', '', 'x')))
+  t.ok(isUnreachable(httpError(429, 'REQUEST_LIMIT_EXCEEDED', '', 'x')))
+  t.notOk(isUnreachable(httpError(401, 'UNAUTHENTICATED', '', 'x')))
+  t.notOk(isUnreachable(httpError(400, 'INVALID_PARAMETER_VALUE', '', 'x')))
+  t.notOk(isUnreachable(notFound('run', 'x')))
+})
+
+t.test('with the server up, every run is on both sides under one id, and synced', async (t) => {
+  const { dir, remote, sink, warnings } = setup(t)
+  t.equal(sink.name, `mlflow:http://127.0.0.1:5999 (falling back to local:${dir})`)
+  const done = right(await run(evaluation('up'), { sink }))
+  const onServer = remote.inner.snapshot()
+  t.equal(onServer.runs[0]?.runId, done.runId, 'the run id is the server\'s')
+  t.equal(onServer.experiments[0]?.experimentId, done.experimentId, 'and so is the experiment id')
+  const stored = right(await loadRun(dir, done.runId)())
+  t.strictSame(stored.metricHistories, onServer.runs[0]?.metrics)
+  t.strictSame(stored.paramValues, onServer.runs[0]?.params)
+  t.strictSame(stored.tags, onServer.runs[0]?.tags)
+  t.equal(stored.status, 'FINISHED')
+  t.ok(stored.synced, 'the local run is marked synced')
+  t.strictSame(right(await syncStore(dir, remote.sink)()).runs, [], 'so a sync sends nothing')
+  t.strictSame(warnings, [])
+
+  right(await run(reopen(done.runId, (r) => r.logMetric('custom', 42, { timestamp: 7 })), { sink }))
+  t.strictSame(remote.inner.snapshot().runs[0]?.metrics['custom'], [{ value: 42, step: 0, timestamp: 7 }])
+  t.ok(right(await loadRun(dir, done.runId)()).synced, 'a reopened run that the server confirmed stays synced')
+
+  const quiet = withLocalFallback(remote.sink, localSink({ dir }))
+  t.ok(right(await loadRun(dir, right(await run(evaluation('up'), { sink: quiet })).runId)()).synced, 'warnings go to stderr by default')
+})
+
+t.test('server down at the start: the run goes on locally, unsynced, and sync pushes it later', async (t) => {
+  const { dir, remote, sink, warnings } = setup(t)
+  remote.fail(down)
+  const done = right(await run(evaluation('down at start'), { sink }))
+  t.equal(warnings.length, 1)
+  t.match(warnings[0], /mlflow:http:\/\/127\.0\.0\.1:5999 cannot be reached .*ECONNREFUSED.*charmory-track sync/)
+  t.strictSame(remote.inner.snapshot().runs, [])
+  const stored = right(await loadRun(dir, done.runId)())
+  t.equal(stored.status, 'FINISHED')
+  t.equal(stored.synced, false)
+  t.strictSame(stored.sync, [], 'no run was created on the server')
+
+  const callsBefore = remote.calls()
+  right(await run(evaluation('down at start'), { sink }))
+  t.equal(remote.calls(), callsBefore, 'once down, the sink stays local: no more waiting on the server')
+  t.equal(warnings.length, 1, 'and warns once')
+
+  remote.fail(undefined)
+  const report = right(await syncStore(dir, remote.sink)())
+  t.equal(report.runs.length, 2)
+  const pushed = remote.inner.snapshot().runs.find((r) => r.runId === report.runs.find((x) => x.runId === done.runId)?.remoteRunId)
+  t.strictSame(pushed?.metrics, stored.metricHistories)
+  t.equal(pushed?.status, 'FINISHED')
+})
+
+t.test('server refusing runs as unreachable (503) at run creation: the run goes on locally', async (t) => {
+  const { dir, remote, local, sink, warnings } = setup(t)
+  const experimentId = right(await sink.experiment('e')())
+  remote.fail(httpError(503, 'TEMPORARILY_UNAVAILABLE', 'busy', 'runs/create'))
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
+  right(await r.end('FINISHED', 2)())
+  t.equal(warnings.length, 1)
+  t.equal(right(await loadRun(dir, r.runId)()).status, 'FINISHED')
+  t.equal(r.experimentId, right(await local.experiment('e')()), 'the local experiment id')
+})
+
+t.test('server dying mid-run: the run finishes locally and sync completes it in the same server run', async (t) => {
+  const { dir, remote, sink, warnings } = setup(t)
+  const experimentId = right(await sink.experiment('dies')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [['mlflow.runName', 'r']] })())
+  right(await r.logParams([['lr', '0.1']])())
+  for (let step = 0; step < 5; step++) right(await r.logMetrics([{ key: 'm', value: step, step, timestamp: step }])())
+  right(await r.flush()())
+  remote.fail(down)
+  for (let step = 5; step < 10; step++) right(await r.logMetrics([{ key: 'm', value: step, step, timestamp: step }])())
+  right(await r.logArtifact('late.txt', new TextEncoder().encode('late'))())
+  right(await r.end('FINISHED', 50)())
+  t.equal(warnings.length, 1)
+
+  const stored = right(await loadRun(dir, r.runId)())
+  t.equal(stored.synced, false)
+  t.equal(stored.sync[0]?.remoteRunId, r.runId, 'the server run is remembered')
+  t.equal(stored.metricHistories['m']?.length, 10, 'nothing is lost')
+  t.equal(remote.inner.snapshot().runs[0]?.status, 'RUNNING', 'the server has the run as far as it got')
+
+  remote.fail(undefined)
+  const report = right(await syncStore(dir, remote.sink)())
+  t.strictSame(report.runs.map((x) => [x.runId, x.remoteRunId, x.metrics]), [[r.runId, r.runId, 5]])
+  const onServer = remote.inner.snapshot().runs
+  t.equal(onServer.length, 1)
+  t.strictSame(onServer[0]?.metrics['m'], stored.metricHistories['m'], 'every point once')
+  t.equal(onServer[0]?.status, 'FINISHED')
+  t.equal(onServer[0]?.endTime, 50)
+  t.strictSame(onServer[0]?.artifacts['late.txt'], new TextEncoder().encode('late'))
+})
+
+t.test('two runs losing the server at once warn once; both finish locally', async (t) => {
+  const { dir, remote, sink, warnings } = setup(t)
+  const experimentId = right(await sink.experiment('two')())
+  const a = right(await sink.openRun({ experimentId, runName: 'a', startTime: 1, tags: [] })())
+  const b = right(await sink.openRun({ experimentId, runName: 'b', startTime: 1, tags: [] })())
+  remote.fail(down)
+  const point = [{ key: 'm', value: 1, step: 0, timestamp: 1 }]
+  await Promise.all([a.logMetrics(point)(), b.logMetrics(point)()])
+  right(await a.end('FINISHED', 2)())
+  right(await b.end('FINISHED', 2)())
+  t.equal(warnings.length, 1)
+  t.strictSame(
+    right(await listRuns(dir)()).map((x) => [x.status, x.metrics, x.synced]),
+    [
+      ['FINISHED', 1, false],
+      ['FINISHED', 1, false]
+    ]
+  )
+})
+
+t.test('a server that answers with a refusal is an error, as without the fallback', async (t) => {
+  const { remote, sink, warnings } = setup(t)
+  remote.fail(httpError(401, 'UNAUTHENTICATED', 'credentials required', 'experiments/get-by-name'))
+  t.match(left(await sink.experiment('e')()), { _tag: 'HttpError', status: 401 })
+  remote.fail(undefined)
+  const experimentId = right(await sink.experiment('e')())
+  remote.fail(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create'))
+  t.match(left(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })()), { status: 400 })
+  remote.fail(undefined)
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  remote.fail(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch'))
+  t.match(left(await r.logParams([['a', '1']])()), { status: 400 })
+  t.match(left(await r.logParams([['bad//key', '1']])()), { _tag: 'InvalidKey' }, 'the local store refuses first')
+  t.strictSame(warnings, [])
+  t.match(left(await sink.openRun({ experimentId: 'unknown', runName: 'r', startTime: 1, tags: [] })()), {
+    _tag: 'NotFound',
+    what: 'experiment'
+  })
+})
+
+t.test('when the local store fails after the server created the run, that run is ended FAILED', async (t) => {
+  const { dir, remote, sink } = setup(t)
+  const experimentId = right(await sink.experiment('e')())
+  rmSync(join(dir, 'runs'), { recursive: true })
+  writeFileSync(join(dir, 'runs'), 'in the way')
+  t.match(left(await sink.openRun({ experimentId, runName: 'r', startTime: 5, tags: [] })()), { _tag: 'FileError' })
+  t.match(remote.inner.snapshot().runs, [{ status: 'FAILED', endTime: 5 }])
+})
+
+t.test('reopening: by the store when it has the run, mirrored only when the server has all of it', async (t) => {
+  const { dir, remote, local, sink, warnings } = setup(t)
+  const onlyRemote = right(await run(evaluation('remote only'), { sink: remote.sink }))
+  right(await run(reopen(onlyRemote.runId, (r) => r.logMetric('late', 1)), { sink }))
+  t.equal(remote.inner.snapshot().runs[0]?.metrics['late']?.length, 1, 'a run the store lacks is the server\'s')
+
+  const synced = right(await run(evaluation('both'), { sink }))
+  remote.fail(down)
+  right(await run(reopen(synced.runId, (r) => r.logMetric('while down', 1)), { sink }))
+  t.equal(warnings.length, 1, 'a server down at reopening: the run goes on locally')
+  t.equal(right(await loadRun(dir, synced.runId)()).synced, false)
+  right(await run(reopen(synced.runId, (r) => r.logMetric('still down', 1)), { sink }))
+
+  remote.fail(undefined)
+  const fresh = withLocalFallback(remote.sink, local, { logger: captureLogger().logger })
+  right(await run(reopen(synced.runId, (r) => r.logMetric('partly synced', 1)), { sink: fresh }))
+  const onServer = remote.inner.snapshot().runs.find((r) => r.runId === synced.runId)
+  t.notOk(onServer !== undefined && 'partly synced' in onServer.metrics, 'a partly synced run is not mirrored')
+  right(await syncStore(dir, remote.sink)())
+  t.strictSame(
+    Object.keys(remote.inner.snapshot().runs.find((r) => r.runId === synced.runId)?.metrics ?? {}).sort(),
+    ['accuracy', 'loss', 'partly synced', 'still down', 'while down']
+  )
+
+  const offline = right(await run(evaluation('local only'), { sink: withLocalFallback(failing(down), local, { logger: captureLogger().logger }) }))
+  right(await run(reopen(offline.runId, (r) => r.logMetric('more', 1)), { sink: fresh }))
+  t.equal(right(await loadRun(dir, offline.runId)()).synced, false, 'a run never synced is reopened locally')
+
+  right(await syncStore(dir, remote.sink)())
+  remote.fail(httpError(404, 'RESOURCE_DOES_NOT_EXIST', 'deleted', 'runs/get'))
+  t.match(left(await fresh.reopenRun(synced.runId)()), { _tag: 'HttpError', status: 404 })
+
+  appendFileSync(L.journalPath(dir, offline.runId), 'garbage\n')
+  t.match(left(await fresh.reopenRun(offline.runId)()), { _tag: 'DecodeError' })
+})
+
+/** A server that is never there. */
+const failing = (e: TrackError): Sink => ({
+  name: 'mlflow:http://127.0.0.1:5999',
+  experiment: () => TE.left(e),
+  openRun: () => TE.left(e),
+  reopenRun: () => TE.left(e)
+})
