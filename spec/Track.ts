@@ -1,4 +1,6 @@
 import t from 'tap'
+import fc from 'fast-check'
+import assert from 'node:assert'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
@@ -407,4 +409,33 @@ t.test('fork: a child that fails or throws leaves the parent as it was and passe
     t.ok(E.isRight(result) && E.isLeft(result.right.outcome))
     t.match(result, E.right({ p: { outer: '1' } }))
   }
+})
+
+t.test('pipelines run concurrently, in any interleaving of their awaits, never see each other\'s params', async (t) => {
+  await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(fc.nat({ max: 4 }), { minLength: 2, maxLength: 4 }), async (s, sizes) => {
+        const yieldNow = (label: string): Track.Track<void> => Track.fromPromise(() => s.schedule(Promise.resolve(), label))
+        const pipeline = (who: number, size: number): Track.Track<Readonly<Record<string, string>>> => {
+          const steps = Array.from({ length: size }, (_, i) => i)
+          return pipe(
+            steps,
+            Track.traverseArray((i) =>
+              pipe(
+                yieldNow(`${who}.${i}`),
+                Track.flatMap(() => trackParam(`p${who}.k${i}`, who)),
+                Track.flatMap(() => fork(pipe(yieldNow(`${who}.${i} child`), Track.flatMap(() => trackParam('child', who))), { nested: true }))
+              )
+            ),
+            Track.flatMap(() => getParams)
+          )
+        }
+        const e = env()
+        const results = await s.waitFor(Promise.all(sizes.map((size, who) => run(pipeline(who, size), e))))
+        results.forEach((r, who) => {
+          const own = Object.fromEntries(Array.from({ length: sizes[who] ?? 0 }, (_, i) => [`p${who}.k${i}`, String(who)]))
+          assert.deepStrictEqual(r, E.right(own))
+        })
+      })
+  )
+  t.pass('every interleaving kept the params apart')
 })
