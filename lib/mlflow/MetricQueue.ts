@@ -3,8 +3,9 @@
  *
  * Points are gathered into batches of up to `batchSize`; up to `concurrency` batches are in
  * flight at once; a partly filled batch goes out after `lingerMs` so that a slow stream still
- * shows up live. When more than `capacity` points wait, `push` does not resolve until there is
- * room again: a producer faster than the server waits instead of growing memory. The first
+ * shows up live. When a push completes a batch and more than `capacity` points wait, `push`
+ * does not resolve until there is room again: a producer faster than the server waits instead
+ * of growing memory (at most `capacity + batchSize` points are held). The first
  * failed send is kept and reported by every later `push` and by `flush`.
  *
  * @since 0.1.0
@@ -117,7 +118,9 @@ export const metricQueue = (
       waiting += metrics.length
       pump()
       linger()
-      while (waiting > options.capacity && failure === undefined) await changed()
+      // Wait only with an empty open batch: a producer blocked with a part-filled batch
+      // would let the linger timer send it half empty.
+      while (open.length === 0 && waiting > options.capacity && failure === undefined) await changed()
       return status()
     },
     flush: async () => {

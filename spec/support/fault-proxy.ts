@@ -19,6 +19,8 @@ export interface FaultProxy {
   readonly url: string
   /** Every request seen, as `METHOD path` (query removed), in order. */
   readonly seen: Array<string>
+  /** How many TCP connections clients opened. */
+  readonly connections: () => number
   readonly close: () => Promise<void>
 }
 
@@ -38,6 +40,7 @@ export const startFaultProxy = async (
   const upstream = new URL(target)
   const seen: Array<string> = []
   const sockets = new Set<Socket>()
+  let connections = 0
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> =>
     new Promise((ok, fail) => {
       const headers = { ...req.headers, host: upstream.host }
@@ -47,7 +50,8 @@ export const startFaultProxy = async (
           const data = await collect(res)
           const h: Record<string, string> = {}
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v
-          delete h['transfer-encoding']
+          // hop-by-hop headers describe the proxy's own upstream connection
+          for (const hop of ['transfer-encoding', 'connection', 'keep-alive']) delete h[hop]
           h['content-length'] = String(data.length)
           ok({ status: res.statusCode ?? 502, headers: h, body: data })
         }
@@ -86,6 +90,7 @@ export const startFaultProxy = async (
   const server = options.tls === undefined ? createServer(handler) : createTlsServer(options.tls, handler)
   server.on('connection', (s: Socket) => {
     sockets.add(s)
+    connections++
     s.on('close', () => sockets.delete(s))
   })
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
@@ -94,6 +99,7 @@ export const startFaultProxy = async (
   return {
     url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     seen,
+    connections: () => connections,
     close: () =>
       new Promise<void>((ok) => {
         for (const s of sockets) s.destroy()
