@@ -32,7 +32,7 @@ import type { Env } from './Env.js'
 import { describe, invalidValue, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import * as P from './Params.js'
-import type { Entry } from './ParamValue.js'
+import { isSecretName, REDACTED, type Entry } from './ParamValue.js'
 import type { Metric, RunSink } from './Sink.js'
 import type { Step, Track } from './Track.js'
 import { VERSION } from './version.js'
@@ -161,7 +161,9 @@ export const resultMetrics = (results: unknown, timestamp: number): E.Either<Tra
   return E.as(out)(walk('', results))
 }
 
-const tagValue = (v: string | number | boolean): string => String(v)
+/** A tag's value as stored: a secret-named tag keeps its name and loses its value. */
+const tagValue = (key: string, v: string | number | boolean): string =>
+  isSecretName(key.slice(key.lastIndexOf('.') + 1)) ? REDACTED : String(v)
 
 const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
   ma().then((r) => {
@@ -195,7 +197,7 @@ const handleOf = (sink: RunSink, env: Env): RunHandle => {
     setTag: (key, value) => {
       const checked = validateKey(key)
       if (E.isLeft(checked)) return Promise.reject(new TrackingFailure(checked.left))
-      return promised(sink.setTags([[key, tagValue(value)]]))
+      return promised(sink.setTags([[key, tagValue(key, value)]]))
     },
     logArtifact: (source, artifactDir) => {
       if (typeof source === 'string') {
@@ -238,7 +240,7 @@ const standardTags = (spec: EvaluationSpec, runName: string, context: Context, e
   if (O.isSome(source.gitCommit)) tags.push(['mlflow.source.git.commit', source.gitCommit.value])
   if (spec.description !== undefined) tags.push(['mlflow.note.content', spec.description])
   if (O.isSome(context.run)) tags.push(['mlflow.parentRunId', context.run.value.runId])
-  return [...tags, ...Object.entries(spec.tags ?? {})]
+  return [...tags, ...Object.entries(spec.tags ?? {}).map(([k, v]): Entry => [k, tagValue(k, v)])]
 }
 
 const checkSpec = (spec: EvaluationSpec): E.Either<TrackError, void> => {

@@ -16,6 +16,8 @@
  * | any other object | its class name |
  *
  * A cycle, or an invalid `Date`, is an `InvalidValue` naming the key path where it was found.
+ * A field whose name names a secret (`password`, `hf_token`, `apiKey`, ... see `isSecretName`)
+ * is recorded as `***`, and so is everything under it: secrets never reach a sink.
  *
  * @example
  * import { toEntries } from 'charmory-track'
@@ -127,10 +129,14 @@ const json = (key: string, v: unknown, ancestors: ReadonlyArray<object>): string
   return `{${fields.join(',')}}`
 }
 
-const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Array<Entry>): void => {
+const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Array<Entry>, secret: boolean): void => {
   if (v === undefined) return
   const problem = keyProblem(key)
   if (problem !== undefined) throw new Refused(invalidKey(key, problem))
+  if (secret && (typeof v !== 'object' || v === null || !isPlainObject(v))) {
+    out.push([key, REDACTED])
+    return
+  }
   const text = leaf(key, v)
   if (text !== undefined) {
     out.push([key, text])
@@ -148,8 +154,35 @@ const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Ar
     const inner = enter(key, o, ancestors)
     const fields = Object.entries(o).filter(([, item]) => item !== undefined)
     if (fields.length === 0) out.push([key, '{}'])
-    for (const [k, item] of fields) walk(`${key}.${k}`, item, inner, out)
+    for (const [k, item] of fields) walk(`${key}.${k}`, item, inner, out, secret || isSecretName(k))
   }
+}
+
+/**
+ * What a secret is recorded as.
+ * @category constants
+ * @since 0.1.0
+ */
+export const REDACTED = '***'
+
+const SECRET_WORDS = new Set(['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials'])
+const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'auth key'])
+
+/**
+ * Whether a name (a param's field name, the last part of a key) names a secret: one of its
+ * words (split at `_`, `-`, `.`, spaces and camelCase) is `password`, `token`, `secret`,
+ * `credentials`, ..., or two of them read `api key`, `access key`, `private key`. `max_tokens`
+ * and `tokenizer` are not secrets; `hf_token`, `dbPassword` and `apiKey` are.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const isSecretName = (name: string): boolean => {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+  return words.some((w, i) => SECRET_WORDS.has(w) || SECRET_PAIRS.has(`${w} ${words[i + 1] ?? ''}`))
 }
 
 /**
@@ -162,7 +195,7 @@ const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Ar
 export const toEntries = (key: string, value: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
   const out: Array<Entry> = []
   try {
-    walk(key, value, [], out)
+    walk(key, value, [], out, isSecretName(key.slice(key.lastIndexOf('.') + 1)))
   } catch (e) {
     if (e instanceof Refused) return E.left(e.error)
     // A getter or `toJSON` of the user's value threw: still a typed error, not an exception.

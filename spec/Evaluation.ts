@@ -264,3 +264,17 @@ t.test('evaluate yields the context it started from, whatever the task did', asy
   )
   t.strictSame(await run(program, envFor(memorySink())), E.right(0))
 })
+
+t.test('a tag named like a secret keeps its name and stores ***', async (t) => {
+  const sink = memorySink()
+  const r = await run(
+    evaluate({ experiment: 'secrets', tags: { db_password: 'hunter2', team: 'red' } }, async (h) => {
+      await h.setTag('hf_token', 'hf_abc')
+      await h.setTag('max_tokens', 512)
+    }),
+    envFor(sink)
+  )
+  t.ok(E.isRight(r))
+  t.match(sink.snapshot().runs[0]?.tags, { db_password: '***', team: 'red', hf_token: '***', max_tokens: '512' })
+  t.notMatch(JSON.stringify(sink.snapshot()), /hunter2|hf_abc/)
+})

@@ -2,7 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import assert from 'node:assert'
 import * as E from 'fp-ts/lib/Either.js'
-import { fieldsToEntries, toEntries, type Entry } from 'charmory-track'
+import { fieldsToEntries, isSecretName, toEntries, type Entry } from 'charmory-track'
 
 const one = (value: unknown): string => {
   const entries = toEntries('f', value)
@@ -228,4 +228,35 @@ t.test('fieldsToEntries records each field under the prefix, skipping ignored na
     fieldsToEntries('f', { ok: 1, when: new Date(NaN), later: 2 }),
     E.left({ _tag: 'InvalidValue', key: 'f.when', reason: 'the Date is invalid' })
   )
+})
+
+t.test('secrets are recorded as *** under their own name, and everything under them', async (t) => {
+  t.strictSame(
+    toEntries('connect', { host: 'db', password: 'hunter2', hf_token: 'hf_x', apiKey: 'k', max_tokens: 256, tokenizer: 'bpe' }),
+    E.right([
+      ['connect.host', 'db'],
+      ['connect.password', '***'],
+      ['connect.hf_token', '***'],
+      ['connect.apiKey', '***'],
+      ['connect.max_tokens', '256'],
+      ['connect.tokenizer', 'bpe']
+    ])
+  )
+  t.strictSame(
+    toEntries('f', { credentials: { user: 'ann', pass: 'x' }, private_key: ['a', 'b'], authToken: null }),
+    E.right([
+      ['f.credentials.user', '***'],
+      ['f.credentials.pass', '***'],
+      ['f.private_key', '***'],
+      ['f.authToken', '***']
+    ])
+  )
+  t.strictSame(toEntries('db_password', 'hunter2'), E.right([['db_password', '***']]), 'a manual param by its key')
+  t.strictSame(toEntries('get_token.name', 'x'), E.right([['get_token.name', 'x']]), 'only the last part of a key counts')
+  for (const name of ['password', 'DB_PASSWORD', 'dbPassword', 'hf-token', 'secret', 'client_secret', 'access key', 'passwd']) {
+    t.ok(isSecretName(name), name)
+  }
+  for (const name of ['max_tokens', 'tokenizer', 'tokens', 'key', 'api', 'passes', 'author']) {
+    t.notOk(isSecretName(name), name)
+  }
 })
