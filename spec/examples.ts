@@ -36,8 +36,10 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
 }
 
 const runExample = (file: string, armoryHome: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ARMORY_HOME: armoryHome }
-  // tsx's output would corrupt tap's coverage data, and the examples must use the default sink
+  // The examples run as a user runs them, on the default sink, storing under a temporary
+  // home, and unmeasured: tsx's transpiled code would corrupt the coverage of lib/. tap's
+  // process tracker copies its settings into every child unless the child's env sets them.
+  const env: NodeJS.ProcessEnv = { ...process.env, ARMORY_HOME: armoryHome, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
   delete env['NODE_V8_COVERAGE']
   delete env['MLFLOW_TRACKING_URI']
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=charmory-track-source', join('examples', file)], {
