@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import {
   Context,
   getParams,
@@ -31,6 +31,26 @@ const tempDir = (t: Test): string => {
   const dir = mkdtempSync(join(tmpdir(), 'charmory-runtime-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
+}
+
+const git = (cwd: string, ...args: Array<string>): string => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' }
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.org', ...args], {
+    cwd,
+    env,
+    encoding: 'utf8'
+  }).trim()
+}
+
+/** A repository with one commit on branch `main`. */
+const repo = (t: Test): { readonly dir: string; readonly head: string } => {
+  const dir = join(tempDir(t), 'repo')
+  mkdirSync(dir)
+  git(dir, 'init', '-q', '-b', 'main')
+  writeFileSync(join(dir, 'eval.ts'), 'export {}\n')
+  git(dir, 'add', 'eval.ts')
+  git(dir, 'commit', '-q', '-m', 'first')
+  return { dir, head: git(dir, 'rev-parse', 'HEAD') }
 }
 
 // -------------------------------------------------------------------------------------
@@ -146,8 +166,18 @@ t.test('nodeSource describes this process once: user, entry script, its git comm
   t.type(source.user, 'string')
   t.not(source.user, '')
   t.equal(source.sourceName, resolve(process.argv[1] ?? ''))
-  t.ok(O.isSome(source.gitCommit) && /^[0-9a-f]{40}$/.test(source.gitCommit.value), 'this spec lives in a git checkout')
+  t.equal(O.isSome(source.gitCommit), O.isSome(gitCommitAt(dirname(source.sourceName))), 'a commit when in a checkout')
+  t.ok(O.isNone(source.gitCommit) || /^[0-9a-f]{40}$/.test(source.gitCommit.value))
   t.equal(nodeSource(), source, 'read once per process')
+})
+
+t.test('nodeSource names the commit checked out where the entry script lives', async (t) => {
+  const { dir, head } = repo(t)
+  const saved = process.argv
+  t.teardown(() => void (process.argv = saved))
+  process.argv = [saved[0] ?? 'node', join(dir, 'eval.ts')]
+  const fresh = await t.mockImport<typeof import('../lib/Runtime.js')>('../lib/Runtime.js')
+  t.match(fresh.nodeSource(), { sourceName: join(dir, 'eval.ts'), gitCommit: O.some(head) })
 })
 
 t.test('nodeSource without a user entry or an entry script', async (t) => {
@@ -172,26 +202,6 @@ t.test('nodeSource without a user entry or an entry script', async (t) => {
 // -------------------------------------------------------------------------------------
 // gitCommitAt
 // -------------------------------------------------------------------------------------
-
-const git = (cwd: string, ...args: Array<string>): string => {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' }
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.org', ...args], {
-    cwd,
-    env,
-    encoding: 'utf8'
-  }).trim()
-}
-
-/** A repository with one commit on branch `main`. */
-const repo = (t: Test): { readonly dir: string; readonly head: string } => {
-  const dir = join(tempDir(t), 'repo')
-  mkdirSync(dir)
-  git(dir, 'init', '-q', '-b', 'main')
-  writeFileSync(join(dir, 'eval.ts'), 'export {}\n')
-  git(dir, 'add', 'eval.ts')
-  git(dir, 'commit', '-q', '-m', 'first')
-  return { dir, head: git(dir, 'rev-parse', 'HEAD') }
-}
 
 t.test('gitCommitAt reads a branch from a loose ref, also from a sub-folder', async (t) => {
   const { dir, head } = repo(t)
