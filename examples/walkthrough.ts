@@ -13,9 +13,9 @@ import {
   evaluate,
   fromTracked,
   getParams,
-  memorySink,
   reopen,
   run,
+  sinkFromEnv,
   Track,
   VERSION,
   trackParam,
@@ -97,9 +97,9 @@ const program = pipe(
   )
 )
 
-// TODO(lead): use `sinkFromEnv()` here once lib/index.ts exports it, so that the demo
-// records into the default store (and MLflow when MLFLOW_TRACKING_URI is set).
-const sink = memorySink()
+// The local store under $ARMORY_HOME (~/.armory), or the MLflow server that
+// MLFLOW_TRACKING_URI names
+const sink = sinkFromEnv()
 const result = await run(program, { sink })
 
 if (E.isLeft(result)) {

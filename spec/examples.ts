@@ -1,10 +1,12 @@
 // Every program in examples/ runs as a user would run it, in a child process, and prints
 // what it recorded.
 import t from 'tap'
+import * as E from 'fp-ts/lib/Either.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadRun } from 'charmory-track'
 
 const root = new URL('..', import.meta.url).pathname
 const examples = readdirSync(join(root, 'examples'))
@@ -71,6 +73,13 @@ for (const file of examples) {
     for (const line of expected[file] ?? []) {
       if (typeof line === 'string') t.ok(stdout.split('\n').includes(line), line)
       else t.match(stdout, line)
+    }
+    if (file === 'walkthrough.ts') {
+      // the default sink is the local store under $ARMORY_HOME: the printed run is there
+      const runId = /^run id: (\S+)$/m.exec(stdout)?.[1] ?? ''
+      const stored = await loadRun(join(home, 'mlruns'), runId)()
+      t.match(stored, E.right({ status: 'FINISHED', paramValues: { 'loadModel.name': 'threshold-5', seed: '42' } }))
+      t.match(stored, E.right({ metricHistories: { custom_metric: [{ value: 42 }] } }))
     }
   })
 }
