@@ -331,7 +331,12 @@ export const encodePoints = (points: ReadonlyArray<string>): string => `{"t":"me
 // reading
 // -------------------------------------------------------------------------------------
 
-const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+/**
+ * The message of what a failed file operation threw.
+ * @category utils
+ * @since 0.1.0
+ */
+export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /** Orders text by code points, as `sort()` does, for use inside a comparison. */
 const byText = (a: string, b: string): number => Number(a > b) - Number(a < b)
@@ -356,7 +361,7 @@ export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: 
   try {
     json = JSON.parse(text)
   } catch (e) {
-    return E.left(decodeError(`${file}:${line}`, '(line)', `not JSON: ${reason(e)}`))
+    return E.left(decodeError(`${file}:${line}`, '(line)', `not JSON: ${messageOf(e)}`))
   }
   return pipe(
     codec.decode(json),
@@ -384,11 +389,11 @@ export const readLines = (
     try {
       handle = await open(file, 'r')
     } catch (e) {
-      return isMissing(e) ? E.right(0) : E.left(fileError(file, reason(e)))
+      return isMissing(e) ? E.right(0) : E.left(fileError(file, messageOf(e)))
     }
     return walkLines(handle, onLine).then(
       (r) => handle.close().then(() => r),
-      (e: unknown) => handle.close().then(() => E.left(fileError(file, reason(e))))
+      (e: unknown) => handle.close().then(() => E.left(fileError(file, messageOf(e))))
     )
   }
 
@@ -463,7 +468,7 @@ const readJson = <A>(file: string, codec: t.Decoder<unknown, A>): TE.TaskEither<
     try {
       text = await readFile(file, 'utf8')
     } catch (e) {
-      return isMissing(e) ? E.right(undefined) : E.left(fileError(file, reason(e)))
+      return isMissing(e) ? E.right(undefined) : E.left(fileError(file, messageOf(e)))
     }
     return decodeLine(codec, text, file, 1)
   }
@@ -479,7 +484,7 @@ export const readExperiment = (dir: string, experimentId: string): TE.TaskEither
 const listDir = (path: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =>
   TE.tryCatch(
     () => readdir(path).then((names) => names.sort(), (e: unknown) => (isMissing(e) ? [] : Promise.reject(e))),
-    (e) => fileError(path, reason(e))
+    (e) => fileError(path, messageOf(e))
   )
 
 // -------------------------------------------------------------------------------------
@@ -644,7 +649,7 @@ export const readArtifact = (dir: string, runId: string, path: string): TE.TaskE
         ? TE.left(notFound('run', runId))
         : TE.tryCatch(
             async () => new Uint8Array(await readFile(artifactFile(dir, runId, p))),
-            (e) => (isMissing(e) ? notFound('artifact', `${runId}/${p}`) : fileError(artifactFile(dir, runId, p), reason(e)))
+            (e) => (isMissing(e) ? notFound('artifact', `${runId}/${p}`) : fileError(artifactFile(dir, runId, p), messageOf(e)))
           )
     )
   )
@@ -679,7 +684,7 @@ export const createExclusive = (path: string, text: string, linkFile = link): TE
       await writeFile(tmp, text, { flush: true })
       return linkUnlessExists(tmp, path, linkFile).finally(() => unlink(tmp))
     },
-    (e) => fileError(path, reason(e))
+    (e) => fileError(path, messageOf(e))
   )
 
 /**
@@ -694,7 +699,7 @@ export const replaceFile = (path: string, data: string | Uint8Array): TE.TaskEit
       await writeFile(tmp, data, { flush: true })
       await rename(tmp, path)
     },
-    (e) => fileError(path, reason(e))
+    (e) => fileError(path, messageOf(e))
   )
 
 const storeFileText = `${JSON.stringify(StoreFile.encode({ format: 'charmory-track-local-store', version: 1 }))}\n`
@@ -712,7 +717,7 @@ export const ensureStore = (dir: string): TE.TaskEither<TrackError, void> =>
         await mkdir(join(dir, 'experiments'), { recursive: true })
         await mkdir(join(dir, 'runs'), { recursive: true })
       },
-      (e) => fileError(dir, reason(e))
+      (e) => fileError(dir, messageOf(e))
     ),
     TE.flatMap(() => createExclusive(join(dir, 'charmory-store.json'), storeFileText)),
     TE.flatMap(() => readJson(join(dir, 'charmory-store.json'), StoreFile)),
@@ -751,5 +756,5 @@ export const recordSyncState = (dir: string, runId: string, state: SyncState): T
       const line = `${JSON.stringify(SyncStateRecord.encode(state))}\n`
       await writeFile(syncPath(dir, runId), line, { flag: 'a', flush: true })
     },
-    (e) => fileError(syncPath(dir, runId), reason(e))
+    (e) => fileError(syncPath(dir, runId), messageOf(e))
   )

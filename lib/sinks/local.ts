@@ -103,7 +103,6 @@ interface Writer {
 }
 
 const POINTS_PER_LINE = 1000
-const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 const done: Promise<void> = Promise.resolve()
 
 const journalWriter = (path: string, size: number, flushIntervalMs: number, bufferBytes: number): Writer => {
@@ -130,7 +129,7 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
       try {
         await step()
       } catch (e) {
-        failure = fileError(path, reason(e))
+        failure = fileError(path, L.messageOf(e))
       }
     }))
   const drain = (durable: boolean): Promise<void> => {
@@ -271,7 +270,7 @@ const logArtifact = (run: RunState, path: string, bytes: Uint8Array): TE.TaskEit
       return pipe(
         TE.tryCatch(
           () => mkdir(dirname(target), { recursive: true }),
-          (e) => fileError(target, reason(e))
+          (e) => fileError(target, L.messageOf(e))
         ),
         TE.flatMap(() => L.replaceFile(target, bytes)),
         TE.flatMap(() => settle(run, run.writer.append(L.encodeRecord({ t: 'artifact', path: p, size: bytes.length }))))
@@ -307,7 +306,7 @@ const runSink = (run: RunState): LocalRunSink => {
 // -------------------------------------------------------------------------------------
 
 const tryIO = <A>(path: string, f: () => Promise<A>): TE.TaskEither<TrackError, A> =>
-  TE.tryCatch(f, (e) => fileError(path, reason(e)))
+  TE.tryCatch(f, (e) => fileError(path, L.messageOf(e)))
 
 /** Creates the run's folder (failing if the id is taken) and its journal, start record in. */
 const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEither<TrackError, number> => {

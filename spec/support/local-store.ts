@@ -33,9 +33,12 @@ export const tsNode = (script: string, args: ReadonlyArray<string>): { command: 
   args: ['--import', 'tsx', '--conditions=charmory-track-source', script, ...args]
 })
 
-/** The environment for a child process: tsx's output must stay out of tap's coverage. */
+/**
+ * The environment for a child process. tsx's output must stay out of tap's coverage: no V8
+ * coverage, and tap's process tracking (which it adds to every child) told not to collect any.
+ */
 export const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
   delete env['NODE_V8_COVERAGE']
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
   return env

@@ -1,0 +1,66 @@
+/**
+ * The `charmory-track` command: `server`, `sync` and `runs` over the local run store.
+ *
+ * @since 0.1.0
+ */
+import { VERSION } from '../version.js'
+import type { CliIo } from './io.js'
+import { runsCommand } from './runs.js'
+import { serverCommand } from './server.js'
+import { syncCommand } from './sync.js'
+
+/**
+ * @category constants
+ * @since 0.1.0
+ */
+export const usage = `Usage: charmory-track <command> [flags]
+
+Runs tracked with charmory-track are kept in a local store ($ARMORY_HOME/mlruns, ARMORY_HOME
+defaulting to ~/.armory) unless MLFLOW_TRACKING_URI names an MLflow server. These commands
+bring them to MLflow:
+
+  server [flags]           start \`mlflow server\` on 127.0.0.1:5000, sync the local runs into
+                           it and print its address; Ctrl+C stops it
+  sync [--to URI] [--dry-run]
+                           push the local runs the server does not have yet
+  runs [--experiment NAME] list the local runs
+
+Run \`charmory-track <command> --help\` for a command's flags.
+  -h, --help               this help
+  --version                the version of charmory-track
+`
+
+const commands: Readonly<Record<string, (argv: ReadonlyArray<string>, io: CliIo) => Promise<number>>> = {
+  server: serverCommand,
+  sync: syncCommand,
+  runs: runsCommand
+}
+
+/**
+ * Runs the command line `argv` (without `node` and the script); yields the exit code. An
+ * unexpected exception is reported on standard error, never thrown.
+ * @category commands
+ * @since 0.1.0
+ */
+export const cli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
+  const [name = '', ...rest] = argv
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage)
+    return 0
+  }
+  if (name === '--version') {
+    io.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (command === undefined) {
+    io.stderr.write(`${name === '' ? 'charmory-track: a command is needed' : `charmory-track: unknown command ${JSON.stringify(name)}`}\n\n${usage}`)
+    return 2
+  }
+  try {
+    return await command(rest, io)
+  } catch (e) {
+    io.stderr.write(`charmory-track ${name}: ${e instanceof Error ? e.message : String(e)}\n`)
+    return 1
+  }
+}

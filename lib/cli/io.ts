@@ -1,0 +1,141 @@
+/**
+ * What the `charmory-track` command touches outside itself (the environment, the terminal,
+ * child processes, signals), gathered so that tests can run the commands in-process.
+ *
+ * @since 0.1.0
+ */
+import { spawn } from 'node:child_process'
+import { homedir } from 'node:os'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import type { Logger } from '../Env.js'
+import { defaultStoreDir } from '../LocalStore.js'
+import type { EnvVars } from '../mlflow/Config.js'
+import type { Fetch } from '../mlflow/Http.js'
+import { trackingTargetFromEnv } from '../sinks/env.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Where text goes: a terminal when `isTTY`.
+ * @category model
+ * @since 0.1.0
+ */
+export interface Output {
+  readonly write: (text: string) => unknown
+  readonly isTTY?: boolean
+  readonly columns?: number
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface CliIo {
+  readonly env: EnvVars
+  readonly home: string
+  readonly cwd: string
+  readonly stdout: Output
+  readonly stderr: Output
+  /** The MLflow client's transport; its own (keep-alive, TLS settings) when undefined. */
+  readonly fetch: Fetch | undefined
+  readonly spawn: typeof spawn
+  /** Calls `handler` on SIGINT or SIGTERM; the returned function stops listening. */
+  readonly onStop: (handler: () => void) => () => void
+}
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+/**
+ * The real process.
+ * @category instances
+ * @since 0.1.0
+ */
+export const nodeIo = (): CliIo => ({
+  env: process.env,
+  home: homedir(),
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  fetch: undefined,
+  spawn,
+  onStop: (handler) => {
+    process.once('SIGINT', handler)
+    process.once('SIGTERM', handler)
+    return () => {
+      process.off('SIGINT', handler)
+      process.off('SIGTERM', handler)
+    }
+  }
+})
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * The local store the commands read: the folder of a `file:` `MLFLOW_TRACKING_URI`, else
+ * `$ARMORY_HOME/mlruns`.
+ * @category utils
+ * @since 0.1.0
+ */
+export const localStoreOf = (io: CliIo): string =>
+  pipe(
+    trackingTargetFromEnv({ env: io.env, home: io.home, cwd: io.cwd }),
+    E.match(
+      () => defaultStoreDir(io.env, io.home),
+      (target) => (target._tag === 'Local' ? target.dir : target.localDir)
+    )
+  )
+
+/**
+ * Warnings on standard error.
+ * @category utils
+ * @since 0.1.0
+ */
+export const loggerOf = (io: CliIo): Logger => ({
+  warn: (message) => void io.stderr.write(`charmory-track: warning: ${message}\n`),
+  info: (message) => void io.stderr.write(`charmory-track: ${message}\n`)
+})
+
+/**
+ * The flags of a command, parsed with `util.parseArgs`; on a bad flag, the error and the
+ * command's usage go to standard error and the result is `undefined`.
+ * @category utils
+ * @since 0.1.0
+ */
+export const parseFlags = <T extends FlagsConfig>(
+  io: CliIo,
+  command: string,
+  usage: string,
+  argv: ReadonlyArray<string>,
+  options: T
+): ParsedFlags<T> | undefined => {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
+  } catch (e) {
+    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
+    return undefined
+  }
+}
+
+/**
+ * The flags a command accepts, as `util.parseArgs` describes them.
+ * @category model
+ * @since 0.1.0
+ */
+export type FlagsConfig = NonNullable<ParseArgsConfig['options']>
+
+/**
+ * The values of parsed flags.
+ * @category model
+ * @since 0.1.0
+ */
+export type ParsedFlags<T extends FlagsConfig> = ReturnType<
+  typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>
+>['values']

@@ -1,0 +1,248 @@
+/**
+ * `charmory-track server [flags]`: the MLflow UI over this machine's runs, one command away.
+ * It starts `mlflow server` (found on PATH) with a SQLite store and an artifact folder under
+ * `$ARMORY_HOME`, waits until it answers `/health`, syncs the local store's unsynced runs into
+ * it, prints the address to open, and stops it (with its worker processes) on Ctrl+C.
+ *
+ * @since 0.1.0
+ */
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { armoryHome } from '../LocalStore.js'
+import type { EnvVars } from '../mlflow/Config.js'
+import { localStoreOf, type CliIo } from './io.js'
+import { syncTo } from './sync.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * How the server is started: the arguments after `mlflow server`, the address to reach it
+ * at, and the folder that holds its default store.
+ * @category model
+ * @since 0.1.0
+ */
+export interface ServerPlan {
+  readonly args: ReadonlyArray<string>
+  readonly address: string
+  readonly home: string
+}
+
+/**
+ * Timing of the server's lifecycle.
+ * @category model
+ * @since 0.1.0
+ */
+export interface ServerTimeouts {
+  /** How long the server may take to answer `/health`; 120 s. */
+  readonly startMs: number
+  /** How long it may take to stop after SIGTERM before it is killed; 10 s. */
+  readonly stopMs: number
+  /** Between two `/health` checks; 250 ms. */
+  readonly pollMs: number
+}
+
+/**
+ * @category constants
+ * @since 0.1.0
+ */
+export const usage = `Usage: charmory-track server [mlflow server flags]
+
+Starts \`mlflow server\` (found on PATH), waits until it is healthy, syncs the local store's
+unsynced runs into it and prints the address to open. Ctrl+C (or SIGTERM) stops it and its
+workers. Each default below applies unless a flag (as --flag value or --flag=value) or the
+environment says otherwise:
+
+  --host 127.0.0.1 --port 5000    or the host and port of an http:// MLFLOW_TRACKING_URI
+  --backend-store-uri sqlite:///$ARMORY_HOME/mlflow.db
+                                  or MLFLOW_TRACKING_URI when it names a database
+                                  (sqlite:, postgresql:, mysql:, mssql:), or
+                                  MLFLOW_BACKEND_STORE_URI
+  --artifacts-destination $ARMORY_HOME/mlartifacts
+                                  unless --artifacts-destination, --default-artifact-root,
+                                  --no-serve-artifacts or MLFLOW_ARTIFACTS_DESTINATION
+  (ARMORY_HOME defaults to ~/.armory; -h and -p are mlflow's short --host and --port)
+
+Every other flag goes to mlflow server as given. Install MLflow with: pip install mlflow
+  --help       this help
+`
+
+// -------------------------------------------------------------------------------------
+// plan
+// -------------------------------------------------------------------------------------
+
+/** The value of a flag given as `--flag value`, `-f value` or `--flag=value`. */
+const flagValue = (args: ReadonlyArray<string>, names: ReadonlyArray<string>): string | undefined => {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (names.includes(arg)) return args[i + 1] ?? ''
+    const long = names.find((n) => arg.startsWith(`${n}=`))
+    if (long !== undefined) return arg.slice(long.length + 1)
+  }
+  return undefined
+}
+
+const given = (args: ReadonlyArray<string>, names: ReadonlyArray<string>): boolean => flagValue(args, names) !== undefined
+
+const databaseUri = (uri: string): boolean => /^(sqlite|postgresql|postgres|mysql|mssql)(\+[\w-]+)?:/i.test(uri)
+
+const httpAddress = (uri: string): URL | undefined => {
+  try {
+    const url = new URL(uri)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The arguments for `mlflow server`: the user's, then the defaults they did not override.
+ * @category plan
+ * @since 0.1.0
+ */
+export const serverPlan = (args: ReadonlyArray<string>, env: EnvVars, home: string): ServerPlan => {
+  const root = armoryHome(env, home)
+  const trackingUri = (env['MLFLOW_TRACKING_URI'] ?? '').trim()
+  const server = httpAddress(trackingUri)
+  const host = flagValue(args, ['--host', '-h']) ?? server?.hostname ?? '127.0.0.1'
+  const port = flagValue(args, ['--port', '-p']) ?? (server?.port || '5000')
+  const added: Array<string> = []
+  if (!given(args, ['--host', '-h'])) added.push('--host', host)
+  if (!given(args, ['--port', '-p'])) added.push('--port', port)
+  if (!given(args, ['--backend-store-uri']) && !env['MLFLOW_BACKEND_STORE_URI']) {
+    added.push('--backend-store-uri', databaseUri(trackingUri) ? trackingUri : `sqlite:///${join(root, 'mlflow.db')}`)
+  }
+  const artifactFlags = ['--artifacts-destination', '--default-artifact-root', '--no-serve-artifacts']
+  if (!artifactFlags.some((f) => given(args, [f]) || args.includes(f)) && !env['MLFLOW_ARTIFACTS_DESTINATION']) {
+    added.push('--artifacts-destination', join(root, 'mlartifacts'))
+  }
+  const reach = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+  return {
+    args: [...args, ...added],
+    address: `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}`,
+    home: root
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// lifecycle
+// -------------------------------------------------------------------------------------
+
+/**
+ * Signals a child's whole process group (the server and the workers it forked); a group that
+ * is already gone is fine.
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const killGroup = (pid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // the group has exited
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms))
+
+const healthy = async (address: string): Promise<boolean> => {
+  try {
+    const answer = await fetch(`${address}/health`, { signal: AbortSignal.timeout(2000) })
+    return answer.ok
+  } catch {
+    return false
+  }
+}
+
+/** How the server process ended: it exited (with a code, or a signal's null), or never started. */
+interface Ending {
+  readonly code: number | null
+  readonly error: (Error & { code?: unknown }) | undefined
+}
+
+const endingOf = (child: ChildProcess): Promise<Ending> =>
+  new Promise((ok) => {
+    child.once('error', (error) => ok({ code: null, error }))
+    child.once('exit', (code) => ok({ code, error: undefined }))
+  })
+
+const notStarted = (ending: Ending): string =>
+  ending.error === undefined
+    ? `mlflow server exited with code ${ending.code} before it was ready (its output is above)`
+    : ending.error.code === 'ENOENT'
+      ? 'mlflow was not found on PATH: install it with `pip install mlflow` (Python 3.10 or later) and put its bin folder on PATH'
+      : `mlflow could not be started: ${ending.error.message}`
+
+/**
+ * Runs the server until a stop signal; yields the exit code.
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: ServerTimeouts): Promise<number> => {
+  const plan = serverPlan(argv, io.env, io.home)
+  mkdirSync(plan.home, { recursive: true })
+  const state: { ending: Ending | undefined; stopped: boolean } = { ending: undefined, stopped: false }
+  const child = io.spawn('mlflow', ['server', ...plan.args], {
+    env: { ...io.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: io.env['MLFLOW_SERVER_ENABLE_JOB_EXECUTION'] ?? 'false' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout!.on('data', (d: Buffer) => io.stderr.write(d.toString()))
+  child.stderr!.on('data', (d: Buffer) => io.stderr.write(d.toString()))
+  const ended = endingOf(child).then((e) => (state.ending = e))
+  const stopRequested = new Promise<void>((ok) => {
+    const unsubscribe = io.onStop(() => {
+      state.stopped = true
+      ok()
+    })
+    void ended.then(unsubscribe)
+  })
+  const stop = async (): Promise<void> => {
+    killGroup(child.pid!, 'SIGTERM')
+    const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), timeouts.stopMs)
+    await ended
+    clearTimeout(timer)
+    // workers may outlive the main process by a moment
+    killGroup(child.pid!, 'SIGKILL')
+  }
+
+  const deadline = Date.now() + timeouts.startMs
+  while (state.ending === undefined && !state.stopped && !(await healthy(plan.address))) {
+    if (Date.now() > deadline) {
+      io.stderr.write(`charmory-track server: mlflow server did not answer ${plan.address}/health within ${timeouts.startMs} ms\n`)
+      await stop()
+      return 1
+    }
+    await sleep(timeouts.pollMs)
+  }
+  if (state.ending !== undefined) {
+    io.stderr.write(`charmory-track server: ${notStarted(state.ending)}\n`)
+    return 1
+  }
+  if (!state.stopped) {
+    await syncTo(io, localStoreOf(io), plan.address, false)
+    io.stdout.write(`MLflow is serving at ${plan.address} (Ctrl+C stops it)\n`)
+    const first = await Promise.race([stopRequested.then(() => undefined), ended])
+    if (first !== undefined && !state.stopped) {
+      io.stderr.write(`charmory-track server: mlflow server exited on its own (code ${first.code})\n`)
+      return 1
+    }
+  }
+  await stop()
+  io.stdout.write('mlflow server stopped\n')
+  return 0
+}
+
+/**
+ * Runs the command; yields the exit code.
+ * @category commands
+ * @since 0.1.0
+ */
+export const serverCommand = (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
+  if (argv.includes('--help')) {
+    io.stdout.write(usage)
+    return Promise.resolve(0)
+  }
+  return serve(argv, io, { startMs: 120_000, stopMs: 10_000, pollMs: 250 })
+}

@@ -1,0 +1,70 @@
+import t from 'tap'
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { localSink, LocalStore as L, type RunSink } from 'charmory-track'
+import { runsCommand, table, usage } from '../../lib/cli/runs.js'
+import { testIo } from '../support/local-cli.js'
+import { right } from '../support/local-store.js'
+
+const fill = async (dir: string) => {
+  const sink = localSink({ dir })
+  const open = async (experiment: string, runName: string, startTime: number): Promise<RunSink> =>
+    right(await sink.openRun({ experimentId: right(await sink.experiment(experiment)()), runName, startTime, tags: [] })())
+  const a = await open('mnist', 'first', Date.UTC(2024, 4, 1, 12, 0, 0))
+  right(await a.logParams([['lr', '0.1'], ['bs', '16']])())
+  right(await a.logMetrics([{ key: 'loss', value: 1, step: 0, timestamp: 1 }, { key: 'acc', value: 1, step: 0, timestamp: 1 }])())
+  right(await a.end('FINISHED', Date.UTC(2024, 4, 1, 12, 1, 0))())
+  const b = await open('cifar', 'second', Date.UTC(2024, 4, 2, 8, 30, 5))
+  right(await b.flush()())
+  const c = await open('mnist', 'third', Date.UTC(2024, 4, 3, 0, 0, 0))
+  right(await c.end('FAILED', Date.UTC(2024, 4, 3, 0, 0, 1))())
+  right(await L.recordSyncState(dir, a.runId, { target: 'memory', remoteRunId: 'x', offset: 1_000_000 })())
+  right(await L.recordSyncState(dir, c.runId, { target: 'memory', remoteRunId: 'y', offset: 1 })())
+  return { a: a.runId, b: b.runId, c: c.runId }
+}
+
+t.test('runs prints the local runs as a table, newest first', async (t) => {
+  const io = testIo(t)
+  const dir = join(io.home, '.armory', 'mlruns')
+  const { a, b, c } = await fill(dir)
+  t.equal(await runsCommand([], io), 0)
+  t.equal(
+    io.out(),
+    table([
+      ['EXPERIMENT', 'RUN ID', 'NAME', 'STATUS', 'START', 'PARAMS', 'METRICS', 'SYNCED'],
+      ['mnist', c, 'third', 'FAILED', '2024-05-03T00:00:00Z', '0', '0', 'partly'],
+      ['cifar', b, 'second', 'RUNNING', '2024-05-02T08:30:05Z', '0', '0', 'no'],
+      ['mnist', a, 'first', 'FINISHED', '2024-05-01T12:00:00Z', '2', '2', 'yes']
+    ])
+  )
+  t.match(io.out(), /^EXPERIMENT {2}RUN ID {28}NAME {4}STATUS {4}START {17}PARAMS {2}METRICS {2}SYNCED\n/)
+
+  const only = testIo(t, { ARMORY_HOME: join(io.home, '.armory') })
+  t.equal(await runsCommand(['--experiment', 'cifar'], only), 0)
+  t.equal(only.out().trim().split('\n').length, 2)
+  t.match(only.out(), new RegExp(`cifar +${b}`))
+})
+
+t.test('an empty store, or an experiment without runs, says so', async (t) => {
+  const io = testIo(t)
+  t.equal(await runsCommand([], io), 0)
+  t.equal(io.out(), `no runs in ${join(io.home, '.armory', 'mlruns')}\n`)
+  const other = testIo(t)
+  t.equal(await runsCommand(['--experiment=nope'], other), 0)
+  t.equal(other.out(), `no runs of experiment "nope" in ${join(other.home, '.armory', 'mlruns')}\n`)
+})
+
+t.test('--help prints the usage; a bad flag is a usage error; a damaged store an error', async (t) => {
+  const help = testIo(t)
+  t.equal(await runsCommand(['-h'], help), 0)
+  t.equal(help.out(), usage)
+  const bad = testIo(t)
+  t.equal(await runsCommand(['--verbose'], bad), 2)
+  t.match(bad.err(), /Unknown option '--verbose'/)
+  const damaged = testIo(t)
+  const dir = join(damaged.home, '.armory', 'mlruns')
+  const { a } = await fill(dir)
+  appendFileSync(L.journalPath(dir, a), 'garbage\n')
+  t.equal(await runsCommand([], damaged), 1)
+  t.match(damaged.err(), new RegExp(`^charmory-track runs: unexpected data from ${L.journalPath(dir, a)}:\\d+`))
+})

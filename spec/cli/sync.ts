@@ -1,0 +1,94 @@
+import t from 'tap'
+import { appendFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { evaluate, listRuns, localSink, LocalStore as L, run } from 'charmory-track'
+import { DEFAULT_SERVER, syncCommand, usage } from '../../lib/cli/sync.js'
+import { testIo } from '../support/local-cli.js'
+import { right } from '../support/local-store.js'
+import { fixedSource } from '../support/behaviour.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { freePort, serverFor } from '../support/mlflow-server.js'
+import { restGet } from '../support/mlflow-read.js'
+
+/** Two runs in the store of `home`: a parent with an artifact and its child. */
+const fill = async (home: string) => {
+  const dir = join(home, '.armory', 'mlruns')
+  const done = right(
+    await run(
+      evaluate({ experiment: 'cli sync', runName: 'parent' }, async (r) => {
+        await r.logArtifact({ path: 'notes.txt', text: 'hello' })
+        for (let step = 0; step < 5; step++) await r.logMetric('loss', step, { step })
+        return { accuracy: 0.5 }
+      }),
+      { sink: localSink({ dir }), source: () => fixedSource(O.none) }
+    )
+  )
+  return { dir, runId: done.runId }
+}
+
+t.test('--help; a bad flag; a --to that is not a server', async (t) => {
+  const help = testIo(t)
+  t.equal(await syncCommand(['--help'], help), 0)
+  t.equal(help.out(), usage)
+  const bad = testIo(t)
+  t.equal(await syncCommand(['--force'], bad), 2)
+  t.match(bad.err(), /Unknown option '--force'/)
+  const sqlite = testIo(t)
+  t.equal(await syncCommand(['--to', 'sqlite:///mlflow.db'], sqlite), 2)
+  t.match(sqlite.err(), /^charmory-track sync: MLFLOW_TRACKING_URI: expected an http\(s\):\/\/ URI/)
+})
+
+t.test('a dry run counts what would be sent, to the server the environment names', async (t) => {
+  const io = testIo(t)
+  await fill(io.home)
+  t.equal(await syncCommand(['--dry-run'], io), 0)
+  t.equal(io.out(), `would sync 1 run to ${DEFAULT_SERVER}: 1 param, 6 metric points, 4 tags, 1 artifact\n`)
+  const named = testIo(t, { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5999', ARMORY_HOME: join(io.home, '.armory') })
+  t.equal(await syncCommand(['--dry-run'], named), 0)
+  t.match(named.out(), /^would sync 1 run to http:\/\/127\.0\.0\.1:5999:/)
+  const to = testIo(t, { MLFLOW_TRACKING_URI: 'file:///nowhere' })
+  t.equal(await syncCommand(['--dry-run', '--to=http://127.0.0.1:5998'], to), 0)
+  t.equal(to.out(), 'nothing to sync: every run in /nowhere is on http://127.0.0.1:5998\n')
+})
+
+t.test('a server that cannot be reached: an error with a hint, exit 1', async (t) => {
+  const port = await freePort()
+  const io = testIo(t, { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' })
+  await fill(io.home)
+  t.equal(await syncCommand(['--to', `http://127.0.0.1:${port}`], io), 1)
+  t.match(io.err(), /^charmory-track sync: .*\(is it running\? `charmory-track server` starts one\)\n$/)
+  t.equal(io.out(), '')
+
+  const damaged = testIo(t)
+  const { dir, runId } = await fill(damaged.home)
+  appendFileSync(L.journalPath(dir, runId), 'garbage\n')
+  t.equal(await syncCommand(['--to', `http://127.0.0.1:${port}`], damaged), 1)
+  t.match(damaged.err(), /^charmory-track sync: unexpected data from .*journal\.jsonl:\d+ at \(line\): not JSON.*\n$/)
+  t.notMatch(damaged.err(), /is it running/)
+})
+
+t.test('sync to a real server: a summary, then nothing; a failed run is named', async (t) => {
+  const server = await serverFor(t)
+  if (server === undefined) return
+  const io = testIo(t)
+  const { dir, runId } = await fill(io.home)
+  t.equal(await syncCommand(['--to', server.url], io), 0, io.err())
+  t.equal(io.out(), `synced 1 of 1 run to ${server.url}: 1 param, 6 metric points, 4 tags, 1 artifact\n`)
+  const remoteId = right(await listRuns(dir)())[0]?.sync[0]?.remoteRunId
+  const got = await restGet(server.url, `mlflow/runs/get?run_id=${remoteId}`)
+  t.match(got, { run: { info: { run_name: 'parent', status: 'FINISHED' } } })
+
+  const again = testIo(t, { ARMORY_HOME: join(io.home, '.armory') })
+  t.equal(await syncCommand(['--to', server.url], again), 0)
+  t.equal(again.out(), `nothing to sync: every run in ${dir} is on ${server.url}\n`)
+
+  const tty = testIo(t, {}, { tty: true })
+  const second = await fill(tty.home)
+  const broken = await fill(tty.home)
+  rmSync(L.artifactFile(second.dir, broken.runId, 'notes.txt'))
+  t.equal(await syncCommand(['--to', server.url], tty), 1)
+  t.match(tty.out(), /^synced 1 of 2 runs to /)
+  t.match(tty.err(), new RegExp(`charmory-track sync: run ${broken.runId} failed: artifact "${broken.runId}/notes.txt" not found`))
+  t.match(tty.err(), /sync \[/, 'a progress bar on a terminal')
+  t.notOk(runId === broken.runId)
+})
