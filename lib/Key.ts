@@ -21,6 +21,36 @@ export const MAX_KEY_LENGTH = 250
 // Python's `\w` matches Unicode letters and numbers, and so does the server's check.
 const ALLOWED = /^[/\p{L}\p{N}_.\- :]*$/u
 
+const SLASH = 0x2f
+const DOT = 0x2e
+
+// Keys are checked on every recorded param and metric point, so the common case (ASCII
+// letters, digits and the allowed punctuation) is checked without the Unicode regex.
+const plainAscii = (key: string): boolean => {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a
+    // 0-9 and ":" are contiguous; then "_", ".", "-", " ", "/"
+    if (!(letter || (c >= 0x30 && c <= 0x3a) || c === 0x5f || c === DOT || c === 0x2d || c === 0x20 || c === SLASH)) return false
+  }
+  return true
+}
+
+/** The problem of the first empty, `.` or `..` segment between slashes, without splitting. */
+const segmentProblem = (key: string): string | undefined => {
+  let start = 0
+  for (let i = 0; i <= key.length; i++) {
+    if (i < key.length && key.charCodeAt(i) !== SLASH) continue
+    const length = i - start
+    if (length === 0) return 'a key cannot start or end with "/" or contain "//"'
+    if (length <= 2 && key.charCodeAt(start) === DOT && key.charCodeAt(i - 1) === DOT) {
+      return 'a key cannot contain a "." or ".." path segment'
+    }
+    start = i + 1
+  }
+  return undefined
+}
+
 /**
  * Why `key` would be refused, or `undefined` when it is fine.
  * @category utils
@@ -29,12 +59,8 @@ const ALLOWED = /^[/\p{L}\p{N}_.\- :]*$/u
 export const keyProblem = (key: string): string | undefined => {
   if (key.length === 0) return 'a key cannot be empty'
   if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters (${key.length})`
-  if (!ALLOWED.test(key)) return 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'
-  for (const segment of key.split('/')) {
-    if (segment === '') return 'a key cannot start or end with "/" or contain "//"'
-    if (segment === '.' || segment === '..') return 'a key cannot contain a "." or ".." path segment'
-  }
-  return undefined
+  if (!plainAscii(key) && !ALLOWED.test(key)) return 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'
+  return segmentProblem(key)
 }
 
 /**

@@ -130,8 +130,18 @@ const json = (key: string, v: unknown, ancestors: ReadonlyArray<object>): string
 }
 
 const walk = (key: string, v: unknown, ancestors: ReadonlyArray<object>, out: Array<Entry>, secret: boolean): void => {
-  if (v === undefined) return
-  const problem = keyProblem(key)
+  if (v !== undefined) record(key, keyProblem(key), v, ancestors, out, secret)
+}
+
+/** `walk` of a defined value whose key's problem (`undefined`: none) is already known. */
+const record = (
+  key: string,
+  problem: string | undefined,
+  v: unknown,
+  ancestors: ReadonlyArray<object>,
+  out: Array<Entry>,
+  secret: boolean
+): void => {
   if (problem !== undefined) throw new Refused(invalidKey(key, problem))
   if (secret && (typeof v !== 'object' || v === null || !isPlainObject(v))) {
     out.push([key, REDACTED])
@@ -167,6 +177,7 @@ export const REDACTED = '***'
 
 const SECRET_WORDS = new Set(['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials'])
 const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'auth key'])
+const SECRET_HINT = /pass|pwd|secret|token|credential|key/
 
 /**
  * Whether a name (a param's field name, the last part of a key) names a secret: one of its
@@ -178,12 +189,43 @@ const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'auth key'
  * @since 0.1.0
  */
 export const isSecretName = (name: string): boolean => {
+  // Every secret word contains one of these; most names contain none and skip the split.
+  if (!SECRET_HINT.test(name.toLowerCase())) return false
   const words = name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
   return words.some((w, i) => SECRET_WORDS.has(w) || SECRET_PAIRS.has(`${w} ${words[i + 1] ?? ''}`))
 }
+
+/** What recording under a key needs to know of it: whether MLflow takes it, whether it names a secret. */
+interface KeyFacts {
+  readonly key: string
+  readonly problem: string | undefined
+  readonly secret: boolean
+}
+
+const factsOf = (key: string): KeyFacts => ({
+  key,
+  problem: keyProblem(key),
+  secret: isSecretName(key.slice(key.lastIndexOf('.') + 1))
+})
+
+/** Appends the entries of `value` under `facts.key` to `out`; the error that stopped it, if any. */
+const collect = (facts: KeyFacts, value: unknown, out: Array<Entry>): TrackError | undefined => {
+  if (value === undefined) return undefined
+  try {
+    record(facts.key, facts.problem, value, [], out, facts.secret)
+  } catch (e) {
+    if (e instanceof Refused) return e.error
+    // A getter or `toJSON` of the user's value threw: still a typed error, not an exception.
+    return invalidValue(facts.key, `reading the value threw: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  return undefined
+}
+
+// Option objects have a handful of names; a recorder fed ever new names stops remembering.
+const MAX_KNOWN_NAMES = 256
 
 /**
  * The entries that recording `value` under `key` produces: none for `undefined`, one per
@@ -193,15 +235,10 @@ export const isSecretName = (name: string): boolean => {
  * @since 0.1.0
  */
 export const toEntries = (key: string, value: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  if (value === undefined) return E.right([])
   const out: Array<Entry> = []
-  try {
-    walk(key, value, [], out, isSecretName(key.slice(key.lastIndexOf('.') + 1)))
-  } catch (e) {
-    if (e instanceof Refused) return E.left(e.error)
-    // A getter or `toJSON` of the user's value threw: still a typed error, not an exception.
-    return E.left(invalidValue(key, `reading the value threw: ${e instanceof Error ? e.message : String(e)}`))
-  }
-  return E.right(out)
+  const refused = collect(factsOf(key), value, out)
+  return refused === undefined ? E.right(out) : E.left(refused)
 }
 
 /**
@@ -215,13 +252,38 @@ export const fieldsToEntries = (
   prefix: string,
   fields: Readonly<Record<string, unknown>>,
   ignore: ReadonlyArray<string> = []
-): E.Either<TrackError, ReadonlyArray<Entry>> => {
-  const out: Array<Entry> = []
-  for (const [name, value] of Object.entries(fields)) {
-    if (ignore.includes(name)) continue
-    const entries = toEntries(`${prefix}.${name}`, value)
-    if (E.isLeft(entries)) return entries
-    out.push(...entries.right)
+): E.Either<TrackError, ReadonlyArray<Entry>> => fieldsRecorder(prefix, ignore)(fields)
+
+/**
+ * `fieldsToEntries` for one `prefix` and `ignore`, as a function that remembers what it
+ * learnt of each field name (its key, whether MLflow takes the key, whether it names a
+ * secret): a wrapped function called in a loop checks each of its names once. The entries
+ * and errors are exactly those of `fieldsToEntries`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fieldsRecorder = (
+  prefix: string,
+  ignore: ReadonlyArray<string> = []
+): ((fields: Readonly<Record<string, unknown>>) => E.Either<TrackError, ReadonlyArray<Entry>>) => {
+  // undefined: not seen yet; null: an ignored name
+  const known = new Map<string, KeyFacts | null>()
+  const factsOfName = (name: string): KeyFacts | null => {
+    const seen = known.get(name)
+    if (seen !== undefined) return seen
+    const facts = ignore.includes(name) ? null : factsOf(`${prefix}.${name}`)
+    if (known.size < MAX_KNOWN_NAMES) known.set(name, facts)
+    return facts
   }
-  return E.right(out)
+  return (fields) => {
+    const out: Array<Entry> = []
+    for (const [name, value] of Object.entries(fields)) {
+      const facts = factsOfName(name)
+      if (facts === null) continue
+      const refused = collect(facts, value, out)
+      if (refused !== undefined) return E.left(refused)
+    }
+    return E.right(out)
+  }
 }

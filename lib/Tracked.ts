@@ -21,7 +21,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { invalidValue, missingName, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
-import { fieldsToEntries, type Entry } from './ParamValue.js'
+import { fieldsRecorder, type Entry } from './ParamValue.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -92,17 +92,21 @@ const fieldsOf = (
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     return E.left(invalidValue(prefix, 'expected one options object; name positional arguments with the option `names`'))
   }
-  return E.right({ ...options })
+  // read at once by the recorder, before `f` runs: no copy needed to keep it as it was
+  return E.right(options as Readonly<Record<string, unknown>>)
 }
+
+type Recorder = ReturnType<typeof fieldsRecorder>
 
 const call = <A>(
   prefix: string,
-  options: WrapOptions | undefined,
+  record: Recorder,
   names: ReadonlyArray<string> | undefined,
   args: ReadonlyArray<unknown>,
   invoke: () => A
 ): Tracked<A> => {
-  const entries = E.flatMap(fieldsOf(prefix, args, names), (fields) => fieldsToEntries(prefix, fields, options?.ignore))
+  const fields = fieldsOf(prefix, args, names)
+  const entries = E.isLeft(fields) ? fields : record(fields.right)
   if (E.isLeft(entries)) return { patch: O.none, result: entries }
   const patch = O.some({ prefix, entries: entries.right })
   try {
@@ -142,7 +146,8 @@ export function withParams<B>(
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
 ): (...args: Array<unknown>) => Tracked<B> {
   const prefix = prefixOf(f.name, options, 'function')
-  return (...args) => call(prefix, options, options?.names, args, () => f(...args))
+  const record = fieldsRecorder(prefix, options?.ignore)
+  return (...args) => call(prefix, record, options?.names, args, () => f(...args))
 }
 
 /**
@@ -172,7 +177,8 @@ export function withInitParams<B>(
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
 ): (...args: Array<unknown>) => Tracked<B> {
   const prefix = prefixOf(C.name, options, 'class')
-  return (...args) => call(prefix, options, options?.names, args, () => new C(...args))
+  const record = fieldsRecorder(prefix, options?.ignore)
+  return (...args) => call(prefix, record, options?.names, args, () => new C(...args))
 }
 
 // -------------------------------------------------------------------------------------

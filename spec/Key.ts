@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { keyProblem, MAX_KEY_LENGTH, validateKey } from 'charmory-track'
 
@@ -46,4 +47,27 @@ t.test('keys MLflow refuses are an InvalidKey naming the key and the rule', asyn
 
 t.test('MAX_KEY_LENGTH is MLflow limit of 250 characters', async (t) => {
   t.equal(MAX_KEY_LENGTH, 250)
+})
+
+t.test('the check agrees with the rule as MLflow states it, on any string', async (t) => {
+  // The rule written plainly: the allowed characters (Unicode letters and digits among them),
+  // then no empty, "." or ".." segment between slashes. keyProblem checks the same without
+  // a regex for ASCII keys and without splitting.
+  const rule = (key: string): string | undefined => {
+    if (key.length === 0) return 'a key cannot be empty'
+    if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters (${key.length})`
+    if (!/^[/\p{L}\p{N}_.\- :]*$/u.test(key)) return 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'
+    for (const segment of key.split('/')) {
+      if (segment === '') return 'a key cannot start or end with "/" or contain "//"'
+      if (segment === '.' || segment === '..') return 'a key cannot contain a "." or ".." path segment'
+    }
+    return undefined
+  }
+  const char = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('a', 'Z', '0', '9', '_', '.', '-', ' ', ':', '/', '.', '/') },
+    { weight: 1, arbitrary: fc.constantFrom('é', 'デ', '٣', '@', '[', '`', '{', ',', '\t', '🙂', 'K') },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) }
+  )
+  const agrees = fc.property(fc.array(char, { maxLength: 12 }), (chars) => keyProblem(chars.join('')) === rule(chars.join('')))
+  t.doesNotThrow(() => fc.assert(agrees, { numRuns: 2000 }))
 })

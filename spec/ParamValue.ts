@@ -1,8 +1,10 @@
 import t from 'tap'
 import fc from 'fast-check'
 import assert from 'node:assert'
+import { isDeepStrictEqual } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { fieldsToEntries, isSecretName, toEntries, type Entry } from 'charmory-track'
+import { fieldsRecorder } from '../lib/ParamValue.js'
 
 const one = (value: unknown): string => {
   const entries = toEntries('f', value)
@@ -258,5 +260,32 @@ t.test('secrets are recorded as *** under their own name, and everything under t
   }
   for (const name of ['max_tokens', 'tokenizer', 'tokens', 'key', 'api', 'passes', 'author']) {
     t.notOk(isSecretName(name), name)
+  }
+})
+
+t.test('a recorder (what a wrapped function uses) answers exactly as fieldsToEntries, call after call', async (t) => {
+  // It remembers what it learnt of each field name; that must never change an answer, for
+  // valid, invalid, ignored and secret names alike, nor once it has stopped remembering.
+  const name = fc.constantFrom('lr', 'api_token', 'skip', 'bad,name', 'nested', 'n0', 'n1')
+  const value = fc.oneof(
+    fc.integer(),
+    fc.string(),
+    fc.constant(undefined),
+    fc.constant(new Date(NaN)),
+    fc.record({ x: fc.integer(), password: fc.string() })
+  )
+  const calls = fc.array(fc.dictionary(name, value, { maxKeys: 4 }), { maxLength: 12 })
+  const same = fc.property(calls, (cs) => {
+    const record = fieldsRecorder('f', ['skip'])
+    return cs.every((c) => isDeepStrictEqual(record(c), fieldsToEntries('f', c, ['skip'])))
+  })
+  t.doesNotThrow(() => fc.assert(same, { numRuns: 300 }))
+
+  const record = fieldsRecorder('f')
+  const manyNames = Array.from({ length: 300 }, (_, i) => `n${i}`)
+  for (const round of [1, 2]) {
+    const answers = manyNames.map((n, i) => record({ [n]: i, 'bad,key': i === 299 ? 1 : undefined }))
+    t.strictSame(answers.slice(0, 299), manyNames.slice(0, 299).map((n, i) => E.right([[`f.${n}`, String(i)]])), `round ${round}`)
+    t.strictSame(answers[299], E.left({ _tag: 'InvalidKey', key: 'f.bad,key', reason: 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed' }))
   }
 })
