@@ -219,10 +219,19 @@ export const either =
 export const traverseArray =
   <A, B>(f: (a: A, i: number) => Track<B>) =>
   (as: ReadonlyArray<A>): Track<ReadonlyArray<B>> =>
-    as.reduce<Track<ReadonlyArray<B>>>(
-      (acc, a, i) => flatMap((bs: ReadonlyArray<B>) => map((b: B) => [...bs, b])(f(a, i)))(acc),
-      of([])
-    )
+  async (context, env) => {
+    // A loop rather than a chain of flatMaps: a chain as long as the array overflows the
+    // stack when it runs, and copying the results at each step made it quadratic.
+    const out: Array<B> = []
+    let current = context
+    for (let i = 0; i < as.length; i++) {
+      const step = await guard(current, () => f(as[i] as A, i)(current, env))
+      if (E.isLeft(step.result)) return step as Step<never>
+      current = step.context
+      out.push(step.result.right)
+    }
+    return { context: current, result: E.right(out) }
+  }
 
 // -------------------------------------------------------------------------------------
 // do notation

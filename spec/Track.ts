@@ -212,6 +212,39 @@ t.test('traverseArray runs in order, threading the context, and stops at the fir
   t.strictSame(order, [1])
 })
 
+t.test('traverseArray takes arrays of any length: 100,000 trackParam steps record 100,000 params', async (t) => {
+  const n = 100_000
+  const program = pipe(
+    Array.from({ length: n }, (_, i) => i),
+    Track.traverseArray((i) => pipe(trackParam(`p${i}`, i), Track.as(i))),
+    Track.bindTo('results'),
+    Track.bind('params', () => getParams)
+  )
+  const result = await run(program, env())
+  if (E.isLeft(result)) return t.fail(JSON.stringify(result.left))
+  t.equal(result.right.results.length, n)
+  t.equal(result.right.results[n - 1], n - 1)
+  t.equal(Object.keys(result.right.params).length, n)
+  t.equal(result.right.params[`p${n - 1}`], String(n - 1))
+})
+
+t.test('traverseArray turns a step that throws into TaskFailed, keeping the context reached', async (t) => {
+  const program = pipe(
+    [1, 2, 3],
+    Track.traverseArray((n: number) => {
+      if (n === 2) throw new Error('no two')
+      return pipe(trackParam(`n${n}`, n), Track.as(n))
+    }),
+    Track.either,
+    Track.bindTo('outcome'),
+    Track.bind('params', () => getParams)
+  )
+  const result = await run(program, env())
+  if (E.isLeft(result)) return t.fail(JSON.stringify(result.left))
+  t.match(result.right.outcome, E.left({ _tag: 'TaskFailed' }))
+  t.strictSame(result.right.params, { n1: '1' })
+})
+
 t.test('Do, bindTo, bind, let, apS', async (t) => {
   const program = pipe(
     Track.Do,
