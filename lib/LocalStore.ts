@@ -355,7 +355,12 @@ const firstProblem = (errors: t.Errors): { path: string; message: string } => {
   return { path: path === '' ? '(record)' : path, message: `expected ${expected[expected.length - 1]}` }
 }
 
-/** Parses and decodes one line, or a `DecodeError` naming `file:line`. */
+/**
+ * Parses and decodes one line of a store file, or a `DecodeError` naming `file:line` and the
+ * field at fault.
+ * @category reading
+ * @since 0.1.0
+ */
 export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: string, line: number): E.Either<TrackError, A> => {
   let json: unknown
   try {

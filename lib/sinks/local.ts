@@ -255,7 +255,11 @@ const logMetrics = (run: RunState, metrics: ReadonlyArray<Metric>, keys: Map<str
   let pending = done
   for (const m of metrics) {
     let keyJson = keys.get(m.key)
-    if (keyJson === undefined) keys.set(m.key, (keyJson = JSON.stringify(m.key)))
+    if (keyJson === undefined) {
+      // bounded, like the key checks: a run may log a million distinct keys
+      if (keys.size >= 10_000) keys.clear()
+      keys.set(m.key, (keyJson = JSON.stringify(m.key)))
+    }
     const written = run.writer.point(L.encodePoint(keyJson, m.value, m.timestamp, m.step))
     if (written !== done) pending = written
   }
