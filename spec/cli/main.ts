@@ -1,5 +1,5 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import * as O from 'fp-ts/lib/Option.js'
 import { evaluate, listRuns, localSink, run, VERSION } from 'charmory-track'
@@ -113,5 +113,11 @@ t.test('as a program: server starts MLflow, syncs the local runs, serves, and st
   child.kill('SIGINT')
   t.equal(await exited, 0, stderr.slice(-2000))
   t.match(stdout, /mlflow server stopped\n$/)
-  await t.rejects(fetch(`${address}/health`), 'the server and its workers are gone')
+  await t.rejects(fetch(`${address}/health`), 'the server no longer answers')
+  const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+  t.strictSame(
+    ps.split('\n').filter((line) => line.includes(`--port=${port}`) || line.includes(`--port ${port}`)),
+    [],
+    'no process of the server or its workers is left'
+  )
 })
