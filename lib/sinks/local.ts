@@ -108,7 +108,9 @@ const done: Promise<void> = Promise.resolve()
 const journalWriter = (path: string, size: number, flushIntervalMs: number, bufferBytes: number): Writer => {
   let lines: Array<string> = []
   let points: Array<string> = []
+  /** Characters waiting: whole lines, and the points of the line still open. */
   let buffered = 0
+  let pointChars = 0
   let written = size
   let handle: FileHandle | undefined
   let queue = done
@@ -121,7 +123,8 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
     const line = L.encodePoints(points)
     points = []
     lines.push(line)
-    buffered += line.length
+    buffered += line.length - pointChars
+    pointChars = 0
   }
   const io = (step: () => Promise<void>): Promise<void> =>
     (queue = queue.then(async () => {
@@ -169,6 +172,7 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
     point: (piece) => {
       points.push(piece)
       buffered += piece.length
+      pointChars += piece.length
       if (points.length >= POINTS_PER_LINE) closeLine()
       return added()
     },
