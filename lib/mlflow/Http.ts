@@ -198,19 +198,25 @@ export const httpClient = (options: HttpOptions): HttpClient => {
     }
   }
 
-  const send =
-    (method: string, path: string, body: string | Uint8Array | undefined, contentType: string): TE.TaskEither<TrackError, Uint8Array> =>
-    async () => {
-      for (let failures = 0; ; ) {
-        const result = await attempt(method, path, body, contentType)
-        if (E.isRight(result)) return result
-        failures++
-        const { error, retry, retryAfter } = result.left
-        if (!retry || failures > options.retry.maxRetries) return E.left(error)
-        options.onRetry(`${method} ${path.replace(/\?.*$/, '')}`, failures, describe(error))
-        await sleep(backoffMs(options.retry, failures, random, retryAfter))
-      }
+  const send = (
+    method: string,
+    path: string,
+    body: string | Uint8Array | undefined,
+    contentType: string
+  ): TE.TaskEither<TrackError, Uint8Array> => {
+    const endpoint = `${method} ${path.replace(/\?.*$/, '')}`
+    // Each try sends the request anew: a task, not a promise awaited twice.
+    const tryFrom = async (failures: number): Promise<E.Either<TrackError, Uint8Array>> => {
+      const result = await attempt(method, path, body, contentType)
+      if (E.isRight(result)) return result
+      const { error, retry, retryAfter } = result.left
+      if (!retry || failures >= options.retry.maxRetries) return E.left(error)
+      options.onRetry(endpoint, failures + 1, describe(error))
+      await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
+      return tryFrom(failures + 1)
     }
+    return () => tryFrom(0)
+  }
 
   return {
     json: (method, path, payload, codec) => {

@@ -48,8 +48,6 @@ export interface MlflowSinkOptions {
   readonly fetch?: Fetch
   readonly logger?: Logger
   readonly queue?: Partial<QueueOptions>
-  /** Injectable for tests of the retry policy. */
-  readonly sleep?: (ms: number) => Promise<void>
 }
 
 /**
@@ -232,7 +230,6 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
     auth: cfg.auth,
     retry: cfg.retry,
     fetch: transport.fetch,
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     onRetry: (endpoint, attempt, reason) => logger.warn(`${endpoint}: retry ${attempt} after ${reason}`)
   })
   const queueOptions = { ...defaultQueueOptions, ...options.queue }
@@ -303,7 +300,7 @@ export const loadMlflowConfig = (
   try {
     credentialsFile = existsSync(file) ? readFileSync(file, 'utf8') : undefined
   } catch (e) {
-    return E.left(configError(file, `cannot be read: ${e instanceof Error ? e.message : String(e)}`))
+    return E.left(configError(file, `cannot be read: ${String(e)}`))
   }
   return configFromEnv(options.env ?? process.env, credentialsFile === undefined ? {} : { credentialsFile })
 }
