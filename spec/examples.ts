@@ -24,7 +24,8 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
     /^ {2}running_accuracy\[step 0\] = 1$/m,
     /^ {2}accuracy = 0\.8333333333333334$/m,
     /^ {2}custom_metric = 42 \(added after the run ended\)$/m,
-    /^ {2}notes\/summary\.txt/m
+    /^ {2}notes\/summary\.txt/m,
+    /^browse it in the MLflow UI: npx charmory-track server$/m
   ],
   'nested-contexts.ts': [
     'parent: {"global":"value"}',
