@@ -278,7 +278,10 @@ export const fieldsRecorder = (
   }
   return (fields) => {
     const out: Array<Entry> = []
-    for (const [name, value] of Object.entries(fields)) {
+    // Object.keys, not Object.entries: the same names in the same order, read as they come,
+    // without an array per field (half the cost of a wrapped call)
+    for (const name of Object.keys(fields)) {
+      const value = fields[name]
       const facts = factsOfName(name)
       if (facts === null) continue
       const refused = collect(facts, value, out)
