@@ -2,7 +2,7 @@
 // on 127.0.0.1), prints its settings, runs the sections (metric ingest, tracking overhead,
 // memory, local store) and prints their tables and the goals, then stops the server, also on
 // error, on interrupt and at the deadline. It asserts no timing; see bench/README.md.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from '../spec/support/mlflow-server.js'
 import { goals } from './goals.js'
@@ -59,8 +59,12 @@ const main = async (): Promise<void> => {
   const python = pythonOf(mlflow)
   log(`# charmory-track bench${settings.quick ? ' (--quick)' : ''}\n`)
   for (const [k, v] of Object.entries(machine(python))) log(`- ${k}: ${v}`)
-  server = await startMlflowServer()
+  server = await startMlflowServer({
+    workers: settings.workers,
+    ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
+  })
   log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
+  log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
   log(`- library queue: ${JSON.stringify(defaultQueueOptions)}`)
   log(`- figures: median [min–max] of ${settings.reps} repetitions; ingest rows ${settings.points.toLocaleString('en-US')} points`)
   const ctx: Context = { settings, url: server.url, python, log }

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { streamChild, type Context } from './sections.js'
 import { childEnv, nodeTs, root, runJson } from './support/child.js'
-import { selfTimes } from './support/cpuprofile.js'
+import { categoryOf, selfTimes } from './support/cpuprofile.js'
 import { num, table } from './support/stats.js'
 
 const build = join(root, '.bench', 'build')
@@ -32,8 +32,15 @@ const summary = (dir: string, top: number): string => {
   const { totalMs, frames } = selfTimes(file)
   const busy = frames.filter((f) => f.name !== '(idle)' && f.name !== '(program)')
   const busyMs = busy.reduce((a, f) => a + f.ms, 0)
+  const byCategory = new Map<string, number>()
+  for (const f of busy) byCategory.set(categoryOf(f.name), (byCategory.get(categoryOf(f.name)) ?? 0) + f.ms)
   return [
     `${file}: ${num(totalMs)} ms sampled, ${num(busyMs)} ms busy (not idle)`,
+    table(
+      ['where (self time)', 'ms', '% of busy'],
+      [...byCategory].sort((a, b) => b[1] - a[1]).map(([c, ms]) => [c, num(ms), ((100 * ms) / busyMs).toFixed(1)])
+    ),
+    '',
     table(
       ['frame (self time)', 'ms', '% of busy'],
       busy.slice(0, top).map((f) => [f.name, num(f.ms), ((100 * f.ms) / busyMs).toFixed(1)])

@@ -190,6 +190,7 @@ export interface OverheadResult {
 
 const paramFigures = async (ctx: Context, what: string, cost: (n: number) => Promise<number>) => {
   const out: Array<{ n: number; ns: Figure | undefined; error?: string }> = []
+  await cost(Math.min(...ctx.settings.paramCounts)).catch(() => undefined) // warm-up: let the JIT settle
   for (const n of ctx.settings.paramCounts) {
     const xs: Array<number> = []
     try {

@@ -1,6 +1,6 @@
 // The bench's flags and the facts of the machine it runs on.
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { parseArgs } from 'node:util'
 
@@ -24,6 +24,10 @@ export interface Settings {
   readonly localPoints: number
   readonly calls: number
   readonly paramCounts: ReadonlyArray<number>
+  /** The server's worker processes (MLflow's default is 4; the test harness uses 1). */
+  readonly workers: number
+  /** Keep the server's SQLite store on tmpfs (/dev/shm), away from the disk's fsync times. */
+  readonly tmpfs: boolean
   /** The bench stops (killing the server) after this many minutes whatever happens. */
   readonly deadlineMinutes: number
   /** Instead of the figures: CPU profiles of the ingest path and of a wrapped call. */
@@ -31,7 +35,8 @@ export interface Settings {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local] [--reps N] [--points N]
-       [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--deadline-min M] [--profile]`
+       [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--workers N] [--disk]
+       [--deadline-min M] [--profile]`
 
 const positive = (name: string, text: string | undefined, fallback: number): number => {
   if (text === undefined) return fallback
@@ -53,6 +58,8 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
       'memory-reps': { type: 'string' },
       'local-points': { type: 'string' },
       'deadline-min': { type: 'string' },
+      workers: { type: 'string' },
+      disk: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false }
     }
@@ -78,6 +85,8 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
     localPoints: positive('local-points', values['local-points'], quick ? 20_000 : 100_000),
     calls: quick ? 200_000 : 1_000_000,
     paramCounts: [1_000, 10_000, 100_000],
+    workers: positive('workers', values.workers, 1),
+    tmpfs: !values.disk && existsSync('/dev/shm'),
     deadlineMinutes: positive('deadline-min', values['deadline-min'], quick ? 10 : 30),
     profile: values.profile
   }

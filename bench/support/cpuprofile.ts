@@ -24,6 +24,18 @@ export interface Frame {
   readonly share: number
 }
 
+/** Where self time goes, coarsely: the library, its transport, Node's HTTP, loading code, GC. */
+export const categoryOf = (name: string): string => {
+  if (name.startsWith('(garbage collector)')) return 'garbage collection'
+  if (name.startsWith('(idle)') || name.startsWith('(program)')) return 'idle'
+  if (/ lib\//.test(name)) return 'charmory-track (lib/)'
+  if (/node-fetch|cross-fetch|whatwg-url|tr46/.test(name)) return 'node-fetch (behind cross-fetch)'
+  if (/fp-ts|io-ts/.test(name)) return 'fp-ts / io-ts'
+  if (/modules\/|cjs-module-lexer|tsx\/|bootstrap\/realm|esm\//.test(name)) return 'loading code (tsx, ESM loader)'
+  if (/ bench\//.test(name)) return 'the bench itself'
+  return 'Node and V8 (http, net, streams, timers, promises)'
+}
+
 /** Where a frame lives, short: `lib/mlflow/Http.js:139`, `node:_http_client:537`, `fp-ts/lib/function.js:361`. */
 const where = (f: CallFrame): string => {
   if (f.url === '') return ''

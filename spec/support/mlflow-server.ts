@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Reuse a store folder (to restart a server over the same data). */
   readonly dir?: string
   readonly port?: number
+  /** Worker processes; 1 unless given (MLflow's own default is 4). */
+  readonly workers?: number
 }
 
 export interface MlflowServer {
@@ -100,7 +102,7 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
     '--artifacts-destination',
     join(dir, 'artifacts'),
     '--workers',
-    '1'
+    String(options.workers ?? 1)
   ]
   if (options.auth !== undefined) {
     const ini = join(dir, 'basic_auth.ini')
