@@ -1,23 +1,13 @@
 // Reads a run back from a real MLflow server through its REST API, independently of the
 // code under test (plain fetch, no charmory-track module), for exact comparisons.
 
-export interface PointView {
-  readonly value: number
-  readonly step: number
-  readonly timestamp: number
-}
+import type { PointView, RunView as SinkRunView } from './behaviour.js'
 
-export interface RunView {
+/** The shared suite's view of a run, with the ids and name the server keeps. */
+export interface RunView extends SinkRunView {
   readonly runId: string
   readonly experimentId: string
   readonly runName: string
-  readonly status: string
-  readonly startTime: number
-  readonly endTime: number | undefined
-  readonly params: Record<string, string>
-  readonly metrics: Record<string, Array<PointView>>
-  readonly tags: Record<string, string>
-  readonly artifacts: Record<string, Uint8Array>
 }
 
 type Json = Record<string, unknown>
