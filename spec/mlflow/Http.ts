@@ -159,3 +159,19 @@ t.test('backoff: capped, with jitter, Retry-After in seconds or as a date', asyn
   t.equal(backoffMs(policy, 1, () => 0, new Date(0).toUTCString()), 0, 'a date in the past means now')
   t.equal(backoffMs(policy, 2, () => 0, 'soon'), 4000, 'an unreadable Retry-After falls back to the schedule')
 })
+
+t.test('an answer of the wrong kind at its root, and a transport that throws a non-Error', async (t) => {
+  const { http } = client([{ status: 200, body: '"just text"' }])
+  t.match(await http.json('GET', 'mlflow/runs/get', undefined, Answer)(), { left: { _tag: 'DecodeError', path: '(root)' } })
+  const odd: Fetch = async () => {
+    throw 'socket closed by peer'
+  }
+  const raw = httpClient({
+    baseUri: 'http://mlflow.test',
+    auth: { _tag: 'None' },
+    retry: { ...defaultRetryPolicy, maxRetries: 0 },
+    fetch: odd,
+    onRetry: () => undefined
+  })
+  t.match(await raw.get('x')(), { left: { _tag: 'NetworkError', message: 'socket closed by peer' } })
+})
