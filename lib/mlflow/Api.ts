@@ -19,7 +19,7 @@ import type { HttpClient } from './Http.js'
 // codecs
 // -------------------------------------------------------------------------------------
 
-/** An int64: protobuf JSON may write it as a number or as decimal text. */
+/** An int64: protobuf JSON may write it as a number or as decimal text. @category codecs @since 0.1.0 */
 export const Int64 = new t.Type<number, number, unknown>(
   'int64',
   (u): u is number => typeof u === 'number',
@@ -30,7 +30,7 @@ export const Int64 = new t.Type<number, number, unknown>(
   (n) => n
 )
 
-/** A double, where NaN and the infinities travel as words. */
+/** A double, where NaN and the infinities travel as words. @category codecs @since 0.1.0 */
 export const Double = new t.Type<number, number | string, unknown>(
   'double',
   (u): u is number => typeof u === 'number',
@@ -44,22 +44,28 @@ export const Double = new t.Type<number, number | string, unknown>(
   (n) => (Number.isFinite(n) ? n : String(n))
 )
 
+/** A run's status. @category codecs @since 0.1.0 */
 export const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
 
+/** A param or tag on the wire. @category codecs @since 0.1.0 */
 export const KeyValue = t.type({ key: t.string, value: t.string })
 
+/** A metric point on the wire; `step` may be left out. @category codecs @since 0.1.0 */
 export const MetricCodec = t.intersection([
   t.type({ key: t.string, value: Double, timestamp: Int64 }),
   t.partial({ step: Int64 })
 ])
 
+/** A run's `info`. @category codecs @since 0.1.0 */
 export const RunInfo = t.intersection([
   t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
   t.partial({ run_name: t.string, artifact_uri: t.string, start_time: Int64, end_time: Int64, lifecycle_stage: t.string })
 ])
 
+/** A run's `data`; the server leaves empty arrays out. @category codecs @since 0.1.0 */
 export const RunData = t.partial({ params: t.array(KeyValue), metrics: t.array(MetricCodec), tags: t.array(KeyValue) })
 
+/** A run as `runs/get` answers it. @category codecs @since 0.1.0 */
 export const Run = t.type({ info: RunInfo, data: RunData })
 
 const ExperimentAnswer = t.type({ experiment: t.type({ experiment_id: t.string, name: t.string }) })
@@ -84,7 +90,7 @@ export type Run = t.TypeOf<typeof Run>
 
 const kv = (entries: ReadonlyArray<Entry>) => entries.map(([key, value]) => ({ key, value }))
 
-/** The wire form of a metric: NaN and the infinities as words. */
+/** The wire form of a metric: NaN and the infinities as words. @category endpoints @since 0.1.0 */
 export const metricJson = (m: Metric) => ({
   key: m.key,
   value: Number.isFinite(m.value) ? m.value : String(m.value),
@@ -92,18 +98,21 @@ export const metricJson = (m: Metric) => ({
   step: m.step
 })
 
+/** `GET experiments/get-by-name`: the experiment's id. @category endpoints @since 0.1.0 */
 export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('GET', 'mlflow/experiments/get-by-name', { experiment_name: name }, ExperimentAnswer),
     TE.map((a) => a.experiment.experiment_id)
   )
 
+/** `POST experiments/create`: the new experiment's id. @category endpoints @since 0.1.0 */
 export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('POST', 'mlflow/experiments/create', { name }, CreateExperimentAnswer),
     TE.map((a) => a.experiment_id)
   )
 
+/** `POST runs/create`, with the user from the `mlflow.user` tag. @category endpoints @since 0.1.0 */
 export const createRun = (
   http: HttpClient,
   request: { experimentId: string; runName: string; startTime: number; tags: ReadonlyArray<Entry> }
@@ -125,12 +134,14 @@ export const createRun = (
     TE.map((a) => a.run.info)
   )
 
+/** `GET runs/get`. @category endpoints @since 0.1.0 */
 export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackError, Run> =>
   pipe(
     http.json('GET', 'mlflow/runs/get', { run_id: runId }, GetRunAnswer),
     TE.map((a) => a.run)
   )
 
+/** `POST runs/log-batch`; the caller keeps the body within the server's limits. @category endpoints @since 0.1.0 */
 export const logBatch = (
   http: HttpClient,
   runId: string,
@@ -151,6 +162,7 @@ export const logBatch = (
     TE.as(undefined)
   )
 
+/** `POST runs/update`: the final status and end time. @category endpoints @since 0.1.0 */
 export const updateRun = (
   http: HttpClient,
   runId: string,
@@ -162,7 +174,7 @@ export const updateRun = (
     TE.as(undefined)
   )
 
-/** Every point of one metric, following `next_page_token`. */
+/** Every point of one metric, following `next_page_token`. @category endpoints @since 0.1.0 */
 export const getMetricHistory = (
   http: HttpClient,
   runId: string,
@@ -198,6 +210,7 @@ export const artifactRoot = (artifactUri: string | undefined): E.Either<string, 
 
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
 
+/** `PUT` an artifact's bytes through the server's artifact proxy. @category endpoints @since 0.1.0 */
 export const uploadArtifact = (
   http: HttpClient,
   root: string,
