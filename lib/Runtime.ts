@@ -78,7 +78,7 @@ const readText = (path: string): string | undefined => {
   }
 }
 
-/** The commit checked out in the git work tree that holds `start`, read from `.git` directly. */
+/** The commit checked out in the git work tree that holds `start`, read from `.git` directly. @category utils @since 0.1.0 */
 export const gitCommitAt = (start: string): O.Option<string> => {
   let dir = resolve(start)
   for (;;) {

@@ -200,6 +200,8 @@ export const getMetricHistory = (
  * The proxied-artifact path of a run's artifact root: `mlflow-artifacts:/1/<run>/artifacts`
  * becomes `1/<run>/artifacts`. Other schemes (a server that does not serve artifacts) are
  * not supported.
+ * @category utils
+ * @since 0.1.0
  */
 export const artifactRoot = (artifactUri: string | undefined): E.Either<string, string> => {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/.exec(artifactUri ?? '')

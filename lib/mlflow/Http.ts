@@ -93,7 +93,7 @@ const authHeader = (auth: Auth): Record<string, string> => {
   }
 }
 
-/** Replaces every secret of `auth` in `text` with `***`. */
+/** Replaces every secret of `auth` in `text` with `***`. @category utils @since 0.1.0 */
 export const redact = (auth: Auth, text: string): string => {
   const secrets =
     auth._tag === 'Basic'
@@ -128,7 +128,7 @@ const errorOf = (status: number, body: string, endpoint: string): TrackError => 
   return httpError(status, CODE_OF_STATUS[status] ?? `HTTP_${status}`, text === '' ? '(empty answer)' : text, endpoint)
 }
 
-/** The path of the first failing field of an io-ts decoding, like `run.info.run_id`. */
+/** The path of the first failing field of an io-ts decoding, like `run.info.run_id`. @category utils @since 0.1.0 */
 export const failingPath = (errors: t.Errors): string => {
   const first = errors[0]
   if (first === undefined) return '(root)'
@@ -139,7 +139,7 @@ export const failingPath = (errors: t.Errors): string => {
   return path === '' ? '(root)' : path
 }
 
-/** Milliseconds to wait before attempt `n` (1-based count of failures so far). */
+/** Milliseconds to wait before attempt `n` (1-based count of failures so far). @category utils @since 0.1.0 */
 export const backoffMs = (policy: RetryPolicy, failures: number, random: () => number, retryAfter: string | null): number => {
   if (retryAfter !== null) {
     const seconds = Number(retryAfter)

@@ -64,7 +64,7 @@ export interface MlflowSink extends Sink {
 // constants
 // -------------------------------------------------------------------------------------
 
-/** MLflow's limits on one `log-batch` request and on values. */
+/** MLflow's limits on one `log-batch` request and on values. @category constants @since 0.1.0 */
 export const LIMITS = {
   params: 100,
   tags: 100,
@@ -87,6 +87,8 @@ const sizeOf = (entries: ReadonlyArray<Entry>): number => entries.reduce((n, [k,
 /**
  * Splits params and tags into `log-batch` bodies within every limit (the 1 MB cap is counted
  * on the JSON text, so escapes cannot push a body over it).
+ * @category utils
+ * @since 0.1.0
  */
 export const entryBatches = (kind: 'params' | 'tags', entries: ReadonlyArray<Entry>): ReadonlyArray<ReadonlyArray<Entry>> => {
   const batches: Array<Array<Entry>> = []
