@@ -22,7 +22,7 @@ import {
   type SyncProgress,
   type TrackError
 } from 'charmory-track'
-import { left, right, tempDir } from './support/local-store.js'
+import { asStored, left, right, tempDir } from './support/local-store.js'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -77,16 +77,6 @@ const sampleStore = async (dir: string) => {
 }
 
 /** What the memory sink holds of a run, as the store shows it (parent link on the target's ids). */
-const asStored = (r: RunRecord) => ({
-  runName: r.runName,
-  status: r.status,
-  startTime: r.startTime,
-  endTime: r.endTime,
-  params: r.params,
-  metrics: r.metrics,
-  tags: r.tags,
-  artifacts: r.artifacts
-})
 
 const expected = async (dir: string, stored: StoredRun, parentOnTarget?: string) => {
   const artifacts: Record<string, Uint8Array> = {}

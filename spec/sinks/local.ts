@@ -24,7 +24,7 @@ import {
   type StoredRun
 } from 'charmory-track'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
-import { childEnv, left, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
+import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
 
 const writer = join(root, 'spec/support/local-writer.ts')
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -101,16 +101,6 @@ const comparable = async (dir: string, stored: StoredRun) => {
   return { runName: stored.runName, ...view, metrics: stored.metricHistories }
 }
 
-const fromMemory = (r: RunRecord) => ({
-  runName: r.runName,
-  status: r.status,
-  startTime: r.startTime,
-  endTime: r.endTime,
-  params: r.params,
-  metrics: r.metrics,
-  tags: r.tags,
-  artifacts: r.artifacts
-})
 
 t.test('round trip: the local store reads back everything the memory sink records', async (t) => {
   const dir = tempDir(t)
@@ -137,7 +127,7 @@ t.test('round trip: the local store reads back everything the memory sink record
   for (const m of snapshot.runs) {
     const summary = stored.find((s) => s.runName === m.runName)!
     const run = right(await loadRun(dir, summary.runId)())
-    const expected = fromMemory(m)
+    const expected = asStored(m)
     const parent = m.tags['mlflow.parentRunId']
     const tags =
       parent === undefined ? expected.tags : { ...expected.tags, 'mlflow.parentRunId': local.runId }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, type TrackError } from 'charmory-track'
+import { describe, type RunRecord, type TrackError } from 'charmory-track'
 
 /** A fresh folder, removed when the test ends. */
 export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'charmory-local-'): string => {
@@ -69,3 +69,15 @@ export const runTs = (
     child.once('close', (code, signal) => ok({ code, signal, stdout, stderr }))
     child.stdin.end(input ?? '')
   })
+
+/** A memory-sink run in the shape the local store's reader gives (ids left out). */
+export const asStored = (r: RunRecord) => ({
+  runName: r.runName,
+  status: r.status,
+  startTime: r.startTime,
+  endTime: r.endTime,
+  params: r.params,
+  metrics: r.metrics,
+  tags: r.tags,
+  artifacts: r.artifacts
+})
