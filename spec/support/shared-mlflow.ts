@@ -91,3 +91,9 @@ export const sharedServer = async (): Promise<SharedServer | undefined> => {
   }
   throw new Error('the shared MLflow server did not start within 15 minutes')
 }
+
+// `node --import tsx shared-mlflow.ts open|close OWNER_PID`, from tap's before and after scripts
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const [verb, owner] = process.argv.slice(2)
+  await (verb === 'open' ? openSession(Number(owner)) : closeSession())
+}
