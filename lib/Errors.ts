@@ -157,6 +157,19 @@ export interface FileError {
 }
 
 /**
+ * A search filter or order-by clause that cannot be read: `column` (1-based) is where in
+ * `query` the problem starts.
+ * @category model
+ * @since 0.2.0
+ */
+export interface InvalidQuery {
+  readonly _tag: 'InvalidQuery'
+  readonly query: string
+  readonly column: number
+  readonly reason: string
+}
+
+/**
  * @category model
  * @since 0.1.0
  */
@@ -173,6 +186,7 @@ export type TrackError =
   | DecodeError
   | ConfigError
   | FileError
+  | InvalidQuery
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -252,6 +266,17 @@ export const configError = (variable: string, message: string): TrackError => ({
 /** @category constructors @since 0.1.0 */
 export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
 
+/**
+ * @category constructors
+ * @since 0.2.0
+ */
+export const invalidQuery = (query: string, column: number, reason: string): TrackError => ({
+  _tag: 'InvalidQuery',
+  query,
+  column,
+  reason
+})
+
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
@@ -287,6 +312,8 @@ export const describe = (e: TrackError): string => {
       return `${e.variable}: ${e.message}`
     case 'FileError':
       return `${e.path}: ${e.message}`
+    case 'InvalidQuery':
+      return `invalid query ${JSON.stringify(e.query)} at column ${e.column}: ${e.reason}`
   }
 }
 

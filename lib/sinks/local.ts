@@ -45,6 +45,7 @@ import { fileError, invalidValue, notFound, paramConflict, type TrackError } fro
 import { validateKey } from '../Key.js'
 import * as L from '../LocalStore.js'
 import type { Entry } from '../ParamValue.js'
+import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -84,6 +85,8 @@ export interface LocalSink extends Sink {
   /** Opens a new run; `runId` gives it a known id (a run mirrored from a server keeps the server's). */
   readonly openRun: (request: RunRequest, runId?: string) => TE.TaskEither<TrackError, LocalRunSink>
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, LocalRunSink>
+  /** Searches the store as an MLflow server would (`Query`). @since 0.2.0 */
+  readonly query: RunQuery
 }
 
 // -------------------------------------------------------------------------------------
@@ -423,6 +426,22 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
       pipe(
         reopenState(dir, runId),
         TE.map((s) => sink(runId, s.experimentId, s.params, s.complete))
-      )
+      ),
+    query: localQuery(dir)
   }
+}
+
+/** The queries of the store in `dir`, read from disk at each call. */
+const localQuery = (dir: string): RunQuery => {
+  const held = (r: L.StoredRun): HeldRun => ({ ...r, params: r.paramValues, metrics: r.metricHistories })
+  return queryOver({
+    experiments: () => L.listExperiments(dir),
+    runs: () =>
+      pipe(
+        L.listRuns(dir),
+        TE.flatMap(TE.traverseSeqArray((r) => L.loadRun(dir, r.runId))),
+        TE.map((runs) => runs.map(held))
+      ),
+    run: (runId) => pipe(L.loadRun(dir, runId), TE.map(held))
+  })
 }
