@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import {
   describe,
@@ -61,12 +62,13 @@ const plan: ReadonlyArray<Planned> = [
  * `setup` a sink for one subtest.
  */
 export const queryCases = (t: Test, experimentName: (label: string) => string, setup: (t: Test) => Promise<QuerySetup>): void => {
-  const main = experimentName('query main')
-  const other = experimentName('query other')
-
-  /** Writes the planned runs; yields the sink's queries and each run's id by name. */
+  /** Writes the planned runs into experiments of its own; yields the sink's queries and each run's id by name. */
   const written = async (t: Test) => {
     const { env, clock } = await setup(t)
+    // a server is shared by the subtests: each writes into experiments of its own
+    const suffix = randomUUID().slice(0, 8)
+    const main = experimentName(`query main ${suffix}`)
+    const other = experimentName(`query other ${suffix}`)
     const ids: Record<string, string> = {}
     for (const p of plan) {
       clock.set(p.start)
@@ -88,7 +90,7 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
       ids[p.name] = runId
     }
     const query = expectRight(queryOf(env.sink))
-    return { env, query, ids }
+    return { env, query, ids, main, other }
   }
 
   const names = async (query: RunQuery, request: SearchRunsRequest): Promise<ReadonlyArray<string>> =>
@@ -103,7 +105,7 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
     })
 
   t.test('queries: filters find the same runs in the same order on every sink', async (t) => {
-    const { query, ids } = await written(t)
+    const { query, ids, main, other } = await written(t)
     t.strictSame(await names(query, { experiments: [main] }), natural(ids, ['r1', 'r2', 'r3', 'r4', 'r5']), 'the whole experiment')
     t.strictSame(
       await names(query, { experiments: [main], filter: "metrics.accuracy > 0.9 and params.model LIKE 'resnet%' and tags.stage != 'dev'" }),
@@ -140,7 +142,7 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
   })
 
   t.test('queries: pages, single runs and metric histories', async (t) => {
-    const { query, ids } = await written(t)
+    const { query, ids, main, other } = await written(t)
     const seen: Array<string> = []
     let token: string | undefined
     let pages = 0
@@ -188,9 +190,9 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
   })
 
   t.test('queries: experiments, bad queries, and pipeline steps', async (t) => {
-    const { env, query, ids } = await written(t)
-    const suffix = main.slice('query main'.length)
-    const found = expectRight(await query.searchExperiments({ filter: `name LIKE 'query %${suffix}'`, orderBy: ['name DESC'] })())
+    const { env, query, ids, main, other } = await written(t)
+    // every experiment of this subtest, and only those
+    const found = expectRight(await query.searchExperiments({ filter: `name LIKE 'query %${main.slice('query main'.length)}'`, orderBy: ['name DESC'] })())
     t.strictSame(
       found.experiments.map((e) => e.name),
       [main, other].sort().reverse()
