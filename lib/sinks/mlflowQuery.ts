@@ -53,7 +53,7 @@ export const foundExperimentOf = (e: Api.Experiment): FoundExperiment => ({
   lastUpdateTime: e.last_update_time
 })
 
-/** Checks what every sink checks before it searches: the filter, the ordering, the page. */
+/** Checks what every sink checks before it searches: the filter, the ordering, the page size. */
 const checked = (
   parseFilter: (s: string) => E.Either<TrackError, unknown>,
   parseOrder: (o: ReadonlyArray<string>) => E.Either<TrackError, unknown>,
@@ -62,7 +62,8 @@ const checked = (
   pipe(
     parseFilter(request.filter ?? ''),
     E.flatMap(() => parseOrder(request.orderBy ?? [])),
-    E.flatMap(() => F.page([], request.maxResults, request.pageToken)),
+    // a page token is the server's to read
+    E.flatMap(() => F.page([], request.maxResults, undefined)),
     E.asUnit
   )
 
@@ -134,7 +135,7 @@ export const mlflowQuery = (http: HttpClient): RunQuery => {
     // the server answers an empty history for a run it does not have: the first page checks
     getMetricHistory: (runId, key, page = {}) =>
       pipe(
-        TE.fromEither(F.page([], page.maxResults ?? 1, page.pageToken, Number.MAX_SAFE_INTEGER)),
+        TE.fromEither(F.page([], page.maxResults ?? 1, undefined, Number.MAX_SAFE_INTEGER)),
         TE.flatMap(() => (page.pageToken === undefined ? TE.asUnit(getRun(runId)) : TE.right(undefined))),
         TE.flatMap(() => Api.getMetricHistoryPage(http, runId, key, page))
       ),
