@@ -352,15 +352,16 @@ const parseFilter = (schema: Schema, s: string): E.Either<TrackError, ReadonlyAr
     const ts = tokens.right
     const clauses: Array<Clause> = []
     if (ts[0]!.t === 'end') return E.right(clauses)
-    for (let i = 0; ; ) {
+    let next: Token
+    let i = 0
+    do {
       const c = comparisonAt(schema, ts, i, s)
       if (E.isLeft(c)) return c
       clauses.push(c.right[0])
-      const next = ts[c.right[1]]!
-      if (next.t === 'end') return E.right(clauses)
-      if (!keyword(next, 'AND')) return fail(next.at, `expected AND or the end, found ${shown(next, s)} (MLflow filters have no OR)`)
+      next = ts[c.right[1]]!
       i = c.right[1] + 1
-    }
+    } while (keyword(next, 'AND'))
+    return next.t === 'end' ? E.right(clauses) : fail(next.at, `expected AND or the end, found ${shown(next, s)} (MLflow filters have no OR)`)
   }
   const parsed = run()
   return E.isLeft(parsed) ? E.left(invalidQuery(s, parsed.left[0] + 1, parsed.left[1])) : E.right(parsed.right)

@@ -75,6 +75,7 @@ t.test('runs by experiment id; experiments by their tags', async (t) => {
   t.strictSame(right(await sink.query.searchRuns({ experimentIds: [a], experiments: ['b'] })()).runs.map((r) => r.runName).sort(), [`in ${a}`, `in ${b}`])
   t.strictSame(right(await sink.query.searchExperiments({ filter: 'tags.team IS NULL', orderBy: ['name DESC'] })()).experiments.map((e) => e.name), ['b', 'a'])
   t.strictSame(right(await sink.query.searchExperiments({ filter: 'creation_time > 0' })()).experiments, [], 'the memory sink records no times')
+  t.strictSame(right(await sink.query.searchExperiments()()).experiments.map((e) => e.name), ['a', 'b'], 'by id when no time is known')
   const tagged = Query.experimentLookup({ experimentId: '1', name: 'x', tags: { team: 'a' }, creationTime: 5, lastUpdateTime: undefined })
   t.equal(tagged('tag', 'team'), 'a')
   t.equal(tagged('tag', 'constructor'), undefined)

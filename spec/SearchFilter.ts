@@ -211,6 +211,7 @@ t.test('ordering: by each key in turn, missing values last and NaN after numbers
   t.equal(sorted(['metrics.m DESC']), 'deabfc')
   t.equal(sorted(['metrics.m']), 'adebfc')
   t.equal(sorted(['start_time ASC']), 'adebcf', 'an ordering on start time replaces the natural one')
+  t.equal(ordering([], (r: R) => lookupOf(r))(runs[0]!, runs[1]!), 0, 'no ordering, no difference')
   t.strictSame(withRunTieBreak([]), [
     { kind: 'attribute', key: 'start_time', ascending: false },
     { kind: 'attribute', key: 'run_id', ascending: true }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { localSink, LocalStore as L, type RunSink } from 'charmory-track'
+import { localSink, LocalStore as L, type Fetch, type RunSink } from 'charmory-track'
 import { runsCommand, table, usage } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
@@ -140,4 +140,22 @@ t.test('a filter that cannot be read names the column; a bad --max is a usage er
   const huge = testIo(t)
   t.equal(await runsCommand(['--max', '50001'], huge), 1)
   t.match(huge.err(), /invalid value for "maxResults": a page holds 1 to 50000 results/)
+})
+
+t.test('--from: a run of an experiment missing from the names shows the experiment id', async (t) => {
+  // the names are read first, before the experiment appears; the search then finds it
+  let searches = 0
+  const answers: Record<string, () => unknown> = {
+    'mlflow/experiments/search': () => (searches++ === 0 ? {} : { experiments: [{ experiment_id: '42', name: 'late' }] }),
+    'mlflow/runs/search': () => ({
+      runs: [{ info: { run_id: 'r1', experiment_id: '42', run_name: 'lone', status: 'FINISHED', start_time: 0 }, data: {} }]
+    })
+  }
+  const fetch: Fetch = async (url) => {
+    const text = JSON.stringify(answers[new URL(url).pathname.replace('/api/2.0/', '')]!())
+    return { status: 200, headers: { get: () => null }, text: async () => text, arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer }
+  }
+  const io = { ...testIo(t), fetch }
+  t.equal(await runsCommand(['--from', 'http://mlflow.test'], io), 0)
+  t.equal(io.out(), table([['EXPERIMENT', 'RUN ID', 'NAME', 'STATUS', 'START', 'PARAMS', 'METRICS'], ['42', 'r1', 'lone', 'FINISHED', '1970-01-01T00:00:00Z', '0', '0']]))
 })

@@ -89,3 +89,21 @@ t.test('other failures of a lookup are errors; a missing run is NotFound', async
   t.match(await sink.query.searchExperiments({ filter: 'name >' })(), E.left({ _tag: 'InvalidQuery', column: 6 }))
   t.match(await sink.query.searchRuns({ orderBy: ['nope.x'] })(), E.left({ _tag: 'InvalidQuery', query: 'nope.x' }))
 })
+
+t.test('answers with fields left out: no experiments, no metrics, a point without a step', async (t) => {
+  const { sink } = sinkOver((_, path, __, query) => {
+    if (path === 'mlflow/experiments/search') return { status: 200, body: { next_page_token: '' } }
+    if (path === 'mlflow/runs/get') return { status: 200, body: { run: { info: { run_id: 'r1', experiment_id: '1', status: 'RUNNING' }, data: {} } } }
+    if (path === 'mlflow/metrics/get-history') {
+      return query.get('metric_key') === 'none'
+        ? { status: 200, body: {} }
+        : { status: 200, body: { metrics: [{ key: 'm', value: 'NaN', timestamp: '5' }], next_page_token: '' } }
+    }
+    return undefined
+  })
+  t.strictSame(await sink.query.searchExperiments()(), E.right({ experiments: [], nextPageToken: undefined }))
+  t.strictSame(await sink.query.searchRuns()(), E.right({ runs: [], nextPageToken: undefined }), 'no experiment, no run')
+  t.strictSame(await sink.query.getMetricHistory('r1', 'none')(), E.right({ metrics: [], nextPageToken: undefined }))
+  const history = await sink.query.getMetricHistory('r1', 'm', { pageToken: 'p' })()
+  t.strictSame(history, E.right({ metrics: [{ key: 'm', value: NaN, timestamp: 5, step: 0 }], nextPageToken: undefined }))
+})
