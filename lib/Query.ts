@@ -172,7 +172,8 @@ export interface HeldRun {
 }
 
 /**
- * How `queryOver` reads what a sink holds.
+ * How `queryOver` reads what a sink holds. A held run's `metrics` need only hold each
+ * metric's latest point (see `isLater`), and every point of the metric `history` when asked.
  * @category model
  * @since 0.2.0
  */
@@ -180,7 +181,7 @@ export interface Holdings {
   readonly experiments: () => TE.TaskEither<TrackError, ReadonlyArray<{ readonly experimentId: string; readonly name: string }>>
   readonly runs: () => TE.TaskEither<TrackError, ReadonlyArray<HeldRun>>
   /** `NotFound` when there is no such run. */
-  readonly run: (runId: string) => TE.TaskEither<TrackError, HeldRun>
+  readonly run: (runId: string, history?: string) => TE.TaskEither<TrackError, HeldRun>
 }
 
 // -------------------------------------------------------------------------------------
@@ -192,9 +193,16 @@ type Point = HeldRun['metrics'][string][number]
 /** NaN is stored as 0 by MLflow, which is what it compares when it picks the latest point. */
 const num = (v: number): number => (Number.isNaN(v) ? 0 : v)
 
-const latest = (points: ReadonlyArray<Point>): number =>
-  points.reduce((a, b) => (b.step > a.step || (b.step === a.step && (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && num(b.value) > num(a.value)))) ? b : a))
-    .value
+/**
+ * Whether point `b` is later than point `a`, as MLflow picks a metric's latest value: by
+ * step, then timestamp, then value (NaN counting as 0).
+ * @category utils
+ * @since 0.2.0
+ */
+export const isLater = (a: Point, b: Point): boolean =>
+  b.step > a.step || (b.step === a.step && (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && num(b.value) > num(a.value))))
+
+const latest = (points: ReadonlyArray<Point>): number => points.reduce((a, b) => (isLater(a, b) ? b : a)).value
 
 /**
  * A held run as a search finds it.
@@ -314,7 +322,7 @@ export const queryOver = (holdings: Holdings): RunQuery => ({
   getRun: (runId) => pipe(holdings.run(runId), TE.map(foundRun)),
   getMetricHistory: (runId, key, request = {}) =>
     pipe(
-      holdings.run(runId),
+      holdings.run(runId, key),
       TE.flatMapEither((run) => {
         const history = historyOf(key, run.metrics[key] ?? [])
         return E.map((p: { items: ReadonlyArray<Metric>; nextPageToken: string | undefined }) => ({ metrics: p.items, nextPageToken: p.nextPageToken }))(

@@ -45,8 +45,9 @@ import { fileError, invalidValue, notFound, paramConflict, type TrackError } fro
 import { validateKey } from '../Key.js'
 import * as L from '../LocalStore.js'
 import type { Entry } from '../ParamValue.js'
-import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
+import type { RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+import { localQuery } from './localQuery.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -431,17 +432,3 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
   }
 }
 
-/** The queries of the store in `dir`, read from disk at each call. */
-const localQuery = (dir: string): RunQuery => {
-  const held = (r: L.StoredRun): HeldRun => ({ ...r, params: r.paramValues, metrics: r.metricHistories })
-  return queryOver({
-    experiments: () => L.listExperiments(dir),
-    runs: () =>
-      pipe(
-        L.listRuns(dir),
-        TE.flatMap(TE.traverseSeqArray((r) => L.loadRun(dir, r.runId))),
-        TE.map((runs) => runs.map(held))
-      ),
-    run: (runId) => pipe(L.loadRun(dir, runId), TE.map(held))
-  })
-}
