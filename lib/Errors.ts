@@ -348,7 +348,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   NetworkError: true,
   DecodeError: true,
   ConfigError: true,
-  FileError: true
+  FileError: true,
+  InvalidQuery: true
 }
 
 /**

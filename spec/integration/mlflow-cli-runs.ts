@@ -16,14 +16,19 @@ const right = <A>(r: E.Either<TrackError, A>): A => {
   return r.right
 }
 
+// the server may be shared with other spec files: every query names this file's experiment or
+// a param value only this file writes
+const uniq = randomUUID().slice(0, 8)
+const experiment = `cli runs ${uniq}`
+const vit = `vit-${uniq}`
+
 t.test('runs --from URI searches the server, as a table or as JSON', async (t) => {
   const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => sink.close())
-  const experiment = `cli runs ${randomUUID().slice(0, 8)}`
   const experimentId = right(await sink.experiment(experiment)())
   const open = async (runName: string, startTime: number, accuracy: number) => {
     const r = right(await sink.openRun({ experimentId, runName, startTime, tags: [['mlflow.runName', runName]] })())
-    right(await r.logParams([['model', runName === 'b' ? 'vit' : 'resnet']])())
+    right(await r.logParams([['model', runName === 'b' ? vit : 'resnet']])())
     right(await r.logMetrics([{ key: 'accuracy', value: accuracy, step: 0, timestamp: startTime }])())
     right(await r.end('FINISHED', startTime + 1000)())
     return r.runId
@@ -62,8 +67,8 @@ t.test('runs --from URI searches the server, as a table or as JSON', async (t) =
 
 t.test('runs --from: every experiment when none is named; a bad address or credentials are errors', async (t) => {
   const all = testIo(t)
-  t.equal(await runsCommand(['--from', server.url, '--filter', "params.model = 'vit'"], all), 0)
-  t.match(all.out(), /^EXPERIMENT +RUN ID +NAME +STATUS +START +PARAMS +METRICS\ncli runs \w+ +\w{32} +b +FINISHED/)
+  t.equal(await runsCommand(['--from', server.url, '--filter', `params.model = '${vit}'`], all), 0)
+  t.match(all.out(), new RegExp(`^EXPERIMENT +RUN ID +NAME +STATUS +START +PARAMS +METRICS\n${experiment} +\\w{32} +b +FINISHED +2024-05-02T12:00:00Z +1 +1\n$`))
 
   const wrong = testIo(t)
   t.equal(await runsCommand(['--from', 'ftp://example.org'], wrong), 1)
