@@ -9,6 +9,7 @@ import type * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from './Errors.js'
 import type { Sink } from './Sink.js'
+import type { SystemMetricsSupport } from './SystemMetrics.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -65,6 +66,8 @@ export interface Env {
   readonly logger: Logger
   readonly files: Files
   readonly source: () => SourceInfo
+  /** Sampling the machine for system metrics (since 0.2.0); none in a browser. */
+  readonly systemMetrics?: SystemMetricsSupport
 }
 
 /**

@@ -34,6 +34,7 @@ import { validateKey } from './Key.js'
 import * as P from './Params.js'
 import { isSecretName, REDACTED, type Entry } from './ParamValue.js'
 import type { Metric, RunSink } from './Sink.js'
+import { planSystemMetrics } from './SystemMetrics.js'
 import type { Step, Track } from './Track.js'
 import { VERSION } from './version.js'
 
@@ -53,6 +54,11 @@ export interface EvaluationSpec {
   /** Stored as the run's description (`mlflow.note.content`). */
   readonly description?: string
   readonly tags?: Readonly<Record<string, string>>
+  /**
+   * Sample CPU, memory, disk and network into `system/...` metrics while the run is open
+   * (`SystemMetrics`); left out, `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` decides. Since 0.2.0.
+   */
+  readonly systemMetrics?: boolean
 }
 
 /**
@@ -293,6 +299,8 @@ export const evaluate =
     const done = (result: E.Either<TrackError, Evaluation<R>>): Step<Evaluation<R>> => ({ context, result })
     const checked = checkSpec(spec)
     if (E.isLeft(checked)) return done(checked)
+    const monitoring = planSystemMetrics(spec.systemMetrics, env)
+    if (E.isLeft(monitoring)) return done(monitoring)
     const experimentId = await env.sink.experiment(spec.experiment)()
     if (E.isLeft(experimentId)) return done(experimentId)
     const startTime = env.clock.now()
@@ -305,6 +313,7 @@ export const evaluate =
     })()
     if (E.isLeft(opened)) return done(opened)
     const sink = opened.right
+    const monitor = monitoring.right?.(sink)
     const params = P.toEntries(P.set('charmory-track.version', VERSION)(context.params))
     const outcome = await pipe(
       sink.logParams(params),
@@ -316,6 +325,7 @@ export const evaluate =
         )
       )
     )()
+    await monitor?.stop()
     const ended = await finish(sink, outcome, env)
     return done(E.map((results: R) => ({ runId: sink.runId, experimentId: sink.experimentId, results }))(ended))
   }

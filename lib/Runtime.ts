@@ -14,6 +14,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path'
 import * as C from './Context.js'
 import type { Clock, Env, EnvInput, Files, Logger, SourceInfo } from './Env.js'
 import { fileError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
+import { nodeSystemMetrics } from './system/nodeSystemMetrics.js'
 import type { Track } from './Track.js'
 
 // -------------------------------------------------------------------------------------
@@ -143,6 +144,7 @@ export const makeEnv = (input: EnvInput): Env => ({
   logger: stderrLogger,
   files: nodeFiles,
   source: nodeSource,
+  systemMetrics: nodeSystemMetrics(),
   ...input
 })
 

@@ -63,5 +63,9 @@ export type {
   SearchRunsRequest
 } from './Query.js'
 export * as SearchFilter from './SearchFilter.js'
+export * as SystemMetrics from './SystemMetrics.js'
+export type { Monitor, SystemMetricsSettings, SystemMetricsSupport, SystemSample, SystemSampler, Timers } from './SystemMetrics.js'
+export { nodeSampler, nodeSystemMetrics, nodeTimers } from './system/nodeSystemMetrics.js'
+export type { NodeSamplerOptions } from './system/nodeSystemMetrics.js'
 export * from './Errors.js'
 export { VERSION } from './version.js'
