@@ -170,6 +170,18 @@ export interface InvalidQuery {
 }
 
 /**
+ * Something the sink (or the platform) cannot do, such as recording dataset inputs through a
+ * sink that has no `logInputs`.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Unsupported {
+  readonly _tag: 'Unsupported'
+  readonly what: string
+  readonly where: string
+}
+
+/**
  * @category model
  * @since 0.1.0
  */
@@ -187,6 +199,7 @@ export type TrackError =
   | ConfigError
   | FileError
   | InvalidQuery
+  | Unsupported
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -277,6 +290,12 @@ export const invalidQuery = (query: string, column: number, reason: string): Tra
   reason
 })
 
+/**
+ * @category constructors
+ * @since 0.2.0
+ */
+export const unsupported = (what: string, where: string): TrackError => ({ _tag: 'Unsupported', what, where })
+
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
@@ -314,6 +333,8 @@ export const describe = (e: TrackError): string => {
       return `${e.path}: ${e.message}`
     case 'InvalidQuery':
       return `invalid query ${JSON.stringify(e.query)} at column ${e.column}: ${e.reason}`
+    case 'Unsupported':
+      return `${e.where} cannot record ${e.what}`
   }
 }
 
@@ -349,7 +370,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   DecodeError: true,
   ConfigError: true,
   FileError: true,
-  InvalidQuery: true
+  InvalidQuery: true,
+  Unsupported: true
 }
 
 /**

@@ -28,12 +28,24 @@ import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import type { Context } from './Context.js'
+import { datasetRecord, type DatasetInput } from './Dataset.js'
 import type { Env } from './Env.js'
-import { describe, invalidValue, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
+import { describe, invalidValue, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import * as P from './Params.js'
 import { isSecretName, REDACTED, type Entry } from './ParamValue.js'
 import type { Metric, RunSink } from './Sink.js'
+import {
+  checkExtension,
+  dictText,
+  IMAGE_EXTENSIONS,
+  LOGGED_ARTIFACTS_TAG,
+  loggedArtifactsWith,
+  RESULTS_ARTIFACT,
+  tableJson,
+  toJson,
+  type Table
+} from './StructuredArtifacts.js'
 import { planSystemMetrics } from './SystemMetrics.js'
 import type { Step, Track } from './Track.js'
 import { VERSION } from './version.js'
@@ -59,6 +71,11 @@ export interface EvaluationSpec {
    * (`SystemMetrics`); left out, `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` decides. Since 0.2.0.
    */
   readonly systemMetrics?: boolean
+  /**
+   * Store the task's results as the artifact `results.json` as well as metrics (as Armory
+   * stored per-chain results); `true` by default. Since 0.2.0.
+   */
+  readonly resultsArtifact?: boolean
 }
 
 /**
@@ -116,6 +133,20 @@ export interface RunHandle {
   readonly logArtifact: (source: ArtifactSource, artifactDir?: string) => Promise<void>
   /** Every file under the folder `dir`, keeping relative paths, under `artifactDir`. */
   readonly logArtifacts: (dir: string, artifactDir?: string) => Promise<void>
+  /** A JSON value at `path`: YAML for `.yaml` / `.yml`, JSON otherwise (MLflow's `log_dict`). Since 0.2.0. */
+  readonly logDict: (path: string, value: unknown) => Promise<void>
+  /** Text at `path`, in UTF-8 (MLflow's `log_text`). Since 0.2.0. */
+  readonly logText: (path: string, text: string) => Promise<void>
+  /**
+   * A table at `path` (ending with `.json`) in `log_table`'s layout, listed in the run's
+   * `mlflow.loggedArtifacts` tag so that the UI shows it as a table; a table logged again at
+   * the same path replaces it (MLflow's client appends rows). Since 0.2.0.
+   */
+  readonly logTable: (path: string, table: Table) => Promise<void>
+  /** An encoded image (PNG, JPEG, ...) at `path`, which ends with its extension. Since 0.2.0. */
+  readonly logImage: (path: string, bytes: Uint8Array) => Promise<void>
+  /** A dataset the run read (`runs/log-inputs`; the Datasets column of the MLflow UI). Since 0.2.0. */
+  readonly logInput: (dataset: DatasetInput) => Promise<void>
 }
 
 /**
@@ -216,9 +247,61 @@ const handleOf = (sink: RunSink, env: Env): RunHandle => {
     logArtifacts: async (dir, artifactDir) => {
       const files = await promised(env.files.listFiles(dir))
       for (const f of files) await store(joinArtifactPath(artifactDir, f), env.files.readFile(`${dir}/${f}`))
+    },
+    ...recordsOf(sink, env, (path, bytes) => store(path, TE.right(bytes)))
+  }
+}
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackingFailure(e))
+
+/** The handle's structured artifacts and dataset inputs, stored through `store` and `sink`. */
+const recordsOf = (
+  sink: RunSink,
+  env: Env,
+  store: (path: string, bytes: Uint8Array) => Promise<void>
+): Pick<RunHandle, 'logDict' | 'logText' | 'logTable' | 'logImage' | 'logInput'> => {
+  let tables: string | undefined
+  /** The run's tag as the sink holds it (other handles may have added tables), else ours. */
+  const currentTables = async (): Promise<string | undefined> => {
+    const found = env.sink.query === undefined ? undefined : await env.sink.query.getRun(sink.runId)()
+    return found !== undefined && E.isRight(found) ? (found.right.tags[LOGGED_ARTIFACTS_TAG] ?? tables) : tables
+  }
+  return {
+    logDict: (path, value) => {
+      const text = dictText(path, value)
+      return E.isLeft(text) ? rejected(text.left) : store(path, utf8(text.right))
+    },
+    logText: (path, text) =>
+      typeof text === 'string' ? store(path, utf8(text)) : rejected(invalidValue(path, `text is a string, not ${typeof text}`)),
+    logTable: async (path, table) => {
+      const json = E.flatMap(() => tableJson(table))(checkExtension(path, ['.json'], 'a table'))
+      if (E.isLeft(json)) return rejected(json.left)
+      await store(path, utf8(json.right))
+      tables = loggedArtifactsWith(await currentTables(), path)
+      return promised(sink.setTags([[LOGGED_ARTIFACTS_TAG, tables]]))
+    },
+    logImage: (path, bytes) => {
+      const checked = checkExtension(path, IMAGE_EXTENSIONS, 'an image')
+      if (E.isLeft(checked)) return rejected(checked.left)
+      return bytes instanceof Uint8Array ? store(path, bytes) : rejected(invalidValue(path, 'an image is the bytes of an encoded file'))
+    },
+    logInput: (dataset) => {
+      const record = datasetRecord(dataset)
+      if (E.isLeft(record)) return rejected(record.left)
+      if (sink.logInputs === undefined) return rejected(unsupported('dataset inputs', env.sink.name))
+      return promised(sink.logInputs([record.right]))
     }
   }
 }
+
+/** `results.json`: the task's results as JSON, indented by 2 (NaN and infinities as strings). */
+const resultsArtifact = (sink: RunSink, results: unknown): TE.TaskEither<TrackError, void> =>
+  pipe(
+    TE.fromEither(toJson('results', results)),
+    TE.flatMap((json) => sink.logArtifact(RESULTS_ARTIFACT, utf8(JSON.stringify(json, null, 2))))
+  )
 
 /** Runs `task` with the handle of `sink`, in a child context that writes to that run. */
 const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: Env): Promise<E.Either<TrackError, R>> => {
@@ -321,7 +404,12 @@ export const evaluate =
       TE.tap((results) =>
         pipe(
           TE.fromEither(resultMetrics(results, env.clock.now())),
-          TE.flatMap((ms) => (ms.length === 0 ? TE.right(undefined) : sink.logMetrics(ms)))
+          TE.flatMap((ms) => (ms.length === 0 ? TE.right(undefined) : sink.logMetrics(ms))),
+          TE.flatMap(() =>
+            spec.resultsArtifact === false || results === undefined || results === null
+              ? TE.right(undefined)
+              : resultsArtifact(sink, results)
+          )
         )
       )
     )()

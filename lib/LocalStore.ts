@@ -22,6 +22,8 @@
  * - `{"t":"metrics","m":[[key,value,timestamp,step],…]}` (a value that JSON cannot hold is
  *   the string `"NaN"`, `"Infinity"` or `"-Infinity"`);
  * - `{"t":"artifact","path","size"}`, appended once the file is in place;
+ * - `{"t":"inputs","datasets":[{"name","digest","sourceType","source","schema"?,"profile"?,"tags":[[k,v],…]},…]}`
+ *   (dataset inputs, since 0.2.0; journals without them read as before);
  * - `{"t":"end","status","endTime"}`.
  *
  * A run without an `end` record has not finished (status `RUNNING`). A last line without its
@@ -55,6 +57,7 @@ import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile, type F
 import { join, resolve } from 'node:path'
 import { validateArtifactPath } from './ArtifactPath.js'
 import { decodeError, fileError, notFound, type TrackError } from './Errors.js'
+import { DatasetRecordCodec, type DatasetRecord } from './Dataset.js'
 import type { RunStatus } from './Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -130,6 +133,8 @@ export interface StoredRun extends RunSummary {
   readonly tags: Readonly<Record<string, string>>
   /** Artifact paths with their sizes in bytes, sorted by path. */
   readonly artifacts: ReadonlyArray<{ readonly path: string; readonly size: number }>
+  /** Dataset inputs, in the order logged, one per name and digest (since 0.2.0). */
+  readonly inputs: ReadonlyArray<DatasetRecord>
 }
 
 // -------------------------------------------------------------------------------------
@@ -207,10 +212,19 @@ const members = {
     m: t.readonlyArray(t.tuple([t.string, MetricValue, SafeInteger, SafeInteger]))
   }),
   artifact: t.type({ t: t.literal('artifact'), path: t.string, size: SafeInteger }),
+  inputs: t.type({ t: t.literal('inputs'), datasets: t.readonlyArray(DatasetRecordCodec) }),
   end: t.type({ t: t.literal('end'), status: RunStatusCodec, endTime: SafeInteger })
 }
-const RecordTag = t.keyof(members, 'a record tag (start, params, tags, metrics, artifact, end)')
-const AnyRecord = t.union([members.start, members.params, members.tags, members.metrics, members.artifact, members.end])
+const RecordTag = t.keyof(members, 'a record tag (start, params, tags, metrics, artifact, inputs, end)')
+const AnyRecord = t.union([
+  members.start,
+  members.params,
+  members.tags,
+  members.metrics,
+  members.artifact,
+  members.inputs,
+  members.end
+])
 
 /**
  * A journal record, dispatched on its tag `t` so that a decoding failure names the field
@@ -515,6 +529,7 @@ interface Fold {
   readonly tags: Map<string, string>
   readonly metrics: Map<string, Array<StoredPoint>>
   readonly artifacts: Map<string, number>
+  readonly inputs: Array<DatasetRecord>
   status: RunStatus
   endTime: number | undefined
 }
@@ -541,6 +556,11 @@ const step = (fold: Fold, record: JournalRecord, keepPoints: boolean): void => {
     case 'artifact':
       fold.artifacts.set(record.path, record.size)
       return
+    case 'inputs':
+      for (const d of record.datasets) {
+        if (!fold.inputs.some((known) => known.name === d.name && known.digest === d.digest)) fold.inputs.push(d)
+      }
+      return
     case 'end':
       fold.status = record.status
       fold.endTime = record.endTime
@@ -555,6 +575,7 @@ const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither
     tags: new Map(),
     metrics: new Map(),
     artifacts: new Map(),
+    inputs: [],
     status: 'RUNNING',
     endTime: undefined
   }
@@ -585,7 +606,8 @@ const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither
         paramValues: Object.fromEntries(fold.params),
         metricHistories: Object.fromEntries(fold.metrics),
         tags: Object.fromEntries(fold.tags),
-        artifacts: [...fold.artifacts].sort(([a], [b]) => byText(a, b)).map(([path, size]) => ({ path, size }))
+        artifacts: [...fold.artifacts].sort(([a], [b]) => byText(a, b)).map(([path, size]) => ({ path, size })),
+        inputs: fold.inputs
       }
     })
   )

@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { DatasetRecord } from './Dataset.js'
 import type { TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
 import type { RunQuery } from './Query.js'
@@ -62,6 +63,12 @@ export interface RunSink {
   readonly setTags: (tags: ReadonlyArray<Entry>) => TE.TaskEither<TrackError, void>
   /** `path` is relative to the run's artifact root, `/`-separated, already checked. */
   readonly logArtifact: (path: string, bytes: Uint8Array) => TE.TaskEither<TrackError, void>
+  /**
+   * Records dataset inputs (`runs/log-inputs`); an input with the name and digest of one the
+   * run has already is skipped, as the server skips it. `memorySink`, `localSink` and
+   * `mlflowSink` have it; a sink without it cannot record datasets. @since 0.2.0
+   */
+  readonly logInputs?: (inputs: ReadonlyArray<DatasetRecord>) => TE.TaskEither<TrackError, void>
   readonly flush: () => TE.TaskEither<TrackError, void>
   /** Flushes, then records the final status and end time. */
   readonly end: (status: RunStatus, endTime: number) => TE.TaskEither<TrackError, void>

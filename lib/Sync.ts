@@ -34,7 +34,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { invalidValue, type TrackError } from './Errors.js'
+import { invalidValue, unsupported, type TrackError } from './Errors.js'
 import * as L from './LocalStore.js'
 import type { Entry } from './ParamValue.js'
 import type { RunSink, Sink } from './Sink.js'
@@ -226,6 +226,13 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
         return pipe(
           L.readArtifact(ctx.dir, run.runId, record.path),
           TE.flatMap((bytes) => pipe(current, TE.flatMap((s) => s.logArtifact(record.path, bytes))))
+        )
+      case 'inputs':
+        return pipe(
+          current,
+          TE.flatMap((s) =>
+            s.logInputs === undefined ? TE.left(unsupported('dataset inputs', ctx.target.name)) : s.logInputs(record.datasets)
+          )
         )
       case 'end':
         return pipe(

@@ -11,6 +11,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
 import type { TrackError } from '../Errors.js'
+import type { DatasetRecord } from '../Dataset.js'
 import type { Entry } from '../ParamValue.js'
 import type { Metric, RunStatus } from '../Sink.js'
 import type { HttpClient } from './Http.js'
@@ -177,6 +178,35 @@ export const logBatch = (
         params: kv(batch.params ?? []),
         tags: kv(batch.tags ?? []),
         metrics: (batch.metrics ?? []).map(metricJson)
+      },
+      Empty
+    ),
+    TE.as(undefined)
+  )
+
+/**
+ * `POST runs/log-inputs`: dataset inputs, each with its input tags (`mlflow.data.context`).
+ * @category endpoints
+ * @since 0.2.0
+ */
+export const logInputs = (http: HttpClient, runId: string, datasets: ReadonlyArray<DatasetRecord>): TE.TaskEither<TrackError, void> =>
+  pipe(
+    http.json(
+      'POST',
+      'mlflow/runs/log-inputs',
+      {
+        run_id: runId,
+        datasets: datasets.map((d) => ({
+          tags: kv(d.tags),
+          dataset: {
+            name: d.name,
+            digest: d.digest,
+            source_type: d.sourceType,
+            source: d.source,
+            ...(d.schema === undefined ? {} : { schema: d.schema }),
+            ...(d.profile === undefined ? {} : { profile: d.profile })
+          }
+        }))
       },
       Empty
     ),

@@ -27,7 +27,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Logger } from '../Env.js'
-import { describe, notFound, type TrackError } from '../Errors.js'
+import { describe, notFound, unsupported, type TrackError } from '../Errors.js'
 import * as L from '../LocalStore.js'
 import { stderrLogger } from '../Runtime.js'
 import type { RunSink, Sink } from '../Sink.js'
@@ -129,6 +129,10 @@ export const withLocalFallback = (remote: Sink, local: LocalSink, options: Fallb
       logMetrics: (metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics)),
       setTags: (tags) => both(ls.setTags(tags), () => rs.setTags(tags)),
       logArtifact: (path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes)),
+      logInputs: (inputs) =>
+        both(ls.logInputs(inputs), () =>
+          rs.logInputs === undefined ? TE.left(unsupported('dataset inputs', remote.name)) : rs.logInputs(inputs)
+        ),
       flush: () => both(ls.flush(), () => rs.flush(), true),
       end: (status, endTime) => both(ls.end(status, endTime), () => rs.end(status, endTime), true)
     }

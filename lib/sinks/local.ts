@@ -74,6 +74,7 @@ export interface LocalSinkOptions {
 export interface LocalRunSink extends RunSink {
   /** The bytes of the journal written so far: after `flush`, the journal's length. */
   readonly written: () => number
+  readonly logInputs: NonNullable<RunSink['logInputs']>
 }
 
 /**
@@ -304,6 +305,8 @@ const runSink = (run: RunState): LocalRunSink => {
       return tags.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'tags', tags })))
     },
     logArtifact: (path, bytes) => logArtifact(run, path, bytes),
+    logInputs: (datasets) =>
+      datasets.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'inputs', datasets }))),
     flush: () => settle(run, run.writer.drain(true)),
     end: (status: RunStatus, endTime: number) => {
       if (!Number.isSafeInteger(endTime)) return fail(invalidValue('endTime', 'an end time is integer milliseconds'))

@@ -17,6 +17,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { randomUUID } from 'node:crypto'
 import { validateArtifactPath } from '../ArtifactPath.js'
+import type { DatasetRecord } from '../Dataset.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
 import type { Entry } from '../ParamValue.js'
@@ -54,6 +55,8 @@ export interface RunRecord {
   readonly metrics: Readonly<Record<string, ReadonlyArray<MetricPoint>>>
   readonly tags: Readonly<Record<string, string>>
   readonly artifacts: Readonly<Record<string, Uint8Array>>
+  /** Dataset inputs, in the order logged (since 0.2.0). */
+  readonly inputs: ReadonlyArray<DatasetRecord>
 }
 
 /**
@@ -88,6 +91,7 @@ interface MutableRun {
   readonly metrics: Map<string, Array<MetricPoint>>
   readonly tags: Map<string, string>
   readonly artifacts: Map<string, Uint8Array>
+  readonly inputs: Array<DatasetRecord>
 }
 
 // -------------------------------------------------------------------------------------
@@ -113,7 +117,8 @@ const copyRun = (r: MutableRun): RunRecord => ({
   params: Object.fromEntries(r.params),
   metrics: Object.fromEntries([...r.metrics].map(([k, points]) => [k, points.map((p) => ({ ...p }))])),
   tags: Object.fromEntries(r.tags),
-  artifacts: Object.fromEntries([...r.artifacts].map(([k, bytes]) => [k, bytes.slice()]))
+  artifacts: Object.fromEntries([...r.artifacts].map(([k, bytes]) => [k, bytes.slice()])),
+  inputs: r.inputs.map((d) => ({ ...d, tags: d.tags.map(([k, v]): Entry => [k, v]) }))
 })
 
 // -------------------------------------------------------------------------------------
@@ -171,6 +176,12 @@ export const memorySink = (): MemorySink => {
       logArtifact: guarded((path: string, bytes: Uint8Array) =>
         E.map((p: string) => void run.artifacts.set(p, bytes.slice()))(validateArtifactPath(path))
       ),
+      logInputs: guarded((inputs: ReadonlyArray<DatasetRecord>) => {
+        for (const d of inputs) {
+          if (!run.inputs.some((known) => known.name === d.name && known.digest === d.digest)) run.inputs.push(d)
+        }
+        return E.right(undefined)
+      }),
       flush: () => TE.right(undefined),
       end: guarded((status: RunStatus, endTime: number) => {
         run.status = status
@@ -205,7 +216,8 @@ export const memorySink = (): MemorySink => {
         params: new Map(),
         metrics: new Map(),
         tags: new Map(request.tags),
-        artifacts: new Map()
+        artifacts: new Map(),
+        inputs: []
       }
       runs.set(run.runId, run)
       return E.right(writer(run))

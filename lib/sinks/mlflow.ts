@@ -204,6 +204,9 @@ const runWriter = (
     setTags,
     logMetrics: (metrics: ReadonlyArray<Metric>) => () => queue.push(metrics),
     logArtifact,
+    // At most 1000 datasets per request (MAX_DATASETS_PER_BATCH).
+    logInputs: (datasets) =>
+      sequence(Array.from({ length: Math.ceil(datasets.length / 1000) }, (_, i) => Api.logInputs(http, runId, datasets.slice(i * 1000, i * 1000 + 1000)))),
     flush,
     // The run is ended even when a flush failed, so that it is never left RUNNING; the
     // flush's error is still reported.
