@@ -42,7 +42,7 @@ t.test('a dry run counts what would be sent, to the server the environment names
   const io = testIo(t)
   await fill(io.home)
   t.equal(await syncCommand(['--dry-run'], io), 0)
-  t.equal(io.out(), `would sync 1 run to ${DEFAULT_SERVER}: 1 param, 6 metric points, 4 tags, 1 artifact\n`)
+  t.equal(io.out(), `would sync 1 run to ${DEFAULT_SERVER}: 1 param, 6 metric points, 4 tags, 2 artifacts\n`)
   const named = testIo(t, { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5999', ARMORY_HOME: join(io.home, '.armory') })
   t.equal(await syncCommand(['--dry-run'], named), 0)
   t.match(named.out(), /^would sync 1 run to http:\/\/127\.0\.0\.1:5999:/)
@@ -73,7 +73,7 @@ t.test('sync to a real server: a summary, then nothing; a failed run is named', 
   const io = testIo(t)
   const { dir, runId } = await fill(io.home)
   t.equal(await syncCommand(['--to', server.url], io), 0, io.err())
-  t.equal(io.out(), `synced 1 of 1 run to ${server.url}: 1 param, 6 metric points, 4 tags, 1 artifact\n`)
+  t.equal(io.out(), `synced 1 of 1 run to ${server.url}: 1 param, 6 metric points, 4 tags, 2 artifacts\n`)
   const remoteId = right(await listRuns(dir)())[0]?.sync[0]?.remoteRunId
   const got = await restGet(server.url, `mlflow/runs/get?run_id=${remoteId}`)
   t.match(got, { run: { info: { run_name: 'parent', status: 'FINISHED' } } })

@@ -43,7 +43,8 @@ t.test('openRun starts a RUNNING run with its name, start time and tags', async 
       params: {},
       metrics: {},
       tags: { 'mlflow.runName': 'r' },
-      artifacts: {}
+      artifacts: {},
+      inputs: []
     }
   ])
 })

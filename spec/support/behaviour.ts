@@ -238,7 +238,9 @@ export const behaviourSuite = (
         phase: 'done',
         epochs: '3'
       })
-      t.strictSame(view.artifacts, {})
+      t.strictSame(view.artifacts, {
+        'results.json': utf8(JSON.stringify({ accuracy: 0.9, chain: { clean: { acc: 0.75 } }, per_class: [0.125, 0.5] }, null, 2))
+      })
     })
 
     t.test('a run gets a default name; no git commit tag outside a checkout', async (t) => {
@@ -441,7 +443,10 @@ export const behaviourSuite = (
         ],
         custom_metric: [{ value: 42, step: 0, timestamp: T0 + 5000 }]
       })
-      t.strictSame(view.artifacts, { 'notes/summary.txt': utf8('reopened later') })
+      t.strictSame(view.artifacts, {
+        'notes/summary.txt': utf8('reopened later'),
+        'results.json': utf8(JSON.stringify({ accuracy: 0.5 }, null, 2))
+      })
       t.equal(view.tags['reviewed'], 'true')
     })
 
@@ -497,7 +502,7 @@ export const behaviourSuite = (
         after: [{ value: 1, step: 0, timestamp: T0 }]
       })
       t.notOk('/tag' in view.tags)
-      t.strictSame(view.artifacts, {})
+      t.strictSame(view.artifacts, { 'results.json': utf8(JSON.stringify({ after: 1 }, null, 2)) })
     })
 
     t.test('artifacts: a file, bytes, text, and a folder keeping its relative paths', async (t) => {
