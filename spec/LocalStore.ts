@@ -278,3 +278,16 @@ t.test('readArtifact reads an artifact of a run', async (t) => {
   t.match(left(await readArtifact(dir, '..', 'journal.jsonl')()), { _tag: 'NotFound', what: 'run' })
   t.match(left(await readArtifact(dir, 'r1', 'plots/roc')()), { _tag: 'FileError' })
 })
+t.test('inputs records decode, a bad one names its field; journals from 0.1 read with no inputs', async (t) => {
+  const line = '{"t":"inputs","datasets":[{"name":"d","digest":"abc","sourceType":"local","source":"{}","schema":"s","tags":[["mlflow.data.context","eval"]]}]}'
+  t.match(L.decodeLine(L.JournalRecord, line, 'j', 4), { right: { t: 'inputs', datasets: [{ name: 'd', schema: 's' }] } })
+  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"inputs","datasets":[{"name":"d","digest":1}]}', 'j', 4)), { _tag: 'DecodeError', path: /datasets\.0/ })
+  t.equal(L.encodeRecord({ t: 'inputs', datasets: [] }), '{"t":"inputs","datasets":[]}\n')
+  const dir = tempDir(t)
+  mkdirSync(join(dir, 'runs', 'old'), { recursive: true })
+  writeFileSync(
+    L.journalPath(dir, 'old'),
+    '{"t":"start","format":1,"runId":"old","experimentId":"e","runName":"r","startTime":1,"tags":[]}\n{"t":"end","status":"FINISHED","endTime":2}\n'
+  )
+  t.strictSame(right(await loadRun(dir, 'old')()).inputs, [])
+})

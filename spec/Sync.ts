@@ -388,3 +388,22 @@ t.test('a journal that does not decode stops the sync with the file and line at 
   appendFileSync(L.journalPath(dir, id), 'not json\n')
   t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
 })
+
+t.test('dataset inputs are carried to the target; a target that cannot take them is reported', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const input = { name: 'd', digest: 'abc', sourceType: 'local', source: '{"uri":"/d"}', tags: [['mlflow.data.context', 'eval']] as const }
+  const runId = await write(sink, 'exp', 'inputs', 1000, async (r) => {
+    await must(r.logInputs!([input]))
+    await must(r.logInputs!([]))
+    await must(r.end('FINISHED', 2000))
+  })
+  const inner = memorySink()
+  const { logInputs: _none, ...bareRun } = right(await inner.openRun({ experimentId: right(await inner.experiment('x')()), runName: 'x', startTime: 0, tags: [] })())
+  const bare: Sink = { ...inner, name: 'bare', openRun: () => TE.right(bareRun) }
+  const refused = right(await syncStore(dir, bare)())
+  t.match(refused.runs[0], { runId, error: { _tag: 'Unsupported', what: 'dataset inputs', where: 'bare' } })
+  const target = memorySink()
+  right(await syncStore(dir, target)())
+  t.strictSame(target.snapshot().runs[0]?.inputs, [{ ...input, tags: [['mlflow.data.context', 'eval']] }])
+})

@@ -52,7 +52,8 @@ const rejection = async (p: Promise<unknown>): Promise<TrackError | undefined> =
   }
 }
 
-const dataset = { name: 'cifar10-test', digest: digestOf('cifar10 test split'), sourceType: 'local', source: '/data/cifar10/test.npz', profile: { num_rows: 2 }, context: 'eval' }
+const SCHEMA = '{"mlflow_colspec": [{"type": "string", "name": "image"}]}'
+const dataset = { name: 'cifar10-test', digest: digestOf('cifar10 test split'), sourceType: 'local', source: '/data/cifar10/test.npz', profile: { num_rows: 2 }, schema: SCHEMA, context: 'eval' }
 
 /** The program every sink runs; yields the run id. */
 const program = (experiment: string) =>
@@ -77,6 +78,7 @@ const INPUT = {
   digest: dataset.digest,
   sourceType: 'local',
   source: '{"uri":"/data/cifar10/test.npz"}',
+  schema: SCHEMA,
   profile: '{"num_rows":2}',
   tags: [['mlflow.data.context', 'eval']]
 }
@@ -114,7 +116,7 @@ for p in files:
     texts[p] = b.decode("utf-8") if not p.endswith(".png") else list(b)
 inputs = [
     {"name": i.dataset.name, "digest": i.dataset.digest, "sourceType": i.dataset.source_type, "source": i.dataset.source,
-     "profile": i.dataset.profile, "tags": [[t.key, t.value] for t in i.tags]}
+     "schema": i.dataset.schema, "profile": i.dataset.profile, "tags": [[t.key, t.value] for t in i.tags]}
     for i in run.inputs.dataset_inputs
 ]
 print(json.dumps({"files": files, "texts": texts, "tables": run.data.tags.get("mlflow.loggedArtifacts"),

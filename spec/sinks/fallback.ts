@@ -271,3 +271,16 @@ const failing = (e: TrackError): Sink => ({
   openRun: () => TE.left(e),
   reopenRun: () => TE.left(e)
 })
+
+t.test('dataset inputs go to both sides; a server sink without them is an Unsupported error', async (t) => {
+  const dir = tempDir(t)
+  const remote = memorySink()
+  const sink = withLocalFallback(remote, localSink({ dir }), { logger: captureLogger().logger })
+  const ds = { name: 'd', digest: 'abc', sourceType: 'local', source: '/d' }
+  const done = right(await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink }))
+  t.equal(remote.snapshot().runs[0]?.inputs[0]?.name, 'd')
+  t.equal(right(await loadRun(dir, done.runId)()).inputs[0]?.name, 'd')
+  const { sink: bare } = setup(t)
+  const failed = await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink: bare })
+  t.match(failed, { left: { _tag: 'Unsupported', what: 'dataset inputs', where: 'mlflow:http://127.0.0.1:5999' } })
+})
