@@ -15,6 +15,11 @@ const examples = readdirSync(join(root, 'examples'))
 
 /** What a known example must print, beyond exiting 0 and printing its run id. */
 const expected: Record<string, ReadonlyArray<string | RegExp>> = {
+  'records-and-datasets.ts': [
+    'model: resnet18 1.2.0 (c0ffee12)',
+    /^dataset digest: [0-9a-f]{8}$/m,
+    'tables: [{"path": "predictions.json", "type": "table"}]'
+  ],
   'walkthrough.ts': [
     /^sink: \S+$/m,
     /^ {2}loadModel\.name = threshold-5$/m,
