@@ -56,6 +56,9 @@ export interface SourceInfo {
 }
 
 /**
+ * Everything a pipeline reads from the outside world: where runs go (`sink`), what time it is,
+ * where warnings go, how files are read, and facts about the running program. `run` fills in
+ * Node's defaults for what is not given (see `EnvInput`).
  * @category model
  * @since 0.1.0
  */

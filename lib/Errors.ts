@@ -157,6 +157,8 @@ export interface FileError {
 }
 
 /**
+ * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
+ * turns one into a sentence.
  * @category model
  * @since 0.1.0
  */
@@ -178,16 +180,33 @@ export type TrackError =
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidKey`: `key` would be refused by MLflow, for `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidKey = (key: string, reason: string): TrackError => ({ _tag: 'InvalidKey', key, reason })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidValue`: the value recorded under `key` cannot be recorded, for `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidValue = (key: string, reason: string): TrackError => ({ _tag: 'InvalidValue', key, reason })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `MissingName`: an anonymous function or class was wrapped without the option `prefix`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const missingName = (what: 'function' | 'class'): TrackError => ({ _tag: 'MissingName', what })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `ParamConflict`: the param `key` of run `runId` already holds `recorded` and cannot become
+ * `attempted`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const paramConflict = (runId: string, key: string, recorded: string, attempted: string): TrackError => ({
   _tag: 'ParamConflict',
   runId,
@@ -208,17 +227,31 @@ export const taskFailed = (cause: unknown): TrackError => {
   return { _tag: 'TaskFailed', message, cause }
 }
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `NotFound`: the sink knows no run, experiment or artifact with this id.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const notFound = (what: NotFound['what'], id: string): TrackError => ({ _tag: 'NotFound', what, id })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidArtifactPath`: `path` cannot name a file inside a run's artifact folder, for
+ * `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidArtifactPath = (path: string, reason: string): TrackError => ({
   _tag: 'InvalidArtifactPath',
   path,
   reason
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `HttpError`: the server answered `endpoint` with the HTTP status `status` and MLflow's
+ * `errorCode`. `message` must already be free of secrets.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const httpError = (status: number, errorCode: string, message: string, endpoint: string): TrackError => ({
   _tag: 'HttpError',
   status,
@@ -227,14 +260,24 @@ export const httpError = (status: number, errorCode: string, message: string, en
   endpoint
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `NetworkError`: no answer came from `endpoint` (refused, reset, timed out). `message`
+ * must already be free of secrets.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const networkError = (message: string, endpoint: string): TrackError => ({
   _tag: 'NetworkError',
   message,
   endpoint
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `DecodeError`: data read from `source` (a server answer, a file) did not have the
+ * expected shape at `path`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const decodeError = (source: string, path: string, message: string): TrackError => ({
   _tag: 'DecodeError',
   source,
@@ -242,14 +285,23 @@ export const decodeError = (source: string, path: string, message: string): Trac
   message
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `ConfigError`: the setting `variable` (an environment variable, an option, a file) has a
+ * value that cannot be used. `message` never quotes a secret.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const configError = (variable: string, message: string): TrackError => ({
   _tag: 'ConfigError',
   variable,
   message
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `FileError`: reading or writing the file at `path` failed.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
 
 // -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  *
  * @example
  * import { evaluate, reopen, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
  * const program = pipe(
@@ -18,7 +19,11 @@
  *   }),
  *   Track.flatMap(({ runId }) => reopen(runId, (r) => r.logMetric('custom_metric', 42)))
  * )
- * await run(program, { sink: memorySink() })
+ * const sink = memorySink()
+ * assert.ok(E.isRight(await run(program, { sink })))
+ * const [stored] = sink.snapshot().runs
+ * assert.strictEqual(stored?.status, 'FINISHED')
+ * assert.deepStrictEqual(Object.keys(stored?.metrics ?? {}).sort(), ['accuracy', 'custom_metric', 'loss'])
  *
  * @since 0.1.0
  */
@@ -42,6 +47,8 @@ import { VERSION } from './version.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Which run `evaluate` opens: the experiment it belongs to, and optionally its name,
+ * description and tags.
  * @category model
  * @since 0.1.0
  */
@@ -284,6 +291,34 @@ const finish = async <R>(sink: RunSink, outcome: E.Either<TrackError, R>, env: E
  * Runs `task` as one MLflow run of `spec.experiment` and yields the run's id with the
  * task's results. See the module's description for what the run gets.
  *
+ * @example
+ * import { evaluate, run, memorySink, trackParam, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   trackParam('seed', 42),
+ *   Track.flatMap(() =>
+ *     evaluate({ experiment: 'mnist', runName: 'baseline', tags: { team: 'vision' } }, async (r) => {
+ *       await r.setTag('stage', 'test')
+ *       return { accuracy: 0.97, per_class: [0.9, 1] }
+ *     })
+ *   )
+ * )
+ * const sink = memorySink()
+ * const result = await run(program, { sink })
+ * assert.deepStrictEqual(E.map((e: { results: unknown }) => e.results)(result), E.right({ accuracy: 0.97, per_class: [0.9, 1] }))
+ * const [stored] = sink.snapshot().runs
+ * assert.strictEqual(stored?.runName, 'baseline')
+ * assert.strictEqual(stored?.params['seed'], '42') // the context's params
+ * assert.strictEqual(stored?.tags['stage'], 'test')
+ * assert.deepStrictEqual(Object.keys(stored?.metrics ?? {}).sort(), ['accuracy', 'per_class/0', 'per_class/1'])
+ *
+ * // a task that throws ends its run FAILED, and the error comes back as a Left
+ * const failed = await run(evaluate({ experiment: 'mnist' }, () => { throw new Error('out of memory') }), { sink })
+ * assert.ok(E.isLeft(failed) && failed.left._tag === 'TaskFailed')
+ * assert.strictEqual(sink.snapshot().runs[1]?.status, 'FAILED')
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -324,6 +359,22 @@ export const evaluate =
  * Goes back into the run `runId` (finished or not) and runs `task` with its handle, as
  * Armory's "resume the run" recipe did; everything the task logged is delivered before this
  * yields the task's result. The run's status is left as it was.
+ *
+ * @example
+ * import { evaluate, reopen, run, memorySink } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * const sink = memorySink()
+ * const first = await run(evaluate({ experiment: 'mnist' }, async () => ({ accuracy: 0.97 })), { sink })
+ * assert.ok(E.isRight(first))
+ * // later, maybe in another process: add to the finished run
+ * const added = await run(reopen(first.right.runId, async (r) => {
+ *   await r.logMetric('robust_accuracy', 0.61)
+ *   return 'done'
+ * }), { sink })
+ * assert.deepStrictEqual(added, E.right('done'))
+ * assert.strictEqual(sink.snapshot().runs[0]?.metrics['robust_accuracy']?.[0]?.value, 0.61)
+ * assert.strictEqual(sink.snapshot().runs[0]?.status, 'FINISHED')
  *
  * @category constructors
  * @since 0.1.0

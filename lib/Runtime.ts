@@ -78,7 +78,11 @@ const readText = (path: string): string | undefined => {
   }
 }
 
-/** The commit checked out in the git work tree that holds `start`, read from `.git` directly. @category utils @since 0.1.0 */
+/**
+ * The commit checked out in the git work tree that holds `start`, read from `.git` directly.
+ * @category utils
+ * @since 0.1.0
+ */
 export const gitCommitAt = (start: string): O.Option<string> => {
   let dir = resolve(start)
   for (;;) {
@@ -150,9 +154,22 @@ export const makeEnv = (input: EnvInput): Env => ({
  * Runs a pipeline, from an empty context unless one is given.
  *
  * @example
- * import { run, trackParam, memorySink } from 'charmory-track'
+ * import { run, evaluate, trackParam, memorySink, invalidKey, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
  *
- * const result = await run(trackParam('lr', 0.1), { sink: memorySink() })
+ * const program = pipe(
+ *   trackParam('lr', 0.1),
+ *   Track.flatMap(() => evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })))
+ * )
+ * const sink = memorySink()
+ * const result = await run(program, { sink })
+ * assert.ok(E.isRight(result))
+ * assert.strictEqual(sink.snapshot().runs[0]?.params['lr'], '0.1')
+ *
+ * // a failure is a Left, never a rejected promise
+ * const failed = await run(Track.fail(invalidKey('a//b', 'contains "//"')), { sink })
+ * assert.deepStrictEqual(failed, E.left(invalidKey('a//b', 'contains "//"')))
  *
  * @category interpreters
  * @since 0.1.0

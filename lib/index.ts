@@ -4,9 +4,32 @@
  *
  * @since 0.1.0
  */
+
+/**
+ * The pipeline type `Track<A>` and everything to build, combine and run pipelines with (`of`,
+ * `flatMap`, `map`, `orElse`, `bracket`, the fp-ts instances, ...).
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Track from './Track.js'
+/**
+ * `Params`, the immutable ordered map of param keys to values, and its operations.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Params from './Params.js'
+/**
+ * `Tracked<A>`, the result of a wrapped call together with the params it produced, and its
+ * operations.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Tracked from './Tracked.js'
+/**
+ * `Context`, the params and the run a pipeline carries from step to step, and its constructors.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Context from './Context.js'
 
 export type { Step } from './Track.js'
@@ -34,6 +57,11 @@ export { memorySink } from './sinks/memory.js'
 export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
 export { localSink } from './sinks/local.js'
 export type { LocalRunSink, LocalSink, LocalSinkOptions } from './sinks/local.js'
+/**
+ * The local run store: its format's codecs and paths, and the API that reads runs back.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as LocalStore from './LocalStore.js'
 export { listExperiments, listRuns, loadRun, readArtifact, defaultStoreDir, armoryHome } from './LocalStore.js'
 export type { RunSummary, StoredExperiment, StoredPoint, StoredRun, SyncState } from './LocalStore.js'

@@ -19,7 +19,12 @@ import type { HttpClient } from './Http.js'
 // codecs
 // -------------------------------------------------------------------------------------
 
-/** An int64: protobuf JSON may write it as a number or as decimal text. @category codecs @since 0.1.0 */
+/**
+ * Decodes an int64 field (a timestamp, a step), which protobuf JSON may write as a number or
+ * as decimal text.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Int64 = new t.Type<number, number, unknown>(
   'int64',
   (u): u is number => typeof u === 'number',
@@ -30,7 +35,12 @@ export const Int64 = new t.Type<number, number, unknown>(
   (n) => n
 )
 
-/** A double, where NaN and the infinities travel as words. @category codecs @since 0.1.0 */
+/**
+ * Decodes and encodes a metric value: a number, or the words `NaN`, `Infinity` and
+ * `-Infinity` in which protobuf JSON writes the values JSON cannot hold.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Double = new t.Type<number, number | string, unknown>(
   'double',
   (u): u is number => typeof u === 'number',
@@ -44,28 +54,54 @@ export const Double = new t.Type<number, number | string, unknown>(
   (n) => (Number.isFinite(n) ? n : String(n))
 )
 
-/** A run's status. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's status as the server writes it: `RUNNING`, `SCHEDULED`, `FINISHED`, `FAILED`
+ * or `KILLED`.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
 
-/** A param or tag on the wire. @category codecs @since 0.1.0 */
+/**
+ * Decodes a param or a tag as the server writes it: `{ key, value }`.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const KeyValue = t.type({ key: t.string, value: t.string })
 
-/** A metric point on the wire; `step` may be left out. @category codecs @since 0.1.0 */
+/**
+ * Decodes one metric point as the server writes it; a left-out `step` means step 0.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const MetricCodec = t.intersection([
   t.type({ key: t.string, value: Double, timestamp: Int64 }),
   t.partial({ step: Int64 })
 ])
 
-/** A run's `info`. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's `info`: its id, experiment, status, name, artifact location and times.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunInfo = t.intersection([
   t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
   t.partial({ run_name: t.string, artifact_uri: t.string, start_time: Int64, end_time: Int64, lifecycle_stage: t.string })
 ])
 
-/** A run's `data`; the server leaves empty arrays out. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's `data`: its params, latest metric values and tags; the server leaves empty
+ * arrays out.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunData = t.partial({ params: t.array(KeyValue), metrics: t.array(MetricCodec), tags: t.array(KeyValue) })
 
-/** A run as `runs/get` answers it. @category codecs @since 0.1.0 */
+/**
+ * Decodes a whole run (`info` and `data`) as `runs/get` answers it.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Run = t.type({ info: RunInfo, data: RunData })
 
 const ExperimentAnswer = t.type({ experiment: t.type({ experiment_id: t.string, name: t.string }) })
@@ -79,9 +115,17 @@ const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token
 // model
 // -------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * A run's `info`, decoded by the codec `RunInfo`.
+ * @category model
+ * @since 0.1.0
+ */
 export type RunInfo = t.TypeOf<typeof RunInfo>
-/** @since 0.1.0 */
+/**
+ * A whole run, decoded by the codec `Run`.
+ * @category model
+ * @since 0.1.0
+ */
 export type Run = t.TypeOf<typeof Run>
 
 // -------------------------------------------------------------------------------------
@@ -90,7 +134,11 @@ export type Run = t.TypeOf<typeof Run>
 
 const kv = (entries: ReadonlyArray<Entry>) => entries.map(([key, value]) => ({ key, value }))
 
-/** The wire form of a metric: NaN and the infinities as words. @category endpoints @since 0.1.0 */
+/**
+ * The JSON the server expects for a metric point, with NaN and the infinities as words.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const metricJson = (m: Metric) => ({
   key: m.key,
   value: Number.isFinite(m.value) ? m.value : String(m.value),
@@ -98,21 +146,35 @@ export const metricJson = (m: Metric) => ({
   step: m.step
 })
 
-/** `GET experiments/get-by-name`: the experiment's id. @category endpoints @since 0.1.0 */
+/**
+ * Finds an experiment by its name (`GET experiments/get-by-name`) and yields its id; a
+ * missing experiment is the server's `RESOURCE_DOES_NOT_EXIST` error.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('GET', 'mlflow/experiments/get-by-name', { experiment_name: name }, ExperimentAnswer),
     TE.map((a) => a.experiment.experiment_id)
   )
 
-/** `POST experiments/create`: the new experiment's id. @category endpoints @since 0.1.0 */
+/**
+ * Creates an experiment (`POST experiments/create`) and yields its id.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('POST', 'mlflow/experiments/create', { name }, CreateExperimentAnswer),
     TE.map((a) => a.experiment_id)
   )
 
-/** `POST runs/create`, with the user from the `mlflow.user` tag. @category endpoints @since 0.1.0 */
+/**
+ * Creates a run (`POST runs/create`) and yields its `info`; the run's user is taken from its
+ * `mlflow.user` tag.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const createRun = (
   http: HttpClient,
   request: { experimentId: string; runName: string; startTime: number; tags: ReadonlyArray<Entry> }
@@ -134,14 +196,23 @@ export const createRun = (
     TE.map((a) => a.run.info)
   )
 
-/** `GET runs/get`. @category endpoints @since 0.1.0 */
+/**
+ * Reads a whole run back (`GET runs/get`).
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackError, Run> =>
   pipe(
     http.json('GET', 'mlflow/runs/get', { run_id: runId }, GetRunAnswer),
     TE.map((a) => a.run)
   )
 
-/** `POST runs/log-batch`; the caller keeps the body within the server's limits. @category endpoints @since 0.1.0 */
+/**
+ * Logs params, tags and metric points into a run in one request (`POST runs/log-batch`); the
+ * caller keeps the batch within the server's limits (see `LIMITS`).
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const logBatch = (
   http: HttpClient,
   runId: string,
@@ -162,7 +233,11 @@ export const logBatch = (
     TE.as(undefined)
   )
 
-/** `POST runs/update`: the final status and end time. @category endpoints @since 0.1.0 */
+/**
+ * Ends a run (`POST runs/update`) with its final status and end time.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const updateRun = (
   http: HttpClient,
   runId: string,
@@ -174,7 +249,11 @@ export const updateRun = (
     TE.as(undefined)
   )
 
-/** Every point of one metric, following `next_page_token`. @category endpoints @since 0.1.0 */
+/**
+ * Reads every point of one metric of a run (`GET metrics/get-history`), page after page.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getMetricHistory = (
   http: HttpClient,
   runId: string,
@@ -212,7 +291,12 @@ export const artifactRoot = (artifactUri: string | undefined): E.Either<string, 
 
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
 
-/** `PUT` an artifact's bytes through the server's artifact proxy. @category endpoints @since 0.1.0 */
+/**
+ * Uploads an artifact's bytes to `root/path` through the server's artifact proxy (`PUT`);
+ * `root` comes from `artifactRoot`.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const uploadArtifact = (
   http: HttpClient,
   root: string,

@@ -61,6 +61,8 @@ export interface Tls {
 }
 
 /**
+ * Everything the MLflow sink needs to reach a tracking server: its address, how to
+ * authenticate, the retry policy and the TLS settings.
  * @category model
  * @since 0.1.0
  */

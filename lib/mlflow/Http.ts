@@ -39,6 +39,8 @@ export type Fetch = (
 }>
 
 /**
+ * A client for one tracking server's REST API: requests that retry, decode their answer and
+ * fail with a `TrackError`.
  * @category model
  * @since 0.1.0
  */
@@ -93,7 +95,12 @@ const authHeader = (auth: Auth): Record<string, string> => {
   }
 }
 
-/** Replaces every secret of `auth` in `text` with `***`. @category utils @since 0.1.0 */
+/**
+ * `text` with every secret of `auth` (a password, a token, the Basic header) replaced by
+ * `***`: what an error message or a log line may show.
+ * @category utils
+ * @since 0.1.0
+ */
 export const redact = (auth: Auth, text: string): string => {
   const secrets =
     auth._tag === 'Basic'
@@ -128,7 +135,12 @@ const errorOf = (status: number, body: string, endpoint: string): TrackError => 
   return httpError(status, CODE_OF_STATUS[status] ?? `HTTP_${status}`, text === '' ? '(empty answer)' : text, endpoint)
 }
 
-/** The path of the first failing field of an io-ts decoding, like `run.info.run_id`. @category utils @since 0.1.0 */
+/**
+ * Where an io-ts decoding failed: the path of its first failing field, like
+ * `run.info.run_id`, or `(root)`.
+ * @category utils
+ * @since 0.1.0
+ */
 export const failingPath = (errors: t.Errors): string => {
   const first = errors[0]
   if (first === undefined) return '(root)'
@@ -139,7 +151,13 @@ export const failingPath = (errors: t.Errors): string => {
   return path === '' ? '(root)' : path
 }
 
-/** Milliseconds to wait before attempt `n` (1-based count of failures so far). @category utils @since 0.1.0 */
+/**
+ * How many milliseconds to wait before the next attempt, after `failures` failed ones: what
+ * the server's `Retry-After` asks (capped), or else `policy`'s exponential backoff with
+ * jitter (none after the first failure, as urllib3 does).
+ * @category utils
+ * @since 0.1.0
+ */
 export const backoffMs = (policy: RetryPolicy, failures: number, random: () => number, retryAfter: string | null): number => {
   if (retryAfter !== null) {
     const seconds = Number(retryAfter)

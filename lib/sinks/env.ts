@@ -22,6 +22,14 @@
  * import * as E from 'fp-ts/lib/Either.js'
  *
  * const sink = sinkFromEnv() // from process.env
+ * const server = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } })
+ * assert.strictEqual(server.name, 'mlflow:http://127.0.0.1:5000')
+ * const local = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'file:///tmp/runs' } })
+ * assert.strictEqual(local.name, 'local:/tmp/runs')
+ *
+ * // a configuration error is not thrown: the sink fails every operation with it
+ * const unusable = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
+ * assert.strictEqual(unusable.name, 'unusable (ConfigError)')
  * const checked = sinkFromEnvEither({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
  * assert.ok(E.isLeft(checked) && checked.left._tag === 'ConfigError')
  *

@@ -16,9 +16,27 @@
  * fallback. `sinkFromEnv` uses this combinator when `CHARMORY_TRACK_FALLBACK=local` is set.
  *
  * @example
- * import { withLocalFallback, localSink, mlflowSink } from 'charmory-track'
+ * import { withLocalFallback, localSink, mlflowSink, configFor, evaluate, run, listRuns } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
  *
- * const sink = withLocalFallback(mlflowSink('http://127.0.0.1:5000'), localSink())
+ * // a server that cannot be reached (nothing listens on port 9), tried once
+ * const config = configFor('http://127.0.0.1:9')
+ * assert.ok(E.isRight(config))
+ * const server = mlflowSink({ ...config.right, retry: { ...config.right.retry, maxRetries: 0 } })
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * const warnings: Array<string> = []
+ * const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined }
+ * const sink = withLocalFallback(server, localSink({ dir }), { logger })
+ *
+ * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * server.close()
+ * assert.ok(E.isRight(result)) // the evaluation went on without the server
+ * assert.strictEqual(warnings.length, 1)
+ * const runs = await listRuns(dir)()
+ * assert.ok(E.isRight(runs) && runs.right[0]?.synced === false) // for `charmory-track sync`
  *
  * @since 0.1.0
  */
@@ -38,6 +56,7 @@ import type { LocalRunSink, LocalSink } from './local.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `withLocalFallback`.
  * @category model
  * @since 0.1.0
  */

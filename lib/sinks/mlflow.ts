@@ -10,9 +10,13 @@
  *
  * @example
  * import { mlflowSink, evaluate, run } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  *
- * const sink = mlflowSink('http://127.0.0.1:5000')
- * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * const sink = mlflowSink(process.env['MLFLOW_TRACKING_URI'] ?? 'http://127.0.0.1:5000')
+ * const result = await run(evaluate({ experiment: 'docs-mlflow-sink' }, async () => ({ accuracy: 0.9 })), { sink })
+ * sink.close()
+ * assert.ok(E.isRight(result))
+ * assert.deepStrictEqual(result.right.results, { accuracy: 0.9 })
  *
  * @since 0.1.0
  */
@@ -40,13 +44,17 @@ import type { Metric, RunSink, Sink } from '../Sink.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `mlflowSink`: the transport, where warnings go, and how streamed metrics are
+ * batched.
  * @category model
  * @since 0.1.0
  */
 export interface MlflowSinkOptions {
   /** The transport; cross-fetch with keep-alive connections by default. */
   readonly fetch?: Fetch
+  /** Where warnings go (a param stored truncated, a tag cut to size); standard error by default. */
   readonly logger?: Logger
+  /** How streamed metrics are batched; `defaultQueueOptions` for what is not given. */
   readonly queue?: Partial<QueueOptions>
 }
 
@@ -64,7 +72,11 @@ export interface MlflowSink extends Sink {
 // constants
 // -------------------------------------------------------------------------------------
 
-/** MLflow's limits on one `log-batch` request and on values. @category constants @since 0.1.0 */
+/**
+ * MLflow's limits on one `log-batch` request and on values.
+ * @category constants
+ * @since 0.1.0
+ */
 export const LIMITS = {
   params: 100,
   tags: 100,
