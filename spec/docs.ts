@@ -52,16 +52,19 @@ const needsServer = (e: Example): boolean => /process\.env\[['"]MLFLOW_TRACKING_
 const examples = sources.flatMap(examplesOf)
 
 t.test('every @example type-checks and runs', async (t) => {
-  t.ok(examples.length >= 28, `found ${examples.length} examples`)
+  t.ok(examples.length >= 26, `found ${examples.length} examples`)
   // inside the project (not under node_modules, not in /tmp), so that `charmory-track`
   // resolves to this package by self-reference, with the `charmory-track-source` condition
   const dir = join(root, '.tap', `doc-examples-${process.pid}`)
   mkdirSync(dir, { recursive: true })
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // the lines each file has before the example's first line (the `@example` line in lib/)
+  const headers: Array<number> = []
   const files = examples.map((e, i) => {
     const file = join(dir, `example-${i}.ts`)
     const imported = /^import\s+(\*\s+as\s+)?assert\b/m.test(e.code)
     const header = !imported && /\bassert\b/.test(e.code) ? "import assert from 'node:assert'\n" : ''
+    headers.push(header === '' ? 1 : 2)
     writeFileSync(file, `// ${e.where}\n${header}${e.code}\nexport {}\n`)
     return file
   })
@@ -80,12 +83,21 @@ t.test('every @example type-checks and runs', async (t) => {
   } catch (e) {
     const out = (e as { stdout?: string }).stdout ?? String(e)
     // name each example by its place in lib/ rather than by its temporary file
-    const located = out.replace(/example-(\d+)\.ts/g, (m, i: string) => examples[Number(i)]?.where ?? m)
-    t.fail(`examples do not type-check:\n${located.replaceAll(dir + '/', '')}`)
+    const located = out.replace(/\S*example-(\d+)\.ts\((\d+),(\d+)\)/g, (m, i: string, line: string, column: string) => {
+      const example = examples[Number(i)]
+      const file = example?.where.replace(/:\d+$/, '')
+      const start = Number(example?.where.replace(/^.*:/, '') ?? 0)
+      return example === undefined ? m : `${file}:${start + Number(line) - (headers[Number(i)] ?? 1)}:${column}`
+    })
+    t.fail(`examples do not type-check:\n${located}`)
   }
 
   // examples never write into the real home: the local store defaults to $ARMORY_HOME/mlruns
-  const saved = { ARMORY_HOME: process.env['ARMORY_HOME'], MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'] }
+  const saved = {
+    ARMORY_HOME: process.env['ARMORY_HOME'],
+    MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'],
+    TMPDIR: process.env['TMPDIR']
+  }
   const home = mkdtempSync(join(tmpdir(), 'charmory-doc-examples-'))
   t.teardown(() => {
     for (const [k, v] of Object.entries(saved)) {
@@ -98,6 +110,8 @@ t.test('every @example type-checks and runs', async (t) => {
   delete process.env['MLFLOW_TRACKING_URI']
   const server = examples.some(needsServer) ? await serverFor(t) : undefined
   if (server !== undefined) process.env['MLFLOW_TRACKING_URI'] = server.url
+  // and the folders they make with `mkdtempSync(join(tmpdir(), ...))` go with it
+  process.env['TMPDIR'] = home
 
   for (const [i, file] of files.entries()) {
     const example = examples[i]
@@ -106,7 +120,13 @@ t.test('every @example type-checks and runs', async (t) => {
       t.comment(`SKIPPING ${example.where}: it needs an MLflow server`)
       continue
     }
-    await t.resolves(() => import(file), `${example.where} runs`)
+    try {
+      const start = Date.now()
+      await import(file)
+      t.pass(`${example.where} runs`, { time: Date.now() - start })
+    } catch (error) {
+      t.fail(`${example.where} fails: ${error instanceof Error ? error.message : String(error)}`, { error })
+    }
   }
 })
 
