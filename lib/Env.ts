@@ -15,7 +15,7 @@ import type { Sink } from './Sink.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Milliseconds since the epoch.
+ * The clock that times runs and metric points: `now()` in milliseconds since the epoch.
  * @category model
  * @since 0.1.0
  */
@@ -34,7 +34,7 @@ export interface Logger {
 }
 
 /**
- * Reading artifacts from disk.
+ * How artifact files are read from disk (`logArtifact`, `logArtifacts`).
  * @category model
  * @since 0.1.0
  */

@@ -21,14 +21,14 @@ import type { Track } from './Track.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * `Date.now`.
+ * The system clock (`Date.now`): the default `clock` of `run`.
  * @category instances
  * @since 0.1.0
  */
 export const systemClock: Clock = { now: () => Date.now() }
 
 /**
- * Writes to standard error.
+ * The default `logger` of `run`: warnings and notes go to standard error.
  * @category instances
  * @since 0.1.0
  */
@@ -50,7 +50,7 @@ const walk = async (root: string, dir: string): Promise<Array<string>> => {
 }
 
 /**
- * Node's file system.
+ * Reads artifact files with Node's file system: the default `files` of `run`.
  * @category instances
  * @since 0.1.0
  */

@@ -36,7 +36,7 @@ const examplesOf = (file: string): Array<Example> => {
     lines.forEach((l, start) => {
       if (!l.startsWith('@example')) return
       const end = lines.findIndex((m, i) => i > start && m.startsWith('@'))
-      const line = text.slice(0, comment.index + comment[0].indexOf('@example')).split('\n').length
+      const line = text.slice(0, comment.index).split('\n').length + start
       out.push({
         where: `${relative(root, file)}:${line}`,
         code: lines.slice(start + 1, end === -1 ? undefined : end).join('\n')

@@ -178,7 +178,7 @@ const authFrom = (vars: EnvVars, file: { username?: string; password?: string })
 // -------------------------------------------------------------------------------------
 
 /**
- * MLflow's own defaults.
+ * The retry policy when no variable sets one: MLflow's own defaults (see `RetryPolicy`).
  * @category constructors
  * @since 0.1.0
  */
