@@ -157,6 +157,19 @@ export interface FileError {
 }
 
 /**
+ * A search filter or order-by clause that cannot be read: `column` (1-based) is where in
+ * `query` the problem starts.
+ * @category model
+ * @since 0.2.0
+ */
+export interface InvalidQuery {
+  readonly _tag: 'InvalidQuery'
+  readonly query: string
+  readonly column: number
+  readonly reason: string
+}
+
+/**
  * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
  * turns one into a sentence.
  * @category model
@@ -175,6 +188,7 @@ export type TrackError =
   | DecodeError
   | ConfigError
   | FileError
+  | InvalidQuery
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -304,6 +318,19 @@ export const configError = (variable: string, message: string): TrackError => ({
  */
 export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
 
+/**
+ * An `InvalidQuery`: the search filter or order-by clause `query` cannot be read; `column`
+ * (1-based) is where the problem starts, `reason` what it is.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const invalidQuery = (query: string, column: number, reason: string): TrackError => ({
+  _tag: 'InvalidQuery',
+  query,
+  column,
+  reason
+})
+
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
@@ -339,6 +366,8 @@ export const describe = (e: TrackError): string => {
       return `${e.variable}: ${e.message}`
     case 'FileError':
       return `${e.path}: ${e.message}`
+    case 'InvalidQuery':
+      return `invalid query ${JSON.stringify(e.query)} at column ${e.column}: ${e.reason}`
   }
 }
 
@@ -373,7 +402,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   NetworkError: true,
   DecodeError: true,
   ConfigError: true,
-  FileError: true
+  FileError: true,
+  InvalidQuery: true
 }
 
 /**

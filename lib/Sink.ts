@@ -11,6 +11,7 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
+import type { RunQuery } from './Query.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -80,4 +81,6 @@ export interface Sink {
   readonly openRun: (request: RunRequest) => TE.TaskEither<TrackError, RunSink>
   /** An existing run, to log more into it (also after it ended). */
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, RunSink>
+  /** Reading runs back (`Query`); `memorySink`, `localSink` and `mlflowSink` have it. @since 0.2.0 */
+  readonly query?: RunQuery
 }

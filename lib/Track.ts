@@ -61,6 +61,8 @@ export interface Step<A> {
 }
 
 /**
+ * A pipeline: given the context so far and the environment, it does its work and answers
+ * the context it reached with its outcome. Nothing runs until `run`.
  * @category model
  * @since 0.1.0
  */
@@ -160,18 +162,21 @@ const interpret = async <A>(root: Track<A>, start: C.Context, env: Env): Promise
 }
 
 /**
+ * A pipeline that succeeds with `a` and leaves the context as it is.
  * @category constructors
  * @since 0.1.0
  */
 export const of = <A>(a: A): Track<A> => make({ _tag: 'Of', value: a })
 
 /**
+ * A pipeline that fails with `e` and leaves the context as it is.
  * @category constructors
  * @since 0.1.0
  */
 export const fail = <A = never>(e: TrackError): Track<A> => make({ _tag: 'Fail', error: e })
 
 /**
+ * A pipeline that ends as `ma` says.
  * @category constructors
  * @since 0.1.0
  */
@@ -288,6 +293,7 @@ export const flatMap =
     make({ _tag: 'FlatMap', ma, f: f as (a: unknown) => Track<unknown> })
 
 /**
+ * Changes the value a pipeline yields; a throw in `f` is `TaskFailed`.
  * @category mapping
  * @since 0.1.0
  */
@@ -297,6 +303,7 @@ export const map =
     make({ _tag: 'Map', ma, f: f as (a: unknown) => unknown })
 
 /**
+ * Replaces the value a pipeline yields with `b`.
  * @category mapping
  * @since 0.1.0
  */
@@ -311,6 +318,7 @@ export const tap = <A, _>(f: (a: A) => Track<_>): ((ma: Track<A>) => Track<A>) =
   flatMap((a) => map(() => a)(f(a)))
 
 /**
+ * Changes the error a pipeline fails with; a success is left alone.
  * @category error handling
  * @since 0.1.0
  */
@@ -378,6 +386,7 @@ export const ap =
     flatMap((f: (a: A) => B) => map(f)(fa))(fab)
 
 /**
+ * Runs the pipeline that a pipeline yields.
  * @category sequencing
  * @since 0.2.0
  */
@@ -421,12 +430,14 @@ export const bracket = <R, A>(
 // -------------------------------------------------------------------------------------
 
 /**
+ * The fp-ts type lambda of `Track`: `Kind<URI, A>` is `Track<A>`.
  * @category type lambdas
  * @since 0.2.0
  */
 export const URI = 'charmory-track/Track'
 
 /**
+ * The type of `URI`.
  * @category type lambdas
  * @since 0.2.0
  */
@@ -453,12 +464,14 @@ export const FromEither: FromEither1<URI> = {
 }
 
 /**
+ * `map` for fp-ts's generic functions.
  * @category instances
  * @since 0.2.0
  */
 export const Functor: Functor1<URI> = { URI, map: _map }
 
 /**
+ * `of` for fp-ts's generic functions.
  * @category instances
  * @since 0.2.0
  */
@@ -472,42 +485,49 @@ export const Pointed: Pointed1<URI> = { URI, of }
 export const Apply: Apply1<URI> = { URI, map: _map, ap: _ap }
 
 /**
+ * `Apply` with `of`, for `RA.traverse(Track.Applicative)` and friends.
  * @category instances
  * @since 0.2.0
  */
 export const Applicative: Applicative1<URI> = { URI, map: _map, ap: _ap, of }
 
 /**
+ * `Apply` with `chain` (`flatMap`).
  * @category instances
  * @since 0.2.0
  */
 export const Chain: Chain1<URI> = { URI, map: _map, ap: _ap, chain: _chain }
 
 /**
+ * `Applicative` with `chain` (`flatMap`).
  * @category instances
  * @since 0.2.0
  */
 export const Monad: Monad1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain }
 
 /**
+ * Lifts a synchronous effect into a pipeline.
  * @category instances
  * @since 0.2.0
  */
 export const FromIO: FromIO1<URI> = { URI, fromIO }
 
 /**
+ * Lifts a task that cannot fail into a pipeline.
  * @category instances
  * @since 0.2.0
  */
 export const FromTask: FromTask1<URI> = { URI, fromIO, fromTask }
 
 /**
+ * `Monad` with `fromIO`.
  * @category instances
  * @since 0.2.0
  */
 export const MonadIO: MonadIO1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain, fromIO }
 
 /**
+ * `Monad` with `fromIO` and `fromTask`.
  * @category instances
  * @since 0.2.0
  */
@@ -518,12 +538,14 @@ export const MonadTask: MonadTask1<URI> = { URI, map: _map, ap: _ap, of, chain: 
 // -------------------------------------------------------------------------------------
 
 /**
+ * The start of do notation: a pipeline that yields `{}`.
  * @category do notation
  * @since 0.1.0
  */
 export const Do: Track<{}> = of({})
 
 /**
+ * Names the value of a pipeline, starting do notation with it.
  * @category do notation
  * @since 0.1.0
  */
@@ -533,6 +555,7 @@ export const bindTo =
     map((a: A) => ({ [name]: a }) as { readonly [K in N]: A })(ma)
 
 /**
+ * Adds the value of the pipeline `f` builds from the record so far, under `name`.
  * @category do notation
  * @since 0.1.0
  */
@@ -544,6 +567,7 @@ export const bind =
     )(ma)
 
 /**
+ * Adds the value of the independent pipeline `mb` under `name`; it runs after `ma`.
  * @category do notation
  * @since 0.1.0
  */
@@ -560,6 +584,7 @@ const let_ = <N extends string, A, B>(
 
 export {
   /**
+   * Adds `f` of the record so far under `name`.
    * @category do notation
    * @since 0.1.0
    */

@@ -77,5 +77,19 @@ export { configFromEnv, configFor, defaultRetryPolicy } from './mlflow/Config.js
 export type { Auth, EnvVars, MlflowConfig, RetryPolicy, Tls } from './mlflow/Config.js'
 export type { Fetch } from './mlflow/Http.js'
 export type { QueueOptions } from './mlflow/MetricQueue.js'
+export * as Query from './Query.js'
+export { queryOf, queryOver } from './Query.js'
+export type {
+  ExperimentsPage,
+  FoundExperiment,
+  FoundRun,
+  HistoryPage,
+  HistoryRequest,
+  RunQuery,
+  RunsPage,
+  SearchExperimentsRequest,
+  SearchRunsRequest
+} from './Query.js'
+export * as SearchFilter from './SearchFilter.js'
 export * from './Errors.js'
 export { VERSION } from './version.js'

@@ -7,6 +7,7 @@ import {
   httpError,
   invalidArtifactPath,
   invalidKey,
+  invalidQuery,
   invalidValue,
   missingName,
   networkError,
@@ -37,7 +38,8 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     [networkError('connection refused', 'runs/create'), 'runs/create: connection refused'],
     [decodeError('runs/get', 'run.info.status', 'expected a string'), 'unexpected data from runs/get at run.info.status: expected a string'],
     [configError('MLFLOW_HTTP_REQUEST_TIMEOUT', 'expected a number'), 'MLFLOW_HTTP_REQUEST_TIMEOUT: expected a number'],
-    [fileError('/tmp/missing.txt', 'no such file'), '/tmp/missing.txt: no such file']
+    [fileError('/tmp/missing.txt', 'no such file'), '/tmp/missing.txt: no such file'],
+    [invalidQuery('metrics.a > x', 13, 'expected a number'), 'invalid query "metrics.a > x" at column 13: expected a number']
   ]
   for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
 })

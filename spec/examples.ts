@@ -27,6 +27,13 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
     /^ {2}notes\/summary\.txt/m,
     /^browse it in the MLflow UI: npx charmory-track server$/m
   ],
+  'compare-runs.ts': [
+    'best earlier run: resnet50 (accuracy 0.94)',
+    'gain over the best: -0.01',
+    'resnet50: accuracy 0.94, model resnet50',
+    'resnet34: accuracy 0.93, model resnet34',
+    'resnet18: accuracy 0.91, model resnet18'
+  ],
   'nested-contexts.ts': [
     'parent: {"global":"value"}',
     'fresh child: {"parent":"value"}',

@@ -23,7 +23,8 @@ bring them to MLflow:
                            it and print its address; Ctrl+C stops it
   sync [--to URI] [--dry-run]
                            push the local runs the server does not have yet
-  runs [--experiment NAME] list the local runs
+  runs [--experiment NAME] [--filter F] [--order-by KEY] [--max N] [--json] [--from URI]
+                           list the local runs (or a server's), searched with MLflow's syntax
 
 Run \`charmory-track <command> --help\` for a command's flags.
   -h, --help               this help

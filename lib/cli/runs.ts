@@ -1,25 +1,37 @@
 /**
- * `charmory-track runs [--experiment NAME]`: the runs of the local store, as a table.
+ * `charmory-track runs [--experiment NAME] [--filter F] [--order-by O] [--max N] [--json]
+ * [--from URI]`: the runs of the local store, or of an MLflow server, as a table or as JSON.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { describe } from '../Errors.js'
+import { describe, type TrackError } from '../Errors.js'
 import { listRuns, type RunSummary } from '../LocalStore.js'
-import { localStoreOf, parseFlags, type CliIo } from './io.js'
+import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
+import { PAGE } from '../SearchFilter.js'
+import { localSink } from '../sinks/local.js'
+import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
+import { localStoreOf, loggerOf, parseFlags, type CliIo } from './io.js'
 
 /**
  * @category constants
  * @since 0.1.0
  */
-export const usage = `Usage: charmory-track runs [--experiment NAME]
+export const usage = `Usage: charmory-track runs [--experiment NAME] [--filter FILTER] [--order-by KEY]
+                          [--max N] [--json] [--from URI]
 
 Lists the runs of the local store (the folder of a file: MLFLOW_TRACKING_URI, else
 $ARMORY_HOME/mlruns, ARMORY_HOME defaulting to ~/.armory), newest first: experiment, run id,
 name, status, start (UTC), number of params and of metrics, and whether it is synced to a
-server (yes, partly, no).
+server (yes, partly, no). With --from, the runs of an MLflow server instead.
 
-  --experiment NAME   only the runs of this experiment
+  --experiment NAME   only the runs of this experiment (repeatable)
+  --filter FILTER     MLflow's search syntax, as "metrics.accuracy > 0.9 and params.model = 'resnet18'"
+  --order-by KEY      as "metrics.accuracy DESC" (repeatable; the first one first)
+  --max N             at most N runs
+  --json              the runs as JSON (params, latest metrics, tags), one array
+  --from URI          the MLflow server at this http(s):// address, with the environment's
+                      credentials (MLFLOW_TRACKING_USERNAME / _PASSWORD / _TOKEN, ~/.mlflow/credentials)
   -h, --help          this help
 `
 
@@ -36,6 +48,17 @@ const row = (r: RunSummary): ReadonlyArray<string> => [
   r.synced ? 'yes' : r.sync.length > 0 ? 'partly' : 'no'
 ]
 
+/** A server's run: its experiment's name from `names`, no sync column. */
+const remoteRow = (names: ReadonlyMap<string, string>, r: FoundRun): ReadonlyArray<string> => [
+  names.get(r.experimentId) ?? r.experimentId,
+  r.runId,
+  r.runName,
+  r.status,
+  `${new Date(r.startTime).toISOString().slice(0, 19)}Z`,
+  String(Object.keys(r.params).length),
+  String(Object.keys(r.metrics).length)
+]
+
 /**
  * Lines of text, each cell padded to its column's width.
  * @category utils
@@ -46,6 +69,26 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((r) => `${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`).join('')
 }
 
+/** Up to `max` runs (50000 at most), and whether more match. */
+const collect = async (
+  query: RunQuery,
+  request: SearchRunsRequest,
+  max: number | undefined
+): Promise<E.Either<TrackError, { readonly runs: ReadonlyArray<FoundRun>; readonly more: boolean }>> => {
+  const page = await query.searchRuns({ ...request, maxResults: max ?? PAGE.max })()
+  return E.map((p: RunsPage) => ({ runs: p.runs, more: p.nextPageToken !== undefined }))(page)
+}
+
+/** Experiments' names by id (of the first 50000: beyond, a table shows the id). */
+const experimentNames = async (query: RunQuery): Promise<E.Either<TrackError, ReadonlyMap<string, string>>> => {
+  const page = await query.searchExperiments({ maxResults: PAGE.max })()
+  return E.map((p: ExperimentsPage): ReadonlyMap<string, string> => new Map(p.experiments.map((e) => [e.experimentId, e.name])))(page)
+}
+
+/** JSON has no NaN or infinities: they are written as MLflow writes them, as strings. */
+const json = (runs: ReadonlyArray<FoundRun>): string =>
+  `${JSON.stringify(runs, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`
+
 /**
  * Runs the command; yields the exit code.
  * @category commands
@@ -53,7 +96,12 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
  */
 export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const flags = parseFlags(io, 'runs', usage, argv, {
-    experiment: { type: 'string' },
+    experiment: { type: 'string', multiple: true },
+    filter: { type: 'string' },
+    'order-by': { type: 'string', multiple: true },
+    max: { type: 'string' },
+    json: { type: 'boolean' },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   })
   if (flags === undefined) return 2
@@ -61,17 +109,57 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
     io.stdout.write(usage)
     return 0
   }
-  const dir = localStoreOf(io)
-  const runs = await listRuns(dir, flags.experiment === undefined ? {} : { experiment: flags.experiment })()
-  if (E.isLeft(runs)) {
-    io.stderr.write(`charmory-track runs: ${describe(runs.left)}\n`)
+  const max = flags.max === undefined ? undefined : Number(flags.max)
+  if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) {
+    io.stderr.write(`charmory-track runs: --max takes a positive whole number, not ${JSON.stringify(flags.max)}\n\n${usage}`)
+    return 2
+  }
+  const fail = (e: TrackError): number => {
+    io.stderr.write(`charmory-track runs: ${describe(e)}\n`)
     return 1
   }
-  if (runs.right.length === 0) {
-    const which = flags.experiment === undefined ? '' : ` of experiment ${JSON.stringify(flags.experiment)}`
-    io.stdout.write(`no runs${which} in ${dir}\n`)
+  /** The runs as JSON or through `show`, with a note on standard error when more match. */
+  const print = (found: { readonly runs: ReadonlyArray<FoundRun>; readonly more: boolean }, show: () => string): number => {
+    io.stdout.write(flags.json === true ? json(found.runs) : show())
+    if (found.more) io.stderr.write(`charmory-track runs: more runs match than the ${found.runs.length} shown (see --max, --filter)\n`)
     return 0
   }
-  io.stdout.write(table([columns, ...runs.right.map(row)]))
-  return 0
+  const request: SearchRunsRequest = {
+    ...(flags.experiment === undefined ? {} : { experiments: flags.experiment }),
+    ...(flags.filter === undefined ? {} : { filter: flags.filter }),
+    ...(flags['order-by'] === undefined ? {} : { orderBy: flags['order-by'] })
+  }
+  const which = flags.experiment === undefined ? '' : ` of experiment ${flags.experiment.map((n) => JSON.stringify(n)).join(', ')}`
+  const matching = flags.filter === undefined ? '' : ' matching the filter'
+
+  if (flags.from !== undefined) {
+    const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: flags.from }, home: io.home })
+    if (E.isLeft(config)) return fail(config.left)
+    const sink = mlflowSink(config.right, { fetch: io.fetch, logger: loggerOf(io) })
+    try {
+      const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
+      if (E.isLeft(names)) return fail(names.left)
+      const found = await collect(sink.query, request, max)
+      if (E.isLeft(found)) return fail(found.left)
+      if (found.right.runs.length === 0 && flags.json !== true) {
+        io.stdout.write(`no runs${which}${matching} on ${config.right.trackingUri}\n`)
+        return 0
+      }
+      return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))
+    } finally {
+      sink.close()
+    }
+  }
+
+  const dir = localStoreOf(io)
+  const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
+  if (E.isLeft(summaries)) return fail(summaries.left)
+  const found = await collect(localSink({ dir }).query, request, max)
+  if (E.isLeft(found)) return fail(found.left)
+  if (found.right.runs.length === 0 && flags.json !== true) {
+    io.stdout.write(`no runs${which}${matching} in ${dir}\n`)
+    return 0
+  }
+  const byId = new Map(summaries.right.map((s) => [s.runId, s]))
+  return print(found.right, () => table([columns, ...found.right.runs.map((r) => row(byId.get(r.runId)!))]))
 }

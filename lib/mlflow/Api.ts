@@ -86,7 +86,14 @@ export const MetricCodec = t.intersection([
  */
 export const RunInfo = t.intersection([
   t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
-  t.partial({ run_name: t.string, artifact_uri: t.string, start_time: Int64, end_time: Int64, lifecycle_stage: t.string })
+  t.partial({
+    run_name: t.string,
+    artifact_uri: t.string,
+    start_time: Int64,
+    end_time: Int64,
+    lifecycle_stage: t.string,
+    user_id: t.string
+  })
 ])
 
 /**
@@ -111,6 +118,18 @@ const GetRunAnswer = t.type({ run: Run })
 const Empty = t.UnknownRecord
 const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token: t.string })
 
+/** A `runs/search` answer; the server leaves out an empty list and the last page's token. @category codecs @since 0.2.0 */
+export const SearchRunsAnswer = t.partial({ runs: t.array(Run), next_page_token: t.string })
+
+/** An experiment as `experiments/search` answers it. @category codecs @since 0.2.0 */
+export const Experiment = t.intersection([
+  t.type({ experiment_id: t.string, name: t.string }),
+  t.partial({ creation_time: Int64, last_update_time: Int64, tags: t.array(KeyValue), lifecycle_stage: t.string })
+])
+
+/** An `experiments/search` answer. @category codecs @since 0.2.0 */
+export const SearchExperimentsAnswer = t.partial({ experiments: t.array(Experiment), next_page_token: t.string })
+
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
@@ -127,6 +146,8 @@ export type RunInfo = t.TypeOf<typeof RunInfo>
  * @since 0.1.0
  */
 export type Run = t.TypeOf<typeof Run>
+/** @since 0.2.0 */
+export type Experiment = t.TypeOf<typeof Experiment>
 
 // -------------------------------------------------------------------------------------
 // endpoints
@@ -274,6 +295,75 @@ export const getMetricHistory = (
     )
   return page(undefined, [])
 }
+
+/** One page of a metric's history (all of it without `maxResults`). @category endpoints @since 0.2.0 */
+export const getMetricHistoryPage = (
+  http: HttpClient,
+  runId: string,
+  key: string,
+  page: { readonly maxResults?: number; readonly pageToken?: string }
+): TE.TaskEither<TrackError, { readonly metrics: ReadonlyArray<Metric>; readonly nextPageToken: string | undefined }> =>
+  pipe(
+    http.json(
+      'GET',
+      'mlflow/metrics/get-history',
+      {
+        run_id: runId,
+        metric_key: key,
+        ...(page.maxResults === undefined ? {} : { max_results: page.maxResults }),
+        ...(page.pageToken === undefined ? {} : { page_token: page.pageToken })
+      },
+      HistoryAnswer
+    ),
+    TE.map((a) => ({ metrics: (a.metrics ?? []).map((m) => ({ ...m, step: m.step ?? 0 })), nextPageToken: a.next_page_token || undefined }))
+  )
+
+/** `POST runs/search`. @category endpoints @since 0.2.0 */
+export const searchRuns = (
+  http: HttpClient,
+  request: {
+    readonly experimentIds: ReadonlyArray<string>
+    readonly filter: string
+    readonly orderBy: ReadonlyArray<string>
+    readonly maxResults: number
+    readonly pageToken: string | undefined
+  }
+): TE.TaskEither<TrackError, { readonly runs: ReadonlyArray<Run>; readonly nextPageToken: string | undefined }> =>
+  pipe(
+    http.json(
+      'POST',
+      'mlflow/runs/search',
+      {
+        experiment_ids: request.experimentIds,
+        filter: request.filter,
+        order_by: request.orderBy,
+        max_results: request.maxResults,
+        ...(request.pageToken === undefined ? {} : { page_token: request.pageToken })
+      },
+      SearchRunsAnswer
+    ),
+    TE.map((a) => ({ runs: a.runs ?? [], nextPageToken: a.next_page_token || undefined }))
+  )
+
+/** `POST experiments/search` (active experiments). @category endpoints @since 0.2.0 */
+export const searchExperiments = (
+  http: HttpClient,
+  request: { readonly filter: string; readonly orderBy: ReadonlyArray<string>; readonly maxResults: number; readonly pageToken: string | undefined }
+): TE.TaskEither<TrackError, { readonly experiments: ReadonlyArray<Experiment>; readonly nextPageToken: string | undefined }> =>
+  pipe(
+    http.json(
+      'POST',
+      'mlflow/experiments/search',
+      {
+        filter: request.filter,
+        order_by: request.orderBy,
+        max_results: request.maxResults,
+        ...(request.pageToken === undefined ? {} : { page_token: request.pageToken })
+      },
+      SearchExperimentsAnswer
+    ),
+    TE.map((a) => ({ experiments: a.experiments ?? [], nextPageToken: a.next_page_token || undefined }))
+  )
 
 /**
  * The proxied-artifact path of a run's artifact root: `mlflow-artifacts:/1/<run>/artifacts`

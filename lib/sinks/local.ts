@@ -46,7 +46,9 @@ import { fileError, invalidValue, notFound, paramConflict, type TrackError } fro
 import { validateKey } from '../Key.js'
 import * as L from '../LocalStore.js'
 import type { Entry } from '../ParamValue.js'
+import type { RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+import { localQuery } from './localQuery.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -88,6 +90,8 @@ export interface LocalSink extends Sink {
   /** Opens a new run; `runId` gives it a known id (a run mirrored from a server keeps the server's). */
   readonly openRun: (request: RunRequest, runId?: string) => TE.TaskEither<TrackError, LocalRunSink>
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, LocalRunSink>
+  /** Searches the store as an MLflow server would (`Query`). @since 0.2.0 */
+  readonly query: RunQuery
 }
 
 // -------------------------------------------------------------------------------------
@@ -442,6 +446,8 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
       pipe(
         reopenState(dir, runId),
         TE.map((s) => sink(runId, s.experimentId, s.params, s.complete))
-      )
+      ),
+    query: localQuery(dir)
   }
 }
+

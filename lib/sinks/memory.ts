@@ -20,6 +20,7 @@ import { validateArtifactPath } from '../ArtifactPath.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
 import type { Entry } from '../ParamValue.js'
+import { queryOver, type RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -73,6 +74,8 @@ export interface MemorySnapshot {
 export interface MemorySink extends Sink {
   /** A deep copy of everything held now. */
   readonly snapshot: () => MemorySnapshot
+  /** Searches as an MLflow server would (`Query`). @since 0.2.0 */
+  readonly query: RunQuery
 }
 
 interface MutableRun {
@@ -230,6 +233,14 @@ export const memorySink = (): MemorySink => {
     snapshot: () => ({
       experiments: [...experiments].map(([name, experimentId]) => ({ experimentId, name })),
       runs: [...runs.values()].map(copyRun)
+    }),
+    query: queryOver({
+      experiments: () => TE.right([...experiments].map(([name, experimentId]) => ({ experimentId, name }))),
+      runs: () => TE.right([...runs.values()].map(copyRun)),
+      run: (runId) => {
+        const run = runs.get(runId)
+        return run === undefined ? TE.left(notFound('run', runId)) : TE.right(copyRun(run))
+      }
     })
   }
 }

@@ -38,6 +38,8 @@ import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/M
 import type { Entry } from '../ParamValue.js'
 import { stderrLogger } from '../Runtime.js'
 import type { Metric, RunSink, Sink } from '../Sink.js'
+import { mlflowQuery } from './mlflowQuery.js'
+import type { RunQuery } from '../Query.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -66,6 +68,8 @@ export interface MlflowSinkOptions {
 export interface MlflowSink extends Sink {
   readonly config: MlflowConfig
   readonly close: () => void
+  /** Searches through the server's `runs/search` and friends (`Query`). @since 0.2.0 */
+  readonly query: RunQuery
 }
 
 // -------------------------------------------------------------------------------------
@@ -271,6 +275,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
     name: `mlflow:${cfg.trackingUri}`,
     config: cfg,
     close: transport.close,
+    query: mlflowQuery(http),
     experiment: (name) => {
       const known = experiments.get(name)
       return known === undefined ? findOrCreate(name) : TE.right(known)

@@ -32,6 +32,7 @@ import {
   type SourceInfo,
   type TrackError
 } from 'charmory-track'
+import { queryCases } from './query-behaviour.js'
 
 // -------------------------------------------------------------------------------------
 // helpers
@@ -769,4 +770,6 @@ export const behaviourSuite = (
       t.equal(va.status, 'FINISHED')
       t.equal(vb.status, 'FINISHED')
     })
+
+    queryCases(t, experimentName, setup)
   })

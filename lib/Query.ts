@@ -1,0 +1,425 @@
+/**
+ * Reading runs back: search runs with MLflow's filter syntax, get one run, page through a
+ * metric's history, search experiments. Every sink built by this library answers the same
+ * queries with the same runs in the same order: the MLflow sink through the server's
+ * `runs/search`, `runs/get`, `metrics/get-history` and `experiments/search`, the memory and
+ * local sinks by evaluating the same grammar (`SearchFilter`).
+ *
+ * Outside a pipeline, call the sink's `query` (`sink.query.searchRuns(...)`, a
+ * `TaskEither`); inside one, the steps of this module read the sink from the environment.
+ *
+ * @example
+ * import { evaluate, memorySink, run, Query, Track } from 'charmory-track'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const sink = memorySink()
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * const best = await run(
+ *   pipe(
+ *     Query.bestRun({ experiment: 'demo', metric: 'accuracy' }),
+ *     Track.map((found) => found?.metrics['accuracy'])
+ *   ),
+ *   { sink }
+ * )
+ * // right(0.9)
+ *
+ * @since 0.2.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { configError, type TrackError } from './Errors.js'
+import * as F from './SearchFilter.js'
+import type { Metric, RunStatus, Sink } from './Sink.js'
+import * as T from './Track.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A run as a search finds it: `metrics` holds each metric's latest value (greatest step,
+ * then timestamp), as MLflow's `run.data.metrics` does.
+ * @category model
+ * @since 0.2.0
+ */
+export interface FoundRun {
+  readonly runId: string
+  readonly experimentId: string
+  readonly runName: string
+  readonly status: RunStatus
+  readonly startTime: number
+  readonly endTime: number | undefined
+  readonly userId: string
+  readonly params: Readonly<Record<string, string>>
+  readonly metrics: Readonly<Record<string, number>>
+  readonly tags: Readonly<Record<string, string>>
+}
+
+/**
+ * What to search. Without `experiments` and `experimentIds`, every experiment of the sink.
+ * @category model
+ * @since 0.2.0
+ */
+export interface SearchRunsRequest {
+  /** Experiment names; a name the sink does not know matches nothing. */
+  readonly experiments?: ReadonlyArray<string>
+  readonly experimentIds?: ReadonlyArray<string>
+  /** MLflow's filter syntax, as `metrics.accuracy > 0.9 and params.model = 'resnet18'`. */
+  readonly filter?: string
+  /** As `['metrics.accuracy DESC']`; newest start first, then run id, when not given. */
+  readonly orderBy?: ReadonlyArray<string>
+  /** 1 to 50000; 1000 by default. */
+  readonly maxResults?: number
+  /** The `nextPageToken` of the previous page. */
+  readonly pageToken?: string
+}
+
+/**
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunsPage {
+  readonly runs: ReadonlyArray<FoundRun>
+  /** Present when there are more runs. */
+  readonly nextPageToken: string | undefined
+}
+
+/**
+ * A page of a metric's history, by timestamp, then step, then value (the server's order).
+ * @category model
+ * @since 0.2.0
+ */
+export interface HistoryPage {
+  readonly metrics: ReadonlyArray<Metric>
+  readonly nextPageToken: string | undefined
+}
+
+/**
+ * Without `maxResults`, the whole history in one page.
+ * @category model
+ * @since 0.2.0
+ */
+export interface HistoryRequest {
+  readonly maxResults?: number
+  readonly pageToken?: string
+}
+
+/**
+ * An experiment as a search finds it. The memory and local sinks record no times and no
+ * experiment tags.
+ * @category model
+ * @since 0.2.0
+ */
+export interface FoundExperiment {
+  readonly experimentId: string
+  readonly name: string
+  readonly tags: Readonly<Record<string, string>>
+  readonly creationTime: number | undefined
+  readonly lastUpdateTime: number | undefined
+}
+
+/**
+ * @category model
+ * @since 0.2.0
+ */
+export interface SearchExperimentsRequest {
+  /** `name`, `experiment_id`, `creation_time`, `last_update_time`, `tags.<key>`. */
+  readonly filter?: string
+  /** Newest first, then by id, when not given. */
+  readonly orderBy?: ReadonlyArray<string>
+  readonly maxResults?: number
+  readonly pageToken?: string
+}
+
+/**
+ * @category model
+ * @since 0.2.0
+ */
+export interface ExperimentsPage {
+  readonly experiments: ReadonlyArray<FoundExperiment>
+  readonly nextPageToken: string | undefined
+}
+
+/**
+ * The read side of a sink.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunQuery {
+  readonly searchRuns: (request?: SearchRunsRequest) => TE.TaskEither<TrackError, RunsPage>
+  /** `NotFound` when the sink has no such run. */
+  readonly getRun: (runId: string) => TE.TaskEither<TrackError, FoundRun>
+  readonly getMetricHistory: (runId: string, key: string, page?: HistoryRequest) => TE.TaskEither<TrackError, HistoryPage>
+  readonly searchExperiments: (request?: SearchExperimentsRequest) => TE.TaskEither<TrackError, ExperimentsPage>
+}
+
+/**
+ * A run as the memory and local sinks hold it, for `queryOver`.
+ * @category model
+ * @since 0.2.0
+ */
+export interface HeldRun {
+  readonly runId: string
+  readonly experimentId: string
+  readonly runName: string
+  readonly status: RunStatus
+  readonly startTime: number
+  readonly endTime: number | undefined
+  readonly params: Readonly<Record<string, string>>
+  readonly tags: Readonly<Record<string, string>>
+  readonly metrics: Readonly<Record<string, ReadonlyArray<{ readonly value: number; readonly step: number; readonly timestamp: number }>>>
+}
+
+/**
+ * How `queryOver` reads what a sink holds. A held run's `metrics` need only hold each
+ * metric's latest point (see `isLater`), and every point of the metric `history` when asked.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Holdings {
+  readonly experiments: () => TE.TaskEither<TrackError, ReadonlyArray<{ readonly experimentId: string; readonly name: string }>>
+  readonly runs: () => TE.TaskEither<TrackError, ReadonlyArray<HeldRun>>
+  /** `NotFound` when there is no such run. */
+  readonly run: (runId: string, history?: string) => TE.TaskEither<TrackError, HeldRun>
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+type Point = HeldRun['metrics'][string][number]
+
+/** NaN is stored as 0 by MLflow, which is what it compares when it picks the latest point. */
+const num = (v: number): number => (Number.isNaN(v) ? 0 : v)
+
+/**
+ * Whether point `b` is later than point `a`, as MLflow picks a metric's latest value: by
+ * step, then timestamp, then value (NaN counting as 0).
+ * @category utils
+ * @since 0.2.0
+ */
+export const isLater = (a: Point, b: Point): boolean =>
+  b.step > a.step || (b.step === a.step && (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && num(b.value) > num(a.value))))
+
+const latest = (points: ReadonlyArray<Point>): number => points.reduce((a, b) => (isLater(a, b) ? b : a)).value
+
+/**
+ * A held run as a search finds it.
+ * @category utils
+ * @since 0.2.0
+ */
+export const foundRun = (run: HeldRun): FoundRun => ({
+  runId: run.runId,
+  experimentId: run.experimentId,
+  runName: run.runName,
+  status: run.status,
+  startTime: run.startTime,
+  endTime: run.endTime,
+  userId: run.tags['mlflow.user'] ?? '',
+  params: { ...run.params },
+  metrics: Object.fromEntries(Object.entries(run.metrics).flatMap(([k, points]) => (points.length === 0 ? [] : [[k, latest(points)]]))),
+  tags: { ...run.tags }
+})
+
+/**
+ * What a filter or an ordering reads from a found run.
+ * @category utils
+ * @since 0.2.0
+ */
+export const runLookup =
+  (run: FoundRun): F.Lookup =>
+  (kind, key) => {
+    const own = <A>(record: Readonly<Record<string, A>>): A | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
+    switch (kind) {
+      case 'metric':
+        return own(run.metrics)
+      case 'param':
+        return own(run.params)
+      case 'tag':
+        return own(run.tags)
+      case 'attribute':
+        return own({
+          run_id: run.runId,
+          // the server compares the run name of a filter with the mlflow.runName tag
+          run_name: run.tags['mlflow.runName'] ?? run.runName,
+          status: run.status,
+          user_id: run.userId,
+          start_time: run.startTime,
+          end_time: run.endTime
+        })
+    }
+  }
+
+/**
+ * What a filter or an ordering reads from a found experiment.
+ * @category utils
+ * @since 0.2.0
+ */
+export const experimentLookup =
+  (experiment: FoundExperiment): F.Lookup =>
+  (kind, key) =>
+    kind === 'tag'
+      ? Object.hasOwn(experiment.tags, key) ? experiment.tags[key] : undefined
+      : ({
+          experiment_id: experiment.experimentId,
+          name: experiment.name,
+          creation_time: experiment.creationTime,
+          last_update_time: experiment.lastUpdateTime
+        } as Readonly<Record<string, string | number | undefined>>)[key]
+
+/** The ids the request names, among `known`: all of them when it names none. */
+const chosenIds = (
+  request: SearchRunsRequest,
+  known: ReadonlyArray<{ readonly experimentId: string; readonly name: string }>
+): ReadonlySet<string> => {
+  if (request.experiments === undefined && request.experimentIds === undefined) return new Set(known.map((e) => e.experimentId))
+  const names = new Set(request.experiments ?? [])
+  return new Set([...known.filter((e) => names.has(e.name)).map((e) => e.experimentId), ...(request.experimentIds ?? [])])
+}
+
+/** Every point once (the server keeps one of identical points), in the server's order. */
+const historyOf = (key: string, points: ReadonlyArray<Point>): ReadonlyArray<Metric> => {
+  const seen = new Set<string>()
+  return points
+    .filter((p) => {
+      const id = `${p.timestamp} ${p.step} ${p.value}`
+      return seen.has(id) ? false : (seen.add(id), true)
+    })
+    .map((p) => ({ key, value: p.value, timestamp: p.timestamp, step: p.step }))
+    .sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || num(a.value) - num(b.value))
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * The queries of a sink that holds its runs itself (memory, local), answered as an MLflow
+ * server answers them.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const queryOver = (holdings: Holdings): RunQuery => ({
+  searchRuns: (request = {}) =>
+    pipe(
+      TE.Do,
+      TE.bind('filter', () => TE.fromEither(F.parseRunFilter(request.filter ?? ''))),
+      TE.bind('orders', () => TE.fromEither(F.parseRunOrder(request.orderBy ?? []))),
+      TE.bind('ids', () => pipe(holdings.experiments(), TE.map((known) => chosenIds(request, known)))),
+      TE.bind('runs', () => holdings.runs()),
+      TE.flatMapEither(({ filter, orders, ids, runs }) => {
+        const found = runs
+          .filter((r) => ids.has(r.experimentId))
+          .map(foundRun)
+          .filter((r) => F.matches(filter, runLookup(r)))
+          .sort(F.ordering(F.withRunTieBreak(orders), runLookup))
+        return E.map((p: { items: ReadonlyArray<FoundRun>; nextPageToken: string | undefined }) => ({ runs: p.items, nextPageToken: p.nextPageToken }))(
+          F.page(found, request.maxResults, request.pageToken)
+        )
+      })
+    ),
+  getRun: (runId) => pipe(holdings.run(runId), TE.map(foundRun)),
+  getMetricHistory: (runId, key, request = {}) =>
+    pipe(
+      holdings.run(runId, key),
+      TE.flatMapEither((run) => {
+        const history = historyOf(key, run.metrics[key] ?? [])
+        return E.map((p: { items: ReadonlyArray<Metric>; nextPageToken: string | undefined }) => ({ metrics: p.items, nextPageToken: p.nextPageToken }))(
+          F.page(history, request.maxResults ?? Math.max(history.length, 1), request.pageToken, Number.MAX_SAFE_INTEGER)
+        )
+      })
+    ),
+  searchExperiments: (request = {}) =>
+    pipe(
+      TE.Do,
+      TE.bind('filter', () => TE.fromEither(F.parseExperimentFilter(request.filter ?? ''))),
+      TE.bind('orders', () => TE.fromEither(F.parseExperimentOrder(request.orderBy ?? []))),
+      TE.bind('known', () => holdings.experiments()),
+      TE.flatMapEither(({ filter, orders, known }) => {
+        const found = known
+          .map((e): FoundExperiment => ({ experimentId: e.experimentId, name: e.name, tags: {}, creationTime: undefined, lastUpdateTime: undefined }))
+          .filter((e) => F.matches(filter, experimentLookup(e)))
+          .sort(F.ordering(F.withExperimentTieBreak(orders), experimentLookup))
+        return E.map((p: { items: ReadonlyArray<FoundExperiment>; nextPageToken: string | undefined }) => ({
+          experiments: p.items,
+          nextPageToken: p.nextPageToken
+        }))(F.page(found, request.maxResults, request.pageToken))
+      })
+    )
+})
+
+/**
+ * The queries of `sink`, or a `ConfigError` for a sink that cannot answer them.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const queryOf = (sink: Sink): E.Either<TrackError, RunQuery> =>
+  sink.query === undefined ? E.left(configError('sink', `${sink.name} cannot answer queries`)) : E.right(sink.query)
+
+// -------------------------------------------------------------------------------------
+// pipeline steps
+// -------------------------------------------------------------------------------------
+
+const withQuery = <A>(f: (q: RunQuery) => TE.TaskEither<TrackError, A>): T.Track<A> =>
+  pipe(
+    T.ask,
+    T.flatMap((env) => T.fromEither(queryOf(env.sink))),
+    T.flatMap((q) => T.fromTaskEither(f(q)))
+  )
+
+/**
+ * Searches the runs of the environment's sink.
+ * @category pipeline steps
+ * @since 0.2.0
+ */
+export const searchRuns = (request: SearchRunsRequest = {}): T.Track<RunsPage> => withQuery((q) => q.searchRuns(request))
+
+/**
+ * One run of the environment's sink.
+ * @category pipeline steps
+ * @since 0.2.0
+ */
+export const getRun = (runId: string): T.Track<FoundRun> => withQuery((q) => q.getRun(runId))
+
+/**
+ * A page of one metric's history (all of it without `maxResults`).
+ * @category pipeline steps
+ * @since 0.2.0
+ */
+export const getMetricHistory = (runId: string, key: string, page: HistoryRequest = {}): T.Track<HistoryPage> =>
+  withQuery((q) => q.getMetricHistory(runId, key, page))
+
+/**
+ * Searches the experiments of the environment's sink.
+ * @category pipeline steps
+ * @since 0.2.0
+ */
+export const searchExperiments = (request: SearchExperimentsRequest = {}): T.Track<ExperimentsPage> =>
+  withQuery((q) => q.searchExperiments(request))
+
+/**
+ * The finished run of `experiment` with the highest `metric` (the lowest with
+ * `lowestIsBest`), among those matching `filter`; undefined when no run has the metric.
+ * @category pipeline steps
+ * @since 0.2.0
+ */
+export const bestRun = (options: {
+  readonly experiment: string
+  readonly metric: string
+  readonly lowestIsBest?: boolean
+  readonly filter?: string
+}): T.Track<FoundRun | undefined> => {
+  const metric = `metrics.\`${options.metric}\``
+  const finished = "attributes.status = 'FINISHED'"
+  return pipe(
+    searchRuns({
+      experiments: [options.experiment],
+      filter: options.filter === undefined || options.filter.trim() === '' ? finished : `${finished} and ${options.filter}`,
+      orderBy: [`${metric} ${options.lowestIsBest === true ? 'ASC' : 'DESC'}`],
+      maxResults: 1
+    }),
+    T.map((p) => p.runs.find((r) => Object.hasOwn(r.metrics, options.metric) && !Number.isNaN(r.metrics[options.metric])))
+  )
+}
+

@@ -1,0 +1,105 @@
+/**
+ * The queries of the local sink: its store read from disk at each call, one journal at a
+ * time, keeping each metric's latest point only (and every point of a history asked for), so
+ * that a search costs no memory for long metric histories.
+ *
+ * @since 0.2.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts/lib/index.js'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileError, notFound, type TrackError } from '../Errors.js'
+import * as L from '../LocalStore.js'
+import { isLater, queryOver, type HeldRun, type RunQuery } from '../Query.js'
+import type { RunStatus } from '../Sink.js'
+
+type Point = { value: number; step: number; timestamp: number }
+
+/** A run of the store, or undefined when its folder holds no journal yet. */
+const readRun = (dir: string, runId: string, history: string | undefined): TE.TaskEither<TrackError, HeldRun | undefined> => {
+  let start: t.TypeOf<typeof L.StartRecord> | undefined
+  let status: RunStatus = 'RUNNING'
+  let endTime: number | undefined
+  const params: Record<string, string> = {}
+  const tags: Record<string, string> = {}
+  const metrics = new Map<string, Array<Point>>()
+  const onRecord = (record: L.JournalRecord): E.Either<TrackError, void> => {
+    switch (record.t) {
+      case 'start':
+        start = record
+        for (const [k, v] of record.tags) tags[k] = v
+        break
+      case 'params':
+        for (const [k, v] of record.params) params[k] = v
+        break
+      case 'tags':
+        for (const [k, v] of record.tags) tags[k] = v
+        break
+      case 'metrics':
+        for (const [key, value, timestamp, step] of record.m) {
+          const point = { value, timestamp, step }
+          const kept = metrics.get(key)
+          if (kept === undefined) metrics.set(key, [point])
+          else if (key === history) kept.push(point)
+          else if (isLater(kept[0]!, point)) kept[0] = point
+        }
+        break
+      case 'end':
+        status = record.status
+        endTime = record.endTime
+    }
+    return E.right(undefined)
+  }
+  return pipe(
+    L.readJournal(dir, runId, onRecord),
+    TE.map(() =>
+      start === undefined
+        ? undefined
+        : {
+            runId,
+            experimentId: start.experimentId,
+            runName: start.runName,
+            status,
+            startTime: start.startTime,
+            endTime,
+            params,
+            tags,
+            metrics: Object.fromEntries(metrics)
+          }
+    )
+  )
+}
+
+const runIds = (dir: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =>
+  TE.tryCatch(
+    () =>
+      readdir(join(dir, 'runs')).then(
+        (names) => names.filter((n) => L.RunId.is(n)).sort(),
+        (e: unknown) => ((e as { code?: unknown }).code === 'ENOENT' ? [] : Promise.reject(e))
+      ),
+    (e) => fileError(join(dir, 'runs'), L.messageOf(e))
+  )
+
+/**
+ * The queries of the store in `dir`.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const localQuery = (dir: string): RunQuery =>
+  queryOver({
+    experiments: () => L.listExperiments(dir),
+    runs: () =>
+      pipe(
+        runIds(dir),
+        TE.flatMap(TE.traverseSeqArray((id) => readRun(dir, id, undefined))),
+        TE.map((runs) => runs.filter((r): r is HeldRun => r !== undefined))
+      ),
+    run: (runId, history) =>
+      pipe(
+        L.RunId.is(runId) ? readRun(dir, runId, history) : TE.right(undefined),
+        TE.flatMap((r) => (r === undefined ? TE.left(notFound('run', runId)) : TE.right(r)))
+      )
+  })
