@@ -77,6 +77,12 @@ export { configFromEnv, configFor, defaultRetryPolicy } from './mlflow/Config.js
 export type { Auth, EnvVars, MlflowConfig, RetryPolicy, Tls } from './mlflow/Config.js'
 export type { Fetch } from './mlflow/Http.js'
 export type { QueueOptions } from './mlflow/MetricQueue.js'
+/**
+ * Reading runs back from any sink: searching runs and experiments with MLflow's syntax,
+ * getting one run, paging through a metric's history, as pipeline steps or as tasks.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as Query from './Query.js'
 export { queryOf, queryOver } from './Query.js'
 export type {
@@ -90,6 +96,11 @@ export type {
   SearchExperimentsRequest,
   SearchRunsRequest
 } from './Query.js'
+/**
+ * MLflow's filter and order-by syntax: reading a query and evaluating it against a run.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as SearchFilter from './SearchFilter.js'
 export * from './Errors.js'
 export { VERSION } from './version.js'

@@ -118,16 +118,29 @@ const GetRunAnswer = t.type({ run: Run })
 const Empty = t.UnknownRecord
 const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token: t.string })
 
-/** A `runs/search` answer; the server leaves out an empty list and the last page's token. @category codecs @since 0.2.0 */
+/**
+ * Decodes a `runs/search` answer: a page of runs and the next page's token; the server leaves
+ * out an empty list and the last page's token.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const SearchRunsAnswer = t.partial({ runs: t.array(Run), next_page_token: t.string })
 
-/** An experiment as `experiments/search` answers it. @category codecs @since 0.2.0 */
+/**
+ * Decodes an experiment as `experiments/search` answers it: its id, name, times and tags.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const Experiment = t.intersection([
   t.type({ experiment_id: t.string, name: t.string }),
   t.partial({ creation_time: Int64, last_update_time: Int64, tags: t.array(KeyValue), lifecycle_stage: t.string })
 ])
 
-/** An `experiments/search` answer. @category codecs @since 0.2.0 */
+/**
+ * Decodes an `experiments/search` answer: a page of experiments and the next page's token.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const SearchExperimentsAnswer = t.partial({ experiments: t.array(Experiment), next_page_token: t.string })
 
 // -------------------------------------------------------------------------------------
@@ -146,7 +159,11 @@ export type RunInfo = t.TypeOf<typeof RunInfo>
  * @since 0.1.0
  */
 export type Run = t.TypeOf<typeof Run>
-/** @since 0.2.0 */
+/**
+ * An experiment as the server describes it, decoded by the codec `Experiment`.
+ * @category model
+ * @since 0.2.0
+ */
 export type Experiment = t.TypeOf<typeof Experiment>
 
 // -------------------------------------------------------------------------------------
@@ -296,7 +313,12 @@ export const getMetricHistory = (
   return page(undefined, [])
 }
 
-/** One page of a metric's history (all of it without `maxResults`). @category endpoints @since 0.2.0 */
+/**
+ * Reads one page of a metric's history (`GET metrics/get-history`); all of it without
+ * `maxResults`.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const getMetricHistoryPage = (
   http: HttpClient,
   runId: string,
@@ -318,7 +340,12 @@ export const getMetricHistoryPage = (
     TE.map((a) => ({ metrics: (a.metrics ?? []).map((m) => ({ ...m, step: m.step ?? 0 })), nextPageToken: a.next_page_token || undefined }))
   )
 
-/** `POST runs/search`. @category endpoints @since 0.2.0 */
+/**
+ * Searches runs (`POST runs/search`) with MLflow's filter and order-by syntax, one page at a
+ * time.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const searchRuns = (
   http: HttpClient,
   request: {
@@ -345,7 +372,11 @@ export const searchRuns = (
     TE.map((a) => ({ runs: a.runs ?? [], nextPageToken: a.next_page_token || undefined }))
   )
 
-/** `POST experiments/search` (active experiments). @category endpoints @since 0.2.0 */
+/**
+ * Searches the active experiments (`POST experiments/search`), one page at a time.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const searchExperiments = (
   http: HttpClient,
   request: { readonly filter: string; readonly orderBy: ReadonlyArray<string>; readonly maxResults: number; readonly pageToken: string | undefined }
