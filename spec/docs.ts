@@ -143,7 +143,7 @@ const problemsOf = (text: string | undefined, tags: ReadonlyArray<string>): Arra
   const body = text.replace(/^\/\*\*/, '').replace(/\*\/$/, '')
   const description = body.split(/^\s*\*?\s*@/m)[0]?.replace(/^\s*\*/gm, '').trim() ?? ''
   const problems: Array<string> = []
-  if (description === '' || description.startsWith('@')) problems.push('no description')
+  if (description === '') problems.push('no description')
   for (const tag of tags) {
     if (!tagOnItsOwnLine(body, tag)) problems.push(`no @${tag} on a line of its own`)
   }
@@ -162,7 +162,10 @@ const undocumented = (file: string): Array<string> => {
   // never the doc of the statement that follows it
   const first = ts.getLeadingCommentRanges(text, 0)?.[0]
   const header = first !== undefined && text.startsWith('/**', first.pos) ? first : undefined
-  report('module header', header === undefined ? ['no module doc comment at the top'] : problemsOf(text.slice(header.pos, header.end), ['since']))
+  report(
+    'module header',
+    header === undefined ? ['no module doc comment at the top'] : problemsOf(text.slice(header.pos, header.end), ['since'])
+  )
   /** The doc comment right before a node (the last of its leading ones, as docs-ts reads it). */
   const docOf = (node: ts.Node): string | undefined =>
     ts
