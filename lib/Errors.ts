@@ -157,6 +157,25 @@ export interface FileError {
 }
 
 /**
+ * A run the server stopped taking (it could not be reached) while every record was kept in
+ * the local store's journal: `command` completes it on the server once the server is back.
+ * `cause` is the server's failure.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Unsynced {
+  readonly _tag: 'Unsynced'
+  readonly runId: string
+  /** The local store that holds the run, absolute. */
+  readonly store: string
+  /** The server's address, without credentials. */
+  readonly target: string
+  /** The shell command that pushes the run to the server. */
+  readonly command: string
+  readonly cause: TrackError
+}
+
+/**
  * @category model
  * @since 0.1.0
  */
@@ -173,6 +192,7 @@ export type TrackError =
   | DecodeError
   | ConfigError
   | FileError
+  | Unsynced
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -252,6 +272,19 @@ export const configError = (variable: string, message: string): TrackError => ({
 /** @category constructors @since 0.1.0 */
 export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
 
+/**
+ * @category constructors
+ * @since 0.2.0
+ */
+export const unsynced = (runId: string, store: string, target: string, command: string, cause: TrackError): TrackError => ({
+  _tag: 'Unsynced',
+  runId,
+  store,
+  target,
+  command,
+  cause
+})
+
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
@@ -287,6 +320,11 @@ export const describe = (e: TrackError): string => {
       return `${e.variable}: ${e.message}`
     case 'FileError':
       return `${e.path}: ${e.message}`
+    case 'Unsynced':
+      return (
+        `${describe(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
+        `once ${e.target} is back, complete it there with \`${e.command}\``
+      )
   }
 }
 

@@ -14,7 +14,8 @@ import {
   paramConflict,
   taskFailed,
   TrackingFailure,
-  type TrackError
+  type TrackError,
+  unsynced
 } from 'charmory-track'
 
 t.test('describe names what is at fault in one sentence', async (t) => {
@@ -40,6 +41,14 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     [fileError('/tmp/missing.txt', 'no such file'), '/tmp/missing.txt: no such file']
   ]
   for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
+})
+
+t.test('Unsynced says where the run is kept and the command that completes it', async (t) => {
+  t.equal(
+    describe(unsynced('r1', '/home/u/.armory/mlruns', 'http://127.0.0.1:5000', 'npx charmory-track sync --to http://127.0.0.1:5000', networkError('connection refused', 'runs/log-batch'))),
+    'runs/log-batch: connection refused; run r1 is kept in the local store /home/u/.armory/mlruns, everything logged to it included: ' +
+      'once http://127.0.0.1:5000 is back, complete it there with `npx charmory-track sync --to http://127.0.0.1:5000`'
+  )
 })
 
 t.test('taskFailed wraps what a user function threw', async (t) => {

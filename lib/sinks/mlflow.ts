@@ -34,6 +34,7 @@ import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/M
 import type { Entry } from '../ParamValue.js'
 import { stderrLogger } from '../Runtime.js'
 import type { Metric, RunSink, Sink } from '../Sink.js'
+import type { JournalSetting } from './fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -48,6 +49,12 @@ export interface MlflowSinkOptions {
   readonly fetch?: Fetch
   readonly logger?: Logger
   readonly queue?: Partial<QueueOptions>
+  /**
+   * Whether `run` journals this sink's runs into a local store (`withLocalJournal`): the
+   * default store unless `{ dir }` names another; `false` writes no local file. By default on,
+   * unless `CHARMORY_TRACK_FALLBACK=off` (since 0.2.0).
+   */
+  readonly journal?: JournalSetting
 }
 
 /**
@@ -58,6 +65,8 @@ export interface MlflowSinkOptions {
 export interface MlflowSink extends Sink {
   readonly config: MlflowConfig
   readonly close: () => void
+  /** The `journal` option, read by `run` (since 0.2.0). */
+  readonly journal: JournalSetting | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -259,6 +268,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
     name: `mlflow:${cfg.trackingUri}`,
     config: cfg,
     close: transport.close,
+    journal: options.journal,
     experiment: (name) => {
       const known = experiments.get(name)
       return known === undefined ? findOrCreate(name) : TE.right(known)
