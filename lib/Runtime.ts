@@ -17,7 +17,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { readFileSync, statSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
-import { constants, userInfo } from 'node:os'
+import { userInfo } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import * as C from './Context.js'
 import type { Clock, Env, EnvInput, Files, Logger, SourceInfo } from './Env.js'
@@ -198,7 +198,10 @@ const registries = new Set<Running>()
 const interruptible = new Set<Running>()
 let stopping = false
 
-const exitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal]
+/** The shell's status for a process ended by the signal: 128 + its number. */
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
+
+type Handled = keyof typeof EXIT_CODES
 
 const report = (logger: Logger, failures: ReadonlyArray<EndFailure>): void => {
   for (const f of failures) logger.warn(`run ${f.runId} could not be ended: ${describe(f.error)}`)
@@ -206,7 +209,7 @@ const report = (logger: Logger, failures: ReadonlyArray<EndFailure>): void => {
 
 let deadline: NodeJS.Timeout | undefined
 
-const SIGNALS: ReadonlyArray<NodeJS.Signals> = ['SIGINT', 'SIGTERM']
+const SIGNALS: ReadonlyArray<Handled> = ['SIGINT', 'SIGTERM']
 
 /** Exits; were the exit stubbed (in a spec), the process is as if no signal had come. */
 const exit = (code: number): void => {
@@ -217,7 +220,7 @@ const exit = (code: number): void => {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const code = exitCode(signal)
+  const code = EXIT_CODES[signal as Handled]
   if (stopping) return exit(code)
   stopping = true
   const runs = [...interruptible]

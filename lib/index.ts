@@ -40,7 +40,7 @@ export { listExperiments, listRuns, loadRun, readArtifact, defaultStoreDir, armo
 export type { RunSummary, StoredExperiment, StoredPoint, StoredRun, SyncState } from './LocalStore.js'
 export { sinkFromEnv, sinkFromEnvEither, trackingTargetFromEnv, failingSink } from './sinks/env.js'
 export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
-export { withLocalFallback, withLocalJournal, isUnreachable, syncCommand } from './sinks/fallback.js'
+export { withLocalFallback, withLocalJournal, isUnreachable, syncCommandFor } from './sinks/fallback.js'
 export type { FallbackOptions, JournalSetting } from './sinks/fallback.js'
 export { syncStore } from './Sync.js'
 export type { RunSync, SyncOptions, SyncProgress, SyncReport } from './Sync.js'

@@ -103,7 +103,7 @@ const quoted = (s: string): string => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.re
  * @category utils
  * @since 0.2.0
  */
-export const syncCommand = (dir: string, server: string, defaultDir = L.defaultStoreDir(process.env, homedir())): string => {
+export const syncCommandFor = (dir: string, server: string, defaultDir = L.defaultStoreDir(process.env, homedir())): string => {
   const uri = withoutCredentials(server.replace(/^mlflow:/, ''))
   const store = dir === defaultDir ? '' : `MLFLOW_TRACKING_URI=${quoted(dir)} `
   return `${store}npx charmory-track sync --to ${quoted(uri)}`
@@ -156,7 +156,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
       L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
     const losing = (e: TrackError): E.Either<TrackError, void> => {
       mirroring = false
-      lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommand(local.dir, remote.name), e)
+      lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommandFor(local.dir, remote.name), e)
       logger.warn(describe(lost))
       return E.left(lost)
     }
