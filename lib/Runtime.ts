@@ -233,7 +233,6 @@ function onSignal(signal: NodeJS.Signals): void {
     for (const r of runs) r.env.logger.warn(`the open runs were not ended within ${graceMs} ms; exiting`)
     exit(code)
   }, graceMs)
-  deadline.unref()
   void endOpenRuns('KILLED').then(() => stopping && exit(code))
 }
 
