@@ -226,7 +226,7 @@ function onSignal(signal: NodeJS.Signals): void {
   const runs = [...interruptible]
   for (const r of runs) {
     const open = r.env.openRuns.size()
-    if (open > 0) r.env.logger.warn(`${signal}: ending ${open} open run${open === 1 ? '' : 's'} KILLED; ${signal} again exits at once`)
+    if (open > 0) r.env.logger.warn(`${signal}: ending the open runs KILLED (${open}); ${signal} again exits at once`)
   }
   const graceMs = Math.max(...runs.map((r) => r.graceMs))
   deadline = setTimeout(() => {
@@ -284,14 +284,15 @@ export const run = async <A>(
   const running: Running = { env: full, graceMs: env.graceMs ?? 5000 }
   registries.add(running)
   if (env.signals !== false) enter(running)
+  let result: E.Either<TrackError, A>
   try {
-    return (await pipeline(context, { ...full, sink: buildSink(full) })).result
+    result = (await pipeline(context, { ...full, sink: buildSink(full) })).result
   } catch (e) {
-    return E.left(taskFailed(e))
-  } finally {
-    registries.delete(running)
-    leave(running)
+    result = E.left(taskFailed(e))
   }
+  registries.delete(running)
+  leave(running)
+  return result
 }
 
 /**

@@ -413,7 +413,7 @@ const signalled = async (t: Test, signal: 'SIGINT' | 'SIGTERM', code: number): P
   t.equal(await exit.exited, code)
   t.match(atExit?.runs, [{ status: 'KILLED', endTime: 99 }], 'the run ended KILLED with its end time')
   t.equal(atExit?.runs[0]?.metrics['loss']?.length, 5, 'with every point logged before the signal')
-  t.strictSame(warnings, [`${signal}: ending 1 open run KILLED; ${signal} again exits at once`])
+  t.strictSame(warnings, [`${signal}: ending the open runs KILLED (1); ${signal} again exits at once`])
   stop.open()
   await result
   t.strictSame(exit.codes(), [code])
@@ -483,7 +483,7 @@ t.test('runs that cannot be ended within graceMs: the process exits anyway, sayi
   const { logger, warnings } = captureLogger()
   await run(leaveOpen('SIGINT'), { sink, logger, graceMs: 20 })
   t.equal(await exit.exited, 130)
-  t.match(warnings, ['SIGINT: ending 1 open run KILLED; SIGINT again exits at once', 'the open runs were not ended within 20 ms; exiting'])
+  t.match(warnings, ['SIGINT: ending the open runs KILLED (1); SIGINT again exits at once', 'the open runs were not ended within 20 ms; exiting'])
   release()
 })
 
