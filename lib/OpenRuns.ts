@@ -5,7 +5,9 @@
  * pipeline a sink that registers every run it opens until the run has ended (a reopened run
  * until it was flushed). `endAll` ends every registered run, delivering what its sink holds
  * first: this is what `run` does on SIGINT and SIGTERM, and what `endOpenRuns` does for a
- * program that handles its signals itself. Nothing here touches the process.
+ * program that handles its signals itself. A run ended by `endAll` takes nothing more: its
+ * operations fail with `RunEnded`, so no point is accepted that could then be lost. Nothing
+ * here touches the process.
  *
  * @example
  * import { OpenRuns, memorySink } from 'charmory-track'
@@ -19,7 +21,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { TrackError } from './Errors.js'
+import { runEnded, type TrackError } from './Errors.js'
 import type { RunSink, RunStatus, Sink } from './Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -58,6 +60,8 @@ interface Entry {
   run: RunSink
   readonly reopened: boolean
   ending: Promise<E.Either<TrackError, void>> | undefined
+  /** Ended by `endAll`: the run takes nothing more. */
+  closed: boolean
 }
 
 // -------------------------------------------------------------------------------------
@@ -73,7 +77,7 @@ export const openRuns = (): OpenRuns => {
   const open = new Set<Entry>()
 
   const register = (run: RunSink, reopened: boolean): RunSink => {
-    const entry: Entry = { run, reopened, ending: undefined }
+    const entry: Entry = { run, reopened, ending: undefined, closed: false }
     const last =
       (step: TE.TaskEither<TrackError, void>): TE.TaskEither<TrackError, void> =>
       () => {
@@ -81,10 +85,21 @@ export const openRuns = (): OpenRuns => {
         entry.ending = ending
         return ending.finally(() => open.delete(entry))
       }
+    /** Once `endAll` ended the run, an operation is refused: nothing is taken that could be lost. */
+    const guard =
+      <P extends ReadonlyArray<unknown>>(f: (...p: P) => TE.TaskEither<TrackError, void>) =>
+      (...p: P): TE.TaskEither<TrackError, void> =>
+      () =>
+        entry.closed ? Promise.resolve(E.left(runEnded(run.runId))) : f(...p)()
     entry.run = {
       ...run,
-      end: (status, endTime) => last(run.end(status, endTime)),
-      flush: reopened ? () => last(run.flush()) : run.flush
+      logParams: guard(run.logParams),
+      logMetrics: guard(run.logMetrics),
+      setTags: guard(run.setTags),
+      logArtifact: guard(run.logArtifact),
+      // after `endAll`, ending again (as `evaluate` does when its task fails) is that same end
+      end: (status, endTime) => () => (entry.closed && entry.ending !== undefined ? entry.ending : last(run.end(status, endTime))()),
+      flush: reopened ? () => last(guard(run.flush)()) : guard(run.flush)
     }
     open.add(entry)
     return entry.run
@@ -107,7 +122,9 @@ export const openRuns = (): OpenRuns => {
     endAll: async (status, endTime) => {
       const results = await Promise.all(
         [...open].map(async (entry) => {
-          const ended = await (entry.ending ?? (entry.reopened ? entry.run.flush()() : entry.run.end(status, endTime)()))
+          const ending = entry.ending ?? (entry.reopened ? entry.run.flush()() : entry.run.end(status, endTime)())
+          entry.closed = true
+          const ended = await ending
           return E.isLeft(ended) ? [{ runId: entry.run.runId, error: ended.left }] : []
         })
       )

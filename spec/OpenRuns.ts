@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { memorySink, notFound, OpenRuns, type RunSink, type Sink, type TrackError } from 'charmory-track'
+import { describe, memorySink, notFound, OpenRuns, runEnded, type RunSink, type Sink, type TrackError } from 'charmory-track'
 import { left, right } from './support/local-store.js'
 
 const request = (experimentId: string, runName: string) => ({ experimentId, runName, startTime: 1, tags: [] })
@@ -82,4 +82,27 @@ t.test('endAll waits for a run already ending instead of ending it again, and re
   t.strictSame(ends, ['slow FINISHED', 'broken KILLED'], 'the ending run is not ended twice')
   t.equal(runs.size(), 0)
   t.match(left(await tracked.reopenRun('x')()), { _tag: 'NotFound' })
+})
+
+t.test('a run ended by endAll takes nothing more; ending it again is that same end', async (t) => {
+  const memory = memorySink()
+  const runs = OpenRuns.openRuns()
+  const sink = runs.track(memory)
+  const id = right(await sink.experiment('e')())
+  const r = right(await sink.openRun(request(id, 'r'))())
+  right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
+  t.strictSame(await runs.endAll('KILLED', 9), [])
+  const point = [{ key: 'm', value: 2, step: 1, timestamp: 2 }]
+  for (const refused of [
+    r.logMetrics(point),
+    r.logParams([['a', '1']]),
+    r.setTags([['t', 'v']]),
+    r.logArtifact('a.txt', new Uint8Array([1])),
+    r.flush()
+  ]) {
+    t.strictSame(left(await refused()), runEnded(r.runId))
+  }
+  t.match(describe(runEnded(r.runId)), /has ended/)
+  right(await r.end('FAILED', 10)())
+  t.match(memory.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] }, tags: {} })
 })

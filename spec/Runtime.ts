@@ -496,11 +496,12 @@ t.test('endOpenRuns ends the open runs for a program that handles signals itself
       await r.logMetric('loss', 1)
       await endOpenRuns()
       afterwards = memory.snapshot()
-      return { accuracy: 1 }
+      await t.rejects(r.logMetric('loss', 2), { error: { _tag: 'RunEnded' } }, 'the ended run takes nothing more')
     }),
     { sink: memory, logger, clock: { now: () => 42 }, signals: false }
   )
-  t.ok(E.isRight(result))
+  t.ok(E.isRight(result), 'the evaluation ends as the run was ended')
+  t.match(memory.snapshot().runs, [{ status: 'KILLED', endTime: 42 }])
   t.match(afterwards?.runs, [{ status: 'KILLED', endTime: 42, metrics: { loss: [{ value: 1 }] } }])
   t.strictSame(warnings, [])
 

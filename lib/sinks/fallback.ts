@@ -34,7 +34,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { homedir } from 'node:os'
 import type { Logger } from '../Env.js'
-import { describe, notFound, unsynced, type TrackError } from '../Errors.js'
+import { describe, notFound, runEnded, unsynced, type TrackError } from '../Errors.js'
 import * as L from '../LocalStore.js'
 import { stderrLogger } from '../Runtime.js'
 import type { RunSink, RunStatus, Sink } from '../Sink.js'
@@ -179,26 +179,33 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
           return mirroring && confirmed ? confirm()() : E.right(undefined)
         })
     /**
-     * Ending KILLED (the program is being stopped) does not queue behind operations waiting
-     * for the server: the journal ends at once, then the server's run. The server's copy is
-     * not confirmed, so a sync replays the run from the last confirmation.
+     * Ending KILLED (the program is being stopped) does not wait for the operations queued
+     * for the server: the journal ends at once, then the server's run after them. The
+     * server's copy is not confirmed, so a sync replays the run from the last confirmation.
+     * A killed run takes nothing more.
      */
+    let killed = false
     const kill = (endTime: number): TE.TaskEither<TrackError, void> => async () => {
+      killed = true
       const ended = await ls.end('KILLED', endTime)()
-      if (E.isLeft(ended) || !mirroring || offline || lost !== undefined) return ended
-      mirroring = false
-      return rs.end('KILLED', endTime)()
+      if (E.isLeft(ended)) return ended
+      return serial(() => (!mirroring || offline || lost !== undefined ? Promise.resolve(ended) : rs.end('KILLED', endTime)()))
     }
+    const alive =
+      <P extends ReadonlyArray<unknown>>(f: (...p: P) => TE.TaskEither<TrackError, void>) =>
+      (...p: P): TE.TaskEither<TrackError, void> =>
+        killed ? TE.left(runEnded(ls.runId)) : f(...p)
     return {
       runId: ls.runId,
       experimentId: rs.experimentId,
-      logParams: (params) => both(ls.logParams(params), () => rs.logParams(params)),
-      logMetrics: (metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics)),
-      setTags: (tags) => both(ls.setTags(tags), () => rs.setTags(tags)),
-      logArtifact: (path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes)),
-      flush: () => both(ls.flush(), () => rs.flush(), true),
-      end: (status, endTime) =>
+      logParams: alive((params) => both(ls.logParams(params), () => rs.logParams(params))),
+      logMetrics: alive((metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics))),
+      setTags: alive((tags) => both(ls.setTags(tags), () => rs.setTags(tags))),
+      logArtifact: alive((path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes))),
+      flush: alive(() => both(ls.flush(), () => rs.flush(), true)),
+      end: alive((status, endTime) =>
         status === 'KILLED' ? kill(endTime) : both(ls.end(status, endTime), () => rs.end(status, endTime), true, status)
+      )
     }
   }
 

@@ -375,8 +375,9 @@ t.test('ending KILLED ends the journal at once, then the server run, and leaves 
   right(await r.end('KILLED', 9)())
   t.match(right(await loadRun(dir, r.runId)()), { status: 'KILLED', endTime: 9, synced: false })
   t.match(remote.inner.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] } })
-  right(await r.logMetrics([{ key: 'm', value: 2, step: 1, timestamp: 2 }])())
-  t.equal(remote.inner.snapshot().runs[0]?.metrics['m']?.length, 1, 'after the kill, nothing more goes to the server')
+  t.match(left(await r.logMetrics([{ key: 'm', value: 2, step: 1, timestamp: 2 }])()), { _tag: 'RunEnded', runId: r.runId }, 'a killed run takes nothing more')
+  t.match(left(await r.end('FAILED', 10)()), { _tag: 'RunEnded' })
+  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['m']?.length, 1)
 
   const fallback = setup(t)
   const fid = right(await fallback.sink.experiment('killed')())
