@@ -208,6 +208,8 @@ const report = (logger: Logger, failures: ReadonlyArray<EndFailure>): void => {
 }
 
 let deadline: NodeJS.Timeout | undefined
+/** Settles when a shutdown ends without the process exiting (process.exit stubbed, in specs). */
+let shutdown: { readonly done: Promise<void>; readonly settle: () => void } | undefined
 
 const SIGNALS: ReadonlyArray<Handled> = ['SIGINT', 'SIGTERM']
 
@@ -215,6 +217,7 @@ const SIGNALS: ReadonlyArray<Handled> = ['SIGINT', 'SIGTERM']
 const exit = (code: number): void => {
   clearTimeout(deadline)
   stopping = false
+  shutdown?.settle()
   if (interruptible.size === 0) for (const s of SIGNALS) process.off(s, onSignal)
   process.exit(code)
 }
@@ -223,6 +226,9 @@ function onSignal(signal: NodeJS.Signals): void {
   const code = EXIT_CODES[signal as Handled]
   if (stopping) return exit(code)
   stopping = true
+  let settle!: () => void
+  const done = new Promise<void>((ok) => (settle = ok))
+  shutdown = { done, settle }
   const runs = [...interruptible]
   for (const r of runs) {
     const open = r.env.openRuns.size()
@@ -292,6 +298,8 @@ export const run = async <A>(
   }
   registries.delete(running)
   leave(running)
+  // the process is on its way out: the program does not go on meanwhile
+  if (stopping) await shutdown?.done
   return result
 }
 

@@ -27,6 +27,7 @@ import {
   Track,
   trackParam,
   TrackingFailure,
+  runEnded,
   type JournalSetting,
   type MemorySnapshot,
   type RunSink,
@@ -465,11 +466,16 @@ t.test('a second signal exits at once, while the runs are still being ended', as
   const exit = stubExit(t)
   const { sink, memory, release } = slowSink()
   const { logger } = captureLogger()
-  await run(leaveOpen('SIGTERM'), { sink, logger, graceMs: 600_000 })
+  let returned = false
+  const done = run(leaveOpen('SIGTERM'), { sink, logger, graceMs: 600_000 }).then(() => (returned = true))
+  while (memory.snapshot().runs.length === 0) await new Promise((ok) => setImmediate(ok))
+  await new Promise((ok) => setTimeout(ok, 10))
   t.equal(listening(), before + 2, 'the handlers stay while the runs are being ended')
   t.strictSame(exit.codes(), [])
+  t.notOk(returned, 'run does not return to the program while the process is on its way out')
   process.emit('SIGINT', 'SIGINT')
   t.strictSame(exit.codes(), [130])
+  await done
   t.equal(listening(), before, 'and go once the process exits')
   release()
   await new Promise((ok) => setTimeout(ok, 10))
@@ -496,7 +502,7 @@ t.test('endOpenRuns ends the open runs for a program that handles signals itself
       await r.logMetric('loss', 1)
       await endOpenRuns()
       afterwards = memory.snapshot()
-      await t.rejects(r.logMetric('loss', 2), { error: { _tag: 'RunEnded' } }, 'the ended run takes nothing more')
+      await t.rejects(r.logMetric('loss', 2), new TrackingFailure(runEnded(r.runId)), 'the ended run takes nothing more')
     }),
     { sink: memory, logger, clock: { now: () => 42 }, signals: false }
   )

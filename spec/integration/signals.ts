@@ -110,8 +110,9 @@ t.test('SIGINT on a local store exits 130', async (t) => {
 })
 
 t.test('a second SIGINT exits at once while the server hangs; the journal has the run, and sync completes it', async (t) => {
+  let hanging = true
   const proxy = await startFaultProxy(server.url, (endpoint) =>
-    endpoint === 'POST /api/2.0/mlflow/runs/update' ? { kind: 'hang' } : { kind: 'pass' }
+    hanging && endpoint === 'POST /api/2.0/mlflow/runs/update' ? { kind: 'hang' } : { kind: 'pass' }
   )
   t.teardown(() => proxy.close())
   const home = tempDir(t)
@@ -133,7 +134,8 @@ t.test('a second SIGINT exits at once while the server hangs; the journal has th
   t.strictSame(journal.metricHistories['loss'], series(logged))
   t.equal((await readRun(server.url, journal.runId)).status, 'RUNNING', 'the server never got the end')
 
-  const target = mlflowSink(server.url, { logger: captureLogger().logger })
+  hanging = false
+  const target = mlflowSink(proxy.url, { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(store, target)())
   t.strictSame(report.runs.map((r) => [r.remoteRunId, r.error]), [[journal.runId, undefined]], 'into the same server run')
