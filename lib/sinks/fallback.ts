@@ -109,6 +109,18 @@ export const syncCommandFor = (dir: string, server: string, defaultDir = L.defau
   return `${store}npx charmory-track sync --to ${quoted(uri)}`
 }
 
+/**
+ * What `remote` offers besides writing runs (reading them back, `close`, its config), kept
+ * by the sink over it; not its wish for a journal, which this sink fulfils.
+ */
+const extrasOf = (remote: Sink): object => {
+  const { name: _name, experiment: _experiment, openRun: _openRun, reopenRun: _reopenRun, ...rest } = remote as Sink & {
+    readonly journal?: unknown
+  }
+  const { journal: _journal, ...kept } = rest
+  return kept
+}
+
 /** Runs operations one after the other, in the order they were asked for. */
 const serializer = () => {
   let last: Promise<unknown> = Promise.resolve()
@@ -243,6 +255,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
     )
 
   return {
+    ...extrasOf(remote),
     name: `${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`,
     experiment: (name) =>
       pipe(

@@ -403,3 +403,16 @@ t.test('syncCommandFor: the command that pushes a store to a server, without cre
   t.equal(syncCommandFor('/s', 'memory', '/s'), 'npx charmory-track sync --to memory')
   t.match(syncCommandFor('/s', 'mlflow:http://h'), /^MLFLOW_TRACKING_URI=\/s npx/, 'the default store is $ARMORY_HOME/mlruns')
 })
+
+t.test('the sink over the server keeps what the server offers besides writing, but not its wish for a journal', async (t) => {
+  const dir = tempDir(t)
+  const closed: Array<string> = []
+  const remote = { ...server().sink, journal: undefined, close: () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
+  for (const sink of [withLocalJournal(remote, localSink({ dir })), withLocalFallback(remote, localSink({ dir }))]) {
+    const kept = sink as Sink & { readonly close?: () => void; readonly config?: unknown }
+    t.strictSame(kept.config, { trackingUri: 'http://h' })
+    kept.close?.()
+    t.notOk('journal' in sink, 'run does not journal it a second time')
+  }
+  t.strictSame(closed, ['closed', 'closed'])
+})
