@@ -8,6 +8,7 @@
 import type * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from './Errors.js'
+import type { OpenRuns } from './OpenRuns.js'
 import type { Sink } from './Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -68,6 +69,24 @@ export interface Env {
   readonly logger: Logger
   readonly files: Files
   readonly source: () => SourceInfo
+  /** The runs opened through `sink` and not ended yet (`run` registers them; since 0.2.0). */
+  readonly openRuns: OpenRuns
+}
+
+/**
+ * How `run` treats the process while it runs.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunOptions {
+  /**
+   * On SIGINT or SIGTERM, end every open run `KILLED` (what was logged delivered first) and
+   * exit with 130 or 143; a second signal exits at once. `true` by default; `false` leaves the
+   * signals to the program (which can call `endOpenRuns`).
+   */
+  readonly signals?: boolean
+  /** How long ending the open runs may take after a signal before the process exits anyway; 5000 ms. */
+  readonly graceMs?: number
 }
 
 /**
@@ -75,4 +94,4 @@ export interface Env {
  * @category model
  * @since 0.1.0
  */
-export type EnvInput = Pick<Env, 'sink'> & Partial<Env>
+export type EnvInput = Pick<Env, 'sink'> & Partial<Env> & RunOptions

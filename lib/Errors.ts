@@ -75,6 +75,17 @@ export interface TaskFailed {
 }
 
 /**
+ * A run handle used after its run ended (its `evaluate` or `reopen` returned): nothing was
+ * stored. `reopen(runId, task)` logs into an ended run.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunEnded {
+  readonly _tag: 'RunEnded'
+  readonly runId: string
+}
+
+/**
  * A run or experiment that the sink does not know.
  * @category model
  * @since 0.1.0
@@ -170,6 +181,25 @@ export interface InvalidQuery {
 }
 
 /**
+ * A run the server stopped taking (it could not be reached) while every record was kept in
+ * the local store's journal: `command` completes it on the server once the server is back.
+ * `cause` is the server's failure.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Unsynced {
+  readonly _tag: 'Unsynced'
+  readonly runId: string
+  /** The local store that holds the run, absolute. */
+  readonly store: string
+  /** The server's address, without credentials. */
+  readonly target: string
+  /** The shell command that pushes the run to the server. */
+  readonly command: string
+  readonly cause: TrackError
+}
+
+/**
  * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
  * turns one into a sentence.
  * @category model
@@ -181,6 +211,7 @@ export type TrackError =
   | MissingName
   | ParamConflict
   | TaskFailed
+  | RunEnded
   | NotFound
   | InvalidArtifactPath
   | HttpError
@@ -189,6 +220,7 @@ export type TrackError =
   | ConfigError
   | FileError
   | InvalidQuery
+  | Unsynced
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -240,6 +272,13 @@ export const taskFailed = (cause: unknown): TrackError => {
   const message = cause instanceof Error ? cause.message : String(cause)
   return { _tag: 'TaskFailed', message, cause }
 }
+
+/**
+ * A `RunEnded`: run `runId` has ended; `reopen` it to log more.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const runEnded = (runId: string): TrackError => ({ _tag: 'RunEnded', runId })
 
 /**
  * A `NotFound`: the sink knows no run, experiment or artifact with this id.
@@ -331,6 +370,21 @@ export const invalidQuery = (query: string, column: number, reason: string): Tra
   reason
 })
 
+/**
+ * An `Unsynced`: run `runId` is kept whole in the local store `store` but not on the server
+ * `target`; `command` completes it there. `cause` is the server's failure.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const unsynced = (runId: string, store: string, target: string, command: string, cause: TrackError): TrackError => ({
+  _tag: 'Unsynced',
+  runId,
+  store,
+  target,
+  command,
+  cause
+})
+
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
@@ -352,6 +406,8 @@ export const describe = (e: TrackError): string => {
       return `param ${JSON.stringify(e.key)} of run ${e.runId} is already ${JSON.stringify(e.recorded)} and cannot become ${JSON.stringify(e.attempted)} (MLflow params are immutable)`
     case 'TaskFailed':
       return `task failed: ${e.message}`
+    case 'RunEnded':
+      return `run ${e.runId} has ended and its handle stores nothing more: use reopen(${JSON.stringify(e.runId)}, task) to log into it`
     case 'NotFound':
       return `${e.what} ${JSON.stringify(e.id)} not found`
     case 'InvalidArtifactPath':
@@ -368,6 +424,11 @@ export const describe = (e: TrackError): string => {
       return `${e.path}: ${e.message}`
     case 'InvalidQuery':
       return `invalid query ${JSON.stringify(e.query)} at column ${e.column}: ${e.reason}`
+    case 'Unsynced':
+      return (
+        `${describe(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
+        `once ${e.target} is back, complete it there with \`${e.command}\``
+      )
   }
 }
 
@@ -396,6 +457,7 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   MissingName: true,
   ParamConflict: true,
   TaskFailed: true,
+  RunEnded: true,
   NotFound: true,
   InvalidArtifactPath: true,
   HttpError: true,
@@ -403,7 +465,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   DecodeError: true,
   ConfigError: true,
   FileError: true,
-  InvalidQuery: true
+  InvalidQuery: true,
+  Unsynced: true
 }
 
 /**

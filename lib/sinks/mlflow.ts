@@ -40,6 +40,7 @@ import { stderrLogger } from '../Runtime.js'
 import type { Metric, RunSink, Sink } from '../Sink.js'
 import { mlflowQuery } from './mlflowQuery.js'
 import type { RunQuery } from '../Query.js'
+import type { JournalSetting } from './fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -58,6 +59,12 @@ export interface MlflowSinkOptions {
   readonly logger?: Logger
   /** How streamed metrics are batched; `defaultQueueOptions` for what is not given. */
   readonly queue?: Partial<QueueOptions>
+  /**
+   * Whether `run` journals this sink's runs into a local store (`withLocalJournal`): the
+   * default store unless `{ dir }` names another; `false` writes no local file. By default on,
+   * unless `CHARMORY_TRACK_FALLBACK=off` (since 0.2.0).
+   */
+  readonly journal?: JournalSetting
 }
 
 /**
@@ -70,6 +77,8 @@ export interface MlflowSink extends Sink {
   readonly close: () => void
   /** Searches through the server's `runs/search` and friends (`Query`). @since 0.2.0 */
   readonly query: RunQuery
+  /** The `journal` option, read by `run` (since 0.2.0). */
+  readonly journal: JournalSetting | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -276,6 +285,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
     config: cfg,
     close: transport.close,
     query: mlflowQuery(http),
+    journal: options.journal,
     experiment: (name) => {
       const known = experiments.get(name)
       return known === undefined ? findOrCreate(name) : TE.right(known)

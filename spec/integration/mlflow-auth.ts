@@ -43,7 +43,7 @@ const home = (credentials?: string): string => {
 const evaluateWith = async (env: Record<string, string>, homeDir: string) => {
   const config = loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env }, home: homeDir })
   if (E.isLeft(config)) throw new Error(describe(config.left))
-  const sink = mlflowSink(config.right, { logger })
+  const sink = mlflowSink(config.right, { logger, journal: false })
   try {
     return await run(evaluate({ experiment: 'secured' }, async () => ({ ok: 1 })), { sink, logger, clock: { now: () => T0 } })
   } finally {
