@@ -75,6 +75,17 @@ export interface TaskFailed {
 }
 
 /**
+ * A run handle used after its run ended (its `evaluate` or `reopen` returned): nothing was
+ * stored. `reopen(runId, task)` logs into an ended run.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunEnded {
+  readonly _tag: 'RunEnded'
+  readonly runId: string
+}
+
+/**
  * A run or experiment that the sink does not know.
  * @category model
  * @since 0.1.0
@@ -166,6 +177,7 @@ export type TrackError =
   | MissingName
   | ParamConflict
   | TaskFailed
+  | RunEnded
   | NotFound
   | InvalidArtifactPath
   | HttpError
@@ -207,6 +219,12 @@ export const taskFailed = (cause: unknown): TrackError => {
   const message = cause instanceof Error ? cause.message : String(cause)
   return { _tag: 'TaskFailed', message, cause }
 }
+
+/**
+ * @category constructors
+ * @since 0.2.0
+ */
+export const runEnded = (runId: string): TrackError => ({ _tag: 'RunEnded', runId })
 
 /** @category constructors @since 0.1.0 */
 export const notFound = (what: NotFound['what'], id: string): TrackError => ({ _tag: 'NotFound', what, id })
@@ -273,6 +291,8 @@ export const describe = (e: TrackError): string => {
       return `param ${JSON.stringify(e.key)} of run ${e.runId} is already ${JSON.stringify(e.recorded)} and cannot become ${JSON.stringify(e.attempted)} (MLflow params are immutable)`
     case 'TaskFailed':
       return `task failed: ${e.message}`
+    case 'RunEnded':
+      return `run ${e.runId} has ended and its handle stores nothing more: use reopen(${JSON.stringify(e.runId)}, task) to log into it`
     case 'NotFound':
       return `${e.what} ${JSON.stringify(e.id)} not found`
     case 'InvalidArtifactPath':

@@ -12,6 +12,7 @@ import {
   networkError,
   notFound,
   paramConflict,
+  runEnded,
   taskFailed,
   TrackingFailure,
   type TrackError
@@ -29,6 +30,7 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     ],
     [taskFailed(new Error('out of memory')), 'task failed: out of memory'],
     [notFound('run', 'abc'), 'run "abc" not found'],
+    [runEnded('abc'), 'run abc has ended and its handle stores nothing more: use reopen("abc", task) to log into it'],
     [invalidArtifactPath('../x', 'leaves the run'), 'invalid artifact path "../x": leaves the run'],
     [
       httpError(400, 'INVALID_PARAMETER_VALUE', 'bad key', 'runs/log-batch'),
