@@ -221,7 +221,7 @@ export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: Se
     return 1
   }
   if (!state.stopped) {
-    await syncTo(io, localStoreOf(io), plan.address, false)
+    await syncTo(io, localStoreOf(io), plan.address, false, 'the server address')
     io.stdout.write(`MLflow is serving at ${plan.address} (Ctrl+C stops it)\n`)
     const first = await Promise.race([stopRequested.then(() => undefined), ended])
     if (first !== undefined && !state.stopped) {
