@@ -324,3 +324,31 @@ export class TrackingFailure extends Error {
     this.error = error
   }
 }
+
+// -------------------------------------------------------------------------------------
+// refinements
+// -------------------------------------------------------------------------------------
+
+const tags: { readonly [K in TrackError['_tag']]: true } = {
+  InvalidKey: true,
+  InvalidValue: true,
+  MissingName: true,
+  ParamConflict: true,
+  TaskFailed: true,
+  RunEnded: true,
+  NotFound: true,
+  InvalidArtifactPath: true,
+  HttpError: true,
+  NetworkError: true,
+  DecodeError: true,
+  ConfigError: true,
+  FileError: true
+}
+
+/**
+ * Whether `u` is one of this library's errors (by its `_tag`).
+ * @category refinements
+ * @since 0.2.0
+ */
+export const isTrackError = (u: unknown): u is TrackError =>
+  typeof u === 'object' && u !== null && typeof (u as { _tag?: unknown })._tag === 'string' && Object.hasOwn(tags, (u as { _tag: string })._tag)

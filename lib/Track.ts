@@ -23,10 +23,25 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import type { Applicative1 } from 'fp-ts/lib/Applicative.js'
+import type { Apply1 } from 'fp-ts/lib/Apply.js'
+import type { Chain1 } from 'fp-ts/lib/Chain.js'
+import type { FromEither1 } from 'fp-ts/lib/FromEither.js'
+import type { FromIO1 } from 'fp-ts/lib/FromIO.js'
+import type { FromTask1 } from 'fp-ts/lib/FromTask.js'
+import { identity } from 'fp-ts/lib/function.js'
+import type { Functor1 } from 'fp-ts/lib/Functor.js'
+import type { IO } from 'fp-ts/lib/IO.js'
+import type { Monad1 } from 'fp-ts/lib/Monad.js'
+import type { MonadIO1 } from 'fp-ts/lib/MonadIO.js'
+import type { MonadTask1 } from 'fp-ts/lib/MonadTask.js'
+import type { Pointed1 } from 'fp-ts/lib/Pointed.js'
+import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
+import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as C from './Context.js'
 import type { Env } from './Env.js'
-import { taskFailed, type TrackError } from './Errors.js'
+import { isTrackError, taskFailed, type TrackError } from './Errors.js'
 import * as P from './Params.js'
 import { toEntries } from './ParamValue.js'
 import type { Tracked } from './Tracked.js'
@@ -46,6 +61,8 @@ export interface Step<A> {
 }
 
 /**
+ * A pipeline: given the context so far and the environment, it does its work and answers
+ * the context it reached with its outcome. Nothing runs until `run`.
  * @category model
  * @since 0.1.0
  */
@@ -57,35 +74,170 @@ export interface Track<A> {
 // constructors
 // -------------------------------------------------------------------------------------
 
+// A pipeline is a function, so that any `(context, env) => Promise<Step>` is one, but the
+// combinators below also tag the functions they build with what they are (a value, a failure,
+// `ma` then `f`). `interpret` runs a tagged pipeline with a loop and a stack of its own: a
+// chain of a million `flatMap`s, nested either way, needs no JavaScript stack and no promise
+// per pure step.
+const OP: unique symbol = Symbol('charmory-track/Track.op')
+
+type Op =
+  | { readonly _tag: 'Of'; readonly value: unknown }
+  | { readonly _tag: 'Fail'; readonly error: TrackError }
+  | { readonly _tag: 'Map'; readonly ma: Track<unknown>; readonly f: (a: unknown) => unknown }
+  | { readonly _tag: 'FlatMap'; readonly ma: Track<unknown>; readonly f: (a: unknown) => Track<unknown> }
+  | { readonly _tag: 'OrElse'; readonly ma: Track<unknown>; readonly f: (e: TrackError) => Track<unknown> }
+
+type Frame = Extract<Op, { readonly ma: Track<unknown> }>
+
+interface Tagged {
+  readonly [OP]?: Op
+}
+
+const make = <A>(op: Op): Track<A> => {
+  const track = ((context: C.Context, env: Env) => interpret(track, context, env)) as Track<A> & { [OP]: Op }
+  track[OP] = op
+  return track
+}
+
+const guard = <A>(context: C.Context, f: () => Promise<Step<A>>): Promise<Step<A>> => {
+  try {
+    return f().catch((e: unknown) => ({ context, result: E.left(taskFailed(e)) }))
+  } catch (e) {
+    return Promise.resolve({ context, result: E.left(taskFailed(e)) })
+  }
+}
+
+/** `f(x)`, or a failed pipeline when `f` throws. */
+const attempt = <X>(f: (x: X) => Track<unknown>, x: X): Track<unknown> => {
+  try {
+    return f(x)
+  } catch (e) {
+    return fail(taskFailed(e))
+  }
+}
+
+const interpret = async <A>(root: Track<A>, start: C.Context, env: Env): Promise<Step<A>> => {
+  const frames: Array<Frame> = []
+  let context = start
+  let result: E.Either<TrackError, unknown> = E.right(undefined)
+  let current: Track<unknown> | undefined = root
+  for (;;) {
+    while (current !== undefined) {
+      const op: Op | undefined = (current as Tagged)[OP]
+      if (op === undefined) {
+        const primitive: Track<unknown> = current
+        const step = await guard(context, () => primitive(context, env))
+        context = step.context
+        result = step.result
+        current = undefined
+      } else if (op._tag === 'Of') {
+        result = E.right(op.value)
+        current = undefined
+      } else if (op._tag === 'Fail') {
+        result = E.left(op.error)
+        current = undefined
+      } else {
+        frames.push(op)
+        current = op.ma
+      }
+    }
+    while (current === undefined) {
+      const frame = frames.pop()
+      if (frame === undefined) return { context, result: result as E.Either<TrackError, A> }
+      if (frame._tag === 'OrElse') {
+        if (E.isLeft(result)) current = attempt(frame.f, result.left)
+      } else if (E.isRight(result)) {
+        if (frame._tag === 'FlatMap') current = attempt(frame.f, result.right)
+        else {
+          try {
+            result = E.right(frame.f(result.right))
+          } catch (e) {
+            result = E.left(taskFailed(e))
+          }
+        }
+      }
+    }
+  }
+}
+
 /**
+ * A pipeline that succeeds with `a` and leaves the context as it is.
  * @category constructors
  * @since 0.1.0
  */
-export const of =
-  <A>(a: A): Track<A> =>
-  async (context) => ({ context, result: E.right(a) })
+export const of = <A>(a: A): Track<A> => make({ _tag: 'Of', value: a })
 
 /**
+ * A pipeline that fails with `e` and leaves the context as it is.
  * @category constructors
  * @since 0.1.0
  */
-export const fail =
-  <A = never>(e: TrackError): Track<A> =>
-  async (context) => ({ context, result: E.left(e) })
+export const fail = <A = never>(e: TrackError): Track<A> => make({ _tag: 'Fail', error: e })
 
 /**
+ * A pipeline that ends as `ma` says.
  * @category constructors
  * @since 0.1.0
  */
 export const fromEither = <A>(ma: E.Either<TrackError, A>): Track<A> => (E.isLeft(ma) ? fail(ma.left) : of(ma.right))
 
 /**
+ * A task that may fail with a `TrackError`; with `onLeft`, one whose errors are mapped into one.
+ *
+ * @example
+ * import * as TE from 'fp-ts/lib/TaskEither.js'
+ * import { Track, run, memorySink, invalidValue } from 'charmory-track'
+ *
+ * const lookup = (id: string): TE.TaskEither<string, number> => (id === 'a' ? TE.right(1) : TE.left(`no ${id}`))
+ * const program = Track.fromTaskEither(lookup('b'), (reason) => invalidValue('id', reason))
+ * const result = await run(program, { sink: memorySink() })
+ * // result: left({ _tag: 'InvalidValue', key: 'id', reason: 'no b' })
+ *
  * @category constructors
  * @since 0.1.0
  */
-export const fromTaskEither =
-  <A>(ma: TE.TaskEither<TrackError, A>): Track<A> =>
-  async (context) => ({ context, result: await ma() })
+export function fromTaskEither<A>(ma: TE.TaskEither<TrackError, A>): Track<A>
+export function fromTaskEither<E, A>(ma: TE.TaskEither<E, A>, onLeft: (e: E) => TrackError): Track<A>
+export function fromTaskEither<E, A>(ma: TE.TaskEither<E, A>, onLeft?: (e: E) => TrackError): Track<A> {
+  return async (context) => {
+    const result = await ma()
+    return { context, result: E.isLeft(result) && onLeft !== undefined ? E.left(onLeft(result.left)) : (result as E.Either<TrackError, A>) }
+  }
+}
+
+/**
+ * A `ReaderTaskEither` over the environment; with `onLeft`, its errors are mapped into a
+ * `TrackError`.
+ * @category constructors
+ * @since 0.2.0
+ */
+export function fromReaderTaskEither<A>(ma: RTE.ReaderTaskEither<Env, TrackError, A>): Track<A>
+export function fromReaderTaskEither<E, A>(ma: RTE.ReaderTaskEither<Env, E, A>, onLeft: (e: E) => TrackError): Track<A>
+export function fromReaderTaskEither<E, A>(
+  ma: RTE.ReaderTaskEither<Env, E, A>,
+  onLeft?: (e: E) => TrackError
+): Track<A> {
+  return flatMap((env: Env) => fromTaskEither(ma(env), onLeft ?? ((e: E) => e as unknown as TrackError)))(ask)
+}
+
+/**
+ * A task that cannot fail.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const fromTask =
+  <A>(ma: T.Task<A>): Track<A> =>
+  async (context) => ({ context, result: E.right(await ma()) })
+
+/**
+ * A synchronous effect, run when the pipeline gets there.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const fromIO =
+  <A>(ma: IO<A>): Track<A> =>
+  async (context) => ({ context, result: E.right(ma()) })
 
 /**
  * Runs `thunk` when the pipeline gets there; a rejection becomes `TaskFailed`.
@@ -129,36 +281,29 @@ export const modifyContext =
 // combinators
 // -------------------------------------------------------------------------------------
 
-const guard = <A>(context: C.Context, f: () => Promise<Step<A>>): Promise<Step<A>> => {
-  try {
-    return f().catch((e: unknown) => ({ context, result: E.left(taskFailed(e)) }))
-  } catch (e) {
-    return Promise.resolve({ context, result: E.left(taskFailed(e)) })
-  }
-}
-
 /**
- * Sequences `f` after `ma`, threading the context; stops at the first failure.
+ * Sequences `f` after `ma`, threading the context; stops at the first failure. Stack-safe:
+ * chains of any length run in constant stack.
  * @category sequencing
  * @since 0.1.0
  */
 export const flatMap =
   <A, B>(f: (a: A) => Track<B>) =>
   (ma: Track<A>): Track<B> =>
-  async (context, env) => {
-    const step = await ma(context, env)
-    if (E.isLeft(step.result)) return step as Step<never>
-    const a = step.result.right
-    return guard(step.context, () => f(a)(step.context, env))
-  }
+    make({ _tag: 'FlatMap', ma, f: f as (a: unknown) => Track<unknown> })
 
 /**
+ * Changes the value a pipeline yields; a throw in `f` is `TaskFailed`.
  * @category mapping
  * @since 0.1.0
  */
-export const map = <A, B>(f: (a: A) => B): ((ma: Track<A>) => Track<B>) => flatMap((a) => of(f(a)))
+export const map =
+  <A, B>(f: (a: A) => B) =>
+  (ma: Track<A>): Track<B> =>
+    make({ _tag: 'Map', ma, f: f as (a: unknown) => unknown })
 
 /**
+ * Replaces the value a pipeline yields with `b`.
  * @category mapping
  * @since 0.1.0
  */
@@ -173,16 +318,14 @@ export const tap = <A, _>(f: (a: A) => Track<_>): ((ma: Track<A>) => Track<A>) =
   flatMap((a) => map(() => a)(f(a)))
 
 /**
+ * Changes the error a pipeline fails with; a success is left alone.
  * @category error handling
  * @since 0.1.0
  */
 export const mapError =
   (f: (e: TrackError) => TrackError) =>
   <A>(ma: Track<A>): Track<A> =>
-  async (context, env) => {
-    const step = await ma(context, env)
-    return E.isLeft(step.result) ? { context: step.context, result: E.left(f(step.result.left)) } : step
-  }
+    orElse((e: TrackError) => fail<A>(f(e)))(ma)
 
 /**
  * Recovers from a failure, starting from the context the failed step reached.
@@ -192,24 +335,15 @@ export const mapError =
 export const orElse =
   <A>(f: (e: TrackError) => Track<A>) =>
   (ma: Track<A>): Track<A> =>
-  async (context, env) => {
-    const step = await ma(context, env)
-    if (E.isRight(step.result)) return step
-    const e = step.result.left
-    return guard(step.context, () => f(e)(step.context, env))
-  }
+    make({ _tag: 'OrElse', ma, f })
 
 /**
  * The outcome as a value: never fails.
  * @category error handling
  * @since 0.1.0
  */
-export const either =
-  <A>(ma: Track<A>): Track<E.Either<TrackError, A>> =>
-  async (context, env) => {
-    const step = await ma(context, env)
-    return { context: step.context, result: E.right(step.result) }
-  }
+export const either = <A>(ma: Track<A>): Track<E.Either<TrackError, A>> =>
+  orElse((e: TrackError) => of<E.Either<TrackError, A>>(E.left(e)))(map(E.right)(ma))
 
 /**
  * Runs each pipeline in order, collecting the results.
@@ -233,17 +367,185 @@ export const traverseArray =
     return { context: current, result: E.right(out) }
   }
 
+/**
+ * Runs each pipeline in order, collecting the results.
+ * @category traversing
+ * @since 0.2.0
+ */
+export const sequenceArray: <A>(as: ReadonlyArray<Track<A>>) => Track<ReadonlyArray<A>> = traverseArray(identity)
+
+/**
+ * Applies the function `fab` yields to the value `fa` yields; `fab` runs first, then `fa`,
+ * each seeing the context the one before left.
+ * @category apply
+ * @since 0.2.0
+ */
+export const ap =
+  <A>(fa: Track<A>) =>
+  <B>(fab: Track<(a: A) => B>): Track<B> =>
+    flatMap((f: (a: A) => B) => map(f)(fa))(fab)
+
+/**
+ * Runs the pipeline that a pipeline yields.
+ * @category sequencing
+ * @since 0.2.0
+ */
+export const flatten: <A>(mma: Track<Track<A>>) => Track<A> = flatMap(identity)
+
+/**
+ * Acquires a resource, uses it, and releases it whether the use succeeded or failed (also
+ * when it threw). The use's failure wins over the release's; a failed release fails a
+ * successful use.
+ *
+ * @example
+ * import { Track, run, memorySink } from 'charmory-track'
+ *
+ * const log: Array<string> = []
+ * const program = Track.bracket(
+ *   Track.fromIO(() => { log.push('open'); return 'handle' }),
+ *   (h) => Track.of(h.length),
+ *   () => Track.fromIO(() => { log.push('close') })
+ * )
+ * const result = await run(program, { sink: memorySink() })
+ * // result: right(6); log: ['open', 'close']
+ *
+ * @category resources
+ * @since 0.2.0
+ */
+export const bracket = <R, A>(
+  acquire: Track<R>,
+  use: (r: R) => Track<A>,
+  release: (r: R, result: E.Either<TrackError, A>) => Track<void>
+): Track<A> =>
+  flatMap((r: R) =>
+    flatMap((result: E.Either<TrackError, A>) =>
+      flatMap((released: E.Either<TrackError, void>) =>
+        fromEither(E.isLeft(result) ? result : E.as(result.right)(released))
+      )(either(release(r, result)))
+    )(either(flatMap(() => use(r))(of(undefined))))
+  )(acquire)
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+/**
+ * The fp-ts type lambda of `Track`: `Kind<URI, A>` is `Track<A>`.
+ * @category type lambdas
+ * @since 0.2.0
+ */
+export const URI = 'charmory-track/Track'
+
+/**
+ * The type of `URI`.
+ * @category type lambdas
+ * @since 0.2.0
+ */
+export type URI = typeof URI
+
+declare module 'fp-ts/HKT.js' {
+  interface URItoKind<A> {
+    readonly [URI]: Track<A>
+  }
+}
+
+const _map: Functor1<URI>['map'] = (fa, f) => map(f)(fa)
+const _ap: Apply1<URI>['ap'] = (fab, fa) => ap(fa)(fab)
+const _chain: Chain1<URI>['chain'] = (ma, f) => flatMap(f)(ma)
+
+/**
+ * A `Left` that is not a `TrackError` becomes `TaskFailed` carrying it.
+ * @category instances
+ * @since 0.2.0
+ */
+export const FromEither: FromEither1<URI> = {
+  URI,
+  fromEither: (ma) => (E.isLeft(ma) ? fail(isTrackError(ma.left) ? ma.left : taskFailed(ma.left)) : of(ma.right))
+}
+
+/**
+ * `map` for fp-ts's generic functions.
+ * @category instances
+ * @since 0.2.0
+ */
+export const Functor: Functor1<URI> = { URI, map: _map }
+
+/**
+ * `of` for fp-ts's generic functions.
+ * @category instances
+ * @since 0.2.0
+ */
+export const Pointed: Pointed1<URI> = { URI, of }
+
+/**
+ * Sequential: the context threads through `fab`, then `fa`.
+ * @category instances
+ * @since 0.2.0
+ */
+export const Apply: Apply1<URI> = { URI, map: _map, ap: _ap }
+
+/**
+ * `Apply` with `of`, for `RA.traverse(Track.Applicative)` and friends.
+ * @category instances
+ * @since 0.2.0
+ */
+export const Applicative: Applicative1<URI> = { URI, map: _map, ap: _ap, of }
+
+/**
+ * `Apply` with `chain` (`flatMap`).
+ * @category instances
+ * @since 0.2.0
+ */
+export const Chain: Chain1<URI> = { URI, map: _map, ap: _ap, chain: _chain }
+
+/**
+ * `Applicative` with `chain` (`flatMap`).
+ * @category instances
+ * @since 0.2.0
+ */
+export const Monad: Monad1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain }
+
+/**
+ * Lifts a synchronous effect into a pipeline.
+ * @category instances
+ * @since 0.2.0
+ */
+export const FromIO: FromIO1<URI> = { URI, fromIO }
+
+/**
+ * Lifts a task that cannot fail into a pipeline.
+ * @category instances
+ * @since 0.2.0
+ */
+export const FromTask: FromTask1<URI> = { URI, fromIO, fromTask }
+
+/**
+ * `Monad` with `fromIO`.
+ * @category instances
+ * @since 0.2.0
+ */
+export const MonadIO: MonadIO1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain, fromIO }
+
+/**
+ * `Monad` with `fromIO` and `fromTask`.
+ * @category instances
+ * @since 0.2.0
+ */
+export const MonadTask: MonadTask1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain, fromIO, fromTask }
+
 // -------------------------------------------------------------------------------------
 // do notation
 // -------------------------------------------------------------------------------------
 
 /**
+ * The start of do notation: a pipeline that yields `{}`.
  * @category do notation
  * @since 0.1.0
  */
 export const Do: Track<{}> = of({})
 
 /**
+ * Names the value of a pipeline, starting do notation with it.
  * @category do notation
  * @since 0.1.0
  */
@@ -253,6 +555,7 @@ export const bindTo =
     map((a: A) => ({ [name]: a }) as { readonly [K in N]: A })(ma)
 
 /**
+ * Adds the value of the pipeline `f` builds from the record so far, under `name`.
  * @category do notation
  * @since 0.1.0
  */
@@ -264,6 +567,7 @@ export const bind =
     )(ma)
 
 /**
+ * Adds the value of the independent pipeline `mb` under `name`; it runs after `ma`.
  * @category do notation
  * @since 0.1.0
  */
@@ -280,6 +584,7 @@ const let_ = <N extends string, A, B>(
 
 export {
   /**
+   * Adds `f` of the record so far under `name`.
    * @category do notation
    * @since 0.1.0
    */

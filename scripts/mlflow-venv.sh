@@ -6,6 +6,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 venv="${CHARMORY_MLFLOW_VENV:-$here/.venv}"
 pin="3.18.0"
 py="${PYTHON:-python3}"
+# Spec files that start in parallel on a fresh machine all ask for it: one installs, the others wait.
+if command -v flock >/dev/null; then
+  exec 9>"$venv.lock"
+  flock 9
+fi
 if [ -x "$venv/bin/mlflow" ] && "$venv/bin/python" -c "import mlflow,sys; sys.exit(mlflow.__version__!='$pin')" 2>/dev/null; then
   echo "$venv/bin/mlflow"; exit 0
 fi

@@ -3,7 +3,10 @@ import fc from 'fast-check'
 import assert from 'node:assert'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import * as RA from 'fp-ts/lib/ReadonlyArray.js'
+import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import { sequenceS } from 'fp-ts/lib/Apply.js'
 import {
   Context,
   fork,
@@ -477,4 +480,165 @@ t.test('pipelines run concurrently, in any interleaving of their awaits, never s
       })
   )
   t.pass('every interleaving kept the params apart')
+})
+
+// -------------------------------------------------------------------------------------
+// stack safety
+// -------------------------------------------------------------------------------------
+
+t.test('1,000,000 left-nested flatMaps complete, and so does a recursion as deep', async (t) => {
+  let left: Track.Track<number> = Track.of(0)
+  for (let i = 0; i < 1_000_000; i++) left = pipe(left, Track.flatMap((n) => Track.of(n + 1)))
+  t.strictSame(await run(left, env()), E.right(1_000_000))
+  const down = (n: number): Track.Track<number> =>
+    n === 0 ? Track.of(0) : pipe(Track.of(n - 1), Track.flatMap(down), Track.map((m) => m + 1))
+  t.strictSame(await run(down(1_000_000), env()), E.right(1_000_000))
+  let recovered: Track.Track<number> = Track.fail(boom)
+  for (let i = 0; i < 200_000; i++) recovered = pipe(recovered, Track.mapError((e) => e), Track.orElse(() => Track.fail(boom)))
+  t.strictSame(await run(pipe(recovered, Track.orElse(() => Track.of(7))), env()), E.right(7))
+})
+
+t.test('a long chain of asynchronous steps completes, threading the context', async (t) => {
+  let p: Track.Track<number> = Track.fromPromise(async () => 0)
+  for (let i = 0; i < 20_000; i++) p = pipe(p, Track.tap((n) => trackParam('last', n)), Track.flatMap((n) => Track.fromPromise(async () => n + 1)))
+  t.strictSame(await run(pipe(p, Track.bindTo('n'), Track.bind('params', () => getParams)), env()), E.right({ n: 20_000, params: { last: '19999' } }))
+})
+
+t.test('a throw in map, flatMap or orElse callbacks is TaskFailed at that step', async (t) => {
+  const cause = new Error('bad callback')
+  const thrower = (): never => {
+    throw cause
+  }
+  for (const program of [
+    pipe(Track.of(1), Track.map(thrower)),
+    pipe(Track.of(1), Track.flatMap(thrower)),
+    pipe(Track.fail(boom), Track.orElse(thrower))
+  ]) {
+    t.strictSame(await run(program, env()), E.left({ _tag: 'TaskFailed', message: 'bad callback', cause }))
+  }
+})
+
+// -------------------------------------------------------------------------------------
+// laws
+// -------------------------------------------------------------------------------------
+
+/** A small language of pipelines: values, failures and params, so that the laws see the context too. */
+const arbTrack: fc.Arbitrary<Track.Track<number>> = fc.oneof(
+  fc.integer().map((n) => Track.of(n)),
+  fc.constant(Track.fail<number>(boom)),
+  fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer()).map(([k, n]) => pipe(trackParam(k, n), Track.as(n))),
+  fc.integer().map((n) => Track.fromPromise(async () => n))
+)
+const arbK: fc.Arbitrary<(n: number) => Track.Track<number>> = fc
+  .tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: -3, max: 3 }), fc.boolean())
+  .map(([k, d, fails]) => (n: number) => (fails && n % 2 === 0 ? Track.fail(boom) : pipe(trackParam(k, n + d), Track.as(n + d))))
+
+const outcome = <A>(p: Track.Track<A>) => run(pipe(Track.either(p), Track.bindTo('result'), Track.bind('params', () => getParams)), env())
+const same = async <A>(x: Track.Track<A>, y: Track.Track<A>): Promise<boolean> => {
+  assert.deepStrictEqual(await outcome(x), await outcome(y))
+  return true
+}
+
+t.test('monad laws: left identity, right identity, associativity', async (t) => {
+  await fc.assert(fc.asyncProperty(fc.integer(), arbK, (a, f) => same(pipe(Track.of(a), Track.flatMap(f)), f(a))))
+  await fc.assert(fc.asyncProperty(arbTrack, (m) => same(pipe(m, Track.flatMap(Track.of)), m)))
+  await fc.assert(
+    fc.asyncProperty(arbTrack, arbK, arbK, (m, f, g) =>
+      same(pipe(m, Track.flatMap(f), Track.flatMap(g)), pipe(m, Track.flatMap((x) => pipe(f(x), Track.flatMap(g)))))
+    )
+  )
+  t.pass('held for every generated case')
+})
+
+t.test('functor laws, and ap agrees with flatMap', async (t) => {
+  const double = (n: number): number => n * 2
+  const inc = (n: number): number => n + 1
+  await fc.assert(fc.asyncProperty(arbTrack, (m) => same(pipe(m, Track.map((x) => x)), m)))
+  await fc.assert(fc.asyncProperty(arbTrack, (m) => same(pipe(m, Track.map(double), Track.map(inc)), pipe(m, Track.map((x) => inc(double(x)))))))
+  await fc.assert(
+    fc.asyncProperty(arbTrack, arbTrack, (mf, ma) => {
+      const fab = pipe(mf, Track.map((n) => (x: number) => x * n))
+      return same(pipe(fab, Track.ap(ma)), pipe(fab, Track.flatMap((f) => pipe(ma, Track.map(f)))))
+    })
+  )
+  t.pass('held for every generated case')
+})
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+t.test('the fp-ts instances work with sequenceS, traverse and the Monad helpers', async (t) => {
+  const record = (k: string, n: number): Track.Track<number> => pipe(trackParam(k, n), Track.as(n))
+  const program = pipe(
+    sequenceS(Track.Apply)({ x: record('x', 1), y: record('y', 2) }),
+    Track.bindTo('s'),
+    Track.bind('all', () => RA.traverse(Track.Applicative)((n: number) => record(`n${n}`, n))([3, 4])),
+    Track.bind('seq', () => Track.sequenceArray([Track.of('a'), Track.of('b')])),
+    Track.bind('flat', () => Track.flatten(Track.of(Track.of(5)))),
+    Track.bind('chained', () => Track.Monad.chain(Track.Pointed.of(6), (n) => Track.Functor.map(Track.of(n), (m) => m + 1))),
+    Track.bind('io', () => Track.MonadIO.fromIO(() => 'io')),
+    Track.bind('task', () => Track.MonadTask.fromTask(async () => 'task')),
+    Track.bind('fromTask', () => Track.FromTask.fromTask(async () => 'ft')),
+    Track.bind('fromIO', () => Track.FromIO.fromIO(() => 'fi')),
+    Track.bind('chain', () => Track.Chain.chain(Track.Applicative.of(1), (n) => Track.of(n + 1))),
+    Track.bind('params', () => getParams)
+  )
+  t.strictSame(
+    await run(program, env()),
+    E.right({
+      s: { x: 1, y: 2 },
+      all: [3, 4],
+      seq: ['a', 'b'],
+      flat: 5,
+      chained: 7,
+      io: 'io',
+      task: 'task',
+      fromTask: 'ft',
+      fromIO: 'fi',
+      chain: 2,
+      params: { x: '1', y: '2', n3: '3', n4: '4' }
+    })
+  )
+  t.equal(Track.URI, 'charmory-track/Track')
+})
+
+t.test('FromEither keeps a TrackError and wraps any other Left as TaskFailed', async (t) => {
+  t.strictSame(await run(Track.FromEither.fromEither(E.left(boom)), env()), E.left(boom))
+  t.strictSame(await run(Track.FromEither.fromEither(E.right(1)), env()), E.right(1))
+  t.strictSame(await run(Track.FromEither.fromEither(E.left('nope')), env()), E.left({ _tag: 'TaskFailed', message: 'nope', cause: 'nope' }))
+  t.strictSame(await run(Track.FromEither.fromEither(E.left({ _tag: 'Mine' })), env()), E.left({ _tag: 'TaskFailed', message: '[object Object]', cause: { _tag: 'Mine' } }))
+})
+
+t.test('fromTaskEither and fromReaderTaskEither map foreign errors; the environment reaches a ReaderTaskEither', async (t) => {
+  const e = env()
+  const onLeft = (s: string) => invalidKey(s, 'unknown')
+  t.strictSame(await run(Track.fromTaskEither(TE.left('k'), onLeft), e), E.left(invalidKey('k', 'unknown')))
+  t.strictSame(await run(Track.fromTaskEither(TE.right(1), onLeft), e), E.right(1))
+  const sinkName: RTE.ReaderTaskEither<{ readonly sink: { readonly name: string } }, string, string> = (r) => TE.right(r.sink.name)
+  t.strictSame(await run(Track.fromReaderTaskEither(sinkName, onLeft), e), E.right('memory'))
+  t.strictSame(await run(Track.fromReaderTaskEither(() => TE.left('k'), onLeft), e), E.left(invalidKey('k', 'unknown')))
+  t.strictSame(await run(Track.fromReaderTaskEither(() => TE.left(boom)), e), E.left(boom))
+})
+
+t.test('bracket releases after a use that succeeds, fails or throws; the use\'s failure wins', async (t) => {
+  const log: Array<string> = []
+  const acquire = Track.fromIO(() => {
+    log.push('open')
+    return 'h'
+  })
+  const release = (_: string, r: E.Either<unknown, unknown>) =>
+    Track.fromIO(() => {
+      log.push(E.isRight(r) ? 'close ok' : 'close failed')
+    })
+  t.strictSame(await run(Track.bracket(acquire, (h) => Track.of(h.length), release), env()), E.right(1))
+  t.strictSame(await run(Track.bracket(acquire, () => Track.fail(boom), release), env()), E.left(boom))
+  const cause = new Error('use threw')
+  const thrown = await run(Track.bracket(acquire, () => { throw cause }, release), env())
+  t.strictSame(thrown, E.left({ _tag: 'TaskFailed', message: 'use threw', cause }))
+  t.strictSame(log, ['open', 'close ok', 'open', 'close failed', 'open', 'close failed'])
+  const failingRelease = () => Track.fail<void>(invalidKey('release', 'broke'))
+  t.strictSame(await run(Track.bracket(acquire, () => Track.of(1), failingRelease), env()), E.left(invalidKey('release', 'broke')))
+  t.strictSame(await run(Track.bracket(acquire, () => Track.fail(boom), failingRelease), env()), E.left(boom))
+  t.strictSame(await run(Track.bracket(Track.fail<string>(boom), () => Track.of(1), release), env()), E.left(boom), 'nothing to release')
 })

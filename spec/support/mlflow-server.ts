@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { sharedServer } from './shared-mlflow.js'
 
 export interface BasicAuth {
   readonly username: string
@@ -170,9 +171,12 @@ interface TapLike {
 }
 
 /**
- * A server for one spec file: stopped (and its folder removed) in the spec's teardown. Outside
- * CI, without Python, it returns undefined after a loud comment, and the caller skips; in CI
- * that is a failure.
+ * A server for one spec file. Without options, under tap, it is the run's shared server
+ * (spec/support/shared-mlflow.ts): the spec keeps to experiments of its own and leaves the
+ * server running. With options (auth, a store folder to reuse, a port, workers), or outside
+ * tap, it is a server of its own, stopped (and its folder removed) in the spec's teardown.
+ * Outside CI, without Python, it returns undefined after a loud comment, and the caller skips;
+ * in CI that is a failure.
  */
 export const serverFor = async (t: TapLike, options: ServerOptions = {}): Promise<MlflowServer | undefined> => {
   if (mlflowExecutable() === undefined) {
@@ -181,6 +185,10 @@ export const serverFor = async (t: TapLike, options: ServerOptions = {}): Promis
     if (process.env['CI'] === 'true') t.fail(message)
     else t.comment(`SKIPPING: ${message}`)
     return undefined
+  }
+  if (Object.keys(options).length === 0) {
+    const shared = await sharedServer()
+    if (shared !== undefined) return { ...shared, stop: async () => undefined }
   }
   const server = await startMlflowServer(options)
   t.teardown(async () => {
