@@ -8,6 +8,7 @@ import {
   invalidArtifactPath,
   invalidKey,
   invalidValue,
+  isTrackError,
   missingName,
   networkError,
   notFound,
@@ -63,4 +64,8 @@ t.test('TrackingFailure is an Error carrying the typed error, named after its ta
   t.equal(failure.error, error)
   t.equal(failure.message, 'experiment "42" not found')
   t.equal(failure.name, 'TrackingFailure(NotFound)')
+})
+
+t.test('RunEnded is one of the library\'s errors', async (t) => {
+  t.ok(isTrackError(runEnded('abc')))
 })
