@@ -7,9 +7,10 @@
  * - a path that would leave the folder (a `..` segment, an absolute path) is refused;
  * - so is one the server refuses outright (`#`), or would store under another name: it
  *   percent-decodes a path until it stops changing (`%2e%2e/x.txt` is `../x.txt` to it, and
- *   `a%20b` becomes `a b`), escapes control characters, and reads a trailing `?` or `;` as
- *   URL syntax and drops it;
- * - `\` and a drive letter (`C:`) are refused too, as a server or store on Windows would.
+ *   `a%20b` becomes `a b`), escapes control characters, reads a trailing `?` or `;` as URL
+ *   syntax and drops it, and drops the leading spaces of a folder's path when it lists it;
+ * - `\` and a first name that starts like a drive or a URL scheme (`C:`, `file:`) are refused
+ *   too, as a server or store on Windows would.
  *
  * A `%` that starts no escape (`100%.txt`) is kept as it is, everywhere.
  *
@@ -53,6 +54,9 @@ const serverProblem = (path: string): string | undefined => {
   if (unquote(path) !== path) {
     return 'the MLflow server percent-decodes paths (%2e is ".", %20 a space): write the characters themselves'
   }
+  if (path.startsWith(' ') && path.includes('/')) {
+    return 'the MLflow server drops the leading spaces of a folder\'s name when it lists the folder'
+  }
   if (anyPrefixDropped(path)) return 'the MLflow server reads a "?" or ";" at the end of a name as URL syntax and drops it'
   return undefined
 }
@@ -73,7 +77,7 @@ const serverProblem = (path: string): string | undefined => {
  * @since 0.1.0
  */
 export const validateArtifactPath = (path: string): E.Either<TrackError, string> => {
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) {
+  if (path.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(path)) {
     return E.left(invalidArtifactPath(path, 'an artifact path must be relative to the run'))
   }
   if (path.includes('\\')) return E.left(invalidArtifactPath(path, 'use "/" to separate folders'))

@@ -269,15 +269,15 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
 const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: Env): Promise<E.Either<TrackError, R>> => {
   const child: Context = { ...context, run: O.some(sink) }
   const live: Liveness = { open: true }
+  let outcome: E.Either<TrackError, R>
   try {
     const out = task(handleOf(sink, env, live))
-    if (typeof out === 'function') return (await (out as Track<R>)(child, env)).result
-    return E.right(await out)
+    outcome = typeof out === 'function' ? (await (out as Track<R>)(child, env)).result : E.right(await out)
   } catch (e) {
-    return E.left(taskFailed(e))
-  } finally {
-    live.open = false
+    outcome = E.left(taskFailed(e))
   }
+  live.open = false
+  return outcome
 }
 
 /** Six hex digits from the platform's random source (Web Crypto, in Node and browsers alike). */

@@ -127,8 +127,7 @@ const certificate = (path: string | undefined, setting: string): E.Either<TrackE
   try {
     return E.right(readFileSync(path))
   } catch (e) {
-    const code = (e as { code?: unknown }).code
-    return E.left(configError(setting, `the file ${path} cannot be read (${typeof code === 'string' ? code : String(e)})`))
+    return E.left(configError(setting, `the file ${path} cannot be read (${String((e as NodeJS.ErrnoException).code)})`))
   }
 }
 
