@@ -14,7 +14,10 @@
  * identical metric points are stored once, tags and artifacts are overwritten).
  *
  * A target that cannot be reached stops the sync with that error; any other failure of one
- * run is reported with the run and the sync goes on with the next.
+ * run (an artifact the target refuses, a file gone from the store) is reported with the run
+ * and the sync goes on with the next. A run that had ended locally is then ended on the
+ * target too, with the local status and end time, so that it is not left `RUNNING` there; it
+ * stays unconfirmed, so a later sync tries the rest again.
  *
  * @example
  * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
@@ -270,12 +273,27 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       ctx.dryRun || confirmed >= complete ? TE.right(undefined) : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(complete)))
     )
   )()
+  if (E.isLeft(walked) && !isUnreachable(walked.left)) await endAsLocal(run, remoteRunId === '' ? undefined : current)
   return {
     runId: run.runId,
     remoteRunId: remoteRunId === '' ? undefined : remoteRunId,
     ...counts,
     error: E.isLeft(walked) ? walked.left : undefined
   }
+}
+
+/**
+ * Ends the target's copy of a run whose sync failed midway the way the local run ended; the
+ * sync's own error is what the report gives, so a failure here adds nothing to it.
+ */
+const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, RunSink> | undefined): Promise<void> => {
+  // a run that never ended locally (its process died) has no end time, and stays RUNNING
+  const endTime = run.endTime
+  if (target === undefined || endTime === undefined) return
+  await pipe(
+    target,
+    TE.flatMap((s) => s.end(run.status, endTime))
+  )()
 }
 
 // -------------------------------------------------------------------------------------

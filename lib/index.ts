@@ -52,6 +52,11 @@ export type {
 } from './Evaluation.js'
 export { run, runPromise, makeEnv, systemClock, stderrLogger, nodeFiles, nodeSource, endOpenRuns } from './Runtime.js'
 export type { Clock, Env, EnvInput, Files, Logger, RunOptions, SourceInfo } from './Env.js'
+/**
+ * The runs a `run` has open, so that a signal (or `endOpenRuns`) can end them all `KILLED`.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as OpenRuns from './OpenRuns.js'
 export type { Metric, RunRequest, RunSink, RunStatus, Sink } from './Sink.js'
 export { memorySink } from './sinks/memory.js'

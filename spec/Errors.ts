@@ -9,6 +9,7 @@ import {
   invalidKey,
   invalidQuery,
   invalidValue,
+  isTrackError,
   missingName,
   networkError,
   notFound,
@@ -74,4 +75,8 @@ t.test('TrackingFailure is an Error carrying the typed error, named after its ta
   t.equal(failure.error, error)
   t.equal(failure.message, 'experiment "42" not found')
   t.equal(failure.name, 'TrackingFailure(NotFound)')
+})
+
+t.test('RunEnded is one of the library\'s errors', async (t) => {
+  t.ok(isTrackError(runEnded('abc')))
 })

@@ -169,7 +169,16 @@ export const backoffMs = (policy: RetryPolicy, failures: number, random: () => n
   return base + random() * policy.backoffJitterMs
 }
 
-type Attempt = E.Either<{ readonly error: TrackError; readonly retry: boolean; readonly retryAfter: string | null }, Uint8Array>
+type Attempt = E.Either<
+  { readonly error: TrackError; readonly retry: boolean; readonly retryAfter: string | null; readonly refused: boolean },
+  Uint8Array
+>
+
+/** Whether a transport error says nothing listens at the address (node-fetch's code, or undici's cause's). */
+const connectionRefused = (e: unknown): boolean => {
+  const code = (x: unknown): unknown => (typeof x === 'object' && x !== null ? (x as { code?: unknown }).code : undefined)
+  return code(e) === 'ECONNREFUSED' || code((e as { cause?: unknown } | null)?.cause) === 'ECONNREFUSED'
+}
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -205,14 +214,15 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       return E.left({
         error: errorOf(res.status, text, endpoint),
         retry: RETRYABLE.has(res.status),
-        retryAfter: res.headers.get('retry-after')
+        retryAfter: res.headers.get('retry-after'),
+        refused: false
       })
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
       const reason = timedOut
         ? `no answer within ${options.retry.timeoutMs} ms`
         : redact(options.auth, e instanceof Error ? e.message : String(e))
-      return E.left({ error: networkError(reason, endpoint), retry: true, retryAfter: null })
+      return E.left({ error: networkError(reason, endpoint), retry: true, retryAfter: null, refused: connectionRefused(e) })
     }
   }
 
@@ -227,8 +237,9 @@ export const httpClient = (options: HttpOptions): HttpClient => {
     const tryFrom = async (failures: number): Promise<E.Either<TrackError, Uint8Array>> => {
       const result = await attempt(method, path, body, contentType)
       if (E.isRight(result)) return result
-      const { error, retry, retryAfter } = result.left
-      if (!retry || failures >= options.retry.maxRetries) return E.left(error)
+      const { error, retry, retryAfter, refused } = result.left
+      const limit = refused ? (options.retry.refusedRetries ?? options.retry.maxRetries) : options.retry.maxRetries
+      if (!retry || failures >= limit) return E.left(error)
       options.onRetry(endpoint, failures + 1, describe(error))
       await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
       return tryFrom(failures + 1)

@@ -92,10 +92,9 @@ t.test('an http(s) URI is the MLflow server, configured from the environment', a
   t.equal(withFile.name, 'mlflow:https://mlflow.example:8443')
   await run(evaluate({ experiment: 'e' }, () => undefined), { sink: withFile })
   t.equal(basic.requests[0]?.headers['authorization'], `Basic ${Buffer.from('ada:s3cret-pass').toString('base64')}`, 'the credentials file is read from home')
-  t.match(left(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://u:p@host' } })), {
-    _tag: 'ConfigError',
-    variable: 'MLFLOW_TRACKING_URI'
-  })
+  t.match(right(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://u:p@host' } })), {
+    config: { trackingUri: 'http://host', auth: { _tag: 'Basic', username: 'u', password: 'p' } }
+  }, 'credentials in the URI are Basic auth')
 })
 
 t.test('any other store is a ConfigError that says to run a server on it, without echoing it', async (t) => {
