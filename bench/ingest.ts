@@ -2,6 +2,9 @@
 // point inside `evaluate`, on `mlflowSink`) and the ceiling (pre-built `log-batch` bodies of
 // 1,000 points over plain keep-alive HTTP, several requests in flight).
 import * as E from 'fp-ts/lib/Either.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, evaluate, mlflowSink, run, type Logger } from 'charmory-track'
 import { createRun, endRun, type Rest } from './support/rest.js'
 import { keyOf, valueOf } from './support/workload.js'
@@ -28,9 +31,20 @@ export const countingLogger = (warnings: Array<string>): Logger => ({
   info: () => undefined
 })
 
-/** `n` points through `logMetric`, one call and one await per point, timed until the run ended. */
-export const libraryIngest = async (url: string, experiment: string, n: number, warnings: Array<string>): Promise<Timed> => {
-  const sink = mlflowSink(url, { logger: countingLogger(warnings) })
+/**
+ * `n` points through `logMetric`, one call and one await per point, timed until the run
+ * ended; with `journaled`, every run is also journaled in a local store (in a temporary
+ * folder, on disk), as `run` does by default.
+ */
+export const libraryIngest = async (
+  url: string,
+  experiment: string,
+  n: number,
+  warnings: Array<string>,
+  journaled = false
+): Promise<Timed> => {
+  const dir = mkdtempSync(join(tmpdir(), 'charmory-bench-journal-'))
+  const sink = mlflowSink(url, { logger: countingLogger(warnings), journal: journaled && { dir } })
   try {
     const stop = clock()
     const result = await run(
@@ -44,6 +58,7 @@ export const libraryIngest = async (url: string, experiment: string, n: number, 
     return { ...t, runId: result.right.runId }
   } finally {
     sink.close()
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 

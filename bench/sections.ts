@@ -23,7 +23,7 @@ const say = (ctx: Context, text: string): void => ctx.log(text)
 // 1. metric ingest
 // -------------------------------------------------------------------------------------
 
-export type RowName = 'ceiling' | 'library' | 'log_batch' | 'fluent' | 'async'
+export type RowName = 'ceiling' | 'library' | 'journal' | 'log_batch' | 'fluent' | 'async'
 
 export interface IngestRow {
   readonly name: RowName
@@ -94,7 +94,8 @@ const measure = async (ctx: Context, http: Rest, samples: Samples, n: number, la
 
 const LABELS: Readonly<Record<RowName, string>> = {
   ceiling: 'ceiling: prepared log-batch bodies, plain HTTP',
-  library: 'charmory-track: logMetric per point (mlflowSink)',
+  library: 'charmory-track: logMetric per point (mlflowSink, journal off)',
+  journal: 'charmory-track: logMetric per point (mlflowSink, journal on: the default)',
   log_batch: 'Python MlflowClient.log_batch, chunks of 1,000',
   fluent: 'Python mlflow.log_metric loop',
   async: 'Python mlflow.log_metric loop, async logging'
@@ -110,12 +111,13 @@ export const ingestSection = async (ctx: Context): Promise<IngestResult> => {
     const best = found.reduce((a, b) => (b.rate > a.rate ? b : a)).concurrency
     say(ctx, `  best concurrency for the ceiling: ${best}`)
     const samples = new Map<RowName, Samples>(
-      (['ceiling', 'library', 'log_batch', 'async', 'fluent'] as const).map((k) => [k, { rates: [], cpu: [], error: undefined }])
+      (['ceiling', 'library', 'journal', 'log_batch', 'async', 'fluent'] as const).map((k) => [k, { rates: [], cpu: [], error: undefined }])
     )
     const warnings: Array<string> = []
     const runs: Record<RowName, () => Promise<Timed>> = {
       ceiling: () => ceilingIngest(http, experiment, s.points, best),
       library: () => libraryIngest(ctx.url, 'bench-ingest', s.points, warnings),
+      journal: () => libraryIngest(ctx.url, 'bench-ingest', s.points, warnings, true),
       log_batch: () => python(ctx, 'log_batch', 'bench-ingest', s.points),
       // one request per point (async logging sends them one by one too): fewer points
       fluent: () => python(ctx, 'fluent', 'bench-ingest', s.fluentPoints),
@@ -156,7 +158,7 @@ export const ingestSection = async (ctx: Context): Promise<IngestResult> => {
 
 export const ingestTable = (r: IngestResult): string => {
   const of = (n: RowName) => r.rows.get(n)?.rate
-  const names: ReadonlyArray<RowName> = ['ceiling', 'library', 'log_batch', 'async', 'fluent']
+  const names: ReadonlyArray<RowName> = ['ceiling', 'library', 'journal', 'log_batch', 'async', 'fluent']
   return table(
     ['row', 'points', 'points/s: median [min–max]', '÷ ceiling', '÷ log_batch', '÷ async', '÷ fluent', 'client CPU µs/point'],
     names.map((n) => {

@@ -14,6 +14,8 @@ import type { RunSink } from './Sink.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * The state a pipeline carries from step to step: the params recorded so far, and the run
+ * being written to inside an evaluation.
  * @category model
  * @since 0.1.0
  */

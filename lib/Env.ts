@@ -8,6 +8,7 @@
 import type * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from './Errors.js'
+import type { OpenRuns } from './OpenRuns.js'
 import type { Sink } from './Sink.js'
 import type { SystemMetricsSupport } from './SystemMetrics.js'
 
@@ -16,7 +17,7 @@ import type { SystemMetricsSupport } from './SystemMetrics.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Milliseconds since the epoch.
+ * The clock that times runs and metric points: `now()` in milliseconds since the epoch.
  * @category model
  * @since 0.1.0
  */
@@ -35,7 +36,7 @@ export interface Logger {
 }
 
 /**
- * Reading artifacts from disk.
+ * How artifact files are read from disk (`logArtifact`, `logArtifacts`).
  * @category model
  * @since 0.1.0
  */
@@ -57,6 +58,9 @@ export interface SourceInfo {
 }
 
 /**
+ * Everything a pipeline reads from the outside world: where runs go (`sink`), what time it is,
+ * where warnings go, how files are read, and facts about the running program. `run` fills in
+ * Node's defaults for what is not given (see `EnvInput`).
  * @category model
  * @since 0.1.0
  */
@@ -68,6 +72,24 @@ export interface Env {
   readonly source: () => SourceInfo
   /** Sampling the machine for system metrics (since 0.2.0); none in a browser. */
   readonly systemMetrics?: SystemMetricsSupport
+  /** The runs opened through `sink` and not ended yet (`run` registers them; since 0.2.0). */
+  readonly openRuns: OpenRuns
+}
+
+/**
+ * How `run` treats the process while it runs.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunOptions {
+  /**
+   * On SIGINT or SIGTERM, end every open run `KILLED` (what was logged delivered first) and
+   * exit with 130 or 143; a second signal exits at once. `true` by default; `false` leaves the
+   * signals to the program (which can call `endOpenRuns`).
+   */
+  readonly signals?: boolean
+  /** How long ending the open runs may take after a signal before the process exits anyway; 5000 ms. */
+  readonly graceMs?: number
 }
 
 /**
@@ -75,4 +97,4 @@ export interface Env {
  * @category model
  * @since 0.1.0
  */
-export type EnvInput = Pick<Env, 'sink'> & Partial<Env>
+export type EnvInput = Pick<Env, 'sink'> & Partial<Env> & RunOptions

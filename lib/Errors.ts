@@ -75,6 +75,17 @@ export interface TaskFailed {
 }
 
 /**
+ * A run handle used after its run ended (its `evaluate` or `reopen` returned): nothing was
+ * stored. `reopen(runId, task)` logs into an ended run.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunEnded {
+  readonly _tag: 'RunEnded'
+  readonly runId: string
+}
+
+/**
  * A run or experiment that the sink does not know.
  * @category model
  * @since 0.1.0
@@ -182,6 +193,27 @@ export interface Unsupported {
 }
 
 /**
+ * A run the server stopped taking (it could not be reached) while every record was kept in
+ * the local store's journal: `command` completes it on the server once the server is back.
+ * `cause` is the server's failure.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Unsynced {
+  readonly _tag: 'Unsynced'
+  readonly runId: string
+  /** The local store that holds the run, absolute. */
+  readonly store: string
+  /** The server's address, without credentials. */
+  readonly target: string
+  /** The shell command that pushes the run to the server. */
+  readonly command: string
+  readonly cause: TrackError
+}
+
+/**
+ * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
+ * turns one into a sentence.
  * @category model
  * @since 0.1.0
  */
@@ -191,6 +223,7 @@ export type TrackError =
   | MissingName
   | ParamConflict
   | TaskFailed
+  | RunEnded
   | NotFound
   | InvalidArtifactPath
   | HttpError
@@ -200,21 +233,39 @@ export type TrackError =
   | FileError
   | InvalidQuery
   | Unsupported
+  | Unsynced
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidKey`: `key` would be refused by MLflow, for `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidKey = (key: string, reason: string): TrackError => ({ _tag: 'InvalidKey', key, reason })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidValue`: the value recorded under `key` cannot be recorded, for `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidValue = (key: string, reason: string): TrackError => ({ _tag: 'InvalidValue', key, reason })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `MissingName`: an anonymous function or class was wrapped without the option `prefix`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const missingName = (what: 'function' | 'class'): TrackError => ({ _tag: 'MissingName', what })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `ParamConflict`: the param `key` of run `runId` already holds `recorded` and cannot become
+ * `attempted`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const paramConflict = (runId: string, key: string, recorded: string, attempted: string): TrackError => ({
   _tag: 'ParamConflict',
   runId,
@@ -235,17 +286,38 @@ export const taskFailed = (cause: unknown): TrackError => {
   return { _tag: 'TaskFailed', message, cause }
 }
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `RunEnded`: run `runId` has ended; `reopen` it to log more.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const runEnded = (runId: string): TrackError => ({ _tag: 'RunEnded', runId })
+
+/**
+ * A `NotFound`: the sink knows no run, experiment or artifact with this id.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const notFound = (what: NotFound['what'], id: string): TrackError => ({ _tag: 'NotFound', what, id })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `InvalidArtifactPath`: `path` cannot name a file inside a run's artifact folder, for
+ * `reason`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const invalidArtifactPath = (path: string, reason: string): TrackError => ({
   _tag: 'InvalidArtifactPath',
   path,
   reason
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * An `HttpError`: the server answered `endpoint` with the HTTP status `status` and MLflow's
+ * `errorCode`. `message` must already be free of secrets.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const httpError = (status: number, errorCode: string, message: string, endpoint: string): TrackError => ({
   _tag: 'HttpError',
   status,
@@ -254,14 +326,24 @@ export const httpError = (status: number, errorCode: string, message: string, en
   endpoint
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `NetworkError`: no answer came from `endpoint` (refused, reset, timed out). `message`
+ * must already be free of secrets.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const networkError = (message: string, endpoint: string): TrackError => ({
   _tag: 'NetworkError',
   message,
   endpoint
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `DecodeError`: data read from `source` (a server answer, a file) did not have the
+ * expected shape at `path`.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const decodeError = (source: string, path: string, message: string): TrackError => ({
   _tag: 'DecodeError',
   source,
@@ -269,17 +351,28 @@ export const decodeError = (source: string, path: string, message: string): Trac
   message
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `ConfigError`: the setting `variable` (an environment variable, an option, a file) has a
+ * value that cannot be used. `message` never quotes a secret.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const configError = (variable: string, message: string): TrackError => ({
   _tag: 'ConfigError',
   variable,
   message
 })
 
-/** @category constructors @since 0.1.0 */
+/**
+ * A `FileError`: reading or writing the file at `path` failed.
+ * @category constructors
+ * @since 0.1.0
+ */
 export const fileError = (path: string, message: string): TrackError => ({ _tag: 'FileError', path, message })
 
 /**
+ * An `InvalidQuery`: the search filter or order-by clause `query` cannot be read; `column`
+ * (1-based) is where the problem starts, `reason` what it is.
  * @category constructors
  * @since 0.2.0
  */
@@ -295,6 +388,21 @@ export const invalidQuery = (query: string, column: number, reason: string): Tra
  * @since 0.2.0
  */
 export const unsupported = (what: string, where: string): TrackError => ({ _tag: 'Unsupported', what, where })
+
+/**
+ * An `Unsynced`: run `runId` is kept whole in the local store `store` but not on the server
+ * `target`; `command` completes it there. `cause` is the server's failure.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const unsynced = (runId: string, store: string, target: string, command: string, cause: TrackError): TrackError => ({
+  _tag: 'Unsynced',
+  runId,
+  store,
+  target,
+  command,
+  cause
+})
 
 // -------------------------------------------------------------------------------------
 // destructors
@@ -317,6 +425,8 @@ export const describe = (e: TrackError): string => {
       return `param ${JSON.stringify(e.key)} of run ${e.runId} is already ${JSON.stringify(e.recorded)} and cannot become ${JSON.stringify(e.attempted)} (MLflow params are immutable)`
     case 'TaskFailed':
       return `task failed: ${e.message}`
+    case 'RunEnded':
+      return `run ${e.runId} has ended and its handle stores nothing more: use reopen(${JSON.stringify(e.runId)}, task) to log into it`
     case 'NotFound':
       return `${e.what} ${JSON.stringify(e.id)} not found`
     case 'InvalidArtifactPath':
@@ -335,6 +445,11 @@ export const describe = (e: TrackError): string => {
       return `invalid query ${JSON.stringify(e.query)} at column ${e.column}: ${e.reason}`
     case 'Unsupported':
       return `${e.where} cannot record ${e.what}`
+    case 'Unsynced':
+      return (
+        `${describe(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
+        `once ${e.target} is back, complete it there with \`${e.command}\``
+      )
   }
 }
 
@@ -363,6 +478,7 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   MissingName: true,
   ParamConflict: true,
   TaskFailed: true,
+  RunEnded: true,
   NotFound: true,
   InvalidArtifactPath: true,
   HttpError: true,
@@ -371,7 +487,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   ConfigError: true,
   FileError: true,
   InvalidQuery: true,
-  Unsupported: true
+  Unsupported: true,
+  Unsynced: true
 }
 
 /**

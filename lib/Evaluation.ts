@@ -9,6 +9,7 @@
  *
  * @example
  * import { evaluate, reopen, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
  * const program = pipe(
@@ -18,7 +19,11 @@
  *   }),
  *   Track.flatMap(({ runId }) => reopen(runId, (r) => r.logMetric('custom_metric', 42)))
  * )
- * await run(program, { sink: memorySink() })
+ * const sink = memorySink()
+ * assert.ok(E.isRight(await run(program, { sink })))
+ * const [stored] = sink.snapshot().runs
+ * assert.strictEqual(stored?.status, 'FINISHED')
+ * assert.deepStrictEqual(Object.keys(stored?.metrics ?? {}).sort(), ['accuracy', 'custom_metric', 'loss'])
  *
  * @since 0.1.0
  */
@@ -30,7 +35,7 @@ import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import type { Context } from './Context.js'
 import { datasetRecord, type DatasetInput } from './Dataset.js'
 import type { Env } from './Env.js'
-import { describe, invalidValue, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
+import { describe, invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import * as P from './Params.js'
 import { isSecretName, REDACTED, type Entry } from './ParamValue.js'
@@ -55,13 +60,18 @@ import { VERSION } from './version.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Which run `evaluate` opens: the experiment it belongs to, and optionally its name,
+ * description and tags.
  * @category model
  * @since 0.1.0
  */
 export interface EvaluationSpec {
   /** The experiment's name; it is created when missing. */
   readonly experiment: string
-  /** Defaults to the experiment's name and the start time. */
+  /**
+   * Defaults to the experiment's name, the start time and a short random id
+   * (`mnist-20240501T120000-3fa9c1`), so that two runs started in one second differ.
+   */
   readonly runName?: string
   /** Stored as the run's description (`mlflow.note.content`). */
   readonly description?: string
@@ -120,6 +130,8 @@ export type ArtifactSource =
 /**
  * What a task gets to stream into its run. Every method checks its input at once and
  * rejects with a `TrackingFailure` naming the bad key or value; nothing already logged is lost.
+ * Once the run's `evaluate` (or `reopen`) has returned, every method rejects with `RunEnded`
+ * and stores nothing: `reopen` logs into an ended run.
  * @category model
  * @since 0.1.0
  */
@@ -128,6 +140,7 @@ export interface RunHandle {
   readonly experimentId: string
   readonly logMetric: (key: string, value: number, options?: MetricOptions) => Promise<void>
   readonly logMetrics: (metrics: Readonly<Record<string, number>>, options?: MetricOptions) => Promise<void>
+  /** A tag's value is a string, number or boolean; anything else is an `InvalidValue`. */
   readonly setTag: (key: string, value: string | number | boolean) => Promise<void>
   /** A file (stored under `artifactDir` by its base name), or bytes or text at their `path`. */
   readonly logArtifact: (source: ArtifactSource, artifactDir?: string) => Promise<void>
@@ -173,20 +186,39 @@ const metricPoint = (key: string, value: unknown, options: MetricOptions, now: n
   return E.right({ key, value, step, timestamp })
 }
 
+/** What a value is, for an error message: `a Date`, `a Map`, `an array`, `undefined`. */
+const kindOf = (v: unknown): string => {
+  if (v === null || v === undefined) return String(v)
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v !== 'object') return `a ${typeof v}`
+  const ctor: unknown = (v as { constructor?: unknown }).constructor
+  return typeof ctor === 'function' && ctor.name !== '' && ctor !== Object ? `a ${ctor.name}` : 'an object'
+}
+
+const walkable = (v: unknown): v is object => {
+  if (typeof v !== 'object' || v === null) return false
+  const proto: unknown = Object.getPrototypeOf(v)
+  return Array.isArray(v) || proto === Object.prototype || proto === null
+}
+
 /**
  * The metrics of a task's results: nested records join with `/key`, arrays with `/index`.
- * A value that is not a number is an `InvalidValue` naming its metric key.
+ * A value that is not a number (a string, a `Date`, a `Map`, a class instance) is an
+ * `InvalidValue` naming its metric key (`results` for the whole value).
  * @category utils
  * @since 0.1.0
  */
 export const resultMetrics = (results: unknown, timestamp: number): E.Either<TrackError, ReadonlyArray<Metric>> => {
   if (results === undefined || results === null) return E.right([])
-  if (typeof results !== 'object') {
-    return E.left(invalidValue('results', 'a task returns a record of metrics (or nothing)'))
+  if (!walkable(results)) {
+    return E.left(invalidValue('results', `a task returns a record of metrics (or nothing), not ${kindOf(results)}`))
   }
   const out: Array<Metric> = []
   const walk = (key: string, v: unknown): E.Either<TrackError, void> => {
     if (typeof v === 'object' && v !== null) {
+      if (!walkable(v)) {
+        return E.left(invalidValue(key, `a result is a number, or a record or array of them, not ${kindOf(v)}`))
+      }
       for (const [k, item] of Object.entries(v)) {
         const r = walk(key === '' ? k : `${key}/${k}`, item)
         if (E.isLeft(r)) return r
@@ -198,9 +230,23 @@ export const resultMetrics = (results: unknown, timestamp: number): E.Either<Tra
   return E.as(out)(walk('', results))
 }
 
-/** A tag's value as stored: a secret-named tag keeps its name and loses its value. */
-const tagValue = (key: string, v: string | number | boolean): string =>
-  isSecretName(key.slice(key.lastIndexOf('.') + 1)) ? REDACTED : String(v)
+/**
+ * A tag as stored, or the reason it cannot be: the key must pass MLflow's rules and the value
+ * be a string, number or boolean. A secret-named tag keeps its name and loses its value.
+ */
+const tagEntry = (key: string, v: unknown): E.Either<TrackError, Entry> => {
+  const checked = validateKey(key)
+  if (E.isLeft(checked)) return checked
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+    return E.left(invalidValue(key, `a tag's value is a string, number or boolean, not ${kindOf(v)}`))
+  }
+  return E.right([key, isSecretName(key.slice(key.lastIndexOf('.') + 1)) ? REDACTED : String(v)])
+}
+
+/** Whether a run handle may still log: false once its `evaluate` or `reopen` has returned. */
+interface Liveness {
+  open: boolean
+}
 
 const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
   ma().then((r) => {
@@ -208,8 +254,13 @@ const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
     return r.right
   })
 
-const handleOf = (sink: RunSink, env: Env): RunHandle => {
+const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
+  // Checked when a method is called: a call made while the run was open is delivered.
+  const ended = (): Promise<void> | undefined =>
+    live.open ? undefined : Promise.reject(new TrackingFailure(runEnded(sink.runId)))
   const metrics = (entries: ReadonlyArray<readonly [string, unknown]>, options: MetricOptions = {}): Promise<void> => {
+    const refused = ended()
+    if (refused !== undefined) return refused
     const now = env.clock.now()
     const points: Array<Metric> = []
     for (const [key, value] of entries) {
@@ -220,6 +271,7 @@ const handleOf = (sink: RunSink, env: Env): RunHandle => {
     return promised(sink.logMetrics(points))
   }
   const store = (path: string, bytes: TE.TaskEither<TrackError, Uint8Array>): Promise<void> =>
+    ended() ??
     promised(
       pipe(
         TE.fromEither(validateArtifactPath(path)),
@@ -232,9 +284,11 @@ const handleOf = (sink: RunSink, env: Env): RunHandle => {
     logMetric: (key, value, options) => metrics([[key, value]], options),
     logMetrics: (record, options) => metrics(Object.entries(record), options),
     setTag: (key, value) => {
-      const checked = validateKey(key)
-      if (E.isLeft(checked)) return Promise.reject(new TrackingFailure(checked.left))
-      return promised(sink.setTags([[key, tagValue(key, value)]]))
+      const refused = ended()
+      if (refused !== undefined) return refused
+      const entry = tagEntry(key, value)
+      if (E.isLeft(entry)) return Promise.reject(new TrackingFailure(entry.left))
+      return promised(sink.setTags([entry.right]))
     },
     logArtifact: (source, artifactDir) => {
       if (typeof source === 'string') {
@@ -245,10 +299,11 @@ const handleOf = (sink: RunSink, env: Env): RunHandle => {
       return store(joinArtifactPath(artifactDir, source.path), TE.right(bytes))
     },
     logArtifacts: async (dir, artifactDir) => {
+      await ended()
       const files = await promised(env.files.listFiles(dir))
       for (const f of files) await store(joinArtifactPath(artifactDir, f), env.files.readFile(`${dir}/${f}`))
     },
-    ...recordsOf(sink, env, (path, bytes) => store(path, TE.right(bytes)))
+    ...recordsOf(sink, env, (path, bytes) => store(path, TE.right(bytes)), ended)
   }
 }
 
@@ -260,7 +315,8 @@ const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackingF
 const recordsOf = (
   sink: RunSink,
   env: Env,
-  store: (path: string, bytes: Uint8Array) => Promise<void>
+  store: (path: string, bytes: Uint8Array) => Promise<void>,
+  ended: () => Promise<void> | undefined
 ): Pick<RunHandle, 'logDict' | 'logText' | 'logTable' | 'logImage' | 'logInput'> => {
   let tables: string | undefined
   /** The run's tag as the sink holds it (other handles may have added tables), else ours. */
@@ -288,6 +344,8 @@ const recordsOf = (
       return bytes instanceof Uint8Array ? store(path, bytes) : rejected(invalidValue(path, 'an image is the bytes of an encoded file'))
     },
     logInput: (dataset) => {
+      const refused = ended()
+      if (refused !== undefined) return refused
       const record = datasetRecord(dataset)
       if (E.isLeft(record)) return rejected(record.left)
       if (sink.logInputs === undefined) return rejected(unsupported('dataset inputs', env.sink.name))
@@ -303,22 +361,38 @@ const resultsArtifact = (sink: RunSink, results: unknown): TE.TaskEither<TrackEr
     TE.flatMap((json) => sink.logArtifact(RESULTS_ARTIFACT, utf8(JSON.stringify(json, null, 2))))
   )
 
-/** Runs `task` with the handle of `sink`, in a child context that writes to that run. */
+/**
+ * Runs `task` with the handle of `sink`, in a child context that writes to that run. The
+ * handle closes when the task has returned: what it logs later could race the run's end.
+ */
 const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: Env): Promise<E.Either<TrackError, R>> => {
   const child: Context = { ...context, run: O.some(sink) }
+  const live: Liveness = { open: true }
+  let outcome: E.Either<TrackError, R>
   try {
-    const out = task(handleOf(sink, env))
-    if (typeof out === 'function') return (await (out as Track<R>)(child, env)).result
-    return E.right(await out)
+    const out = task(handleOf(sink, env, live))
+    outcome = typeof out === 'function' ? (await (out as Track<R>)(child, env)).result : E.right(await out)
   } catch (e) {
-    return E.left(taskFailed(e))
+    outcome = E.left(taskFailed(e))
   }
+  live.open = false
+  return outcome
 }
 
-const defaultRunName = (experiment: string, startTime: number): string =>
-  `${experiment}-${new Date(startTime).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`
+/** Six hex digits from the platform's random source (Web Crypto, in Node and browsers alike). */
+const shortId = (): string =>
+  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('')
 
-const standardTags = (spec: EvaluationSpec, runName: string, context: Context, env: Env): ReadonlyArray<Entry> => {
+const defaultRunName = (experiment: string, startTime: number): string =>
+  `${experiment}-${new Date(startTime).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${shortId()}`
+
+const standardTags = (
+  spec: EvaluationSpec,
+  userTags: ReadonlyArray<Entry>,
+  runName: string,
+  context: Context,
+  env: Env
+): ReadonlyArray<Entry> => {
   const source = env.source()
   const tags: Array<Entry> = [
     ['mlflow.runName', runName],
@@ -329,18 +403,47 @@ const standardTags = (spec: EvaluationSpec, runName: string, context: Context, e
   if (O.isSome(source.gitCommit)) tags.push(['mlflow.source.git.commit', source.gitCommit.value])
   if (spec.description !== undefined) tags.push(['mlflow.note.content', spec.description])
   if (O.isSome(context.run)) tags.push(['mlflow.parentRunId', context.run.value.runId])
-  return [...tags, ...Object.entries(spec.tags ?? {}).map(([k, v]): Entry => [k, tagValue(k, v)])]
+  return [...tags, ...userTags]
 }
 
-const checkSpec = (spec: EvaluationSpec): E.Either<TrackError, void> => {
-  if (spec.experiment.trim() === '' || spec.experiment.length > 500) {
+const optionalText = (spec: Readonly<Record<string, unknown>>, field: 'runName' | 'description'): E.Either<TrackError, void> => {
+  const v = spec[field]
+  return v === undefined || typeof v === 'string'
+    ? E.right(undefined)
+    : E.left(invalidValue(field, `the ${field} is a string (or left out), not ${kindOf(v)}`))
+}
+
+/**
+ * The spec's user tags as stored, once every field of the spec is known to be usable: a spec
+ * built from untyped input (a config file, JavaScript) fails here, naming the field.
+ */
+const checkSpec = (spec: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  if (typeof spec !== 'object' || spec === null) {
+    return E.left(invalidValue('spec', `evaluate takes a spec such as { experiment: 'name' }, not ${kindOf(spec)}`))
+  }
+  const fields = spec as Readonly<Record<string, unknown>>
+  const experiment = fields['experiment']
+  if (typeof experiment !== 'string') {
+    return E.left(invalidValue('experiment', `the experiment's name is a string, not ${kindOf(experiment)}`))
+  }
+  if (experiment.trim() === '' || experiment.length > 500) {
     return E.left(invalidValue('experiment', 'an experiment name has 1 to 500 characters'))
   }
-  for (const key of Object.keys(spec.tags ?? {})) {
-    const checked = validateKey(key)
+  for (const field of ['runName', 'description'] as const) {
+    const checked = optionalText(fields, field)
     if (E.isLeft(checked)) return checked
   }
-  return E.right(undefined)
+  const tags = fields['tags'] ?? {}
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    return E.left(invalidValue('tags', `the tags are a record of names to values, not ${kindOf(tags)}`))
+  }
+  const out: Array<Entry> = []
+  for (const [key, value] of Object.entries(tags)) {
+    const entry = tagEntry(key, value)
+    if (E.isLeft(entry)) return entry
+    out.push(entry.right)
+  }
+  return E.right(out)
 }
 
 /** The error tags a failed run keeps. */
@@ -373,6 +476,34 @@ const finish = async <R>(sink: RunSink, outcome: E.Either<TrackError, R>, env: E
  * Runs `task` as one MLflow run of `spec.experiment` and yields the run's id with the
  * task's results. See the module's description for what the run gets.
  *
+ * @example
+ * import { evaluate, run, memorySink, trackParam, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   trackParam('seed', 42),
+ *   Track.flatMap(() =>
+ *     evaluate({ experiment: 'mnist', runName: 'baseline', tags: { team: 'vision' } }, async (r) => {
+ *       await r.setTag('stage', 'test')
+ *       return { accuracy: 0.97, per_class: [0.9, 1] }
+ *     })
+ *   )
+ * )
+ * const sink = memorySink()
+ * const result = await run(program, { sink })
+ * assert.deepStrictEqual(E.map((e: { results: unknown }) => e.results)(result), E.right({ accuracy: 0.97, per_class: [0.9, 1] }))
+ * const [stored] = sink.snapshot().runs
+ * assert.strictEqual(stored?.runName, 'baseline')
+ * assert.strictEqual(stored?.params['seed'], '42') // the context's params
+ * assert.strictEqual(stored?.tags['stage'], 'test')
+ * assert.deepStrictEqual(Object.keys(stored?.metrics ?? {}).sort(), ['accuracy', 'per_class/0', 'per_class/1'])
+ *
+ * // a task that throws ends its run FAILED, and the error comes back as a Left
+ * const failed = await run(evaluate({ experiment: 'mnist' }, () => { throw new Error('out of memory') }), { sink })
+ * assert.ok(E.isLeft(failed) && failed.left._tag === 'TaskFailed')
+ * assert.strictEqual(sink.snapshot().runs[1]?.status, 'FAILED')
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -392,7 +523,7 @@ export const evaluate =
       experimentId: experimentId.right,
       runName,
       startTime,
-      tags: standardTags(spec, runName, context, env)
+      tags: standardTags(spec, checked.right, runName, context, env)
     })()
     if (E.isLeft(opened)) return done(opened)
     const sink = opened.right
@@ -422,6 +553,22 @@ export const evaluate =
  * Goes back into the run `runId` (finished or not) and runs `task` with its handle, as
  * Armory's "resume the run" recipe did; everything the task logged is delivered before this
  * yields the task's result. The run's status is left as it was.
+ *
+ * @example
+ * import { evaluate, reopen, run, memorySink } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * const sink = memorySink()
+ * const first = await run(evaluate({ experiment: 'mnist' }, async () => ({ accuracy: 0.97 })), { sink })
+ * assert.ok(E.isRight(first))
+ * // later, maybe in another process: add to the finished run
+ * const added = await run(reopen(first.right.runId, async (r) => {
+ *   await r.logMetric('robust_accuracy', 0.61)
+ *   return 'done'
+ * }), { sink })
+ * assert.deepStrictEqual(added, E.right('done'))
+ * assert.strictEqual(sink.snapshot().runs[0]?.metrics['robust_accuracy']?.[0]?.value, 0.61)
+ * assert.strictEqual(sink.snapshot().runs[0]?.status, 'FINISHED')
  *
  * @category constructors
  * @since 0.1.0

@@ -37,6 +37,7 @@
  *
  * @example
  * import { localSink, evaluate, run, listRuns } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
  * import { join } from 'node:path'
@@ -44,7 +45,11 @@
  * const dir = mkdtempSync(join(tmpdir(), 'store-'))
  * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
  * const runs = await listRuns(dir)()
- * // right([{ experimentName: 'demo', status: 'FINISHED', metrics: 1, synced: false, ... }])
+ * assert.ok(E.isRight(runs))
+ * assert.deepStrictEqual(
+ *   runs.right.map((r) => [r.experimentName, r.status, r.metrics, r.synced]),
+ *   [['demo', 'FINISHED', 1, false]]
+ * )
  *
  * @since 0.1.0
  */
@@ -190,6 +195,8 @@ const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null,
 const Entries = t.readonlyArray(t.readonly(t.tuple([t.string, t.string])))
 
 /**
+ * The first line of every journal: the run's id, experiment, name, start time and first
+ * tags.
  * @category codecs
  * @since 0.1.0
  */
@@ -250,18 +257,22 @@ export const JournalRecord = new t.Type<t.TypeOf<typeof AnyRecord>, t.OutputOf<t
 export type JournalRecord = t.TypeOf<typeof JournalRecord>
 
 /**
+ * One line of a run's `sync.jsonl`: how far the run was pushed to one target (`SyncState`).
  * @category codecs
  * @since 0.1.0
  */
 export const SyncStateRecord = t.type({ target: t.string, remoteRunId: t.string, offset: SafeInteger })
 
 /**
+ * The file `experiments/<experimentId>.json`: an experiment's id and name.
  * @category codecs
  * @since 0.1.0
  */
 export const ExperimentFile = t.type({ experimentId: t.string, name: t.string })
 
 /**
+ * The file `charmory-store.json` that marks a folder as a local store, with its format
+ * version.
  * @category codecs
  * @since 0.1.0
  */
@@ -290,16 +301,33 @@ export const armoryHome = (vars: Readonly<Record<string, string | undefined>>, h
   return given === undefined || given === '' ? join(home, '.armory') : resolve(given)
 }
 
-/** @category paths @since 0.1.0 */
+/**
+ * The folder of the run `runId` in the store `dir`.
+ * @category paths
+ * @since 0.1.0
+ */
 export const runDir = (dir: string, runId: string): string => join(dir, 'runs', runId)
 
-/** @category paths @since 0.1.0 */
+/**
+ * The journal of the run `runId` in the store `dir` (`runs/<runId>/journal.jsonl`).
+ * @category paths
+ * @since 0.1.0
+ */
 export const journalPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'journal.jsonl')
 
-/** @category paths @since 0.1.0 */
+/**
+ * The sync progress of the run `runId` in the store `dir` (`runs/<runId>/sync.jsonl`).
+ * @category paths
+ * @since 0.1.0
+ */
 export const syncPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'sync.jsonl')
 
-/** @category paths @since 0.1.0 */
+/**
+ * Where the artifact `path` (a valid artifact path, `/`-separated) of the run `runId` is
+ * kept in the store `dir`.
+ * @category paths
+ * @since 0.1.0
+ */
 export const artifactFile = (dir: string, runId: string, path: string): string =>
   join(dir, 'runs', runId, 'artifacts', ...path.split('/'))
 

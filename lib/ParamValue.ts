@@ -6,13 +6,14 @@
  * | string | itself |
  * | number | `String(n)`: `42`, `0.5`, `NaN`, `Infinity`, `-Infinity` |
  * | boolean, null, bigint | `true` / `false`, `null`, decimal digits |
- * | undefined | nothing: the argument was not given |
+ * | undefined | alone (`trackParam('k', undefined)`): an `InvalidValue`; a field of an object: left out (not given); in an array: `null` |
  * | Date | ISO 8601 |
  * | array | JSON text |
  * | plain object | one key per leaf, joined with `.` (`f.optimizer.lr`); `{}` when empty |
  * | object with `toJSON` | its JSON (a string result as is) |
  * | typed array, Buffer, ArrayBuffer | a summary such as `Float32Array(1024)`, never the contents |
- * | function | its name |
+ * | function | its name (`anonymous` without one), alone or inside an object |
+ * | symbol | an `InvalidValue`: a symbol has no text that means the same in another process |
  * | any other object | its class name |
  *
  * A cycle, or an invalid `Date`, is an `InvalidValue` naming the key path where it was found.
@@ -91,7 +92,7 @@ const leaf = (key: string, v: unknown): string | undefined => {
     case 'bigint':
       return String(v)
     case 'symbol':
-      return v.toString()
+      throw new Refused(invalidValue(key, `a symbol (${v.toString()}) cannot be recorded: record a string`))
     case 'function':
       return v.name === '' ? 'anonymous' : v.name
   }
@@ -228,14 +229,15 @@ const collect = (facts: KeyFacts, value: unknown, out: Array<Entry>): TrackError
 const MAX_KNOWN_NAMES = 256
 
 /**
- * The entries that recording `value` under `key` produces: none for `undefined`, one per
- * leaf for a plain object, one otherwise. Every key is checked against MLflow's rules.
+ * The entries that recording `value` under `key` produces: one per leaf for a plain object,
+ * one otherwise. `undefined` is an `InvalidValue` naming the key (a param given no value is a
+ * mistake worth a word; record `null` to say "none"). Every key is checked against MLflow's rules.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const toEntries = (key: string, value: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
-  if (value === undefined) return E.right([])
+  if (value === undefined) return E.left(invalidValue(key, 'the value is undefined: record null to say "none", or leave the param out'))
   const out: Array<Entry> = []
   const refused = collect(factsOf(key), value, out)
   return refused === undefined ? E.right(out) : E.left(refused)

@@ -10,6 +10,7 @@
  *
  * @example
  * import { evaluate, memorySink, run, Query, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
  * const sink = memorySink()
@@ -21,7 +22,7 @@
  *   ),
  *   { sink }
  * )
- * // right(0.9)
+ * assert.deepStrictEqual(best, E.right(0.9))
  *
  * @since 0.2.0
  */
@@ -76,6 +77,7 @@ export interface SearchRunsRequest {
 }
 
 /**
+ * One page of a run search: the runs found, and the token that asks for the next page.
  * @category model
  * @since 0.2.0
  */
@@ -120,6 +122,7 @@ export interface FoundExperiment {
 }
 
 /**
+ * What `searchExperiments` looks for: a filter, an order, and which page.
  * @category model
  * @since 0.2.0
  */
@@ -133,6 +136,8 @@ export interface SearchExperimentsRequest {
 }
 
 /**
+ * One page of an experiment search: the experiments found, and the token that asks for the
+ * next page.
  * @category model
  * @since 0.2.0
  */

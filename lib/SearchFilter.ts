@@ -51,6 +51,7 @@ import { invalidQuery, invalidValue, type TrackError } from './Errors.js'
 export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute'
 
 /**
+ * The comparators a filter may use (which ones apply to which entity: see the module's table).
  * @category model
  * @since 0.2.0
  */

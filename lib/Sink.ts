@@ -75,7 +75,8 @@ export interface RunSink {
 }
 
 /**
- * Where runs are kept.
+ * Where runs are kept: an MLflow server (`mlflowSink`), the local store (`localSink`) or memory
+ * (`memorySink`). `run` takes one in its environment; every run of the pipeline goes to it.
  * @category model
  * @since 0.1.0
  */

@@ -14,10 +14,14 @@
  * identical metric points are stored once, tags and artifacts are overwritten).
  *
  * A target that cannot be reached stops the sync with that error; any other failure of one
- * run is reported with the run and the sync goes on with the next.
+ * run (an artifact the target refuses, a file gone from the store) is reported with the run
+ * and the sync goes on with the next. A run that had ended locally is then ended on the
+ * target too, with the local status and end time, so that it is not left `RUNNING` there; it
+ * stays unconfirmed, so a later sync tries the rest again.
  *
  * @example
  * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
  * import { join } from 'node:path'
@@ -26,8 +30,16 @@
  * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
  * const target = memorySink()
  * const report = await syncStore(dir, target)()
- * // right({ target: 'memory', runs: [{ metrics: 1, params: 1, error: undefined, ... }], ... })
+ * assert.ok(E.isRight(report))
+ * assert.deepStrictEqual(
+ *   report.right.runs.map((r) => [r.metrics, r.params, r.error]),
+ *   [[1, 1, undefined]] // the metric accuracy, the param charmory-track.version
+ * )
  * assert.strictEqual(target.snapshot().runs.length, 1)
+ *
+ * // a second sync has nothing left to send
+ * const again = await syncStore(dir, target)()
+ * assert.deepStrictEqual(E.map((r: { runs: ReadonlyArray<unknown> }) => r.runs.length)(again), E.right(0))
  *
  * @since 0.1.0
  */
@@ -45,6 +57,7 @@ import { isUnreachable } from './sinks/fallback.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `syncStore`.
  * @category model
  * @since 0.1.0
  */
@@ -90,10 +103,13 @@ export interface RunSync {
 }
 
 /**
+ * What `syncStore` did: the target's name, whether it was a dry run, and one entry per run it
+ * looked at.
  * @category model
  * @since 0.1.0
  */
 export interface SyncReport {
+  /** The name progress is kept under (the option `target`, or the target sink's `name`). */
   readonly target: string
   readonly dryRun: boolean
   /** Every run that was not synced to the target before, parents first. */
@@ -264,6 +280,7 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       ctx.dryRun || confirmed >= complete ? TE.right(undefined) : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(complete)))
     )
   )()
+  if (E.isLeft(walked) && !isUnreachable(walked.left)) await endAsLocal(run, remoteRunId === '' ? undefined : current)
   return {
     runId: run.runId,
     remoteRunId: remoteRunId === '' ? undefined : remoteRunId,
@@ -272,12 +289,45 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
   }
 }
 
+/**
+ * Ends the target's copy of a run whose sync failed midway the way the local run ended; the
+ * sync's own error is what the report gives, so a failure here adds nothing to it.
+ */
+const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, RunSink> | undefined): Promise<void> => {
+  // a run that never ended locally (its process died) has no end time, and stays RUNNING
+  const endTime = run.endTime
+  if (target === undefined || endTime === undefined) return
+  await pipe(
+    target,
+    TE.flatMap((s) => s.end(run.status, endTime))
+  )()
+}
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
 /**
  * Pushes every run of the store in `dir` that `target` has not wholly confirmed yet.
+ *
+ * @example
+ * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
+ * const target = memorySink()
+ * // a dry run counts what would be sent and sends nothing
+ * const planned = await syncStore(dir, target, { dryRun: true })()
+ * assert.ok(E.isRight(planned) && planned.right.dryRun && planned.right.runs[0]?.metrics === 1)
+ * assert.strictEqual(target.snapshot().runs.length, 0)
+ * const report = await syncStore(dir, target, { onProgress: () => undefined })()
+ * assert.ok(E.isRight(report) && report.right.target === 'memory')
+ * assert.strictEqual(target.snapshot().runs[0]?.metrics['accuracy']?.[0]?.value, 0.9)
+ *
  * @category constructors
  * @since 0.1.0
  */

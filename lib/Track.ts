@@ -9,6 +9,7 @@
  *
  * @example
  * import { Track, trackParam, getParams, run, memorySink } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
  * const program = pipe(
@@ -17,7 +18,7 @@
  * )
  * // nothing has run yet
  * const result = await run(program, { sink: memorySink() })
- * // result: right({ batch_size: '16' })
+ * assert.deepStrictEqual(result, E.right({ batch_size: '16' }))
  *
  * @since 0.1.0
  */
@@ -186,13 +187,14 @@ export const fromEither = <A>(ma: E.Either<TrackError, A>): Track<A> => (E.isLef
  * A task that may fail with a `TrackError`; with `onLeft`, one whose errors are mapped into one.
  *
  * @example
+ * import * as E from 'fp-ts/lib/Either.js'
  * import * as TE from 'fp-ts/lib/TaskEither.js'
  * import { Track, run, memorySink, invalidValue } from 'charmory-track'
  *
  * const lookup = (id: string): TE.TaskEither<string, number> => (id === 'a' ? TE.right(1) : TE.left(`no ${id}`))
  * const program = Track.fromTaskEither(lookup('b'), (reason) => invalidValue('id', reason))
  * const result = await run(program, { sink: memorySink() })
- * // result: left({ _tag: 'InvalidValue', key: 'id', reason: 'no b' })
+ * assert.deepStrictEqual(result, E.left(invalidValue('id', 'no b')))
  *
  * @category constructors
  * @since 0.1.0
@@ -399,6 +401,7 @@ export const flatten: <A>(mma: Track<Track<A>>) => Track<A> = flatMap(identity)
  *
  * @example
  * import { Track, run, memorySink } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  *
  * const log: Array<string> = []
  * const program = Track.bracket(
@@ -407,7 +410,8 @@ export const flatten: <A>(mma: Track<Track<A>>) => Track<A> = flatMap(identity)
  *   () => Track.fromIO(() => { log.push('close') })
  * )
  * const result = await run(program, { sink: memorySink() })
- * // result: right(6); log: ['open', 'close']
+ * assert.deepStrictEqual(result, E.right(6))
+ * assert.deepStrictEqual(log, ['open', 'close'])
  *
  * @category resources
  * @since 0.2.0
@@ -609,6 +613,23 @@ export const getParams: Track<Readonly<Record<string, string>>> = map((c: C.Cont
  * flattens into `key.field` entries); a bad key or value fails here, naming it. Overwriting
  * a key with a different value warns through the environment's logger.
  *
+ * @example
+ * import { trackParam, getParams, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   trackParam('batch_size', 16),
+ *   Track.flatMap(() => trackParam('optimizer', { name: 'adam', lr: 0.001 })),
+ *   Track.flatMap(() => getParams)
+ * )
+ * assert.deepStrictEqual(
+ *   await run(program, { sink: memorySink() }),
+ *   E.right({ batch_size: '16', 'optimizer.name': 'adam', 'optimizer.lr': '0.001' })
+ * )
+ * const refused = await run(trackParam('a//b', 1), { sink: memorySink() })
+ * assert.ok(E.isLeft(refused) && refused.left._tag === 'InvalidKey')
+ *
  * @category params
  * @since 0.1.0
  */
@@ -631,6 +652,20 @@ const setEntries = (c: C.Context, env: Env, entries: ReadonlyArray<readonly [str
 
 /**
  * Clears the current context's params (an enclosing context, outside a `fork`, keeps its own).
+ *
+ * @example
+ * import { trackParam, resetParams, getParams, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   trackParam('seed', 1),
+ *   Track.flatMap(() => resetParams),
+ *   Track.flatMap(() => trackParam('seed', 2)),
+ *   Track.flatMap(() => getParams)
+ * )
+ * assert.deepStrictEqual(await run(program, { sink: memorySink() }), E.right({ seed: '2' }))
+ *
  * @category params
  * @since 0.1.0
  */
@@ -683,6 +718,30 @@ export const fromTracked =
  * Runs `pipeline` in a child context: fresh by default, starting from the current params
  * with `{ nested: true }`. Afterwards the context is exactly as before, whether the child
  * succeeded or failed.
+ *
+ * @example
+ * import { trackParam, fork, getParams, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * const program = pipe(
+ *   trackParam('model', 'resnet'),
+ *   Track.flatMap(() =>
+ *     Track.sequenceArray([
+ *       fork(pipe(trackParam('attack', 'pgd'), Track.flatMap(() => getParams))),
+ *       fork(pipe(trackParam('attack', 'fgsm'), Track.flatMap(() => getParams)), { nested: true })
+ *     ])
+ *   ),
+ *   Track.bindTo('children'),
+ *   Track.bind('after', () => getParams)
+ * )
+ * assert.deepStrictEqual(
+ *   await run(program, { sink: memorySink() }),
+ *   E.right({
+ *     children: [{ attack: 'pgd' }, { model: 'resnet', attack: 'fgsm' }],
+ *     after: { model: 'resnet' } // the parent is untouched
+ *   })
+ * )
  *
  * @category params
  * @since 0.1.0

@@ -133,6 +133,27 @@ const call = <A>(
  * const t = withParams(scale, { names: ['x', 'factor'] as const })(3, 2)
  * assert.deepStrictEqual(paramsOf(t), { 'scale.x': '3', 'scale.factor': '2' })
  *
+ * @example
+ * import { withParams, fromTracked, evaluate, run, memorySink, Track } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ *
+ * // one options object: its fields become params (nested ones joined with `.`, secrets hidden)
+ * const loadModel = (o: { name: string; optimizer: { lr: number }; apiKey: string; verbose?: boolean }) => `model ${o.name}`
+ * const load = withParams(loadModel, { prefix: 'model', ignore: ['verbose'] })
+ *
+ * // a pipeline applies them to its context with `fromTracked`; `evaluate` logs them
+ * const program = pipe(
+ *   fromTracked(load({ name: 'resnet', optimizer: { lr: 0.001 }, apiKey: 'sk-123', verbose: true })),
+ *   Track.flatMap((model) => evaluate({ experiment: 'demo' }, async () => ({ accuracy: model.length / 100 })))
+ * )
+ * const sink = memorySink()
+ * assert.ok(E.isRight(await run(program, { sink })))
+ * assert.deepStrictEqual(
+ *   Object.entries(sink.snapshot().runs[0]?.params ?? {}).filter(([k]) => k.startsWith('model.')),
+ *   [['model.name', 'resnet'], ['model.optimizer.lr', '0.001'], ['model.apiKey', '***']]
+ * )
+ *
  * @category constructors
  * @since 0.1.0
  */

@@ -4,9 +4,32 @@
  *
  * @since 0.1.0
  */
+
+/**
+ * The pipeline type `Track<A>` and everything to build, combine and run pipelines with (`of`,
+ * `flatMap`, `map`, `orElse`, `bracket`, the fp-ts instances, ...).
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Track from './Track.js'
+/**
+ * `Params`, the immutable ordered map of param keys to values, and its operations.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Params from './Params.js'
+/**
+ * `Tracked<A>`, the result of a wrapped call together with the params it produced, and its
+ * operations.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Tracked from './Tracked.js'
+/**
+ * `Context`, the params and the run a pipeline carries from step to step, and its constructors.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as Context from './Context.js'
 
 export type { Step } from './Track.js'
@@ -27,20 +50,31 @@ export type {
   RunHandle,
   Task
 } from './Evaluation.js'
-export { run, runPromise, makeEnv, systemClock, stderrLogger, nodeFiles, nodeSource } from './Runtime.js'
-export type { Clock, Env, EnvInput, Files, Logger, SourceInfo } from './Env.js'
+export { run, runPromise, makeEnv, systemClock, stderrLogger, nodeFiles, nodeSource, endOpenRuns } from './Runtime.js'
+export type { Clock, Env, EnvInput, Files, Logger, RunOptions, SourceInfo } from './Env.js'
+/**
+ * The runs a `run` has open, so that a signal (or `endOpenRuns`) can end them all `KILLED`.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as OpenRuns from './OpenRuns.js'
 export type { Metric, RunRequest, RunSink, RunStatus, Sink } from './Sink.js'
 export { memorySink } from './sinks/memory.js'
 export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
 export { localSink } from './sinks/local.js'
 export type { LocalRunSink, LocalSink, LocalSinkOptions } from './sinks/local.js'
+/**
+ * The local run store: its format's codecs and paths, and the API that reads runs back.
+ * @category namespaces
+ * @since 0.1.0
+ */
 export * as LocalStore from './LocalStore.js'
 export { listExperiments, listRuns, loadRun, readArtifact, defaultStoreDir, armoryHome } from './LocalStore.js'
 export type { RunSummary, StoredExperiment, StoredPoint, StoredRun, SyncState } from './LocalStore.js'
 export { sinkFromEnv, sinkFromEnvEither, trackingTargetFromEnv, failingSink } from './sinks/env.js'
-export type { SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
-export { withLocalFallback, isUnreachable } from './sinks/fallback.js'
-export type { FallbackOptions } from './sinks/fallback.js'
+export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
+export { withLocalFallback, withLocalJournal, isUnreachable, syncCommandFor } from './sinks/fallback.js'
+export type { FallbackOptions, JournalSetting } from './sinks/fallback.js'
 export { syncStore } from './Sync.js'
 export type { RunSync, SyncOptions, SyncProgress, SyncReport } from './Sync.js'
 export { mlflowSink, loadMlflowConfig, LIMITS } from './sinks/mlflow.js'
@@ -49,6 +83,12 @@ export { configFromEnv, configFor, defaultRetryPolicy } from './mlflow/Config.js
 export type { Auth, EnvVars, MlflowConfig, RetryPolicy, Tls } from './mlflow/Config.js'
 export type { Fetch } from './mlflow/Http.js'
 export type { QueueOptions } from './mlflow/MetricQueue.js'
+/**
+ * Reading runs back from any sink: searching runs and experiments with MLflow's syntax,
+ * getting one run, paging through a metric's history, as pipeline steps or as tasks.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as Query from './Query.js'
 export { queryOf, queryOver } from './Query.js'
 export type {
@@ -62,6 +102,11 @@ export type {
   SearchExperimentsRequest,
   SearchRunsRequest
 } from './Query.js'
+/**
+ * MLflow's filter and order-by syntax: reading a query and evaluating it against a run.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as SearchFilter from './SearchFilter.js'
 export * as SystemMetrics from './SystemMetrics.js'
 export * as StructuredArtifacts from './StructuredArtifacts.js'

@@ -9,13 +9,16 @@ import {
   invalidKey,
   invalidQuery,
   invalidValue,
+  isTrackError,
   missingName,
   networkError,
   notFound,
   paramConflict,
+  runEnded,
   taskFailed,
   TrackingFailure,
-  type TrackError
+  type TrackError,
+  unsynced
 } from 'charmory-track'
 
 t.test('describe names what is at fault in one sentence', async (t) => {
@@ -30,6 +33,7 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     ],
     [taskFailed(new Error('out of memory')), 'task failed: out of memory'],
     [notFound('run', 'abc'), 'run "abc" not found'],
+    [runEnded('abc'), 'run abc has ended and its handle stores nothing more: use reopen("abc", task) to log into it'],
     [invalidArtifactPath('../x', 'leaves the run'), 'invalid artifact path "../x": leaves the run'],
     [
       httpError(400, 'INVALID_PARAMETER_VALUE', 'bad key', 'runs/log-batch'),
@@ -42,6 +46,14 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     [invalidQuery('metrics.a > x', 13, 'expected a number'), 'invalid query "metrics.a > x" at column 13: expected a number']
   ]
   for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
+})
+
+t.test('Unsynced says where the run is kept and the command that completes it', async (t) => {
+  t.equal(
+    describe(unsynced('r1', '/home/u/.armory/mlruns', 'http://127.0.0.1:5000', 'npx charmory-track sync --to http://127.0.0.1:5000', networkError('connection refused', 'runs/log-batch'))),
+    'runs/log-batch: connection refused; run r1 is kept in the local store /home/u/.armory/mlruns, everything logged to it included: ' +
+      'once http://127.0.0.1:5000 is back, complete it there with `npx charmory-track sync --to http://127.0.0.1:5000`'
+  )
 })
 
 t.test('taskFailed wraps what a user function threw', async (t) => {
@@ -63,4 +75,8 @@ t.test('TrackingFailure is an Error carrying the typed error, named after its ta
   t.equal(failure.error, error)
   t.equal(failure.message, 'experiment "42" not found')
   t.equal(failure.name, 'TrackingFailure(NotFound)')
+})
+
+t.test('RunEnded is one of the library\'s errors', async (t) => {
+  t.ok(isTrackError(runEnded('abc')))
 })

@@ -61,11 +61,11 @@ t.test('resultMetrics names nested results with "/" and checks every value', asy
   )
   t.strictSame(
     resultMetrics(0.9, T0),
-    E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing)' })
+    E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing), not a number' })
   )
   t.strictSame(
     resultMetrics('done', T0),
-    E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing)' })
+    E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing), not a string' })
   )
   t.strictSame(
     resultMetrics({ a: { b: true } }, T0),

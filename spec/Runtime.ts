@@ -1,14 +1,19 @@
 import t, { type Test } from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
   Context,
+  endOpenRuns,
+  evaluate,
   getParams,
+  loadRun,
+  mlflowSink,
   makeEnv,
   memorySink,
   nodeFiles,
@@ -21,7 +26,12 @@ import {
   systemClock,
   Track,
   trackParam,
-  TrackingFailure
+  TrackingFailure,
+  runEnded,
+  type JournalSetting,
+  type MemorySnapshot,
+  type RunSink,
+  type Sink
 } from 'charmory-track'
 import { gitCommitAt } from '../lib/Runtime.js'
 import { captureLogger } from './support/behaviour.js'
@@ -273,4 +283,243 @@ t.test('gitCommitAt gives none for a .git that cannot be read', async (t) => {
   await new Promise<void>((ok) => server.listen(join(dir, '.git'), ok))
   t.teardown(() => new Promise<void>((ok) => server.close(() => ok())))
   t.strictSame(gitCommitAt(dir), O.none)
+})
+
+// -------------------------------------------------------------------------------------
+// the sink a run writes to: the journal of an MLflow sink
+// -------------------------------------------------------------------------------------
+
+/** A memory sink that asks for a journal the way an `mlflowSink` does. */
+const asking = (journal: JournalSetting | undefined) => {
+  const memory = memorySink()
+  return { memory, sink: { ...memory, name: 'mlflow:http://127.0.0.1:5999', journal } }
+}
+
+const evaluation = evaluate({ experiment: 'journaled' }, async (r) => {
+  await r.logMetric('loss', 0.5, { step: 1, timestamp: 7 })
+  return { accuracy: 0.9 }
+})
+
+/** Sets environment variables for one test. */
+const withVars = (t: Test, vars: Record<string, string | undefined>): void => {
+  for (const [name, value] of Object.entries(vars)) {
+    const saved = process.env[name]
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+    t.teardown(() => {
+      if (saved === undefined) delete process.env[name]
+      else process.env[name] = saved
+    })
+  }
+}
+
+t.test('run journals the runs of a sink that asks for it (an mlflowSink, by default) in a local store', async (t) => {
+  const home = tempDir(t)
+  withVars(t, { ARMORY_HOME: home, CHARMORY_TRACK_FALLBACK: undefined })
+  const elsewhere = tempDir(t)
+  const cases: ReadonlyArray<readonly [string, JournalSetting | undefined, string | undefined]> = [
+    ['by default, in $ARMORY_HOME/mlruns', undefined, join(home, 'mlruns')],
+    ['true: the default store', true, join(home, 'mlruns')],
+    ['{ dir }: that store', { dir: elsewhere }, elsewhere],
+    ['false: no local file', false, undefined]
+  ]
+  for (const [what, journal, dir] of cases) {
+    const { memory, sink } = asking(journal)
+    const done = await run(evaluation, { sink, logger: captureLogger().logger })
+    t.ok(E.isRight(done), what)
+    const runId = E.isRight(done) ? done.right.runId : ''
+    t.equal(memory.snapshot().runs.find((r) => r.runId === runId)?.status, 'FINISHED', `${what}: on the server`)
+    if (dir === undefined) continue
+    const stored = await loadRun(dir, runId)()
+    t.match(stored, { right: { status: 'FINISHED', synced: true, metricHistories: { loss: [{ value: 0.5 }] } } }, `${what}: journaled`)
+  }
+  t.notOk(existsSync(join(home, 'mlruns', 'runs', 'x')))
+  const plain = memorySink()
+  t.ok(E.isRight(await run(evaluation, { sink: plain })), 'a sink that does not ask is used as it is')
+  t.equal(mlflowSink('http://127.0.0.1:5999').journal, undefined, 'an mlflowSink asks by default')
+  t.equal(mlflowSink('http://127.0.0.1:5999', { journal: false }).journal, false)
+})
+
+t.test('CHARMORY_TRACK_FALLBACK=off turns the default journal off', async (t) => {
+  const home = tempDir(t)
+  withVars(t, { ARMORY_HOME: home, CHARMORY_TRACK_FALLBACK: ' OFF ' })
+  const { memory, sink } = asking(undefined)
+  t.ok(E.isRight(await run(evaluation, { sink })))
+  t.equal(memory.snapshot().runs.length, 1)
+  t.notOk(existsSync(join(home, 'mlruns')), 'no local file')
+})
+
+// -------------------------------------------------------------------------------------
+// signals
+// -------------------------------------------------------------------------------------
+
+const listening = (): number => process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')
+
+/** Stubs process.exit: the codes it was called with, and a promise of the first. */
+const stubExit = (t: Test) => {
+  let first: (code: number) => void = () => undefined
+  const exited = new Promise<number>((ok) => (first = ok))
+  const codes: Array<number> = []
+  t.capture(process, 'exit', ((code: number) => {
+    codes.push(code)
+    first(code)
+  }) as never)
+  return { exited, codes: () => [...codes] }
+}
+
+/** A promise and the function that resolves it. */
+const gate = () => {
+  let open: () => void = () => undefined
+  const opened = new Promise<void>((ok) => (open = ok))
+  return { opened, open }
+}
+
+t.test('signal handlers are installed while run runs, and only then; { signals: false } installs none', async (t) => {
+  const before = listening()
+  let during = -1
+  const probe: Track.Track<void> = async (context) => {
+    during = listening()
+    return { context, result: E.right(undefined) }
+  }
+  await run(probe, { sink: memorySink() })
+  t.equal(during, before + 2, 'SIGINT and SIGTERM while it runs')
+  t.equal(listening(), before, 'removed afterwards')
+  await run(probe, { sink: memorySink(), signals: false })
+  t.equal(during, before)
+  const inner: Track.Track<void> = async (context, env) => {
+    await run(probe, { sink: env.sink })
+    return { context, result: E.right(undefined) }
+  }
+  await run(inner, { sink: memorySink() })
+  t.equal(during, before + 2, 'once, however many runs are in progress')
+  t.equal(listening(), before)
+})
+
+const signalled = async (t: Test, signal: 'SIGINT' | 'SIGTERM', code: number): Promise<void> => {
+  const exit = stubExit(t)
+  const memory = memorySink()
+  const { logger, warnings } = captureLogger()
+  const stop = gate()
+  let atExit: MemorySnapshot | undefined
+  void exit.exited.then(() => (atExit = memory.snapshot()))
+  const result = run(
+    evaluate({ experiment: 'interrupted' }, async (r) => {
+      for (let step = 0; step < 5; step++) await r.logMetric('loss', step, { step, timestamp: 10 + step })
+      process.emit(signal, signal)
+      await stop.opened
+      throw new Error('interrupted')
+    }),
+    { sink: memory, logger, clock: { now: () => 99 } }
+  )
+  t.equal(await exit.exited, code)
+  t.match(atExit?.runs, [{ status: 'KILLED', endTime: 99 }], 'the run ended KILLED with its end time')
+  t.equal(atExit?.runs[0]?.metrics['loss']?.length, 5, 'with every point logged before the signal')
+  t.strictSame(warnings, [`${signal}: ending the open runs KILLED (1); ${signal} again exits at once`])
+  stop.open()
+  await result
+  t.strictSame(exit.codes(), [code])
+}
+
+t.test('SIGINT ends the open run KILLED and exits 130', (t) => signalled(t, 'SIGINT', 130))
+t.test('SIGTERM ends the open run KILLED and exits 143', (t) => signalled(t, 'SIGTERM', 143))
+
+t.test('a signal with no run open exits at once', async (t) => {
+  const before = listening()
+  const exit = stubExit(t)
+  const { logger, warnings } = captureLogger()
+  const waiting: Track.Track<void> = async (context) => {
+    process.emit('SIGINT', 'SIGINT')
+    await exit.exited
+    return { context, result: E.right(undefined) }
+  }
+  await run(waiting, { sink: memorySink(), logger })
+  t.strictSame(exit.codes(), [130])
+  t.strictSame(warnings, [])
+  t.equal(listening(), before)
+})
+
+/** A sink whose runs end only when `release` is called. */
+const slowSink = () => {
+  const memory = memorySink()
+  const held = gate()
+  const sink: Sink = {
+    ...memory,
+    openRun: (request) =>
+      TE.map((r: RunSink): RunSink => ({ ...r, end: (status, endTime) => async () => (await held.opened, r.end(status, endTime)()) }))(
+        memory.openRun(request)
+      )
+  }
+  return { memory, sink, release: held.open }
+}
+
+/** A pipeline that opens a run and leaves it open. */
+const leaveOpen = (signal: 'SIGINT' | 'SIGTERM'): Track.Track<void> => async (context, env) => {
+  const experimentId = await env.sink.experiment('left open')()
+  if (E.isLeft(experimentId)) return { context, result: experimentId }
+  const opened = await env.sink.openRun({ experimentId: experimentId.right, runName: 'open', startTime: 1, tags: [] })()
+  process.emit(signal, signal)
+  return { context, result: E.map(() => undefined)(opened) }
+}
+
+t.test('a second signal exits at once, while the runs are still being ended', async (t) => {
+  const before = listening()
+  const exit = stubExit(t)
+  const { sink, memory, release } = slowSink()
+  const { logger } = captureLogger()
+  let returned = false
+  const done = run(leaveOpen('SIGTERM'), { sink, logger, graceMs: 600_000 }).then(() => (returned = true))
+  while (memory.snapshot().runs.length === 0) await new Promise((ok) => setImmediate(ok))
+  await new Promise((ok) => setTimeout(ok, 10))
+  t.equal(listening(), before + 2, 'the handlers stay while the runs are being ended')
+  t.strictSame(exit.codes(), [])
+  t.notOk(returned, 'run does not return to the program while the process is on its way out')
+  process.emit('SIGINT', 'SIGINT')
+  t.strictSame(exit.codes(), [130])
+  await done
+  t.equal(listening(), before, 'and go once the process exits')
+  release()
+  await new Promise((ok) => setTimeout(ok, 10))
+  t.strictSame(exit.codes(), [130], 'the end of the first shutdown does not exit again')
+  t.equal(memory.snapshot().runs[0]?.status, 'KILLED')
+})
+
+t.test('runs that cannot be ended within graceMs: the process exits anyway, saying so', async (t) => {
+  const exit = stubExit(t)
+  const { sink, release } = slowSink()
+  const { logger, warnings } = captureLogger()
+  await run(leaveOpen('SIGINT'), { sink, logger, graceMs: 20 })
+  t.equal(await exit.exited, 130)
+  t.match(warnings, ['SIGINT: ending the open runs KILLED (1); SIGINT again exits at once', 'the open runs were not ended within 20 ms; exiting'])
+  release()
+})
+
+t.test('endOpenRuns ends the open runs for a program that handles signals itself', async (t) => {
+  const memory = memorySink()
+  const { logger, warnings } = captureLogger()
+  let afterwards: MemorySnapshot | undefined
+  const result = await run(
+    evaluate({ experiment: 'own handler' }, async (r) => {
+      await r.logMetric('loss', 1)
+      await endOpenRuns()
+      afterwards = memory.snapshot()
+      await t.rejects(r.logMetric('loss', 2), new TrackingFailure(runEnded(r.runId)), 'the ended run takes nothing more')
+    }),
+    { sink: memory, logger, clock: { now: () => 42 }, signals: false }
+  )
+  t.ok(E.isRight(result), 'the evaluation ends as the run was ended')
+  t.match(memory.snapshot().runs, [{ status: 'KILLED', endTime: 42 }])
+  t.match(afterwards?.runs, [{ status: 'KILLED', endTime: 42, metrics: { loss: [{ value: 1 }] } }])
+  t.strictSame(warnings, [])
+
+  const failing: Sink = {
+    ...memory,
+    openRun: (request) => TE.map((r: RunSink): RunSink => ({ ...r, end: () => TE.left(notFound('run', r.runId)) }))(memory.openRun(request))
+  }
+  await run(
+    evaluate({ experiment: 'own handler' }, async () => {
+      await endOpenRuns('FAILED')
+    }),
+    { sink: failing, logger, signals: false }
+  )
+  t.match(warnings, [/^run \w+ could not be ended: run "\w+" not found$/])
 })

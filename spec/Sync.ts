@@ -22,7 +22,7 @@ import {
   type SyncProgress,
   type TrackError
 } from 'charmory-track'
-import { asStored, left, right, tempDir } from './support/local-store.js'
+import { asStored, left, right, tempDir, writeOldRun } from './support/local-store.js'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -298,6 +298,34 @@ t.test('a run refused midway keeps its place on the target; its children link to
   right(await syncStore(dir, inner)())
   t.equal(inner.snapshot().runs.length, 3, 'the parent was resumed in the run created before')
   t.strictSame(targetRun(inner, byId.get(parent)?.remoteRunId).params, { lr: '0.1', 'model.name': 'resnet' })
+})
+
+t.test('a run that fails midway ends on the target as it ended here; one that never ended stays RUNNING', async (t) => {
+  const dir = tempDir(t)
+  const bad = '%2e%2e/x.txt'
+  const records = (end: boolean): ReadonlyArray<L.JournalRecord> => [
+    { t: 'params', params: [['lr', '0.1']] },
+    { t: 'metrics', m: [['loss', 0.5, 1500, 0]] },
+    { t: 'artifact', path: bad, size: 1 },
+    { t: 'metrics', m: [['loss', 0.25, 1600, 1]] },
+    ...(end ? [{ t: 'end', status: 'KILLED', endTime: 1700 } as const] : [])
+  ]
+  await writeOldRun(dir, 'old', 'ended', records(true), { [bad]: utf8('x') })
+  await writeOldRun(dir, 'old', 'unended', records(false), { [bad]: utf8('x') })
+  const target = memorySink()
+  const report = right(await syncStore(dir, target)())
+  const refused = { _tag: 'InvalidArtifactPath', path: bad }
+  t.match(report.runs, [
+    { runId: 'ended', params: 1, metrics: 1, artifacts: 0, error: refused },
+    { runId: 'unended', params: 1, metrics: 1, artifacts: 0, error: refused }
+  ])
+  t.match(targetRun(target, report.runs[0]?.remoteRunId), { status: 'KILLED', endTime: 1700, params: { lr: '0.1' }, metrics: { loss: [{ value: 0.5 }] } })
+  t.match(targetRun(target, report.runs[1]?.remoteRunId), { status: 'RUNNING', endTime: undefined })
+  t.strictSame(
+    right(await listRuns(dir)()).map((r) => r.synced),
+    [false, false],
+    'neither is confirmed: a later sync tries the rest again'
+  )
 })
 
 t.test('a dry run counts what would be sent and touches nothing', async (t) => {

@@ -78,7 +78,8 @@ t.test('fromPromise awaits the thunk; a throw or a rejection is TaskFailed', asy
 t.test('ask gives the environment, getContext and modifyContext the context', async (t) => {
   const e = env()
   const seen = await run(Track.ask, e)
-  t.ok(E.isRight(seen) && seen.right.sink === e.sink && seen.right.logger === e.logger)
+  // the sink is the one given, as `run` builds it (registering the runs it opens)
+  t.ok(E.isRight(seen) && seen.right.sink.name === e.sink.name && seen.right.logger === e.logger)
   const start = Context.fromParams(Params.fromEntries([['a', '1']]))
   const got = await run(Track.getContext, e, start)
   t.ok(E.isRight(got) && got.right === start)
@@ -296,7 +297,6 @@ t.test('trackParam records a value converted now; an object flattens', async (t)
   const program = pipe(
     trackParam('batch_size', 16),
     Track.flatMap(() => trackParam('opt', options)),
-    Track.flatMap(() => trackParam('none', undefined)),
     Track.flatMap(() =>
       Track.fromPromise(async () => {
         options.lr = 0.9 // after it was recorded
@@ -323,6 +323,13 @@ t.test('trackParam with a bad key or value fails at that step, naming it', async
     await run(trackParam('when', { at: new Date(NaN) }), env()),
     E.left({ _tag: 'InvalidValue', key: 'when.at', reason: 'the Date is invalid' })
   )
+})
+
+t.test('trackParam of undefined or a symbol is an InvalidValue naming the key; a function records its name', async (t) => {
+  t.match(await run(trackParam('seed', undefined), env()), E.left({ _tag: 'InvalidValue', key: 'seed', reason: /undefined/ }))
+  t.match(await run(trackParam('seed', Symbol('s')), env()), E.left({ _tag: 'InvalidValue', key: 'seed', reason: /symbol/ }))
+  const relu = (x: number): number => Math.max(0, x)
+  t.strictSame(await run(finalParams(trackParam('activation', relu)), env()), E.right({ activation: 'relu' }))
 })
 
 t.test('overwriting a param warns through the logger, naming old and new value; the key keeps its place', async (t) => {

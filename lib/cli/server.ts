@@ -2,12 +2,15 @@
  * `charmory-track server [flags]`: the MLflow UI over this machine's runs, one command away.
  * It starts `mlflow server` (found on PATH) with a SQLite store and an artifact folder under
  * `$ARMORY_HOME`, waits until it answers `/health`, syncs the local store's unsynced runs into
- * it, prints the address to open, and stops it (with its worker processes) on Ctrl+C.
+ * it, prints the address to open, and stops it (with its worker processes) on Ctrl+C. A port
+ * that something else already listens on is refused before anything starts: its `/health`
+ * would otherwise pass for the new server's, and the runs would go to that other server.
  *
  * @since 0.1.0
  */
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { armoryHome } from '../LocalStore.js'
 import type { EnvVars } from '../mlflow/Config.js'
@@ -144,6 +147,22 @@ export const killGroup = (pid: number, signal: NodeJS.Signals): void => {
   }
 }
 
+/**
+ * Why nothing can listen at `address` now (`EADDRINUSE`: another server has it), or
+ * `undefined` when the port is free. An address without a port is left to mlflow to refuse.
+ */
+const listenProblem = (address: string): Promise<string | undefined> => {
+  const url = new URL(address)
+  if (url.port === '') return Promise.resolve(undefined)
+  return new Promise((ok) => {
+    const probe = createServer()
+    probe.once('error', (e: NodeJS.ErrnoException) => ok(String(e.code)))
+    probe.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port), exclusive: true }, () =>
+      probe.close(() => ok(undefined))
+    )
+  })
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms))
 
 const healthy = async (address: string): Promise<boolean> => {
@@ -181,6 +200,15 @@ const notStarted = (ending: Ending): string =>
  */
 export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: ServerTimeouts): Promise<number> => {
   const plan = serverPlan(argv, io.env, io.home)
+  const taken = await listenProblem(plan.address)
+  if (taken !== undefined) {
+    const where = plan.address.replace(/^http:\/\//, '')
+    io.stderr.write(
+      `charmory-track server: cannot listen on ${where} (${taken}): another server is using it. ` +
+        `Choose another port with --port, or sync into that server with \`charmory-track sync --to ${plan.address}\`\n`
+    )
+    return 1
+  }
   mkdirSync(plan.home, { recursive: true })
   const state: { ending: Ending | undefined; stopped: boolean } = { ending: undefined, stopped: false }
   const child = io.spawn('mlflow', ['server', ...plan.args], {
@@ -221,7 +249,7 @@ export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: Se
     return 1
   }
   if (!state.stopped) {
-    await syncTo(io, localStoreOf(io), plan.address, false)
+    await syncTo(io, localStoreOf(io), plan.address, false, 'the server address')
     io.stdout.write(`MLflow is serving at ${plan.address} (Ctrl+C stops it)\n`)
     const first = await Promise.race([stopRequested.then(() => undefined), ended])
     if (first !== undefined && !state.stopped) {

@@ -36,6 +36,9 @@ MLflow sink (MLFLOW_TRACKING_USERNAME / _PASSWORD / _TOKEN, ~/.mlflow/credential
   -h, --help   this help
 `
 
+/** Retries of a refused connection before the command gives up: about 4 s with the default backoff. */
+const REFUSED_RETRIES = 2
+
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 
 const contents = (report: SyncReport): string => {
@@ -71,17 +74,21 @@ const progressBar = (io: CliIo): { readonly update: (p: SyncProgress) => void; r
 }
 
 /**
- * Syncs the store in `dir` to the server at `uri` and reports; yields the exit code.
+ * Syncs the store in `dir` to the server at `uri` (`uriSource` says where it came from, for
+ * errors) and reports; yields the exit code. A refused connection fails after a couple of
+ * retries, not MLflow's four minutes.
  * @category commands
  * @since 0.1.0
  */
-export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolean): Promise<number> => {
-  const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: uri }, home: io.home })
+export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> => {
+  const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: uri }, home: io.home, uriSource })
   if (E.isLeft(config)) {
     io.stderr.write(`charmory-track sync: ${describe(config.left)}\n`)
     return 2
   }
-  const target = mlflowSink(config.right, { fetch: io.fetch, logger: loggerOf(io) })
+  // A command fails fast when nothing listens; a run in flight keeps MLflow's long policy.
+  const retry = { ...config.right.retry, refusedRetries: Math.min(REFUSED_RETRIES, config.right.retry.maxRetries) }
+  const target = mlflowSink({ ...config.right, retry }, { fetch: io.fetch, logger: loggerOf(io) })
   const bar = dryRun || io.stderr.isTTY !== true ? undefined : progressBar(io)
   const result = await syncStore(dir, target, { dryRun, onProgress: bar?.update })()
   bar?.stop()
@@ -119,5 +126,6 @@ export const syncCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
   }
   const fromEnv = io.env['MLFLOW_TRACKING_URI']?.trim()
   const uri = flags.to ?? (fromEnv !== undefined && /^https?:\/\//i.test(fromEnv) ? fromEnv : DEFAULT_SERVER)
-  return syncTo(io, localStoreOf(io), uri, flags['dry-run'] === true)
+  const source = flags.to !== undefined ? '--to' : 'MLFLOW_TRACKING_URI'
+  return syncTo(io, localStoreOf(io), uri, flags['dry-run'] === true, source)
 }

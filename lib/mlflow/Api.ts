@@ -20,7 +20,12 @@ import type { HttpClient } from './Http.js'
 // codecs
 // -------------------------------------------------------------------------------------
 
-/** An int64: protobuf JSON may write it as a number or as decimal text. @category codecs @since 0.1.0 */
+/**
+ * Decodes an int64 field (a timestamp, a step), which protobuf JSON may write as a number or
+ * as decimal text.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Int64 = new t.Type<number, number, unknown>(
   'int64',
   (u): u is number => typeof u === 'number',
@@ -31,7 +36,12 @@ export const Int64 = new t.Type<number, number, unknown>(
   (n) => n
 )
 
-/** A double, where NaN and the infinities travel as words. @category codecs @since 0.1.0 */
+/**
+ * Decodes and encodes a metric value: a number, or the words `NaN`, `Infinity` and
+ * `-Infinity` in which protobuf JSON writes the values JSON cannot hold.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Double = new t.Type<number, number | string, unknown>(
   'double',
   (u): u is number => typeof u === 'number',
@@ -45,19 +55,36 @@ export const Double = new t.Type<number, number | string, unknown>(
   (n) => (Number.isFinite(n) ? n : String(n))
 )
 
-/** A run's status. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's status as the server writes it: `RUNNING`, `SCHEDULED`, `FINISHED`, `FAILED`
+ * or `KILLED`.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
 
-/** A param or tag on the wire. @category codecs @since 0.1.0 */
+/**
+ * Decodes a param or a tag as the server writes it: `{ key, value }`.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const KeyValue = t.type({ key: t.string, value: t.string })
 
-/** A metric point on the wire; `step` may be left out. @category codecs @since 0.1.0 */
+/**
+ * Decodes one metric point as the server writes it; a left-out `step` means step 0.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const MetricCodec = t.intersection([
   t.type({ key: t.string, value: Double, timestamp: Int64 }),
   t.partial({ step: Int64 })
 ])
 
-/** A run's `info`. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's `info`: its id, experiment, status, name, artifact location and times.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunInfo = t.intersection([
   t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
   t.partial({
@@ -70,10 +97,19 @@ export const RunInfo = t.intersection([
   })
 ])
 
-/** A run's `data`; the server leaves empty arrays out. @category codecs @since 0.1.0 */
+/**
+ * Decodes a run's `data`: its params, latest metric values and tags; the server leaves empty
+ * arrays out.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const RunData = t.partial({ params: t.array(KeyValue), metrics: t.array(MetricCodec), tags: t.array(KeyValue) })
 
-/** A run as `runs/get` answers it. @category codecs @since 0.1.0 */
+/**
+ * Decodes a whole run (`info` and `data`) as `runs/get` answers it.
+ * @category codecs
+ * @since 0.1.0
+ */
 export const Run = t.type({ info: RunInfo, data: RunData })
 
 const ExperimentAnswer = t.type({ experiment: t.type({ experiment_id: t.string, name: t.string }) })
@@ -83,27 +119,52 @@ const GetRunAnswer = t.type({ run: Run })
 const Empty = t.UnknownRecord
 const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token: t.string })
 
-/** A `runs/search` answer; the server leaves out an empty list and the last page's token. @category codecs @since 0.2.0 */
+/**
+ * Decodes a `runs/search` answer: a page of runs and the next page's token; the server leaves
+ * out an empty list and the last page's token.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const SearchRunsAnswer = t.partial({ runs: t.array(Run), next_page_token: t.string })
 
-/** An experiment as `experiments/search` answers it. @category codecs @since 0.2.0 */
+/**
+ * Decodes an experiment as `experiments/search` answers it: its id, name, times and tags.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const Experiment = t.intersection([
   t.type({ experiment_id: t.string, name: t.string }),
   t.partial({ creation_time: Int64, last_update_time: Int64, tags: t.array(KeyValue), lifecycle_stage: t.string })
 ])
 
-/** An `experiments/search` answer. @category codecs @since 0.2.0 */
+/**
+ * Decodes an `experiments/search` answer: a page of experiments and the next page's token.
+ * @category codecs
+ * @since 0.2.0
+ */
 export const SearchExperimentsAnswer = t.partial({ experiments: t.array(Experiment), next_page_token: t.string })
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * A run's `info`, decoded by the codec `RunInfo`.
+ * @category model
+ * @since 0.1.0
+ */
 export type RunInfo = t.TypeOf<typeof RunInfo>
-/** @since 0.1.0 */
+/**
+ * A whole run, decoded by the codec `Run`.
+ * @category model
+ * @since 0.1.0
+ */
 export type Run = t.TypeOf<typeof Run>
-/** @since 0.2.0 */
+/**
+ * An experiment as the server describes it, decoded by the codec `Experiment`.
+ * @category model
+ * @since 0.2.0
+ */
 export type Experiment = t.TypeOf<typeof Experiment>
 
 // -------------------------------------------------------------------------------------
@@ -112,7 +173,11 @@ export type Experiment = t.TypeOf<typeof Experiment>
 
 const kv = (entries: ReadonlyArray<Entry>) => entries.map(([key, value]) => ({ key, value }))
 
-/** The wire form of a metric: NaN and the infinities as words. @category endpoints @since 0.1.0 */
+/**
+ * The JSON the server expects for a metric point, with NaN and the infinities as words.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const metricJson = (m: Metric) => ({
   key: m.key,
   value: Number.isFinite(m.value) ? m.value : String(m.value),
@@ -120,21 +185,35 @@ export const metricJson = (m: Metric) => ({
   step: m.step
 })
 
-/** `GET experiments/get-by-name`: the experiment's id. @category endpoints @since 0.1.0 */
+/**
+ * Finds an experiment by its name (`GET experiments/get-by-name`) and yields its id; a
+ * missing experiment is the server's `RESOURCE_DOES_NOT_EXIST` error.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('GET', 'mlflow/experiments/get-by-name', { experiment_name: name }, ExperimentAnswer),
     TE.map((a) => a.experiment.experiment_id)
   )
 
-/** `POST experiments/create`: the new experiment's id. @category endpoints @since 0.1.0 */
+/**
+ * Creates an experiment (`POST experiments/create`) and yields its id.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
   pipe(
     http.json('POST', 'mlflow/experiments/create', { name }, CreateExperimentAnswer),
     TE.map((a) => a.experiment_id)
   )
 
-/** `POST runs/create`, with the user from the `mlflow.user` tag. @category endpoints @since 0.1.0 */
+/**
+ * Creates a run (`POST runs/create`) and yields its `info`; the run's user is taken from its
+ * `mlflow.user` tag.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const createRun = (
   http: HttpClient,
   request: { experimentId: string; runName: string; startTime: number; tags: ReadonlyArray<Entry> }
@@ -156,14 +235,23 @@ export const createRun = (
     TE.map((a) => a.run.info)
   )
 
-/** `GET runs/get`. @category endpoints @since 0.1.0 */
+/**
+ * Reads a whole run back (`GET runs/get`).
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackError, Run> =>
   pipe(
     http.json('GET', 'mlflow/runs/get', { run_id: runId }, GetRunAnswer),
     TE.map((a) => a.run)
   )
 
-/** `POST runs/log-batch`; the caller keeps the body within the server's limits. @category endpoints @since 0.1.0 */
+/**
+ * Logs params, tags and metric points into a run in one request (`POST runs/log-batch`); the
+ * caller keeps the batch within the server's limits (see `LIMITS`).
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const logBatch = (
   http: HttpClient,
   runId: string,
@@ -213,7 +301,11 @@ export const logInputs = (http: HttpClient, runId: string, datasets: ReadonlyArr
     TE.as(undefined)
   )
 
-/** `POST runs/update`: the final status and end time. @category endpoints @since 0.1.0 */
+/**
+ * Ends a run (`POST runs/update`) with its final status and end time.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const updateRun = (
   http: HttpClient,
   runId: string,
@@ -225,7 +317,11 @@ export const updateRun = (
     TE.as(undefined)
   )
 
-/** Every point of one metric, following `next_page_token`. @category endpoints @since 0.1.0 */
+/**
+ * Reads every point of one metric of a run (`GET metrics/get-history`), page after page.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const getMetricHistory = (
   http: HttpClient,
   runId: string,
@@ -247,7 +343,12 @@ export const getMetricHistory = (
   return page(undefined, [])
 }
 
-/** One page of a metric's history (all of it without `maxResults`). @category endpoints @since 0.2.0 */
+/**
+ * Reads one page of a metric's history (`GET metrics/get-history`); all of it without
+ * `maxResults`.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const getMetricHistoryPage = (
   http: HttpClient,
   runId: string,
@@ -269,7 +370,12 @@ export const getMetricHistoryPage = (
     TE.map((a) => ({ metrics: (a.metrics ?? []).map((m) => ({ ...m, step: m.step ?? 0 })), nextPageToken: a.next_page_token || undefined }))
   )
 
-/** `POST runs/search`. @category endpoints @since 0.2.0 */
+/**
+ * Searches runs (`POST runs/search`) with MLflow's filter and order-by syntax, one page at a
+ * time.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const searchRuns = (
   http: HttpClient,
   request: {
@@ -296,7 +402,11 @@ export const searchRuns = (
     TE.map((a) => ({ runs: a.runs ?? [], nextPageToken: a.next_page_token || undefined }))
   )
 
-/** `POST experiments/search` (active experiments). @category endpoints @since 0.2.0 */
+/**
+ * Searches the active experiments (`POST experiments/search`), one page at a time.
+ * @category endpoints
+ * @since 0.2.0
+ */
 export const searchExperiments = (
   http: HttpClient,
   request: { readonly filter: string; readonly orderBy: ReadonlyArray<string>; readonly maxResults: number; readonly pageToken: string | undefined }
@@ -332,7 +442,12 @@ export const artifactRoot = (artifactUri: string | undefined): E.Either<string, 
 
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
 
-/** `PUT` an artifact's bytes through the server's artifact proxy. @category endpoints @since 0.1.0 */
+/**
+ * Uploads an artifact's bytes to `root/path` through the server's artifact proxy (`PUT`);
+ * `root` comes from `artifactRoot`.
+ * @category endpoints
+ * @since 0.1.0
+ */
 export const uploadArtifact = (
   http: HttpClient,
   root: string,

@@ -3,7 +3,9 @@
  * reads it: `MLFLOW_TRACKING_URI`, `MLFLOW_TRACKING_USERNAME` / `_PASSWORD` (HTTP Basic),
  * `MLFLOW_TRACKING_TOKEN` (Bearer; Basic wins when both are set), the credentials file
  * `~/.mlflow/credentials` (the environment wins field by field), the TLS settings and the
- * HTTP retry policy. Every variable is decoded with io-ts; a bad value is a `ConfigError`
+ * HTTP retry policy. Credentials in the URI (`http://user:password@host`, percent-decoded)
+ * are HTTP Basic, as the Python client's `requests` reads them: the variables and the file
+ * win over them, and they win over a token. The tracking URI is kept without them. Every variable is decoded with io-ts; a bad value is a `ConfigError`
  * naming the variable (never echoing a secret).
  *
  * @example
@@ -43,6 +45,12 @@ export type Auth =
  */
 export interface RetryPolicy {
   readonly maxRetries: number
+  /**
+   * Retries when the connection is refused (nothing listens at the address); `maxRetries`
+   * when absent. A command that should fail fast sets it low; a run in flight keeps waiting.
+   * @since 0.2.0
+   */
+  readonly refusedRetries?: number
   readonly backoffFactorMs: number
   readonly backoffJitterMs: number
   readonly maxBackoffMs: number
@@ -61,6 +69,8 @@ export interface Tls {
 }
 
 /**
+ * Everything the MLflow sink needs to reach a tracking server: its address, how to
+ * authenticate, the retry policy and the TLS settings.
  * @category model
  * @since 0.1.0
  */
@@ -116,22 +126,42 @@ const BooleanFromString = new t.Type<boolean, string, string>(
   String
 )
 
-const HttpUri = new t.Type<string, string, string>(
-  'an http(s):// URI',
-  (u): u is string => typeof u === 'string',
-  (u, c) => {
-    try {
-      const url = new URL(u)
-      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
-        return t.failure(u, c)
-      }
-      return t.success(`${url.origin}${url.pathname}`.replace(/\/+$/, ''))
-    } catch {
-      return t.failure(u, c)
-    }
-  },
-  String
-)
+/** A tracking server's address, and the Basic credentials it carried, if any. */
+interface ServerUri {
+  readonly uri: string
+  readonly userinfo: { readonly username: string; readonly password: string } | undefined
+}
+
+// Python's unquote keeps a malformed escape as it is; decodeURIComponent throws on one.
+const unquote = (s: string): string => {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/**
+ * Reads an `http(s)://` address. The problem never quotes the text: it may hold a password.
+ */
+const serverUri = (raw: string): E.Either<string, ServerUri> => {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    return E.left('expected an http(s):// address such as http://127.0.0.1:5000')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return E.left(`expected an http(s):// address, not a ${JSON.stringify(url.protocol)} one`)
+  }
+  if (url.password === '' && url.username !== '') {
+    return E.left('has a user name but no password: give both (http://user:password@host) or neither')
+  }
+  return E.right({
+    uri: `${url.origin}${url.pathname}`.replace(/\/+$/, ''),
+    userinfo: url.password === '' ? undefined : { username: unquote(url.username), password: unquote(url.password) }
+  })
+}
 
 /** The `[mlflow]` section of `~/.mlflow/credentials`. */
 const CredentialsFile = t.partial({
@@ -162,10 +192,11 @@ const credentialsFrom = (text: string | undefined): E.Either<TrackError, { usern
   )
 }
 
-const authFrom = (vars: EnvVars, file: { username?: string; password?: string }): Auth => {
+const authFrom = (vars: EnvVars, file: { username?: string; password?: string }, inUri: ServerUri['userinfo']): Auth => {
   const username = vars['MLFLOW_TRACKING_USERNAME'] || file.username
   const password = vars['MLFLOW_TRACKING_PASSWORD'] || file.password
   if (username && password) return { _tag: 'Basic', username, password }
+  if (inUri !== undefined) return { _tag: 'Basic', ...inUri }
   const token = vars['MLFLOW_TRACKING_TOKEN']
   if (token) return { _tag: 'Bearer', token }
   return { _tag: 'None' }
@@ -176,7 +207,7 @@ const authFrom = (vars: EnvVars, file: { username?: string; password?: string })
 // -------------------------------------------------------------------------------------
 
 /**
- * MLflow's own defaults.
+ * The retry policy when no variable sets one: MLflow's own defaults (see `RetryPolicy`).
  * @category constructors
  * @since 0.1.0
  */
@@ -189,12 +220,14 @@ export const defaultRetryPolicy: RetryPolicy = {
 }
 
 /**
- * The configuration for `uri` with no auth, default retries and default TLS.
+ * The configuration for `uri` (Basic auth when it carries `user:password@`), default retries
+ * and default TLS. A bad address is a `ConfigError` naming `source`, where the address came
+ * from (`mlflowSink(uri)` unless told).
  * @category constructors
  * @since 0.1.0
  */
-export const configFor = (uri: string): E.Either<TrackError, MlflowConfig> =>
-  configFromEnv({ MLFLOW_TRACKING_URI: uri })
+export const configFor = (uri: string, source = 'the address given to mlflowSink'): E.Either<TrackError, MlflowConfig> =>
+  configFromEnv({ MLFLOW_TRACKING_URI: uri }, { uriSource: source })
 
 /**
  * Reads the configuration from environment variables and, when given, the text of the
@@ -206,19 +239,21 @@ export const configFor = (uri: string): E.Either<TrackError, MlflowConfig> =>
  */
 export const configFromEnv = (
   vars: EnvVars,
-  options: { readonly credentialsFile?: string } = {}
+  options: {
+    readonly credentialsFile?: string
+    /** Where `MLFLOW_TRACKING_URI`'s value came from (a flag, an argument), for errors. @since 0.2.0 */
+    readonly uriSource?: string
+  } = {}
 ): E.Either<TrackError, MlflowConfig> =>
   pipe(
     E.Do,
-    E.bind('trackingUri', () =>
-      vars['MLFLOW_TRACKING_URI'] === undefined
-        ? E.left(configError('MLFLOW_TRACKING_URI', 'is not set'))
-        : variable(vars, 'MLFLOW_TRACKING_URI', HttpUri, '')
-    ),
-    E.filterOrElse(
-      ({ trackingUri }) => trackingUri !== '',
-      () => configError('MLFLOW_TRACKING_URI', 'is empty')
-    ),
+    E.bind('server', () => {
+      const source = options.uriSource ?? 'MLFLOW_TRACKING_URI'
+      const raw = vars['MLFLOW_TRACKING_URI']
+      if (raw === undefined) return E.left(configError(source, 'is not set'))
+      if (raw.trim() === '') return E.left(configError(source, 'is empty'))
+      return E.mapLeft((problem: string) => configError(source, problem))(serverUri(raw))
+    }),
     E.bind('file', () => credentialsFrom(options.credentialsFile)),
     E.bind('maxRetries', () => variable(vars, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', CountFromString, 7)),
     E.bind('backoff', () => variable(vars, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR', SecondsFromString, 2)),
@@ -235,8 +270,8 @@ export const configFromEnv = (
     ),
     E.map(
       (v): MlflowConfig => ({
-        trackingUri: v.trackingUri,
-        auth: authFrom(vars, v.file),
+        trackingUri: v.server.uri,
+        auth: authFrom(vars, v.file, v.server.userinfo),
         retry: {
           maxRetries: v.maxRetries,
           backoffFactorMs: v.backoff * 1000,

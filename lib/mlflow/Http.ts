@@ -39,6 +39,8 @@ export type Fetch = (
 }>
 
 /**
+ * A client for one tracking server's REST API: requests that retry, decode their answer and
+ * fail with a `TrackError`.
  * @category model
  * @since 0.1.0
  */
@@ -93,7 +95,12 @@ const authHeader = (auth: Auth): Record<string, string> => {
   }
 }
 
-/** Replaces every secret of `auth` in `text` with `***`. @category utils @since 0.1.0 */
+/**
+ * `text` with every secret of `auth` (a password, a token, the Basic header) replaced by
+ * `***`: what an error message or a log line may show.
+ * @category utils
+ * @since 0.1.0
+ */
 export const redact = (auth: Auth, text: string): string => {
   const secrets =
     auth._tag === 'Basic'
@@ -128,7 +135,12 @@ const errorOf = (status: number, body: string, endpoint: string): TrackError => 
   return httpError(status, CODE_OF_STATUS[status] ?? `HTTP_${status}`, text === '' ? '(empty answer)' : text, endpoint)
 }
 
-/** The path of the first failing field of an io-ts decoding, like `run.info.run_id`. @category utils @since 0.1.0 */
+/**
+ * Where an io-ts decoding failed: the path of its first failing field, like
+ * `run.info.run_id`, or `(root)`.
+ * @category utils
+ * @since 0.1.0
+ */
 export const failingPath = (errors: t.Errors): string => {
   const first = errors[0]
   if (first === undefined) return '(root)'
@@ -139,7 +151,13 @@ export const failingPath = (errors: t.Errors): string => {
   return path === '' ? '(root)' : path
 }
 
-/** Milliseconds to wait before attempt `n` (1-based count of failures so far). @category utils @since 0.1.0 */
+/**
+ * How many milliseconds to wait before the next attempt, after `failures` failed ones: what
+ * the server's `Retry-After` asks (capped), or else `policy`'s exponential backoff with
+ * jitter (none after the first failure, as urllib3 does).
+ * @category utils
+ * @since 0.1.0
+ */
 export const backoffMs = (policy: RetryPolicy, failures: number, random: () => number, retryAfter: string | null): number => {
   if (retryAfter !== null) {
     const seconds = Number(retryAfter)
@@ -151,7 +169,16 @@ export const backoffMs = (policy: RetryPolicy, failures: number, random: () => n
   return base + random() * policy.backoffJitterMs
 }
 
-type Attempt = E.Either<{ readonly error: TrackError; readonly retry: boolean; readonly retryAfter: string | null }, Uint8Array>
+type Attempt = E.Either<
+  { readonly error: TrackError; readonly retry: boolean; readonly retryAfter: string | null; readonly refused: boolean },
+  Uint8Array
+>
+
+/** Whether a transport error says nothing listens at the address (node-fetch's code, or undici's cause's). */
+const connectionRefused = (e: unknown): boolean => {
+  const code = (x: unknown): unknown => (typeof x === 'object' && x !== null ? (x as { code?: unknown }).code : undefined)
+  return code(e) === 'ECONNREFUSED' || code((e as { cause?: unknown } | null)?.cause) === 'ECONNREFUSED'
+}
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -187,14 +214,15 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       return E.left({
         error: errorOf(res.status, text, endpoint),
         retry: RETRYABLE.has(res.status),
-        retryAfter: res.headers.get('retry-after')
+        retryAfter: res.headers.get('retry-after'),
+        refused: false
       })
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
       const reason = timedOut
         ? `no answer within ${options.retry.timeoutMs} ms`
         : redact(options.auth, e instanceof Error ? e.message : String(e))
-      return E.left({ error: networkError(reason, endpoint), retry: true, retryAfter: null })
+      return E.left({ error: networkError(reason, endpoint), retry: true, retryAfter: null, refused: connectionRefused(e) })
     }
   }
 
@@ -209,8 +237,9 @@ export const httpClient = (options: HttpOptions): HttpClient => {
     const tryFrom = async (failures: number): Promise<E.Either<TrackError, Uint8Array>> => {
       const result = await attempt(method, path, body, contentType)
       if (E.isRight(result)) return result
-      const { error, retry, retryAfter } = result.left
-      if (!retry || failures >= options.retry.maxRetries) return E.left(error)
+      const { error, retry, retryAfter, refused } = result.left
+      const limit = refused ? (options.retry.refusedRetries ?? options.retry.maxRetries) : options.retry.maxRetries
+      if (!retry || failures >= limit) return E.left(error)
       options.onRetry(endpoint, failures + 1, describe(error))
       await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
       return tryFrom(failures + 1)

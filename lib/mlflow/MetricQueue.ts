@@ -20,29 +20,37 @@ import type { Metric } from '../Sink.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * How a metric queue batches and how much it holds (`mlflowSink`'s option `queue`).
  * @category model
  * @since 0.1.0
  */
 export interface QueueOptions {
+  /** The most points in one request. */
   readonly batchSize: number
+  /** The most requests in flight at once. */
   readonly concurrency: number
+  /** How many points may wait before `push` makes the producer wait. */
   readonly capacity: number
+  /** How long a partly filled batch waits for more points before it is sent. */
   readonly lingerMs: number
 }
 
 /**
+ * A queue of metric points on their way to the server.
  * @category model
  * @since 0.1.0
  */
 export interface MetricQueue {
+  /** Adds points; resolves at once unless too many wait, with the first failed send if any. */
   readonly push: (metrics: ReadonlyArray<Metric>) => Promise<E.Either<TrackError, void>>
   /** Resolves once everything pushed before it has been sent (or failed). */
   readonly flush: () => Promise<E.Either<TrackError, void>>
 }
 
 /**
- * MLflow's `log-batch` takes up to 1000 metrics; 8 batches waiting and 4 in flight keep a
- * single-worker server busy without holding more than ~12k points in memory.
+ * The options the MLflow sink uses unless told. MLflow's `log-batch` takes up to 1000
+ * metrics; 8 batches waiting and 4 in flight keep a single-worker server busy without holding
+ * more than ~12k points in memory.
  * @category constructors
  * @since 0.1.0
  */
@@ -53,6 +61,8 @@ export const defaultQueueOptions: QueueOptions = { batchSize: 1000, concurrency:
 // -------------------------------------------------------------------------------------
 
 /**
+ * A queue that sends the points pushed to it with `send`, in batches (see the module's
+ * description).
  * @category constructors
  * @since 0.1.0
  */

@@ -9,9 +9,11 @@
  * | `file:///path`, `file:path` or a plain path | the local store in that folder |
  * | anything else (`sqlite:`, `postgresql:`, `databricks`, …) | a `ConfigError`: run `mlflow server` on that store and point `MLFLOW_TRACKING_URI` at it |
  *
- * `CHARMORY_TRACK_FALLBACK=local` (or the option `fallback: true`) makes a server sink fall
- * back to the local store when the server cannot be reached (`withLocalFallback`);
- * `CHARMORY_TRACK_FALLBACK=off` (or unset) leaves it off.
+ * How much a server sink leans on the local store is `CHARMORY_TRACK_FALLBACK` (or the option
+ * `fallback`): `journal` (the default since 0.2.0) journals every run in the local store, so
+ * that a run the server stopped taking is completed later by `charmory-track sync`
+ * (`withLocalJournal`, applied by `run`); `local` also goes on in the local store when the
+ * server cannot be reached (`withLocalFallback`); `off` writes no local file.
  *
  * A configuration error is not thrown: `sinkFromEnv` returns a sink that fails every operation
  * with it, so it surfaces as a `Left` from `run`. `sinkFromEnvEither` gives it at once, for
@@ -22,6 +24,14 @@
  * import * as E from 'fp-ts/lib/Either.js'
  *
  * const sink = sinkFromEnv() // from process.env
+ * const server = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } })
+ * assert.strictEqual(server.name, 'mlflow:http://127.0.0.1:5000')
+ * const local = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'file:///tmp/runs' } })
+ * assert.strictEqual(local.name, 'local:/tmp/runs')
+ *
+ * // a configuration error is not thrown: the sink fails every operation with it
+ * const unusable = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
+ * assert.strictEqual(unusable.name, 'unusable (ConfigError)')
  * const checked = sinkFromEnvEither({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
  * assert.ok(E.isLeft(checked) && checked.left._tag === 'ConfigError')
  *
@@ -55,7 +65,14 @@ import { loadMlflowConfig, mlflowSink } from './mlflow.js'
  */
 export type TrackingTarget =
   | { readonly _tag: 'Local'; readonly dir: string }
-  | { readonly _tag: 'Mlflow'; readonly config: MlflowConfig; readonly fallback: boolean; readonly localDir: string }
+  | {
+      readonly _tag: 'Mlflow'
+      readonly config: MlflowConfig
+      readonly fallback: boolean
+      readonly localDir: string
+      /** Whether runs are journaled in `localDir` (since 0.2.0; always with `fallback`). */
+      readonly journal: boolean
+    }
 
 /**
  * Everything `sinkFromEnv` reads from outside, injectable for tests.
@@ -69,8 +86,12 @@ export interface SinkFromEnvOptions {
   readonly home?: string
   /** Relative paths resolve from here; the working directory by default. */
   readonly cwd?: string
-  /** Fall back to the local store when the server cannot be reached; overrides `CHARMORY_TRACK_FALLBACK`. */
-  readonly fallback?: boolean
+  /**
+   * How the local store backs a server; overrides `CHARMORY_TRACK_FALLBACK`: `'local'` (or
+   * `true`) falls back to it, `'journal'` journals every run in it (the default), `'off'` (or
+   * `false`) writes no local file.
+   */
+  readonly fallback?: boolean | FallbackMode
   /** The MLflow sink's transport. */
   readonly fetch?: Fetch
   /** Where warnings go (retries, a fallback). */
@@ -79,11 +100,18 @@ export interface SinkFromEnvOptions {
   readonly local?: Omit<LocalSinkOptions, 'dir'>
 }
 
+/**
+ * `CHARMORY_TRACK_FALLBACK`'s values.
+ * @category model
+ * @since 0.2.0
+ */
+export type FallbackMode = 'local' | 'journal' | 'off'
+
 // -------------------------------------------------------------------------------------
 // codecs
 // -------------------------------------------------------------------------------------
 
-const FallbackSetting = t.keyof({ local: null, off: null }, 'local or off')
+const FallbackSetting = t.keyof({ local: null, journal: null, off: null }, 'local, journal or off')
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -101,15 +129,17 @@ const localPath = (uri: string, cwd: string): string | undefined => {
   }
 }
 
-const fallbackFrom = (env: EnvVars, option: boolean | undefined): E.Either<TrackError, boolean> => {
-  if (option !== undefined) return E.right(option)
+const fallbackFrom = (env: EnvVars, option: boolean | FallbackMode | undefined): E.Either<TrackError, FallbackMode> => {
+  if (option !== undefined) return E.right(option === true ? 'local' : option === false ? 'off' : option)
   const raw = env['CHARMORY_TRACK_FALLBACK']
-  if (raw === undefined || raw === '') return E.right(false)
+  if (raw === undefined || raw === '') return E.right('journal')
   return pipe(
     FallbackSetting.decode(raw.trim().toLowerCase()),
-    E.bimap(
-      () => configError('CHARMORY_TRACK_FALLBACK', 'expected local (fall back to the local store) or off'),
-      (setting) => setting === 'local'
+    E.mapLeft(() =>
+      configError(
+        'CHARMORY_TRACK_FALLBACK',
+        'expected journal (journal runs in the local store, the default), local (also fall back to it) or off (no local file)'
+      )
     )
   )
 }
@@ -143,7 +173,7 @@ export const trackingTargetFromEnv = (options: SinkFromEnvOptions = {}): E.Eithe
       E.Do,
       E.bind('config', () => loadMlflowConfig({ env, home })),
       E.bind('fallback', () => fallbackFrom(env, options.fallback)),
-      E.map(({ config, fallback }) => ({ _tag: 'Mlflow', config, fallback, localDir }))
+      E.map(({ config, fallback }) => ({ _tag: 'Mlflow', config, fallback: fallback === 'local', journal: fallback !== 'off', localDir }))
     )
   }
   if (/^(databricks|databricks-uc|uc)(:|$)/i.test(uri)) return E.left(unsupported('Databricks'))
@@ -175,7 +205,8 @@ export const failingSink = (error: TrackError): Sink => ({
 export const sinkFromEnvEither = (options: SinkFromEnvOptions = {}): E.Either<TrackError, Sink> =>
   E.map((target: TrackingTarget): Sink => {
     if (target._tag === 'Local') return localSink({ ...options.local, dir: target.dir })
-    const remote = mlflowSink(target.config, { fetch: options.fetch, logger: options.logger })
+    const journal = !target.fallback && target.journal && { dir: target.localDir }
+    const remote = mlflowSink(target.config, { fetch: options.fetch, logger: options.logger, journal })
     return target.fallback
       ? withLocalFallback(remote, localSink({ ...options.local, dir: target.localDir }), { logger: options.logger })
       : remote

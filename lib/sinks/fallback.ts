@@ -15,10 +15,34 @@
  * Other failures of the server (a refused key, bad credentials) are errors, as without the
  * fallback. `sinkFromEnv` uses this combinator when `CHARMORY_TRACK_FALLBACK=local` is set.
  *
- * @example
- * import { withLocalFallback, localSink, mlflowSink } from 'charmory-track'
+ * `withLocalJournal` (since 0.2.0) journals the same way but does not go on without the
+ * server: when the server cannot be reached in the middle of a run, the run is journaled to
+ * its end while every operation fails with an `Unsynced` error that names the local store,
+ * the run and the command that completes it on the server (`charmory-track sync`). Nothing
+ * that was accepted is lost. `run` puts an `mlflowSink` behind it by default.
  *
- * const sink = withLocalFallback(mlflowSink('http://127.0.0.1:5000'), localSink())
+ * @example
+ * import { withLocalFallback, localSink, mlflowSink, configFor, evaluate, run, listRuns } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * // a server that cannot be reached (nothing listens on port 9), tried once
+ * const config = configFor('http://127.0.0.1:9')
+ * assert.ok(E.isRight(config))
+ * const server = mlflowSink({ ...config.right, retry: { ...config.right.retry, maxRetries: 0 } })
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * const warnings: Array<string> = []
+ * const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined }
+ * const sink = withLocalFallback(server, localSink({ dir }), { logger })
+ *
+ * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * server.close()
+ * assert.ok(E.isRight(result)) // the evaluation went on without the server
+ * assert.match(warnings.join('\n'), /cannot be reached/)
+ * const runs = await listRuns(dir)()
+ * assert.ok(E.isRight(runs) && runs.right[0]?.synced === false) // for `charmory-track sync`
  *
  * @since 0.1.0
  */
@@ -26,11 +50,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import { homedir } from 'node:os'
 import type { Logger } from '../Env.js'
-import { describe, notFound, unsupported, type TrackError } from '../Errors.js'
+import { describe, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
 import * as L from '../LocalStore.js'
 import { stderrLogger } from '../Runtime.js'
-import type { RunSink, Sink } from '../Sink.js'
+import type { RunSink, RunStatus, Sink } from '../Sink.js'
 import type { LocalRunSink, LocalSink } from './local.js'
 
 // -------------------------------------------------------------------------------------
@@ -38,6 +63,7 @@ import type { LocalRunSink, LocalSink } from './local.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `withLocalFallback`.
  * @category model
  * @since 0.1.0
  */
@@ -45,6 +71,16 @@ export interface FallbackOptions {
   /** Where the warning goes when the server cannot be reached; standard error by default. */
   readonly logger?: Logger
 }
+
+/**
+ * Whether (and where) `run` journals the runs of an `mlflowSink` into a local store:
+ * `true` in the default store (`$ARMORY_HOME/mlruns`), `{ dir }` in that one, `false` not at all.
+ * @category model
+ * @since 0.2.0
+ */
+export type JournalSetting = boolean | { readonly dir: string }
+
+type Mode = 'fallback' | 'journal'
 
 interface Experiment {
   readonly name: string
@@ -65,6 +101,45 @@ interface Experiment {
 export const isUnreachable = (e: TrackError): boolean =>
   e._tag === 'NetworkError' || (e._tag === 'HttpError' && (e.status >= 500 || e.status === 429))
 
+/** A URI without its user and password. */
+const withoutCredentials = (uri: string): string => {
+  try {
+    const url = new URL(uri)
+    url.username = ''
+    url.password = ''
+    return url.toString().replace(/\/$/, '')
+  } catch {
+    return uri
+  }
+}
+
+const quoted = (s: string): string => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+
+/**
+ * The command that pushes the runs of the store `dir` to `server` (the name of an MLflow
+ * sink, `mlflow:<uri>`): `charmory-track sync` reads the default store unless
+ * `MLFLOW_TRACKING_URI` names another folder.
+ * @category utils
+ * @since 0.2.0
+ */
+export const syncCommandFor = (dir: string, server: string, defaultDir = L.defaultStoreDir(process.env, homedir())): string => {
+  const uri = withoutCredentials(server.replace(/^mlflow:/, ''))
+  const store = dir === defaultDir ? '' : `MLFLOW_TRACKING_URI=${quoted(dir)} `
+  return `${store}npx charmory-track sync --to ${quoted(uri)}`
+}
+
+/**
+ * What `remote` offers besides writing runs (reading them back, `close`, its config), kept
+ * by the sink over it; not its wish for a journal, which this sink fulfils.
+ */
+const extrasOf = (remote: Sink): object => {
+  const { name: _name, experiment: _experiment, openRun: _openRun, reopenRun: _reopenRun, ...rest } = remote as Sink & {
+    readonly journal?: unknown
+  }
+  const { journal: _journal, ...kept } = rest
+  return kept
+}
+
 /** Runs operations one after the other, in the order they were asked for. */
 const serializer = () => {
   let last: Promise<unknown> = Promise.resolve()
@@ -79,22 +154,20 @@ const serializer = () => {
 // constructors
 // -------------------------------------------------------------------------------------
 
-/**
- * `remote`, falling back to `local` when `remote` cannot be reached; see the module's
- * description.
- * @category constructors
- * @since 0.1.0
- */
-export const withLocalFallback = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink => {
+/** Both sinks; see the module's description for the two modes. */
+const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode: Mode): Sink => {
   const logger = options.logger ?? stderrLogger
   const experiments = new Map<string, Experiment>()
   let offline = false
 
-  /** `some` on success, `none` when the server cannot be reached (the sink goes local). */
+  /**
+   * `some` on success, `none` when the server cannot be reached (the sink goes local); in
+   * the journal mode, the server's error.
+   */
   const attempt = async <A>(op: TE.TaskEither<TrackError, A>): Promise<E.Either<TrackError, O.Option<A>>> => {
     const r = await op()
     if (E.isRight(r)) return E.right(O.some(r.right))
-    if (!isUnreachable(r.left)) return r
+    if (!isUnreachable(r.left) || mode === 'journal') return r
     if (!offline) {
       offline = true
       logger.warn(
@@ -108,33 +181,67 @@ export const withLocalFallback = (remote: Sink, local: LocalSink, options: Fallb
   const mirror = (ls: LocalRunSink, rs: RunSink): RunSink => {
     const serial = serializer()
     let mirroring = true
+    /** In the journal mode, once the server could not be reached: what every operation fails with. */
+    let lost: TrackError | undefined
     const confirm = (): TE.TaskEither<TrackError, void> =>
       L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
-    /** The local operation, then (while the server is there) the remote one. */
+    const losing = (e: TrackError): E.Either<TrackError, void> => {
+      mirroring = false
+      lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommandFor(local.dir, remote.name), e)
+      logger.warn(describe(lost))
+      return E.left(lost)
+    }
+    /**
+     * The local operation, then (while the server is there) the remote one. Once the server
+     * is lost in the journal mode, the run goes on in the journal and each operation fails
+     * with `lost`, except ending the run FAILED or KILLED: that failure is already reported.
+     */
     const both =
-      (l: TE.TaskEither<TrackError, void>, r: () => TE.TaskEither<TrackError, void>, confirmed = false) =>
+      (l: TE.TaskEither<TrackError, void>, r: () => TE.TaskEither<TrackError, void>, confirmed = false, ending?: RunStatus) =>
       (): Promise<E.Either<TrackError, void>> =>
         serial(async () => {
           const done = await l()
-          if (E.isLeft(done) || !mirroring || offline) return done
+          if (E.isLeft(done)) return done
+          if (lost !== undefined) return ending === 'FAILED' ? done : E.left(lost)
+          if (!mirroring || offline) return done
           const sent = await attempt(r())
-          if (E.isLeft(sent)) return sent
+          if (E.isLeft(sent)) return mode === 'journal' && isUnreachable(sent.left) ? losing(sent.left) : sent
           mirroring = O.isSome(sent.right)
           return mirroring && confirmed ? confirm()() : E.right(undefined)
         })
+    /**
+     * Ending KILLED (the program is being stopped) does not wait for the operations queued
+     * for the server: the journal ends at once, then the server's run after them. The
+     * server's copy is not confirmed, so a sync replays the run from the last confirmation.
+     * A killed run takes nothing more.
+     */
+    let killed = false
+    const kill = (endTime: number): TE.TaskEither<TrackError, void> => async () => {
+      killed = true
+      const ended = await ls.end('KILLED', endTime)()
+      if (E.isLeft(ended)) return ended
+      return serial(() => (!mirroring || offline || lost !== undefined ? Promise.resolve(ended) : rs.end('KILLED', endTime)()))
+    }
+    const alive =
+      <P extends ReadonlyArray<unknown>>(f: (...p: P) => TE.TaskEither<TrackError, void>) =>
+      (...p: P): TE.TaskEither<TrackError, void> =>
+        killed ? TE.left(runEnded(ls.runId)) : f(...p)
     return {
       runId: ls.runId,
       experimentId: rs.experimentId,
-      logParams: (params) => both(ls.logParams(params), () => rs.logParams(params)),
-      logMetrics: (metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics)),
-      setTags: (tags) => both(ls.setTags(tags), () => rs.setTags(tags)),
-      logArtifact: (path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes)),
-      logInputs: (inputs) =>
+      logParams: alive((params) => both(ls.logParams(params), () => rs.logParams(params))),
+      logMetrics: alive((metrics) => both(ls.logMetrics(metrics), () => rs.logMetrics(metrics))),
+      setTags: alive((tags) => both(ls.setTags(tags), () => rs.setTags(tags))),
+      logArtifact: alive((path, bytes) => both(ls.logArtifact(path, bytes), () => rs.logArtifact(path, bytes))),
+      logInputs: alive((inputs) =>
         both(ls.logInputs(inputs), () =>
           rs.logInputs === undefined ? TE.left(unsupported('dataset inputs', remote.name)) : rs.logInputs(inputs)
-        ),
-      flush: () => both(ls.flush(), () => rs.flush(), true),
-      end: (status, endTime) => both(ls.end(status, endTime), () => rs.end(status, endTime), true)
+        )
+      ),
+      flush: alive(() => both(ls.flush(), () => rs.flush(), true)),
+      end: alive((status, endTime) =>
+        status === 'KILLED' ? kill(endTime) : both(ls.end(status, endTime), () => rs.end(status, endTime), true, status)
+      )
     }
   }
 
@@ -172,7 +279,8 @@ export const withLocalFallback = (remote: Sink, local: LocalSink, options: Fallb
     )
 
   return {
-    name: `${remote.name} (falling back to ${local.name})`,
+    ...extrasOf(remote),
+    name: `${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`,
     experiment: (name) =>
       pipe(
         local.experiment(name),
@@ -199,3 +307,28 @@ export const withLocalFallback = (remote: Sink, local: LocalSink, options: Fallb
       )
   }
 }
+
+/**
+ * `remote`, falling back to `local` when `remote` cannot be reached; see the module's
+ * description.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const withLocalFallback = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+  mirrored(remote, local, options, 'fallback')
+
+/**
+ * `remote`, with every run journaled in `local` under the server's run id; when `remote`
+ * cannot be reached mid-run, operations fail with an `Unsynced` error that says where the
+ * run is kept and how to complete it. See the module's description.
+ *
+ * @example
+ * import { withLocalJournal, localSink, mlflowSink } from 'charmory-track'
+ *
+ * const sink = withLocalJournal(mlflowSink('http://127.0.0.1:5000', { journal: false }), localSink())
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const withLocalJournal = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+  mirrored(remote, local, options, 'journal')

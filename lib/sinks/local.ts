@@ -26,10 +26,11 @@
  *   }),
  *   { sink: localSink({ dir }) }
  * )
- * if (E.isRight(result)) {
- *   const stored = await loadRun(dir, result.right.runId)()
- *   // right({ status: 'FINISHED', metricHistories: { loss: [...], accuracy: [...] }, ... })
- * }
+ * assert.ok(E.isRight(result))
+ * const stored = await loadRun(dir, result.right.runId)()
+ * assert.ok(E.isRight(stored))
+ * assert.strictEqual(stored.right.status, 'FINISHED')
+ * assert.deepStrictEqual(stored.right.metricHistories['loss']?.map((p) => [p.step, p.value]), [[1, 0.25]])
  *
  * @since 0.1.0
  */
@@ -54,6 +55,7 @@ import { localQuery } from './localQuery.js'
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `localSink`: where the store is, and how often the journal is flushed to disk.
  * @category model
  * @since 0.1.0
  */
@@ -78,6 +80,8 @@ export interface LocalRunSink extends RunSink {
 }
 
 /**
+ * A sink that writes runs into a local store: a `Sink` that also tells its folder and opens
+ * runs under a given id.
  * @category model
  * @since 0.1.0
  */
@@ -374,6 +378,21 @@ const reopenState = (
 
 /**
  * A sink writing to the local store in `options.dir` (created when missing).
+ *
+ * @example
+ * import { localSink, evaluate, run, listRuns } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'store-'))
+ * const sink = localSink({ dir, flushIntervalMs: 200 })
+ * assert.strictEqual(sink.name, `local:${dir}`)
+ * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * const runs = await listRuns(dir)()
+ * assert.deepStrictEqual(E.map((rs: ReadonlyArray<unknown>) => rs.length)(runs), E.right(1))
+ *
  * @category constructors
  * @since 0.1.0
  */

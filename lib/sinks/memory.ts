@@ -70,6 +70,7 @@ export interface MemorySnapshot {
 }
 
 /**
+ * A sink that keeps runs in memory: a `Sink` whose `snapshot` shows what it holds, for tests.
  * @category model
  * @since 0.1.0
  */
@@ -127,6 +128,21 @@ const copyRun = (r: MutableRun): RunRecord => ({
 
 /**
  * A new, empty in-memory sink.
+ *
+ * @example
+ * import { memorySink, evaluate, run } from 'charmory-track'
+ *
+ * const sink = memorySink()
+ * await run(evaluate({ experiment: 'demo', runName: 'first' }, async (r) => {
+ *   await r.logMetric('loss', 0.5, { step: 1, timestamp: 1000 })
+ *   await r.logArtifact({ path: 'notes.txt', text: 'ok' })
+ * }), { sink })
+ * const { experiments, runs } = sink.snapshot()
+ * assert.deepStrictEqual(experiments.map((e) => e.name), ['demo'])
+ * assert.strictEqual(runs[0]?.runName, 'first')
+ * assert.deepStrictEqual(runs[0]?.metrics['loss'], [{ value: 0.5, step: 1, timestamp: 1000 }])
+ * assert.strictEqual(new TextDecoder().decode(runs[0]?.artifacts['notes.txt']), 'ok')
+ *
  * @category constructors
  * @since 0.1.0
  */

@@ -10,9 +10,13 @@
  *
  * @example
  * import { mlflowSink, evaluate, run } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
  *
- * const sink = mlflowSink('http://127.0.0.1:5000')
- * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
+ * const sink = mlflowSink(process.env['MLFLOW_TRACKING_URI'] ?? 'http://127.0.0.1:5000')
+ * const result = await run(evaluate({ experiment: 'docs-mlflow-sink' }, async () => ({ accuracy: 0.9 })), { sink })
+ * sink.close()
+ * assert.ok(E.isRight(result))
+ * assert.deepStrictEqual(result.right.results, { accuracy: 0.9 })
  *
  * @since 0.1.0
  */
@@ -26,7 +30,7 @@ import { join } from 'node:path'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import type { Logger } from '../Env.js'
-import { configError, paramConflict, TrackingFailure, type TrackError } from '../Errors.js'
+import { configError, describe, paramConflict, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
 import { configFor, configFromEnv, type EnvVars, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
@@ -36,39 +40,58 @@ import { stderrLogger } from '../Runtime.js'
 import type { Metric, RunSink, Sink } from '../Sink.js'
 import { mlflowQuery } from './mlflowQuery.js'
 import type { RunQuery } from '../Query.js'
+import type { JournalSetting } from './fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
 /**
+ * Options of `mlflowSink`: the transport, where warnings go, and how streamed metrics are
+ * batched.
  * @category model
  * @since 0.1.0
  */
 export interface MlflowSinkOptions {
   /** The transport; cross-fetch with keep-alive connections by default. */
   readonly fetch?: Fetch
+  /** Where warnings go (a param stored truncated, a tag cut to size); standard error by default. */
   readonly logger?: Logger
+  /** How streamed metrics are batched; `defaultQueueOptions` for what is not given. */
   readonly queue?: Partial<QueueOptions>
+  /**
+   * Whether `run` journals this sink's runs into a local store (`withLocalJournal`): the
+   * default store unless `{ dir }` names another; `false` writes no local file. By default on,
+   * unless `CHARMORY_TRACK_FALLBACK=off` (since 0.2.0).
+   */
+  readonly journal?: JournalSetting
 }
 
 /**
- * An MLflow sink; `close` releases its connections.
+ * An MLflow sink; `close` releases its connections. `config` is what it was made with, or the
+ * `ConfigError` it fails every operation with (an address that is not `http(s)://`, a
+ * certificate file that cannot be read).
  * @category model
  * @since 0.1.0
  */
 export interface MlflowSink extends Sink {
-  readonly config: MlflowConfig
+  readonly config: E.Either<TrackError, MlflowConfig>
   readonly close: () => void
   /** Searches through the server's `runs/search` and friends (`Query`). @since 0.2.0 */
   readonly query: RunQuery
+  /** The `journal` option, read by `run` (since 0.2.0). */
+  readonly journal: JournalSetting | undefined
 }
 
 // -------------------------------------------------------------------------------------
 // constants
 // -------------------------------------------------------------------------------------
 
-/** MLflow's limits on one `log-batch` request and on values. @category constants @since 0.1.0 */
+/**
+ * MLflow's limits on one `log-batch` request and on values.
+ * @category constants
+ * @since 0.1.0
+ */
 export const LIMITS = {
   params: 100,
   tags: 100,
@@ -123,22 +146,56 @@ const fitTags = (tags: ReadonlyArray<Entry>, logger: Logger): ReadonlyArray<Entr
 const sequence = (tasks: ReadonlyArray<TE.TaskEither<TrackError, void>>): TE.TaskEither<TrackError, void> =>
   tasks.reduce((acc, task) => TE.flatMap(() => task)(acc), TE.right<TrackError, void>(undefined))
 
-const defaultFetch = (config: MlflowConfig): { fetch: Fetch; close: () => void } => {
-  const secure = config.trackingUri.startsWith('https:')
-  const clientCert = config.tls.clientCertPath === undefined ? undefined : readFileSync(config.tls.clientCertPath)
-  const agent = secure
+/** A certificate file's bytes, or a `ConfigError` naming the setting that named it. */
+const certificate = (path: string | undefined, setting: string): E.Either<TrackError, Buffer | undefined> => {
+  if (path === undefined) return E.right(undefined)
+  try {
+    return E.right(readFileSync(path))
+  } catch (e) {
+    return E.left(configError(setting, `the file ${path} cannot be read (${String((e as NodeJS.ErrnoException).code)})`))
+  }
+}
+
+interface Transport {
+  readonly fetch: Fetch
+  readonly close: () => void
+}
+
+const defaultFetch = (config: MlflowConfig): E.Either<TrackError, Transport> => {
+  const ca = certificate(config.tls.caCertPath, 'tls.caCertPath (MLFLOW_TRACKING_SERVER_CERT_PATH)')
+  if (E.isLeft(ca)) return ca
+  const clientCert = certificate(config.tls.clientCertPath, 'tls.clientCertPath (MLFLOW_TRACKING_CLIENT_CERT_PATH)')
+  if (E.isLeft(clientCert)) return clientCert
+  const agent = config.trackingUri.startsWith('https:')
     ? new HttpsAgent({
         keepAlive: true,
         rejectUnauthorized: !config.tls.insecure,
-        ...(config.tls.caCertPath === undefined ? {} : { ca: readFileSync(config.tls.caCertPath) }),
-        ...(clientCert === undefined ? {} : { cert: clientCert, key: clientCert })
+        ...(ca.right === undefined ? {} : { ca: ca.right }),
+        ...(clientCert.right === undefined ? {} : { cert: clientCert.right, key: clientCert.right })
       })
     : new HttpAgent({ keepAlive: true })
   // node-fetch (behind cross-fetch on Node) takes `agent`, which the DOM types do not know.
   const fetch: Fetch = (url, init) =>
     crossFetch(url, { ...init, agent } as unknown as RequestInit) as unknown as ReturnType<Fetch>
-  return { fetch, close: () => agent.destroy() }
+  return E.right({ fetch, close: () => agent.destroy() })
 }
+
+/** A sink that fails every operation with the configuration error it was made with. */
+const unusable = (error: TrackError): MlflowSink => ({
+  name: `mlflow:(unusable: ${describe(error)})`,
+  config: E.left(error),
+  close: () => undefined,
+  journal: false,
+  query: {
+    searchRuns: () => TE.left(error),
+    getRun: () => TE.left(error),
+    getMetricHistory: () => TE.left(error),
+    searchExperiments: () => TE.left(error)
+  },
+  experiment: () => TE.left(error),
+  openRun: () => TE.left(error),
+  reopenRun: () => TE.left(error)
+})
 
 // -------------------------------------------------------------------------------------
 // run writer
@@ -223,17 +280,22 @@ const runWriter = (
 // -------------------------------------------------------------------------------------
 
 /**
- * A sink that writes to the tracking server of `config` (or at the address `config`).
+ * A sink that writes to the tracking server of `config` (or at the address `config`, which may
+ * carry Basic credentials: `http://user:password@host:5000`). It never throws: an address
+ * that is not `http(s)://`, or a certificate file that cannot be read, makes a sink that fails
+ * every operation with a `ConfigError` naming it, so that it comes back as a `Left` from `run`.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOptions = {}): MlflowSink => {
   const resolved = typeof config === 'string' ? configFor(config) : E.right(config)
-  if (E.isLeft(resolved)) throw new TrackingFailure(resolved.left)
+  if (E.isLeft(resolved)) return unusable(resolved.left)
   const cfg = resolved.right
   const logger = options.logger ?? stderrLogger
-  const transport = options.fetch === undefined ? defaultFetch(cfg) : { fetch: options.fetch, close: () => undefined }
+  const made = options.fetch === undefined ? defaultFetch(cfg) : E.right({ fetch: options.fetch, close: () => undefined })
+  if (E.isLeft(made)) return unusable(made.left)
+  const transport = made.right
   const http = httpClient({
     baseUri: cfg.trackingUri,
     auth: cfg.auth,
@@ -264,9 +326,10 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
 
   return {
     name: `mlflow:${cfg.trackingUri}`,
-    config: cfg,
+    config: resolved,
     close: transport.close,
     query: mlflowQuery(http),
+    journal: options.journal,
     experiment: (name) => {
       const known = experiments.get(name)
       return known === undefined ? findOrCreate(name) : TE.right(known)
@@ -303,7 +366,12 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
  * @since 0.1.0
  */
 export const loadMlflowConfig = (
-  options: { readonly env?: EnvVars; readonly home?: string } = {}
+  options: {
+    readonly env?: EnvVars
+    readonly home?: string
+    /** Where `MLFLOW_TRACKING_URI`'s value came from (a flag), for errors. @since 0.2.0 */
+    readonly uriSource?: string
+  } = {}
 ): E.Either<TrackError, MlflowConfig> => {
   const file = join(options.home ?? homedir(), '.mlflow', 'credentials')
   let credentialsFile: string | undefined
@@ -312,5 +380,8 @@ export const loadMlflowConfig = (
   } catch (e) {
     return E.left(configError(file, `cannot be read: ${String(e)}`))
   }
-  return configFromEnv(options.env ?? process.env, credentialsFile === undefined ? {} : { credentialsFile })
+  return configFromEnv(options.env ?? process.env, {
+    ...(credentialsFile === undefined ? {} : { credentialsFile }),
+    ...(options.uriSource === undefined ? {} : { uriSource: options.uriSource })
+  })
 }

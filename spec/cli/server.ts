@@ -1,7 +1,9 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { join } from 'node:path'
+import { evaluate, localSink, run } from 'charmory-track'
 import { killGroup, serve, serverCommand, serverPlan, usage } from '../../lib/cli/server.js'
 import { fakeMlflowDir, testIo } from '../support/local-cli.js'
 import { tempDir } from '../support/local-store.js'
@@ -179,14 +181,45 @@ t.test('a server that exits on its own while serving', async (t) => {
   t.match(io.err(), /charmory-track server: mlflow server exited on its own \(code 4\)/)
 })
 
+t.test('a port another server already listens on is refused before anything starts or is synced', async (t) => {
+  const { io, port, argsFile, address } = await fakeIo(t, 'serve')
+  const requests: Array<string> = []
+  const other = createHttpServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`)
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+  })
+  await new Promise<void>((ok) => other.listen(port, '127.0.0.1', ok))
+  t.teardown(() => new Promise<void>((ok) => other.close(() => ok())))
+  // a local run that must not reach the other server
+  await run(evaluate({ experiment: 'not for the other server' }, async () => ({ ok: 1 })), {
+    sink: localSink({ dir: join(io.home, '.armory', 'mlruns') })
+  })
+  t.equal(await serve(['--port', String(port)], io, fast), 1)
+  t.equal(
+    io.err(),
+    `charmory-track server: cannot listen on 127.0.0.1:${port} (EADDRINUSE): another server is using it. ` +
+      `Choose another port with --port, or sync into that server with \`charmory-track sync --to ${address}\`\n`
+  )
+  t.equal(io.out(), '')
+  t.strictSame(requests, [], 'nothing was sent to the other server')
+  t.notOk(existsSync(argsFile), 'mlflow was not started')
+})
+
+t.test('a --port without its value is left to mlflow to refuse', async (t) => {
+  const { io } = await fakeIo(t, 'crash')
+  t.equal(await serve(['--port'], io, fast), 1)
+  t.match(io.err(), /exited with code 3 before it was ready/)
+})
+
 t.test('mlflow missing from PATH, or not executable: how to install it', async (t) => {
   const empty = tempDir(t)
+  const port = String(await freePort())
   const missing = testIo(t, { PATH: empty })
-  t.equal(await serve([], missing, fast), 1)
+  t.equal(await serve(['--port', port], missing, fast), 1)
   t.match(missing.err(), /mlflow was not found on PATH: install it with `pip install mlflow`/)
   writeFileSync(join(empty, 'mlflow'), 'not a program')
   chmodSync(join(empty, 'mlflow'), 0o644)
   const broken = testIo(t, { PATH: empty })
-  t.equal(await serve([], broken, fast), 1)
+  t.equal(await serve(['--port', port], broken, fast), 1)
   t.match(broken.err(), /mlflow could not be started: spawn mlflow EACCES/)
 })

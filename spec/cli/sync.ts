@@ -35,7 +35,21 @@ t.test('--help; a bad flag; a --to that is not a server', async (t) => {
   t.match(bad.err(), /Unknown option '--force'/)
   const sqlite = testIo(t)
   t.equal(await syncCommand(['--to', 'sqlite:///mlflow.db'], sqlite), 2)
-  t.match(sqlite.err(), /^charmory-track sync: MLFLOW_TRACKING_URI: expected an http\(s\):\/\/ URI/)
+  t.equal(sqlite.err(), 'charmory-track sync: --to: expected an http(s):// address, not a "sqlite:" one\n')
+  const fromEnv = testIo(t, { MLFLOW_TRACKING_URI: 'https://' })
+  t.equal(await syncCommand([], fromEnv), 2)
+  t.equal(fromEnv.err(), 'charmory-track sync: MLFLOW_TRACKING_URI: expected an http(s):// address such as http://127.0.0.1:5000\n')
+})
+
+t.test('nothing listening: the command gives up after two retries of the refused connection, with the hint', async (t) => {
+  const port = await freePort()
+  // MLflow's policy would retry 7 times over about 4 minutes; a small backoff keeps the spec short
+  const io = testIo(t, { MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.01', MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0' })
+  await fill(io.home)
+  t.equal(await syncCommand(['--to', `http://127.0.0.1:${port}`], io), 1)
+  const retries = io.err().match(/warning: .* retry \d+ after/g) ?? []
+  t.equal(retries.length, 2, io.err())
+  t.match(io.err(), /ECONNREFUSED.*\(is it running\? `charmory-track server` starts one\)\n$/)
 })
 
 t.test('a dry run counts what would be sent, to the server the environment names', async (t) => {

@@ -1,6 +1,7 @@
 // syncStore against a real MLflow server: exact data through the REST API, idempotence, and
 // a sync interrupted by the server's death that resumes without duplicates.
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import {
@@ -20,7 +21,7 @@ import {
   type StoredRun
 } from 'charmory-track'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
-import { right, tempDir } from '../support/local-store.js'
+import { right, tempDir, writeOldRun } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
 import { mlflowExecutable, removeServerDir, serverFor, startMlflowServer } from '../support/mlflow-server.js'
 
@@ -178,4 +179,34 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
   t.equal(view.metrics['m0']?.length, points / 3, 'every point once')
   t.strictSame(actual(view, want.tags), want, 'exactly the stored run')
   t.strictSame(right(await syncStore(dir, target)()).runs, [])
+})
+
+t.test('a run of an older store with an artifact the server would refuse: the server copy ends as the local run did', async (t) => {
+  const server = await serverFor(t)
+  if (server === undefined) return
+  const dir = tempDir(t)
+  const bad = '%2e%2e/x.txt'
+  const runId = randomUUID().replace(/-/g, '')
+  await writeOldRun(
+    dir,
+    `older store ${randomUUID()}`,
+    runId,
+    [
+      { t: 'params', params: [['lr', '0.1']] },
+      { t: 'metrics', m: [['loss', 0.5, 1500, 0]] },
+      { t: 'artifact', path: 'fine.txt', size: 2 },
+      { t: 'artifact', path: bad, size: 1 },
+      { t: 'end', status: 'FAILED', endTime: 1700 }
+    ],
+    { 'fine.txt': new TextEncoder().encode('ok'), [bad]: new TextEncoder().encode('x') }
+  )
+  const target = mlflowSink(server.url, { logger: captureLogger().logger })
+  t.teardown(() => target.close())
+  const report = right(await syncStore(dir, target)())
+  t.match(report.runs, [{ runId, params: 1, metrics: 1, artifacts: 1, error: { _tag: 'InvalidArtifactPath', path: bad } }])
+  const view = await readRun(server.url, report.runs[0]?.remoteRunId ?? '')
+  t.equal(view.status, 'FAILED', 'ended as the local run ended, not left RUNNING')
+  t.equal(view.endTime, 1700)
+  t.strictSame(view.params, { lr: '0.1' })
+  t.strictSame(Object.keys(view.artifacts), ['fine.txt'])
 })

@@ -6,7 +6,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, evaluate, loadMlflowConfig, mlflowSink, run, type Logger } from 'charmory-track'
+import { describe, evaluate, listRuns, loadMlflowConfig, localSink, mlflowSink, run, type Logger } from 'charmory-track'
+import { syncCommand } from '../../lib/cli/sync.js'
+import { testIo } from '../support/local-cli.js'
+import { right } from '../support/local-store.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun } from '../support/mlflow-read.js'
 
@@ -43,7 +46,7 @@ const home = (credentials?: string): string => {
 const evaluateWith = async (env: Record<string, string>, homeDir: string) => {
   const config = loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env }, home: homeDir })
   if (E.isLeft(config)) throw new Error(describe(config.left))
-  const sink = mlflowSink(config.right, { logger })
+  const sink = mlflowSink(config.right, { logger, journal: false })
   try {
     return await run(evaluate({ experiment: 'secured' }, async () => ({ ok: 1 })), { sink, logger, clock: { now: () => T0 } })
   } finally {
@@ -95,6 +98,36 @@ t.test('no credentials at all is unauthenticated too', async (t) => {
   const r = await evaluateWith({}, home())
   results.push(r)
   t.match(r, { _tag: 'Left', left: { _tag: 'HttpError', status: 401 } })
+})
+
+t.test('credentials in the address are Basic auth, for the sink and for `sync --to`', async (t) => {
+  const withCredentials = server.url.replace('http://', `http://${USER}:${PASSWORD}@`)
+  const sink = mlflowSink(withCredentials, { logger })
+  t.teardown(() => sink.close())
+  t.equal(sink.name, `mlflow:${server.url}`)
+  logged.push(sink.name)
+  const r = await run(evaluate({ experiment: 'secured by address' }, async () => ({ ok: 1 })), { sink, logger, clock: { now: () => T0 } })
+  results.push(r)
+  t.ok(E.isRight(r))
+  if (E.isRight(r)) t.equal((await readRun(server.url, r.right.runId, basic)).status, 'FINISHED')
+  const wrong = mlflowSink(server.url.replace('http://', `http://${USER}:${PASSWORD}-wrong@`), { logger })
+  t.teardown(() => wrong.close())
+  const refused = await run(evaluate({ experiment: 'secured by address' }, async () => ({ ok: 1 })), { sink: wrong, logger })
+  results.push(refused)
+  t.match(refused, { left: { _tag: 'HttpError', status: 401 } })
+
+  const io = testIo(t)
+  const store = join(io.home, '.armory', 'mlruns')
+  right(await run(evaluate({ experiment: 'synced with credentials' }, async () => ({ ok: 1 })), { sink: localSink({ dir: store }) }))
+  const tty = { ...io, stderr: { ...io.stderr, isTTY: true } }
+  t.equal(await syncCommand(['--to', withCredentials], tty), 0, io.err())
+  t.match(io.out(), new RegExp(`^synced 1 of 1 run to ${server.url}: 1 param, 1 metric point, \\d+ tags, 0 artifacts\n$`))
+  const remoteId = right(await listRuns(store)())[0]?.sync[0]?.remoteRunId ?? ''
+  t.equal((await readRun(server.url, remoteId, basic)).status, 'FINISHED')
+  logged.push(io.out(), io.err())
+  const bad = testIo(t)
+  t.equal(await syncCommand(['--to', withCredentials.replace('http://', 'ftp://')], bad), 2)
+  t.equal(bad.err(), 'charmory-track sync: --to: expected an http(s):// address, not a "ftp:" one\n')
 })
 
 t.test('the password appears in no error, log line or output', async (t) => {

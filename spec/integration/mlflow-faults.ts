@@ -25,7 +25,7 @@ const sinkThrough = (url: string, logger: Logger = quiet, timeout = '60') => {
     MLFLOW_HTTP_REQUEST_MAX_RETRIES: '6'
   })
   if (E.isLeft(config)) throw new Error('bad config')
-  return mlflowSink(config.right, { logger })
+  return mlflowSink(config.right, { logger, journal: false })
 }
 
 const streamRun = async (url: string, experiment: string, points: number, logger?: Logger, timeout?: string) => {

@@ -179,8 +179,10 @@ t.test('local store: journaled, read back, and synced to the server with the dat
 t.test('the handle refuses bad records at once, naming them; opting out of results.json', async (t) => {
   const sink = memorySink()
   const refusals: Array<TrackError | undefined> = []
+  let kept: RunHandle | undefined
   const r = await run(
     evaluate({ experiment: 'refusals', resultsArtifact: false }, async (h) => {
+      kept = h
       refusals.push(await rejection(h.logText('a.txt', 3 as unknown as string)))
       refusals.push(await rejection(h.logDict('a.json', () => 1)))
       refusals.push(await rejection(h.logTable('a.csv', [])))
@@ -194,6 +196,7 @@ t.test('the handle refuses bad records at once, naming them; opting out of resul
     env(sink)
   )
   right(r)
+  t.match(await rejection(kept!.logInput(dataset)), { _tag: 'RunEnded' }, 'no dataset input once the run ended')
   t.match(refusals, [
     { _tag: 'InvalidValue', key: 'a.txt' },
     { _tag: 'InvalidValue', key: 'a.json' },

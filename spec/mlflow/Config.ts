@@ -37,10 +37,32 @@ t.test('a missing, empty or unusable tracking URI names the variable', async (t)
   }
 })
 
-t.test('credentials inside the URI are refused without being echoed', async (t) => {
-  const c = configFromEnv({ MLFLOW_TRACKING_URI: 'http://bob:hunter2@host:5000' })
-  t.match(c, { _tag: 'Left', left: { variable: 'MLFLOW_TRACKING_URI' } })
-  t.notMatch(E.isLeft(c) ? describe(c.left) : '', /hunter2/)
+t.test('credentials inside the URI are Basic auth, as the Python client reads them; the URI is kept without them', async (t) => {
+  t.match(configFromEnv({ MLFLOW_TRACKING_URI: 'http://bob:hunter2@host:5000/p/' }), {
+    right: { trackingUri: 'http://host:5000/p', auth: { _tag: 'Basic', username: 'bob', password: 'hunter2' } }
+  })
+  t.match(configFor('https://b%40b:p%3Aw%2F%zz@host'), { right: { trackingUri: 'https://host', auth: { username: 'b@b', password: '%2F%zz' } } },
+    'percent-decoded; a malformed escape is kept as it is')
+  t.match(configFor('https://bob:p%3Aw@host'), { right: { auth: { password: 'p:w' } } })
+  t.match(
+    configFromEnv({ MLFLOW_TRACKING_URI: 'http://bob:hunter2@host', MLFLOW_TRACKING_USERNAME: 'ada', MLFLOW_TRACKING_PASSWORD: 'pw' }),
+    { right: { auth: { _tag: 'Basic', username: 'ada', password: 'pw' } } },
+    'the variables win over the URI'
+  )
+  t.match(configFromEnv({ MLFLOW_TRACKING_URI: 'http://bob:hunter2@host', MLFLOW_TRACKING_TOKEN: 'tok' }), {
+    right: { auth: { _tag: 'Basic', username: 'bob' } }
+  }, "the URI's credentials win over a token, as requests applies them last")
+  const userOnly = configFromEnv({ MLFLOW_TRACKING_URI: 'http://bob@host:5000' })
+  t.match(userOnly, { left: { _tag: 'ConfigError', variable: 'MLFLOW_TRACKING_URI', message: /user name but no password/ } })
+})
+
+t.test('a bad address names where it came from, never echoing it', async (t) => {
+  for (const uri of ['not a url', 'ftp://x', 'http://', 'ftp://bob:hunter2@x', 'bob:hunter2@host']) {
+    const c = configFor(uri)
+    t.match(c, { left: { _tag: 'ConfigError', variable: 'the address given to mlflowSink' } }, uri)
+    t.notMatch(E.isLeft(c) ? describe(c.left) : '', /hunter2/)
+  }
+  t.match(configFor('ftp://x', '--to'), { left: { variable: '--to', message: 'expected an http(s):// address, not a "ftp:" one' } })
 })
 
 t.test('retry variables are decoded; a bad value names the variable and is not echoed', async (t) => {

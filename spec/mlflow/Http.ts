@@ -175,3 +175,26 @@ t.test('an answer of the wrong kind at its root, and a transport that throws a n
   })
   t.match(await raw.get('x')(), { left: { _tag: 'NetworkError', message: 'socket closed by peer' } })
 })
+
+t.test('a refused connection is retried refusedRetries times; other network errors maxRetries times', async (t) => {
+  const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+  const undiciRefused = (): Error => Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })
+  const reset = (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+  const attempts = async (answers: Array<Answer>, refusedRetries: number | undefined): Promise<number> => {
+    const s = scripted(answers)
+    const http = httpClient({
+      baseUri: 'http://mlflow.test',
+      auth: { _tag: 'None' },
+      retry: { ...defaultRetryPolicy, maxRetries: 5, ...(refusedRetries === undefined ? {} : { refusedRetries }) },
+      fetch: s.fetch,
+      sleep: async () => undefined,
+      onRetry: () => undefined
+    })
+    t.match(await http.json('GET', 'mlflow/experiments/get', undefined, io.UnknownRecord)(), { left: { _tag: 'NetworkError' } })
+    return s.calls.length
+  }
+  t.equal(await attempts(Array.from({ length: 9 }, refused), 1), 2, "node-fetch's refusal: 1 retry")
+  t.equal(await attempts(Array.from({ length: 9 }, undiciRefused), 0), 1, "undici's refusal: no retry")
+  t.equal(await attempts(Array.from({ length: 9 }, refused), undefined), 6, 'without refusedRetries, maxRetries')
+  t.equal(await attempts(Array.from({ length: 9 }, reset), 1), 6, 'a dropped connection keeps maxRetries')
+})

@@ -11,7 +11,9 @@ import {
   sinkFromEnv,
   sinkFromEnvEither,
   trackingTargetFromEnv,
-  type Fetch
+  type FallbackMode,
+  type Fetch,
+  type Sink
 } from 'charmory-track'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir } from '../support/local-store.js'
@@ -90,10 +92,9 @@ t.test('an http(s) URI is the MLflow server, configured from the environment', a
   t.equal(withFile.name, 'mlflow:https://mlflow.example:8443')
   await run(evaluate({ experiment: 'e' }, () => undefined), { sink: withFile })
   t.equal(basic.requests[0]?.headers['authorization'], `Basic ${Buffer.from('ada:s3cret-pass').toString('base64')}`, 'the credentials file is read from home')
-  t.match(left(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://u:p@host' } })), {
-    _tag: 'ConfigError',
-    variable: 'MLFLOW_TRACKING_URI'
-  })
+  t.match(right(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://u:p@host' } })), {
+    config: { trackingUri: 'http://host', auth: { _tag: 'Basic', username: 'u', password: 'p' } }
+  }, 'credentials in the URI are Basic auth')
 })
 
 t.test('any other store is a ConfigError that says to run a server on it, without echoing it', async (t) => {
@@ -137,8 +138,29 @@ t.test('CHARMORY_TRACK_FALLBACK=local falls back to the local store when the ser
   t.match(left(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://h:1', CHARMORY_TRACK_FALLBACK: 'yes' } })), {
     _tag: 'ConfigError',
     variable: 'CHARMORY_TRACK_FALLBACK',
-    message: /local .* or off/
+    message: /journal .*, local .* or off/
   })
+})
+
+t.test('a server sink journals its runs in the local store unless CHARMORY_TRACK_FALLBACK=off', async (t) => {
+  const home = tempDir(t)
+  const store = join(home, '.armory', 'mlruns')
+  const target = (extra: Record<string, string>, fallback?: boolean | FallbackMode) =>
+    right(trackingTargetFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://h:1', ...extra }, home, fallback }))
+  t.match(target({}), { fallback: false, journal: true, localDir: store }, 'the default')
+  t.match(target({ CHARMORY_TRACK_FALLBACK: 'Journal' }), { fallback: false, journal: true })
+  t.match(target({ CHARMORY_TRACK_FALLBACK: 'local' }), { fallback: true, journal: true })
+  t.match(target({ CHARMORY_TRACK_FALLBACK: 'off' }), { fallback: false, journal: false })
+  t.match(target({}, 'off'), { fallback: false, journal: false }, 'the option wins')
+  t.match(target({ CHARMORY_TRACK_FALLBACK: 'off' }, 'journal'), { fallback: false, journal: true })
+  t.match(target({}, 'local'), { fallback: true, journal: true })
+  t.match(target({}, false), { journal: false })
+
+  const sinkFor = (vars: Record<string, string>): Sink & { journal?: unknown } =>
+    sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://h:1', ...vars }, home })
+  t.strictSame(sinkFor({}).journal, { dir: store }, 'run journals it in the store of the environment')
+  t.equal(sinkFor({ CHARMORY_TRACK_FALLBACK: 'off' }).journal, false)
+  t.notOk('journal' in sinkFor({ CHARMORY_TRACK_FALLBACK: 'local' }), 'the fallback journals by itself')
 })
 
 t.test('by default the process environment, home and working directory are read', async (t) => {

@@ -17,7 +17,9 @@ import {
   reopen,
   run,
   syncStore,
+  syncCommandFor,
   withLocalFallback,
+  withLocalJournal,
   type MemorySink,
   type RunSink,
   type Sink,
@@ -283,4 +285,147 @@ t.test('dataset inputs go to both sides; a server sink without them is an Unsupp
   const { sink: bare } = setup(t)
   const failed = await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink: bare })
   t.match(failed, { left: { _tag: 'Unsupported', what: 'dataset inputs', where: 'mlflow:http://127.0.0.1:5999' } })
+})
+
+// -------------------------------------------------------------------------------------
+// the journal (withLocalJournal)
+// -------------------------------------------------------------------------------------
+
+const journaled = (t: { teardown: (f: () => void) => void }) => {
+  const dir = tempDir(t)
+  const remote = server()
+  const local = localSink({ dir })
+  const { logger, warnings } = captureLogger()
+  const sink = withLocalJournal(remote.sink, local, { logger })
+  return { dir, remote, local, sink, warnings }
+}
+
+t.test('journaled, with the server up: every run on both sides under one id, and synced', async (t) => {
+  const { dir, remote, sink, warnings } = journaled(t)
+  t.equal(sink.name, `mlflow:http://127.0.0.1:5999 (journaled in local:${dir})`)
+  const done = right(await run(evaluation('up'), { sink }))
+  const onServer = remote.inner.snapshot().runs
+  t.equal(onServer[0]?.runId, done.runId)
+  const stored = right(await loadRun(dir, done.runId)())
+  t.strictSame(stored.metricHistories, onServer[0]?.metrics)
+  t.equal(stored.status, 'FINISHED')
+  t.ok(stored.synced)
+  t.strictSame(warnings, [])
+})
+
+t.test('journaled, with the server down before a run opens: the error as without the journal, no run anywhere', async (t) => {
+  const { dir, remote, sink, warnings } = journaled(t)
+  remote.fail(down)
+  t.strictSame(left(await run(evaluation('down'), { sink })), down)
+  remote.fail(undefined)
+  const experimentId = right(await sink.experiment('down')())
+  remote.fail(down)
+  t.strictSame(left(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })()), down)
+  t.strictSame(right(await listRuns(dir)()), [])
+  t.strictSame(warnings, [])
+})
+
+t.test('journaled, with the server dying mid-run: the Left says where the run is kept; sync completes it', async (t) => {
+  const { dir, remote, sink, warnings } = journaled(t)
+  const result = await run(
+    evaluation('dies', (step) => step === 6 && remote.fail(down)),
+    { sink }
+  )
+  const error = left(result)
+  if (error._tag !== 'Unsynced') return t.fail(`expected Unsynced, got ${error._tag}`)
+  t.strictSame(error.cause, down)
+  t.equal(error.store, dir)
+  t.equal(error.target, 'http://127.0.0.1:5999')
+  t.equal(error.command, syncCommandFor(dir, 'mlflow:http://127.0.0.1:5999'))
+  t.match(error.command, /^MLFLOW_TRACKING_URI=\S+ npx charmory-track sync --to http:\/\/127\.0\.0\.1:5999$/)
+  t.equal(warnings.length, 1, 'one warning, when the server is lost')
+  t.match(warnings[0], `run ${error.runId} is kept in the local store ${dir}`)
+
+  const stored = right(await loadRun(dir, error.runId)())
+  t.equal(stored.status, 'FAILED', 'the journal has the run to its end')
+  t.equal(stored.tags['charmory.error.type'], 'Unsynced')
+  t.strictSame(stored.metricHistories['loss']?.map((p) => p.step), [0, 1, 2, 3, 4, 5, 6], 'every point the task logged, the one refused included')
+  t.equal(remote.inner.snapshot().runs[0]?.status, 'RUNNING')
+
+  remote.fail(undefined)
+  right(await syncStore(dir, remote.sink)())
+  const onServer = remote.inner.snapshot().runs
+  t.equal(onServer.length, 1, 'into the run the server already had')
+  // the memory stand-in keeps a re-sent point twice; MLflow stores it once (the integration spec)
+  const once = [...new Map((onServer[0]?.metrics['loss'] ?? []).map((p) => [JSON.stringify(p), p])).values()]
+  t.strictSame(once, stored.metricHistories['loss'])
+  t.equal(onServer[0]?.status, 'FAILED')
+  t.equal(onServer[0]?.endTime, stored.endTime)
+})
+
+t.test('journaled, once the server is lost: each operation is journaled and fails, ending FAILED or KILLED does not', async (t) => {
+  const { dir, remote, sink } = journaled(t)
+  const experimentId = right(await sink.experiment('lost')())
+  const point = (step: number) => [{ key: 'm', value: step, step, timestamp: step }]
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.logMetrics(point(0))())
+  remote.fail(down)
+  t.match(left(await r.logMetrics(point(1))()), { _tag: 'Unsynced', cause: down })
+  t.match(left(await r.logMetrics(point(2))()), { _tag: 'Unsynced' })
+  t.match(left(await r.end('FINISHED', 5)()), { _tag: 'Unsynced' })
+  right(await r.end('FAILED', 6)())
+  const stored = right(await loadRun(dir, r.runId)())
+  t.match(stored, { status: 'FAILED', endTime: 6 })
+  t.equal(stored.metricHistories['m']?.length, 3)
+
+  const k = right(await sink.openRun({ experimentId: right(await (async () => (remote.fail(undefined), sink.experiment('lost')()))()), runName: 'k', startTime: 1, tags: [] })())
+  remote.fail(down)
+  t.match(left(await k.flush()()), { _tag: 'Unsynced' })
+  right(await k.end('KILLED', 7)())
+  t.match(right(await loadRun(dir, k.runId)()), { status: 'KILLED', endTime: 7 })
+})
+
+t.test('ending KILLED ends the journal at once, then the server run, and leaves the run to a sync', async (t) => {
+  const { dir, remote, sink } = journaled(t)
+  const experimentId = right(await sink.experiment('killed')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
+  right(await r.end('KILLED', 9)())
+  t.match(right(await loadRun(dir, r.runId)()), { status: 'KILLED', endTime: 9, synced: false })
+  t.match(remote.inner.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] } })
+  t.match(left(await r.logMetrics([{ key: 'm', value: 2, step: 1, timestamp: 2 }])()), { _tag: 'RunEnded', runId: r.runId }, 'a killed run takes nothing more')
+  t.match(left(await r.end('FAILED', 10)()), { _tag: 'RunEnded' })
+  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['m']?.length, 1)
+
+  const fallback = setup(t)
+  const fid = right(await fallback.sink.experiment('killed')())
+  const f = right(await fallback.sink.openRun({ experimentId: fid, runName: 'f', startTime: 1, tags: [] })())
+  fallback.remote.fail(down)
+  right(await f.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
+  right(await f.end('KILLED', 3)())
+  t.match(right(await loadRun(fallback.dir, f.runId)()), { status: 'KILLED', endTime: 3 })
+
+  const g = right(await sink.openRun({ experimentId, runName: 'g', startTime: 1, tags: [] })())
+  rmSync(L.runDir(dir, g.runId), { recursive: true })
+  writeFileSync(L.runDir(dir, g.runId), 'in the way')
+  t.match(left(await g.end('KILLED', 4)()), { _tag: 'FileError' }, 'a journal that cannot be ended is an error')
+  t.equal(remote.inner.snapshot().runs.find((x) => x.runId === g.runId)?.status, 'RUNNING')
+})
+
+t.test('syncCommandFor: the command that pushes a store to a server, without credentials', async (t) => {
+  t.equal(syncCommandFor('/s', 'mlflow:http://h:5000', '/s'), 'npx charmory-track sync --to http://h:5000')
+  t.equal(
+    syncCommandFor("/my runs/it's", 'mlflow:https://user:secret@h/prefix/', '/s'),
+    `MLFLOW_TRACKING_URI='/my runs/it'\\''s' npx charmory-track sync --to https://h/prefix`
+  )
+  t.equal(syncCommandFor('/s', 'memory', '/s'), 'npx charmory-track sync --to memory')
+  t.match(syncCommandFor('/s', 'mlflow:http://h'), /^MLFLOW_TRACKING_URI=\/s npx/, 'the default store is $ARMORY_HOME/mlruns')
+})
+
+t.test('the sink over the server keeps what the server offers besides writing, but not its wish for a journal', async (t) => {
+  const dir = tempDir(t)
+  const closed: Array<string> = []
+  const remote = { ...server().sink, journal: undefined, close: () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
+  for (const sink of [withLocalJournal(remote, localSink({ dir })), withLocalFallback(remote, localSink({ dir }))]) {
+    const kept = sink as Sink & { readonly close?: () => void; readonly config?: unknown }
+    t.strictSame(kept.config, { trackingUri: 'http://h' })
+    kept.close?.()
+    t.notOk('journal' in sink, 'run does not journal it a second time')
+  }
+  t.strictSame(closed, ['closed', 'closed'])
 })

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LIMITS, loadMlflowConfig, mlflowSink, TrackingFailure, type Fetch, type Logger } from 'charmory-track'
+import { configFromEnv, evaluate, LIMITS, loadMlflowConfig, mlflowSink, run, type Fetch, type Logger } from 'charmory-track'
 import { entryBatches } from '../../lib/sinks/mlflow.js'
 
 type Route = (method: string, path: string, body: unknown) => { status: number; body: unknown } | undefined
@@ -40,13 +40,52 @@ t.test('params and tags split by count and by the 1 MB body limit', async (t) =>
   t.strictSame(entryBatches('tags', []), [])
 })
 
-t.test('an address that is not http(s) is refused when the sink is made', async (t) => {
-  t.throws(() => mlflowSink('sqlite:///mlflow.db'), TrackingFailure)
-  try {
-    mlflowSink('ftp://host')
-  } catch (e) {
-    t.match((e as TrackingFailure).error, { _tag: 'ConfigError', variable: 'MLFLOW_TRACKING_URI' })
+t.test('an unusable address or certificate file: no throw, a sink that fails every operation with a ConfigError', async (t) => {
+  for (const uri of ['not a url', 'ftp://x', 'http://', 'sqlite:///mlflow.db']) {
+    const sink = mlflowSink(uri)
+    const error = { _tag: 'ConfigError', variable: 'the address given to mlflowSink' }
+    t.match(sink.config, { left: error }, uri)
+    t.match(sink.name, /^mlflow:\(unusable: the address given to mlflowSink: expected an http\(s\):\/\/ address/)
+    t.match(await run(evaluate({ experiment: 'e' }, () => undefined), { sink }), { left: error })
+    t.match(await sink.reopenRun('r')(), { left: error })
+    t.match(await sink.openRun({ experimentId: '1', runName: 'r', startTime: 0, tags: [] })(), { left: error })
+    for (const answer of [
+      sink.query.searchRuns(),
+      sink.query.getRun('r'),
+      sink.query.getMetricHistory('r', 'loss'),
+      sink.query.searchExperiments()
+    ]) {
+      t.match(await answer(), { left: error }, 'queries fail with it too')
+    }
+    t.equal(sink.journal, false, 'and nothing is journaled for it')
+    sink.close()
   }
+  const missing = join(tmpdir(), 'charmory-no-such-dir', 'ca.pem')
+  for (const [vars, variable] of [
+    [{ MLFLOW_TRACKING_SERVER_CERT_PATH: missing }, 'tls.caCertPath (MLFLOW_TRACKING_SERVER_CERT_PATH)'],
+    [{ MLFLOW_TRACKING_CLIENT_CERT_PATH: missing }, 'tls.clientCertPath (MLFLOW_TRACKING_CLIENT_CERT_PATH)']
+  ] as const) {
+    const config = configFromEnv({ MLFLOW_TRACKING_URI: 'https://mlflow.example:8443', ...vars })
+    if (E.isLeft(config)) throw new Error('config')
+    const sink = mlflowSink(config.right)
+    t.match(await run(evaluate({ experiment: 'e' }, () => undefined), { sink }), {
+      left: { _tag: 'ConfigError', variable, message: `the file ${missing} cannot be read (ENOENT)` }
+    })
+  }
+})
+
+t.test('credentials in the address are Basic auth and never appear in the sink\'s name', async (t) => {
+  const seen: Array<{ url: string; headers: Record<string, string> }> = []
+  const answered = transport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
+  const fetch: Fetch = (url, init) => {
+    seen.push({ url, headers: init.headers })
+    return answered.fetch(url, init)
+  }
+  const sink = mlflowSink('http://ada:s3cret%21@127.0.0.1:5000', { fetch })
+  t.equal(sink.name, 'mlflow:http://127.0.0.1:5000')
+  t.match(await sink.experiment('e')(), { right: '4' })
+  t.equal(seen[0]?.headers['authorization'], `Basic ${Buffer.from('ada:s3cret!').toString('base64')}`)
+  t.equal(seen[0]?.url, 'http://127.0.0.1:5000/api/2.0/mlflow/experiments/get-by-name?experiment_name=e')
 })
 
 t.test('a creation race resolves to the experiment that won; the id is then cached', async (t) => {

@@ -28,6 +28,7 @@ import {
   type EnvInput,
   type Logger,
   type Results,
+  type RunHandle,
   type Sink,
   type SourceInfo,
   type TrackError
@@ -251,8 +252,9 @@ export const behaviourSuite = (
       const view = await readRun(runId)
       t.equal(view.status, 'FINISHED')
       t.strictSame(view.params, version)
+      t.match(view.tags['mlflow.runName'], new RegExp(`^${experiment}-20240501T120000-[0-9a-f]{6}$`))
       tagsMatch(t, view.tags, {
-        'mlflow.runName': `${experiment}-20240501T120000`,
+        'mlflow.runName': view.tags['mlflow.runName']!,
         'mlflow.user': 'ada',
         'mlflow.source.name': '/home/ada/eval/run.ts',
         'mlflow.source.type': 'LOCAL'
@@ -353,6 +355,145 @@ export const behaviourSuite = (
       t.equal(view.status, 'FAILED')
       t.equal(view.tags['charmory.error.type'], 'InvalidValue')
       t.equal(view.tags['charmory.error'], 'invalid value for "scores/label": a metric must be a number, got string')
+    })
+
+    t.test('two runs started in one second (a parent and its child) get different default names', async (t) => {
+      const { env, readRun } = await setup(t)
+      const experiment = experimentName('same second')
+      let childId = ''
+      const program = evaluate({ experiment }, () =>
+        pipe(
+          evaluate({ experiment }, () => undefined),
+          Track.map((child) => void (childId = child.runId))
+        )
+      )
+      const parent = expectRight(await run(program, env))
+      const names = [(await readRun(parent.runId)).tags['mlflow.runName'], (await readRun(childId)).tags['mlflow.runName']]
+      for (const name of names) t.match(name, new RegExp(`^${experiment}-20240501T120000-[0-9a-f]{6}$`))
+      t.not(names[0], names[1])
+    })
+
+    t.test('a result that is a Date, a Map or a class instance names its key, and the run ends FAILED', async (t) => {
+      const { env, readRun } = await setup(t)
+      const cases: ReadonlyArray<readonly [unknown, string, string]> = [
+        [{ acc: 0.5, when: new Date(T0) }, 'when', 'a Date'],
+        [{ per_class: new Map([['cat', 0.5]]) }, 'per_class', 'a Map'],
+        [[0.5, new Set([1])], '1', 'a Set'],
+        [new Map([['acc', 0.5]]), 'results', 'a Map']
+      ]
+      for (const [results, key, kind] of cases) {
+        let runId = ''
+        const result = await run(
+          evaluate({ experiment: experimentName('odd results') }, async (r) => {
+            runId = r.runId
+            return results as Results
+          }),
+          env
+        )
+        t.match(result, E.left({ _tag: 'InvalidValue', key, reason: new RegExp(`not ${kind}$`) }), `${kind} at ${key}`)
+        const view = await readRun(runId)
+        t.equal(view.status, 'FAILED')
+        t.equal(view.tags['charmory.error.type'], 'InvalidValue')
+        t.strictSame(view.metrics, {}, 'no metric is logged from results that are refused')
+      }
+    })
+
+    t.test('a tag value that is not a string, number or boolean is refused, naming the tag', async (t) => {
+      const { env, readRun } = await setup(t)
+      const refusals: Array<TrackError | string | undefined> = []
+      const { runId } = expectRight(
+        await run(
+          evaluate({ experiment: experimentName('tag values') }, async (r) => {
+            await r.setTag('kept', 'yes')
+            for (const bad of [{ a: 1 }, [1, 2], undefined, null, Symbol('s')]) {
+              refusals.push(await rejection(r.setTag('bad', bad as unknown as string)))
+            }
+          }),
+          env
+        )
+      )
+      t.match(refusals, [
+        { _tag: 'InvalidValue', key: 'bad', reason: /not an object$/ },
+        { _tag: 'InvalidValue', key: 'bad', reason: /not an array$/ },
+        { _tag: 'InvalidValue', key: 'bad', reason: /not undefined$/ },
+        { _tag: 'InvalidValue', key: 'bad', reason: /not null$/ },
+        { _tag: 'InvalidValue', key: 'bad', reason: /not a symbol$/ }
+      ])
+      const view = await readRun(runId)
+      t.equal(view.status, 'FINISHED')
+      t.equal(view.tags['kept'], 'yes')
+      t.notOk('bad' in view.tags, 'nothing is stored for a refused tag')
+    })
+
+    t.test('a spec that is not what it says (from untyped input) is an InvalidValue naming the field', async (t) => {
+      const { env } = await setup(t)
+      const experiment = experimentName('spec fields')
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ experiment: undefined }, 'experiment'],
+        [{ experiment: 42 }, 'experiment'],
+        [{ experiment, runName: 7 }, 'runName'],
+        [{ experiment, description: { text: 'x' } }, 'description'],
+        [{ experiment, tags: 'team=vision' }, 'tags'],
+        [{ experiment, tags: ['vision'] }, 'tags'],
+        [{ experiment, tags: { team: { name: 'vision' } } }, 'team'],
+        [{ experiment, tags: { team: undefined } }, 'team'],
+        [undefined, 'spec']
+      ]
+      for (const [spec, key] of cases) {
+        let ran = false
+        const result = await run(
+          evaluate(spec as { experiment: string }, () => void (ran = true)),
+          env
+        )
+        t.match(result, E.left({ _tag: 'InvalidValue', key }), `${String(JSON.stringify(spec))} names ${key}`)
+        t.notOk(ran, 'the task does not run')
+      }
+    })
+
+    t.test('a run handle used after its run ended is refused with RunEnded; nothing is stored', async (t) => {
+      const { env, readRun } = await setup(t)
+      let handle: RunHandle | undefined
+      const { runId } = expectRight(
+        await run(
+          evaluate({ experiment: experimentName('ended') }, async (r) => {
+            handle = r
+            await r.logMetric('loss', 1)
+          }),
+          env
+        )
+      )
+      const h = handle!
+      const refusals = [
+        await rejection(h.logMetric('loss', 2, { step: 1 })),
+        await rejection(h.logMetrics({ late: 1 })),
+        await rejection(h.setTag('late', 'x')),
+        await rejection(h.logArtifact({ path: 'late.txt', text: 'x' })),
+        await rejection(h.logArtifacts('/nowhere'))
+      ]
+      t.strictSame(refusals, Array(5).fill({ _tag: 'RunEnded', runId }))
+      t.match(describe(refusals[0] as TrackError), `reopen("${runId}", task)`)
+      // reopen's handle is the way in, and it too ends with its reopen
+      let reopened: RunHandle | undefined
+      expectRight(
+        await run(
+          reopen(runId, async (r) => {
+            reopened = r
+            await r.logMetric('loss', 3, { step: 2 })
+          }),
+          env
+        )
+      )
+      t.strictSame(await rejection(reopened!.logMetric('loss', 4, { step: 3 })), { _tag: 'RunEnded', runId })
+      const view = await readRun(runId)
+      t.equal(view.status, 'FINISHED')
+      t.strictSame(view.metrics, {
+        loss: [
+          { value: 1, step: 0, timestamp: T0 },
+          { value: 3, step: 2, timestamp: T0 }
+        ]
+      })
+      t.notOk('late' in view.tags)
+      t.strictSame(view.artifacts, {})
     })
 
     t.test('an evaluate inside a task opens a child run tagged with its parent', async (t) => {

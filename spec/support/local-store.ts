@@ -1,10 +1,12 @@
 // Helpers for the specs of the local store, its sink, the fallback, sync and the command.
 import * as E from 'fp-ts/lib/Either.js'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { describe, type RunRecord, type TrackError } from 'charmory-track'
+import { dirname, join, resolve } from 'node:path'
+import { describe, localSink, LocalStore, type RunRecord, type TrackError } from 'charmory-track'
+
+type JournalRecord = LocalStore.JournalRecord
 
 /** A fresh folder, removed when the test ends. */
 export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'charmory-local-'): string => {
@@ -81,3 +83,26 @@ export const asStored = (r: RunRecord) => ({
   tags: r.tags,
   artifacts: r.artifacts
 })
+
+/**
+ * Writes a run into the store in `dir` by hand, as an older version of the library could have
+ * (an artifact path today's rule refuses, say): its journal, then each artifact's file.
+ */
+export const writeOldRun = async (
+  dir: string,
+  experiment: string,
+  runId: string,
+  records: ReadonlyArray<JournalRecord>,
+  artifacts: Readonly<Record<string, Uint8Array>> = {}
+): Promise<void> => {
+  const experimentId = right(await localSink({ dir }).experiment(experiment)())
+  const journal = LocalStore.journalPath(dir, runId)
+  mkdirSync(dirname(journal), { recursive: true })
+  const start: JournalRecord = { t: 'start', format: 1, runId, experimentId, runName: runId, startTime: 1000, tags: [] }
+  writeFileSync(journal, [start, ...records].map((r) => LocalStore.encodeRecord(r)).join(''))
+  for (const [path, bytes] of Object.entries(artifacts)) {
+    const file = join(LocalStore.runDir(dir, runId), 'artifacts', ...path.split('/'))
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, bytes)
+  }
+}
