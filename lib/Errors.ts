@@ -384,6 +384,7 @@ export const invalidQuery = (query: string, column: number, reason: string): Tra
 })
 
 /**
+ * An `Unsupported`: `where` (a sink's name) cannot record `what` (`dataset inputs`).
  * @category constructors
  * @since 0.2.0
  */

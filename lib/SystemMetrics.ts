@@ -147,7 +147,7 @@ export const systemMetricsSettings = (
 ): E.Either<TrackError, SystemMetricsSettings> => {
   const flag = (vars[ENABLE] ?? '').trim().toLowerCase()
   if (!['', 'true', '1', 'false', '0'].includes(flag)) {
-    return E.left(configError(ENABLE, `expected true or false, got "${vars[ENABLE] ?? ''}"`))
+    return E.left(configError(ENABLE, `expected true or false, got "${String(vars[ENABLE])}"`))
   }
   const enabled = requested ?? (flag === 'true' || flag === '1')
   const raw = (vars[INTERVAL] ?? '').trim()

@@ -108,9 +108,27 @@ export type {
  * @since 0.2.0
  */
 export * as SearchFilter from './SearchFilter.js'
+/**
+ * System metrics: CPU, memory, disk and network sampled into `system/...` metrics while a
+ * run is open, under MLflow's names; the monitor, its settings and the sampler interface.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as SystemMetrics from './SystemMetrics.js'
+/**
+ * The bytes of structured artifacts as MLflow's client writes them: JSON and YAML
+ * dictionaries, tables in `log_table`'s layout, `results.json`.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as StructuredArtifacts from './StructuredArtifacts.js'
 export type { Json, Table } from './StructuredArtifacts.js'
+/**
+ * Dataset inputs (`runs/log-inputs`): the model a task describes, the record sinks store,
+ * its codec and the server's limits.
+ * @category namespaces
+ * @since 0.2.0
+ */
 export * as Dataset from './Dataset.js'
 export { datasetRecord } from './Dataset.js'
 export type { DatasetInput, DatasetRecord } from './Dataset.js'

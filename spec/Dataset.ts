@@ -51,6 +51,7 @@ t.test('every bad field is named', async (t) => {
   cyclic['self'] = cyclic
   bad({ ...base, profile: cyclic }, 'dataset.profile')
   bad({ ...base, profile: { n: 1n } }, 'dataset.profile')
+  bad({ ...base, profile: { toJSON: () => { throw 'no' } } }, 'dataset.profile')
   bad({ ...base, name: 'n'.repeat(501) }, 'dataset.name')
   bad({ ...base, digest: 'd'.repeat(37) }, 'dataset.digest')
   bad({ ...base, source: 's'.repeat(70000) }, 'dataset.source')

@@ -39,5 +39,6 @@ export const fileDigest = (path: string): TE.TaskEither<TrackError, string> =>
           .on('error', reject)
           .on('end', () => resolve(hash.digest('hex').slice(0, 8)))
       }),
-    (e) => fileError(path, e instanceof Error ? e.message : String(e))
+    // a stream fails with an Error (ENOENT, EISDIR, EACCES)
+    (e) => fileError(path, (e as Error).message)
   )

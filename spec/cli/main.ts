@@ -61,7 +61,7 @@ t.test('as a program: runs and sync --dry-run read the store of $ARMORY_HOME', a
   t.match(runs.stdout, new RegExp(`^EXPERIMENT .*\\ncli +${done.runId} +one +FINISHED .* +1 +1 +no\\n$`))
   const dry = await runTs(main, ['sync', '--dry-run'], env)
   t.equal(dry.code, 0, dry.stderr)
-  t.equal(dry.stdout, 'would sync 1 run to http://127.0.0.1:5000: 1 param, 1 metric point, 4 tags, 0 artifacts\n')
+  t.equal(dry.stdout, 'would sync 1 run to http://127.0.0.1:5000: 1 param, 1 metric point, 4 tags, 1 artifact\n')
 })
 
 t.test('as a program: server starts MLflow, syncs the local runs, serves, and stops on SIGINT', async (t) => {
@@ -100,7 +100,7 @@ t.test('as a program: server starts MLflow, syncs the local runs, serves, and st
     })
     void exited.then(() => fail(new Error(`server exited early:\n${stderr.slice(-3000)}`)))
   })
-  t.equal(stdout, `synced 1 of 1 run to ${address}: 1 param, 2 metric points, 4 tags, 0 artifacts\nMLflow is serving at ${address} (Ctrl+C stops it)\n`)
+  t.equal(stdout, `synced 1 of 1 run to ${address}: 1 param, 2 metric points, 4 tags, 1 artifact\nMLflow is serving at ${address} (Ctrl+C stops it)\n`)
   t.equal(await (await fetch(`${address}/health`)).text(), 'OK')
   const [remoteId] = await runIdsOf(address, 'served')
   const remote = await readRun(address, remoteId!)

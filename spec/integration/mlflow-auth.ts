@@ -121,7 +121,7 @@ t.test('credentials in the address are Basic auth, for the sink and for `sync --
   right(await run(evaluate({ experiment: 'synced with credentials' }, async () => ({ ok: 1 })), { sink: localSink({ dir: store }) }))
   const tty = { ...io, stderr: { ...io.stderr, isTTY: true } }
   t.equal(await syncCommand(['--to', withCredentials], tty), 0, io.err())
-  t.match(io.out(), new RegExp(`^synced 1 of 1 run to ${server.url}: 1 param, 1 metric point, \\d+ tags, 0 artifacts\n$`))
+  t.match(io.out(), new RegExp(`^synced 1 of 1 run to ${server.url}: 1 param, 1 metric point, \\d+ tags, 1 artifact\n$`))
   const remoteId = right(await listRuns(store)())[0]?.sync[0]?.remoteRunId ?? ''
   t.equal((await readRun(server.url, remoteId, basic)).status, 'FINISHED')
   logged.push(io.out(), io.err())

@@ -119,7 +119,8 @@ t.test('a whole evaluation arrives exactly as written', async (t) => {
     'figures/roc.txt',
     'models/model.bin',
     'notes/readme.txt',
-    'raw.bin'
+    'raw.bin',
+    'results.json'
   ])
   t.strictSame([...(view.artifacts['models/model.bin'] ?? [])], Array.from({ length: 256 }, (_, i) => i))
   t.equal(new TextDecoder().decode(view.artifacts['notes/readme.txt']), 'héllo')

@@ -18,6 +18,7 @@ import {
   memorySink,
   mlflowSink,
   readArtifact,
+  reopen,
   run,
   syncStore,
   TrackingFailure,
@@ -159,6 +160,10 @@ t.test('MLflow sink: read back by the Python client', async (t) => {
   t.teardown(() => sink.close())
   const { runId } = right(await run(program(`records ${randomUUID().slice(0, 8)}`), env(sink)))
   checkPython(t, runId)
+  // a dataset with neither schema nor profile
+  right(await run(reopen(runId, (r) => r.logInput({ name: 'bare', digest: 'b', sourceType: 'code', source: 'inline' })), env(sink)))
+  const inputs = pythonRead(runId)['inputs'] as Array<Record<string, unknown>>
+  t.match(inputs[1], { name: 'bare', digest: 'b', sourceType: 'code', source: '{"uri":"inline"}', tags: [] })
 })
 
 t.test('local store: journaled, read back, and synced to the server with the datasets', async (t) => {
