@@ -311,7 +311,8 @@ const runSink = (run: RunState): LocalRunSink => {
     logArtifact: (path, bytes) => logArtifact(run, path, bytes),
     logInputs: (datasets) =>
       datasets.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'inputs', datasets }))),
-    flush: () => settle(run, run.writer.drain(true)),
+    // the file is closed too: a reopened run is flushed, never ended, and would keep it open
+    flush: () => settle(run, run.writer.close()),
     end: (status: RunStatus, endTime: number) => {
       if (!Number.isSafeInteger(endTime)) return fail(invalidValue('endTime', 'an end time is integer milliseconds'))
       void run.writer.append(L.encodeRecord({ t: 'end', status, endTime }))

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { spawn } from 'node:child_process'
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   evaluate,
@@ -213,6 +213,29 @@ t.test('a reopened run keeps its params immutable and appends after what is ther
   t.equal(stored.endTime, 9)
   t.strictSame(stored.metricHistories, { late: [{ value: 1, step: 0, timestamp: 10 }] })
   t.equal(again.written(), stored.journalBytes, 'after a flush, written() is the journal length')
+})
+
+t.test('a flushed run keeps no file open: reopening a run again and again leaks no file descriptor', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const experimentId = right(await sink.experiment('descriptors')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.end('FINISHED', 2)())
+  const journal = L.journalPath(dir, r.runId)
+  const openOnJournal = (): number =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === journal
+      } catch {
+        return false
+      }
+    }).length
+  for (let i = 0; i < 20; i++) {
+    const result = await run(reopen(r.runId, (h) => h.logMetric('late', i, { step: i })), { sink })
+    t.ok(E.isRight(result))
+  }
+  t.equal(openOnJournal(), 0, 'no descriptor of the journal is left open')
+  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['late']?.length, 20)
 })
 
 t.test('a run written to after its end writes on (the file is opened again)', async (t) => {
