@@ -1,6 +1,7 @@
 // Docs that cannot rot: every `@example` in lib/ and every TypeScript sample of README.md is
-// type-checked and run (as docs-ts does, with `assert` in scope), and every module and every export of the public modules carries a
-// doc comment with a description, `@since` and `@category`, each tag on a line of its own.
+// type-checked and run (as docs-ts does, with `assert` in scope), and every module and every
+// export of the public modules carries a doc comment with a description, `@since` and
+// `@category`, each tag on a line of its own.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
