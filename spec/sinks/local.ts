@@ -24,7 +24,7 @@ import {
   type StoredRun
 } from 'charmory-track'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
-import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
+import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
 
 const writer = join(root, 'spec/support/local-writer.ts')
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -364,12 +364,7 @@ t.test('many distinct keys are all checked and recorded', async (t) => {
 
 t.test('by default the store is $ARMORY_HOME/mlruns', async (t) => {
   const home = tempDir(t)
-  const saved = process.env['ARMORY_HOME']
-  process.env['ARMORY_HOME'] = home
-  t.teardown(() => {
-    if (saved === undefined) delete process.env['ARMORY_HOME']
-    else process.env['ARMORY_HOME'] = saved
-  })
+  withVars(t, { ARMORY_HOME: home })
   t.equal(localSink().dir, join(home, 'mlruns'))
 })
 
