@@ -108,5 +108,11 @@ export type {
  * @since 0.2.0
  */
 export * as SearchFilter from './SearchFilter.js'
+/**
+ * A regression gate over any sink's runs: the newest run against a baseline at one metric.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Gate from './Gate.js'
 export * from './Errors.js'
 export { VERSION } from './version.js'
