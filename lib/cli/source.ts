@@ -45,9 +45,10 @@ export const withRuns = async (
   }
   const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: from }, home: io.home })
   if (E.isLeft(config)) return failed(io, command, config.left)
-  const sink = mlflowSink(config.right, { fetch: io.fetch, logger: loggerOf(io) })
+  // a server that is not there fails the command in seconds, not after minutes of retries
+  const cfg = { ...config.right, retry: { ...config.right.retry, refusedRetries: Math.min(2, config.right.retry.maxRetries) } }
+  const sink = mlflowSink(cfg, { fetch: io.fetch, logger: loggerOf(io) })
   try {
-    const cfg = config.right
     return await f({ where: cfg.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(cfg, io.fetch, runId) })
   } finally {
     sink.close()
