@@ -39,18 +39,26 @@ import * as T from './Track.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * A run as a search finds it: `metrics` holds each metric's latest value (greatest step,
- * then timestamp), as MLflow's `run.data.metrics` does.
+ * What every run has, however it is read: its ids, name, status and times.
  * @category model
  * @since 0.2.0
  */
-export interface FoundRun {
+export interface RunHeader {
   readonly runId: string
   readonly experimentId: string
   readonly runName: string
   readonly status: RunStatus
   readonly startTime: number
   readonly endTime: number | undefined
+}
+
+/**
+ * A run as a search finds it: `metrics` holds each metric's latest value (greatest step,
+ * then timestamp), as MLflow's `run.data.metrics` does.
+ * @category model
+ * @since 0.2.0
+ */
+export interface FoundRun extends RunHeader {
   readonly userId: string
   readonly params: Readonly<Record<string, string>>
   readonly metrics: Readonly<Record<string, number>>
@@ -164,13 +172,7 @@ export interface RunQuery {
  * @category model
  * @since 0.2.0
  */
-export interface HeldRun {
-  readonly runId: string
-  readonly experimentId: string
-  readonly runName: string
-  readonly status: RunStatus
-  readonly startTime: number
-  readonly endTime: number | undefined
+export interface HeldRun extends RunHeader {
   readonly params: Readonly<Record<string, string>>
   readonly tags: Readonly<Record<string, string>>
   readonly metrics: Readonly<Record<string, ReadonlyArray<{ readonly value: number; readonly step: number; readonly timestamp: number }>>>

@@ -3,9 +3,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
   Context,
@@ -35,13 +34,10 @@ import {
 } from 'charmory-track'
 import { gitCommitAt } from '../lib/Runtime.js'
 import { captureLogger } from './support/behaviour.js'
+import { tempDir as tempDirWith, withVars } from './support/local-store.js'
 
 /** A temporary folder outside any git checkout, removed after the test. */
-const tempDir = (t: Test): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'charmory-runtime-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (t: Test): string => tempDirWith(t, 'charmory-runtime-')
 
 const git = (cwd: string, ...args: Array<string>): string => {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' }
@@ -299,19 +295,6 @@ const evaluation = evaluate({ experiment: 'journaled' }, async (r) => {
   await r.logMetric('loss', 0.5, { step: 1, timestamp: 7 })
   return { accuracy: 0.9 }
 })
-
-/** Sets environment variables for one test. */
-const withVars = (t: Test, vars: Record<string, string | undefined>): void => {
-  for (const [name, value] of Object.entries(vars)) {
-    const saved = process.env[name]
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-    t.teardown(() => {
-      if (saved === undefined) delete process.env[name]
-      else process.env[name] = saved
-    })
-  }
-}
 
 t.test('run journals the runs of a sink that asks for it (an mlflowSink, by default) in a local store', async (t) => {
   const home = tempDir(t)

@@ -1,6 +1,7 @@
-// Docs that cannot rot: every `@example` in lib/ is type-checked and run (as docs-ts does,
-// with `assert` in scope), and every module and every export of the public modules carries a
-// doc comment with a description, `@since` and `@category`, each tag on a line of its own.
+// Docs that cannot rot: every `@example` in lib/ and every TypeScript sample of README.md is
+// type-checked and run (as docs-ts does, with `assert` in scope), and every module and every
+// export of the public modules carries a doc comment with a description, `@since` and
+// `@category`, each tag on a line of its own.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -49,9 +50,18 @@ const examplesOf = (file: string): Array<Example> => {
 /** An example that reads the tracking server's address from the environment talks to a server. */
 const needsServer = (e: Example): boolean => /process\.env\[['"]MLFLOW_TRACKING_URI['"]\]/.test(e.code)
 
-const examples = sources.flatMap(examplesOf)
+/** The TypeScript samples of README.md: its tour is an example too. */
+const readmeSamples = (): Array<Example> => {
+  const text = readFileSync(join(root, 'README.md'), 'utf8')
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => ({
+    where: `README.md:${text.slice(0, m.index).split('\n').length + 1}`,
+    code: m[1] ?? ''
+  }))
+}
 
-t.test('every @example type-checks and runs', async (t) => {
+const examples = [...sources.flatMap(examplesOf), ...readmeSamples()]
+
+t.test('every @example, and every sample of README, type-checks and runs', async (t) => {
   t.ok(examples.length >= 26, `found ${examples.length} examples`)
   // inside the project (not under node_modules, not in /tmp), so that `charmory-track`
   // resolves to this package by self-reference, with the `charmory-track-source` condition

@@ -308,7 +308,8 @@ const runSink = (run: RunState): LocalRunSink => {
       return tags.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'tags', tags })))
     },
     logArtifact: (path, bytes) => logArtifact(run, path, bytes),
-    flush: () => settle(run, run.writer.drain(true)),
+    // the file is closed too: a reopened run is flushed, never ended, and would keep it open
+    flush: () => settle(run, run.writer.close()),
     end: (status: RunStatus, endTime: number) => {
       if (!Number.isSafeInteger(endTime)) return fail(invalidValue('endTime', 'an end time is integer milliseconds'))
       void run.writer.append(L.encodeRecord({ t: 'end', status, endTime }))

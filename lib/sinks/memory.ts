@@ -20,7 +20,7 @@ import { validateArtifactPath } from '../ArtifactPath.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
 import type { Entry } from '../ParamValue.js'
-import { queryOver, type RunQuery } from '../Query.js'
+import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -43,16 +43,8 @@ export interface MetricPoint {
  * @category model
  * @since 0.1.0
  */
-export interface RunRecord {
-  readonly runId: string
-  readonly experimentId: string
-  readonly runName: string
-  readonly status: RunStatus
-  readonly startTime: number
-  readonly endTime: number | undefined
-  readonly params: Readonly<Record<string, string>>
+export interface RunRecord extends HeldRun {
   readonly metrics: Readonly<Record<string, ReadonlyArray<MetricPoint>>>
-  readonly tags: Readonly<Record<string, string>>
   readonly artifacts: Readonly<Record<string, Uint8Array>>
 }
 

@@ -11,7 +11,7 @@ import { configFromEnv, describe, evaluate, listRuns, loadRun, mlflowSink, run }
 import { cli } from '../../lib/cli/cli.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { testIo } from '../support/local-cli.js'
-import { right, tempDir } from '../support/local-store.js'
+import { right, tempDir, withVars } from '../support/local-store.js'
 import { readRun } from '../support/mlflow-read.js'
 import { mlflowExecutable, removeServerDir, startMlflowServer } from '../support/mlflow-server.js'
 
@@ -22,21 +22,10 @@ if (mlflowExecutable() === undefined) {
   process.exit(0)
 }
 
-/** Sets an environment variable for the rest of the test. */
-const setVar = (t: { teardown: (f: () => void) => void }, name: string, value: string | undefined): void => {
-  const saved = process.env[name]
-  if (value === undefined) delete process.env[name]
-  else process.env[name] = value
-  t.teardown(() => {
-    if (saved === undefined) delete process.env[name]
-    else process.env[name] = saved
-  })
-}
-
 t.test('server killed mid-stream: the Left says where the run is; the sync it names completes it exactly', async (t) => {
   const home = tempDir(t)
-  setVar(t, 'ARMORY_HOME', home)
-  setVar(t, 'CHARMORY_TRACK_FALLBACK', undefined)
+  withVars(t, { ARMORY_HOME: home })
+  withVars(t, { CHARMORY_TRACK_FALLBACK: undefined })
   const serverDir = tempDir(t, 'charmory-mlflow-')
   const first = await startMlflowServer({ dir: serverDir })
   t.teardown(() => first.stop())

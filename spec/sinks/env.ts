@@ -16,7 +16,7 @@ import {
   type Sink
 } from 'charmory-track'
 import { captureLogger } from '../support/behaviour.js'
-import { left, right, tempDir } from '../support/local-store.js'
+import { left, right, tempDir, withVars } from '../support/local-store.js'
 
 /** A transport that records every request and answers with `status` (or fails to connect). */
 const recording = (status: number | 'refused') => {
@@ -164,12 +164,7 @@ t.test('a server sink journals its runs in the local store unless CHARMORY_TRACK
 })
 
 t.test('by default the process environment, home and working directory are read', async (t) => {
-  const saved = process.env['MLFLOW_TRACKING_URI']
-  process.env['MLFLOW_TRACKING_URI'] = 'file:some-runs'
-  t.teardown(() => {
-    if (saved === undefined) delete process.env['MLFLOW_TRACKING_URI']
-    else process.env['MLFLOW_TRACKING_URI'] = saved
-  })
+  withVars(t, { MLFLOW_TRACKING_URI: 'file:some-runs' })
   t.strictSame(trackingTargetFromEnv(), E.right({ _tag: 'Local', dir: resolve('some-runs') }))
   t.equal(sinkFromEnv().name, `local:${resolve('some-runs')}`)
   delete process.env['MLFLOW_TRACKING_URI']

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { spawn } from 'node:child_process'
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   evaluate,
@@ -24,7 +24,7 @@ import {
   type StoredRun
 } from 'charmory-track'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
-import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
+import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
 
 const writer = join(root, 'spec/support/local-writer.ts')
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -215,6 +215,29 @@ t.test('a reopened run keeps its params immutable and appends after what is ther
   t.equal(again.written(), stored.journalBytes, 'after a flush, written() is the journal length')
 })
 
+t.test('a flushed run keeps no file open: reopening a run again and again leaks no file descriptor', async (t) => {
+  const dir = tempDir(t)
+  const sink = localSink({ dir })
+  const experimentId = right(await sink.experiment('descriptors')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.end('FINISHED', 2)())
+  const journal = L.journalPath(dir, r.runId)
+  const openOnJournal = (): number =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === journal
+      } catch {
+        return false
+      }
+    }).length
+  for (let i = 0; i < 20; i++) {
+    const result = await run(reopen(r.runId, (h) => h.logMetric('late', i, { step: i })), { sink })
+    t.ok(E.isRight(result))
+  }
+  t.equal(openOnJournal(), 0, 'no descriptor of the journal is left open')
+  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['late']?.length, 20)
+})
+
 t.test('a run written to after its end writes on (the file is opened again)', async (t) => {
   const dir = tempDir(t)
   const sink = localSink({ dir })
@@ -341,12 +364,7 @@ t.test('many distinct keys are all checked and recorded', async (t) => {
 
 t.test('by default the store is $ARMORY_HOME/mlruns', async (t) => {
   const home = tempDir(t)
-  const saved = process.env['ARMORY_HOME']
-  process.env['ARMORY_HOME'] = home
-  t.teardown(() => {
-    if (saved === undefined) delete process.env['ARMORY_HOME']
-    else process.env['ARMORY_HOME'] = saved
-  })
+  withVars(t, { ARMORY_HOME: home })
   t.equal(localSink().dir, join(home, 'mlruns'))
 })
 

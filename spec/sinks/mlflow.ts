@@ -8,26 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { configFromEnv, evaluate, LIMITS, loadMlflowConfig, mlflowSink, run, type Fetch, type Logger } from 'charmory-track'
 import { entryBatches } from '../../lib/sinks/mlflow.js'
-
-type Route = (method: string, path: string, body: unknown) => { status: number; body: unknown } | undefined
-
-const transport = (route: Route) => {
-  const calls: Array<string> = []
-  const fetch: Fetch = async (url, init) => {
-    const path = new URL(url).pathname.replace('/api/2.0/', '')
-    calls.push(`${init.method} ${path}`)
-    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined
-    const answer = route(init.method, path, body) ?? { status: 200, body: {} }
-    const text = JSON.stringify(answer.body)
-    return {
-      status: answer.status,
-      headers: { get: () => null },
-      text: async () => text,
-      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer
-    }
-  }
-  return { fetch, calls }
-}
+import { withVars } from '../support/local-store.js'
+import { scriptedTransport } from '../support/scripted-transport.js'
 
 const quiet: Logger = { warn: () => undefined, info: () => undefined }
 const info = (artifact_uri: string) => ({ run_id: 'r1', experiment_id: '3', status: 'RUNNING', artifact_uri })
@@ -76,7 +58,7 @@ t.test('an unusable address or certificate file: no throw, a sink that fails eve
 
 t.test('credentials in the address are Basic auth and never appear in the sink\'s name', async (t) => {
   const seen: Array<{ url: string; headers: Record<string, string> }> = []
-  const answered = transport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
+  const answered = scriptedTransport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
   const fetch: Fetch = (url, init) => {
     seen.push({ url, headers: init.headers })
     return answered.fetch(url, init)
@@ -90,7 +72,7 @@ t.test('credentials in the address are Basic auth and never appear in the sink\'
 
 t.test('a creation race resolves to the experiment that won; the id is then cached', async (t) => {
   let gets = 0
-  const { fetch, calls } = transport((method, path) => {
+  const { fetch, calls } = scriptedTransport((method, path) => {
     if (path === 'mlflow/experiments/get-by-name') {
       gets++
       return gets === 1
@@ -112,9 +94,9 @@ t.test('a creation race resolves to the experiment that won; the id is then cach
 })
 
 t.test('other refusals while finding or creating an experiment are passed on', async (t) => {
-  const denied = transport(() => ({ status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }))
+  const denied = scriptedTransport(() => ({ status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }))
   t.match(await mlflowSink('http://mlflow.test', { fetch: denied.fetch }).experiment('e')(), { left: { errorCode: 'PERMISSION_DENIED' } })
-  const createFails = transport((_m, path) =>
+  const createFails = scriptedTransport((_m, path) =>
     path.endsWith('get-by-name')
       ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no' } }
       : { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'bad name' } }
@@ -125,7 +107,7 @@ t.test('other refusals while finding or creating an experiment are passed on', a
 })
 
 t.test('a server that does not proxy artifacts gives a ConfigError saying how to fix it', async (t) => {
-  const { fetch } = transport((_m, path) =>
+  const { fetch } = scriptedTransport((_m, path) =>
     path === 'mlflow/runs/create' ? { status: 200, body: { run: { info: info('/srv/mlruns/3/r1/artifacts') } } } : undefined
   )
   const sink = mlflowSink('http://mlflow.test', { fetch })
@@ -137,7 +119,7 @@ t.test('a server that does not proxy artifacts gives a ConfigError saying how to
 })
 
 t.test('a reopened run knows its params: a changed value is a ParamConflict before any request', async (t) => {
-  const { fetch, calls } = transport((_m, path) =>
+  const { fetch, calls } = scriptedTransport((_m, path) =>
     path === 'mlflow/runs/get'
       ? { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: { params: [{ key: 'lr', value: '0.1' }] } } } }
       : undefined
@@ -149,14 +131,14 @@ t.test('a reopened run knows its params: a changed value is a ParamConflict befo
   t.strictSame(await run.right.logParams([['lr', '0.1']])(), E.right(undefined), 'the same value again is fine')
   t.strictSame(calls, ['GET mlflow/runs/get'], 'nothing was sent for either')
   // a run that has no data yet reads as having no params
-  const bare = transport(() => ({ status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: {} } } }))
+  const bare = scriptedTransport(() => ({ status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: {} } } }))
   t.ok(E.isRight(await mlflowSink('http://mlflow.test', { fetch: bare.fetch }).reopenRun('r1')()))
 })
 
 t.test('an over-long value is compared as MLflow stores it (truncated)', async (t) => {
   const long = 'y'.repeat(LIMITS.paramValue + 10)
   const logged: Array<unknown> = []
-  const { fetch } = transport((_m, path, body) => {
+  const { fetch } = scriptedTransport((_m, path, body) => {
     if (path === 'mlflow/runs/create') return { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts') } } }
     if (path === 'mlflow/runs/log-batch') logged.push(body)
     return undefined
@@ -184,9 +166,7 @@ t.test('loadMlflowConfig reads ~/.mlflow/credentials under the given home', asyn
   t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home: broken }), {
     left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read/ }
   })
-  const saved = process.env['MLFLOW_TRACKING_URI']
-  process.env['MLFLOW_TRACKING_URI'] = 'http://from-process:5000'
-  t.teardown(() => (saved === undefined ? delete process.env['MLFLOW_TRACKING_URI'] : (process.env['MLFLOW_TRACKING_URI'] = saved)))
+  withVars(t, { MLFLOW_TRACKING_URI: 'http://from-process:5000' })
   t.match(loadMlflowConfig({ home }), { right: { trackingUri: 'http://from-process:5000' } })
   t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h:1' } }), { right: { trackingUri: 'http://h:1' } }, 'home defaults to the user\'s')
 })

@@ -3,31 +3,11 @@
 // Against a real server: spec/integration/mlflow-query.ts and the shared behaviour suite.
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { mlflowSink, type Fetch } from 'charmory-track'
-
-type Route = (method: string, path: string, body: unknown, query: URLSearchParams) => { status: number; body: unknown } | undefined
-
-const transport = (route: Route) => {
-  const calls: Array<string> = []
-  const fetch: Fetch = async (url, init) => {
-    const u = new URL(url)
-    const path = u.pathname.replace('/api/2.0/', '')
-    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined
-    calls.push(`${init.method} ${path}${u.search}${body === undefined ? '' : ` ${JSON.stringify(body)}`}`)
-    const answer = route(init.method, path, body, u.searchParams) ?? { status: 200, body: {} }
-    const text = JSON.stringify(answer.body)
-    return {
-      status: answer.status,
-      headers: { get: () => null },
-      text: async () => text,
-      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer
-    }
-  }
-  return { fetch, calls }
-}
+import { mlflowSink } from 'charmory-track'
+import { scriptedTransport, type Route } from '../support/scripted-transport.js'
 
 const sinkOver = (route: Route) => {
-  const { fetch, calls } = transport(route)
+  const { fetch, requests: calls } = scriptedTransport(route)
   const sink = mlflowSink('http://mlflow.test', { fetch, logger: { warn: () => undefined, info: () => undefined } })
   return { sink, calls }
 }

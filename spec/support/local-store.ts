@@ -106,3 +106,16 @@ export const writeOldRun = async (
     writeFileSync(file, bytes)
   }
 }
+
+/** Sets (or, for undefined, unsets) environment variables of this process for one test. */
+export const withVars = (t: { teardown: (f: () => void) => void }, vars: Record<string, string | undefined>): void => {
+  for (const [name, value] of Object.entries(vars)) {
+    const saved = process.env[name]
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+    t.teardown(() => {
+      if (saved === undefined) delete process.env[name]
+      else process.env[name] = saved
+    })
+  }
+}
