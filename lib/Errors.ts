@@ -92,7 +92,7 @@ export interface RunEnded {
  */
 export interface NotFound {
   readonly _tag: 'NotFound'
-  readonly what: 'run' | 'experiment' | 'artifact'
+  readonly what: 'run' | 'experiment' | 'artifact' | 'metric'
   readonly id: string
 }
 
@@ -212,6 +212,24 @@ export interface Unsynced {
 }
 
 /**
+ * A regression gate that failed: `metric` of the run judged is worse than its baseline's beyond
+ * the tolerance; `reason` says by how much, in one line.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Regression {
+  readonly _tag: 'Regression'
+  readonly metric: string
+  /** The run judged and its value. */
+  readonly runId: string
+  readonly value: number
+  /** The baseline run and its value. */
+  readonly baselineRunId: string
+  readonly baselineValue: number
+  readonly reason: string
+}
+
+/**
  * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
  * turns one into a sentence.
  * @category model
@@ -234,6 +252,7 @@ export type TrackError =
   | InvalidQuery
   | Unsupported
   | Unsynced
+  | Regression
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -451,8 +470,23 @@ export const describe = (e: TrackError): string => {
         `${describe(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
         `once ${e.target} is back, complete it there with \`${e.command}\``
       )
+    case 'Regression':
+      return `regression: ${e.reason}`
   }
 }
+
+/**
+ * A `Regression`: the gate on `metric` failed, for `reason` (one line): the run `runId` has
+ * `value`, the baseline run `baselineRunId` has `baselineValue`.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const regression = (
+  metric: string,
+  run: { readonly runId: string; readonly value: number },
+  baseline: { readonly runId: string; readonly value: number },
+  reason: string
+): TrackError => ({ _tag: 'Regression', metric, runId: run.runId, value: run.value, baselineRunId: baseline.runId, baselineValue: baseline.value, reason })
 
 /**
  * The `Error` thrown where a `TrackError` must leave the functional world: at a promise
@@ -489,7 +523,8 @@ const tags: { readonly [K in TrackError['_tag']]: true } = {
   FileError: true,
   InvalidQuery: true,
   Unsupported: true,
-  Unsynced: true
+  Unsynced: true,
+  Regression: true
 }
 
 /**

@@ -38,7 +38,7 @@ import type { Env } from './Env.js'
 import { describe, invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import * as P from './Params.js'
-import { isSecretName, REDACTED, type Entry } from './ParamValue.js'
+import { isSecretName, REDACTED, toEntries, type Entry } from './ParamValue.js'
 import type { Metric, RunSink } from './Sink.js'
 import {
   checkExtension,
@@ -146,6 +146,20 @@ export interface RunHandle {
   readonly logArtifact: (source: ArtifactSource, artifactDir?: string) => Promise<void>
   /** Every file under the folder `dir`, keeping relative paths, under `artifactDir`. */
   readonly logArtifacts: (dir: string, artifactDir?: string) => Promise<void>
+  /**
+   * A param found during the run (MLflow's `log_param`), converted as `trackParam` converts
+   * (a plain object flattens into `key.field` params, secrets become `***`). Logging the value
+   * a param already holds is a no-op; another value is a `ParamConflict`.
+   * @since 0.2.0
+   */
+  readonly logParam: (key: string, value: unknown) => Promise<void>
+  /**
+   * Several params at once. Every value is checked before anything is stored. When some keys
+   * already hold other values, the new keys are still stored and the first conflict is the
+   * rejection (MLflow's `log_batch` would store none of them).
+   * @since 0.2.0
+   */
+  readonly logParams: (params: Readonly<Record<string, unknown>>) => Promise<void>
   /** A JSON value at `path`: YAML for `.yaml` / `.yml`, JSON otherwise (MLflow's `log_dict`). Since 0.2.0. */
   readonly logDict: (path: string, value: unknown) => Promise<void>
   /** Text at `path`, in UTF-8 (MLflow's `log_text`). Since 0.2.0. */
@@ -248,6 +262,21 @@ interface Liveness {
   open: boolean
 }
 
+/**
+ * Logs `entries`, keeping the new keys when some conflict: a conflicting key is left out and
+ * the rest logged again (sinks check every key before storing any); the first conflict is
+ * the result once the rest is stored.
+ */
+const logKeeping =
+  (sink: RunSink, entries: ReadonlyArray<Entry>, conflict?: TrackError): TE.TaskEither<TrackError, void> =>
+  async () => {
+    const logged = await sink.logParams(entries)()
+    if (E.isRight(logged)) return conflict === undefined ? logged : E.left(conflict)
+    const e = logged.left
+    const rest = e._tag === 'ParamConflict' ? entries.filter(([k]) => k !== e.key) : entries
+    return rest.length < entries.length ? logKeeping(sink, rest, conflict ?? e)() : logged
+  }
+
 const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
   ma().then((r) => {
     if (E.isLeft(r)) throw new TrackingFailure(r.left)
@@ -270,6 +299,20 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
     }
     return promised(sink.logMetrics(points))
   }
+  const params = (record: Readonly<Record<string, unknown>>): Promise<void> => {
+    const refused = ended()
+    if (refused !== undefined) return refused
+    if (typeof record !== 'object' || record === null) {
+      return Promise.reject(new TrackingFailure(invalidValue('params', `logParams takes a record of params, not ${kindOf(record)}`)))
+    }
+    const entries: Array<Entry> = []
+    for (const [key, value] of Object.entries(record)) {
+      const converted = toEntries(key, value)
+      if (E.isLeft(converted)) return Promise.reject(new TrackingFailure(converted.left))
+      entries.push(...converted.right)
+    }
+    return promised(logKeeping(sink, entries))
+  }
   const store = (path: string, bytes: TE.TaskEither<TrackError, Uint8Array>): Promise<void> =>
     ended() ??
     promised(
@@ -283,6 +326,8 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
     experimentId: sink.experimentId,
     logMetric: (key, value, options) => metrics([[key, value]], options),
     logMetrics: (record, options) => metrics(Object.entries(record), options),
+    logParam: (key, value) => params({ [key]: value }),
+    logParams: (record) => params(record),
     setTag: (key, value) => {
       const refused = ended()
       if (refused !== undefined) return refused

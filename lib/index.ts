@@ -136,5 +136,11 @@ export { digestOf, fileDigest } from './system/nodeDigest.js'
 export type { Monitor, SystemMetricsSettings, SystemMetricsSupport, SystemSample, SystemSampler, Timers } from './SystemMetrics.js'
 export { nodeSampler, nodeSystemMetrics, nodeTimers } from './system/nodeSystemMetrics.js'
 export type { NodeSamplerOptions } from './system/nodeSystemMetrics.js'
+/**
+ * A regression gate over any sink's runs: the newest run against a baseline at one metric.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Gate from './Gate.js'
 export * from './Errors.js'
 export { VERSION } from './version.js'

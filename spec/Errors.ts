@@ -14,6 +14,7 @@ import {
   networkError,
   notFound,
   paramConflict,
+  regression,
   runEnded,
   taskFailed,
   TrackingFailure,
@@ -43,7 +44,9 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     [decodeError('runs/get', 'run.info.status', 'expected a string'), 'unexpected data from runs/get at run.info.status: expected a string'],
     [configError('MLFLOW_HTTP_REQUEST_TIMEOUT', 'expected a number'), 'MLFLOW_HTTP_REQUEST_TIMEOUT: expected a number'],
     [fileError('/tmp/missing.txt', 'no such file'), '/tmp/missing.txt: no such file'],
-    [invalidQuery('metrics.a > x', 13, 'expected a number'), 'invalid query "metrics.a > x" at column 13: expected a number']
+    [invalidQuery('metrics.a > x', 13, 'expected a number'), 'invalid query "metrics.a > x" at column 13: expected a number'],
+    [regression('accuracy', { runId: 'r2', value: 0.9 }, { runId: 'r1', value: 0.95 }, 'accuracy 0.9 is worse than 0.95'), 'regression: accuracy 0.9 is worse than 0.95'],
+    [notFound('metric', 'r1/accuracy'), 'metric "r1/accuracy" not found']
   ]
   for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
 })

@@ -193,6 +193,24 @@ t.test('the run handle passes sink failures on as TrackingFailure', async (t) =>
   t.strictSame(seen, [down, down, down, down])
 })
 
+t.test('logParam passes a sink failure other than a conflict on, once', async (t) => {
+  const memory = memorySink()
+  const first = await run(evaluate({ experiment: 'e' }, async () => undefined), envFor(memory))
+  if (E.isLeft(first)) throw new Error('expected a run')
+  const seen: Array<unknown> = []
+  await run(
+    reopen(first.right.runId, async (r) => {
+      try {
+        await r.logParams({ a: 1, b: 2 })
+      } catch (e) {
+        seen.push(e instanceof TrackingFailure ? e.error : e)
+      }
+    }),
+    envFor(faultyRuns(memory, { logParams: down }))
+  )
+  t.strictSame(seen, [down])
+})
+
 t.test('artifacts are read through env.files, once the path is known to be good', async (t) => {
   const memory = memorySink()
   const reads: Array<string> = []

@@ -39,6 +39,12 @@ const expected: Record<string, ReadonlyArray<string | RegExp>> = {
     'resnet34: accuracy 0.93, model resnet34',
     'resnet18: accuracy 0.91, model resnet18'
   ],
+  'ci-gate.ts': [
+    /^gate: ok: accuracy 0\.91 \(run \w+\), no baseline run has accuracy yet$/m,
+    /^gate: ok: accuracy 0\.935 \(run \w+\) against the baseline 0\.94 \(run \w+\), tolerance 0\.01 \(higher is better\)$/m,
+    /^gate failed: regression: accuracy 0\.9 \(run \w+\) is worse than the baseline 0\.94 \(run \w+\) by 0\.04, beyond the tolerance 0\.01 \(higher is better\)$/m,
+    /^wider gate: ok: accuracy 0\.9 /m
+  ],
   'nested-contexts.ts': [
     'parent: {"global":"value"}',
     'fresh child: {"parent":"value"}',

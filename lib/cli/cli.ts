@@ -1,12 +1,16 @@
 /**
- * The `charmory-track` command: `server`, `sync` and `runs` over the local run store.
+ * The `charmory-track` command: `server`, `sync`, `runs`, `show`, `compare` and `gate` over the
+ * local run store (or a server's runs).
  *
  * @since 0.1.0
  */
 import { VERSION } from '../version.js'
+import { compareCommand } from './compare.js'
+import { gateCommand } from './gate.js'
 import type { CliIo } from './io.js'
 import { runsCommand } from './runs.js'
 import { serverCommand } from './server.js'
+import { showCommand } from './show.js'
 import { syncCommand } from './sync.js'
 
 /**
@@ -25,6 +29,12 @@ bring them to MLflow:
                            push the local runs the server does not have yet
   runs [--experiment NAME] [--filter F] [--order-by KEY] [--max N] [--json] [--from URI]
                            list the local runs (or a server's), searched with MLflow's syntax
+  show RUN_ID [--json] [--from URI]
+                           one run: params, tags, metrics with their history, artifacts
+  compare RUN_ID... | --experiment NAME [--filter F] [--markdown] [--json] [--from URI]
+                           runs side by side: the params that differ, every metric, the best marked
+  gate --metric NAME [--baseline best|RUN_ID] [--tolerance T] [--experiment NAME] [--from URI]
+                           exit 1 with the reason when the newest run is worse than the baseline
 
 Run \`charmory-track <command> --help\` for a command's flags.
   -h, --help               this help
@@ -34,7 +44,10 @@ Run \`charmory-track <command> --help\` for a command's flags.
 const commands: Readonly<Record<string, (argv: ReadonlyArray<string>, io: CliIo) => Promise<number>>> = {
   server: serverCommand,
   sync: syncCommand,
-  runs: runsCommand
+  runs: runsCommand,
+  show: showCommand,
+  compare: compareCommand,
+  gate: gateCommand
 }
 
 /**

@@ -156,12 +156,23 @@ const certificate = (path: string | undefined, setting: string): E.Either<TrackE
   }
 }
 
-interface Transport {
+/**
+ * A transport to a server and the way to release its connections.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Transport {
   readonly fetch: Fetch
   readonly close: () => void
 }
 
-const defaultFetch = (config: MlflowConfig): E.Either<TrackError, Transport> => {
+/**
+ * The transport `mlflowSink` uses by default: keep-alive connections with the TLS settings of
+ * `config` (a certificate file that cannot be read is a `ConfigError`).
+ * @category utils
+ * @since 0.2.0
+ */
+export const defaultFetch = (config: MlflowConfig): E.Either<TrackError, Transport> => {
   const ca = certificate(config.tls.caCertPath, 'tls.caCertPath (MLFLOW_TRACKING_SERVER_CERT_PATH)')
   if (E.isLeft(ca)) return ca
   const clientCert = certificate(config.tls.clientCertPath, 'tls.clientCertPath (MLFLOW_TRACKING_CLIENT_CERT_PATH)')

@@ -200,6 +200,30 @@ t.test('a 10,000-character param is stored truncated, whole as an artifact, with
   t.match(warnings.join('\n'), /param "prompt" has 10000 characters; MLflow keeps 6000: the whole value is the artifact params\/prompt.txt/)
 })
 
+t.test('logParam from the run handle keeps the 6000-character rule, in a run and in a reopened run', async (t) => {
+  const long = 'y'.repeat(7_000)
+  warnings.length = 0
+  const experiment = `long handle ${Math.random().toString(16).slice(2, 10)}`
+  const { runId } = expectRight(await run(evaluate({ experiment }, async (r) => void (await r.logParam('prompt', long))), env))
+  const rejected: Array<unknown> = []
+  expectRight(
+    await run(
+      reopen(runId, async (r) => {
+        await r.logParams({ prompt: long, added: 'later' }) // the same value: nothing to do but the new key
+        await r.logParams({ prompt: 'short', other: 1 }).catch((e: unknown) => void rejected.push((e as { error?: unknown }).error))
+      }),
+      env
+    )
+  )
+  t.match(rejected, [{ _tag: 'ParamConflict', key: 'prompt', attempted: 'short' }])
+  const view = await readRun(server.url, runId)
+  t.equal(view.params['prompt'], long.slice(0, 6000))
+  t.equal(view.params['added'], 'later')
+  t.equal(view.params['other'], '1', 'kept beside the conflict')
+  t.equal(new TextDecoder().decode(view.artifacts['params/prompt.txt']), long)
+  t.match(warnings.join('\n'), /param "prompt" has 7000 characters; MLflow keeps 6000/)
+})
+
 t.test('a param cannot change within a run: a typed ParamConflict naming both values', async (t) => {
   const r = await run(
     pipe(

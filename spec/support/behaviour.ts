@@ -496,6 +496,62 @@ export const behaviourSuite = (
       t.strictSame(view.artifacts, {})
     })
 
+    t.test('logParam(s) from the run handle: converted, checked, new keys kept beside a conflict', async (t) => {
+      const { env, readRun } = await setup(t)
+      const refusals: Array<TrackError | string | undefined> = []
+      let handle: RunHandle | undefined
+      const program = pipe(
+        trackParam('seed', 1),
+        Track.flatMap(() =>
+          evaluate({ experiment: experimentName('log-param') }, async (r) => {
+            handle = r
+            await r.logParam('threshold', 0.5)
+            await r.logParam('seed', 1) // the value it holds: nothing to do
+            await r.logParams({ dataset: { name: 'mnist', version: 3 }, api_token: 'hunter2', tried: [1, 2] })
+            refusals.push(await rejection(r.logParam('seed', 2)))
+            refusals.push(await rejection(r.logParams({ fresh: 'a', threshold: 0.7, other: true, seed: 3 })))
+            refusals.push(await rejection(r.logParam('bad//key', 1)))
+            refusals.push(await rejection(r.logParam('unset', undefined)))
+            refusals.push(await rejection(r.logParams({ fine: 1, nested: { 'x,': 1 } })))
+            refusals.push(await rejection(r.logParams(null as unknown as Record<string, unknown>)))
+          })
+        ),
+        Track.flatMap(({ runId }) =>
+          reopen(runId, async (r) => {
+            await r.logParam('resolved_later', 'v2')
+            refusals.push(await rejection(r.logParams({ threshold: 0.9 })))
+            return runId
+          })
+        )
+      )
+      const runId = expectRight(await run(program, env))
+      refusals.push(await rejection(handle!.logParam('late', 1)))
+      t.match(refusals, [
+        { _tag: 'ParamConflict', runId, key: 'seed', recorded: '1', attempted: '2' },
+        { _tag: 'ParamConflict', runId, key: 'threshold', recorded: '0.5', attempted: '0.7' },
+        { _tag: 'InvalidKey', key: 'bad//key' },
+        { _tag: 'InvalidValue', key: 'unset' },
+        { _tag: 'InvalidKey', key: 'nested.x,' },
+        { _tag: 'InvalidValue', key: 'params', reason: 'logParams takes a record of params, not null' },
+        { _tag: 'ParamConflict', runId, key: 'threshold', recorded: '0.5', attempted: '0.9' },
+        { _tag: 'RunEnded', runId }
+      ])
+      const view = await readRun(runId)
+      t.equal(view.status, 'FINISHED')
+      t.strictSame(view.params, {
+        ...version,
+        seed: '1',
+        threshold: '0.5',
+        'dataset.name': 'mnist',
+        'dataset.version': '3',
+        api_token: '***',
+        tried: '[1,2]',
+        fresh: 'a',
+        other: 'true',
+        resolved_later: 'v2'
+      })
+    })
+
     t.test('an evaluate inside a task opens a child run tagged with its parent', async (t) => {
       const { env, clock, readRun } = await setup(t)
       const experiment = experimentName('nested')

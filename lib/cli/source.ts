@@ -1,0 +1,105 @@
+/**
+ * Where the reading commands (`show`, `compare`, `gate`) read runs: the local store, or the
+ * MLflow server of `--from`.
+ *
+ * @since 0.2.0
+ */
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import { describe, type TrackError } from '../Errors.js'
+import type { RunQuery } from '../Query.js'
+import { localSink } from '../sinks/local.js'
+import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
+import { localArtifacts, serverArtifacts, type ArtifactFile } from './artifacts.js'
+import { localStoreOf, loggerOf, type CliIo, type FlagsConfig, type ParsedFlags } from './io.js'
+
+/**
+ * Where runs are read: the local store's folder or the server's address, its queries, and the
+ * listing of a run's artifacts.
+ * @category model
+ * @since 0.2.0
+ */
+export interface RunSource {
+  readonly where: string
+  readonly query: RunQuery
+  readonly artifacts: (runId: string) => TE.TaskEither<TrackError, ReadonlyArray<ArtifactFile>>
+}
+
+/**
+ * Runs `f` with the queries of the server `from` (with the environment's credentials), or of
+ * the local store; yields its exit code, or 1 when `from` cannot be used. The server's client
+ * is closed after `f`.
+ * @category utils
+ * @since 0.2.0
+ */
+export const withRuns = async (
+  io: CliIo,
+  command: string,
+  from: string | undefined,
+  f: (source: RunSource) => Promise<number>
+): Promise<number> => {
+  if (from === undefined) {
+    const dir = localStoreOf(io)
+    return f({ where: dir, query: localSink({ dir }).query, artifacts: (runId) => localArtifacts(dir, runId) })
+  }
+  const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: from }, home: io.home })
+  if (E.isLeft(config)) return failed(io, command, config.left)
+  // a server that is not there fails the command in seconds, not after minutes of retries
+  const cfg = { ...config.right, retry: { ...config.right.retry, refusedRetries: Math.min(2, config.right.retry.maxRetries) } }
+  const sink = mlflowSink(cfg, { fetch: io.fetch, logger: loggerOf(io) })
+  try {
+    return await f({ where: cfg.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(cfg, io.fetch, runId) })
+  } finally {
+    sink.close()
+  }
+}
+
+/**
+ * Writes `charmory-track COMMAND: <the error>` to standard error; yields 1.
+ * @category utils
+ * @since 0.2.0
+ */
+export const failed = (io: CliIo, command: string, e: TrackError): number => {
+  io.stderr.write(`charmory-track ${command}: ${describe(e)}\n`)
+  return 1
+}
+
+/**
+ * Writes `charmory-track COMMAND: <message>` and the usage to standard error; yields 2.
+ * @category utils
+ * @since 0.2.0
+ */
+export const usageError = (io: CliIo, command: string, message: string, usage: string): number => {
+  io.stderr.write(`charmory-track ${command}: ${message}\n\n${usage}`)
+  return 2
+}
+
+/**
+ * JSON without NaN or infinities: they are written as MLflow writes them, as strings.
+ * @category utils
+ * @since 0.2.0
+ */
+export const toJson = (value: unknown): string =>
+  `${JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`
+
+/**
+ * The flags and the positional arguments of a command (as `parseFlags`, with positionals).
+ * @category utils
+ * @since 0.2.0
+ */
+export const parseCommand = <T extends FlagsConfig>(
+  io: CliIo,
+  command: string,
+  usage: string,
+  argv: ReadonlyArray<string>,
+  options: T
+): { readonly flags: ParsedFlags<T>; readonly positionals: ReadonlyArray<string> } | undefined => {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
+    return { flags: parsed.values as ParsedFlags<T>, positionals: parsed.positionals }
+  } catch (e) {
+    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
+    return undefined
+  }
+}
