@@ -95,6 +95,7 @@ tags:
 
 artifacts:
   reports/summary.md  6 B
+  results.json        22 B
 `
   )
   const json = testIo(t, { ARMORY_HOME: join(io.home, '.armory') })
