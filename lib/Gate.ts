@@ -13,15 +13,17 @@
  * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
- * const sink = memorySink()
+ * // one run a day: "newest" is by start time
+ * let day = Date.UTC(2026, 0, 1)
+ * const env = { sink: memorySink(), clock: { now: () => (day += 86_400_000) } }
  * const accuracyRun = (accuracy: number) => evaluate({ experiment: 'nightly' }, async () => ({ accuracy }))
- * await run(pipe(accuracyRun(0.9), Track.flatMap(() => accuracyRun(0.95))), { sink })
+ * await run(pipe(accuracyRun(0.9), Track.flatMap(() => accuracyRun(0.95))), env)
  * // the newest run (0.95) against the best earlier one (0.9): ok
- * const ok = await run(Gate.gateStep({ experiment: 'nightly', metric: 'accuracy' }), { sink })
+ * const ok = await run(Gate.gateStep({ experiment: 'nightly', metric: 'accuracy' }), env)
  * assert.ok(E.isRight(ok) && ok.right.ok)
  * // a worse run fails the gate with the reason
- * await run(accuracyRun(0.93), { sink })
- * const worse = await run(Gate.gateStep({ experiment: 'nightly', metric: 'accuracy', tolerance: 0.01 }), { sink })
+ * await run(accuracyRun(0.93), env)
+ * const worse = await run(Gate.gateStep({ experiment: 'nightly', metric: 'accuracy', tolerance: 0.01 }), env)
  * assert.ok(E.isLeft(worse) && worse.left._tag === 'Regression')
  *
  * @since 0.2.0
