@@ -1,5 +1,5 @@
 /**
- * System metrics: while a run is open, CPU, memory, disk and network figures of the machine,
+ * System metrics: while a run is open, CPU, memory, disk, network and GPU figures of the machine,
  * sampled every `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL` seconds (10 by default) and logged
  * under the names MLflow's own monitor uses (`system/cpu_utilization_percentage`, ...), so
  * that the MLflow UI's System metrics tab shows them.
@@ -61,13 +61,14 @@ export interface Timers {
 }
 
 /**
- * What system metrics need from the platform: a sampler per run, a timer, and the variables
- * `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` and `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`.
+ * What system metrics need from the platform: a sampler per run (given the logger its
+ * warnings go to), a timer, and the variables `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` and
+ * `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`.
  * @category model
  * @since 0.2.0
  */
 export interface SystemMetricsSupport {
-  readonly sampler: () => SystemSampler
+  readonly sampler: (logger: Logger) => SystemSampler
   readonly timers: Timers
   readonly vars: Readonly<Record<string, string | undefined>>
 }
@@ -104,7 +105,8 @@ export const SYSTEM_PREFIX = 'system/'
 
 /**
  * The names MLflow 3.18's CPU, disk and network monitors log (without the prefix). GPU
- * metrics (`gpu_{i}_...`) are not sampled by this library.
+ * metrics (`gpu_{i}_...`, per GPU, when `nvidia-smi` is on the `PATH`) are not listed: see
+ * `GPU_METRIC_NAMES`.
  * @category constants
  * @since 0.2.0
  */
@@ -117,6 +119,20 @@ export const SYSTEM_METRIC_NAMES: ReadonlyArray<string> = [
   'disk_available_megabytes',
   'network_receive_megabytes',
   'network_transmit_megabytes'
+]
+
+/**
+ * The names MLflow 3.18's GPU monitor logs for each GPU (without the prefix), `{i}` standing
+ * for the GPU's index: `gpu_0_utilization_percentage`, ...
+ * @category constants
+ * @since 0.2.0
+ */
+export const GPU_METRIC_NAMES: ReadonlyArray<string> = [
+  'gpu_{i}_memory_usage_percentage',
+  'gpu_{i}_memory_usage_megabytes',
+  'gpu_{i}_utilization_percentage',
+  'gpu_{i}_power_usage_watts',
+  'gpu_{i}_power_usage_percentage'
 ]
 
 /**
@@ -177,7 +193,7 @@ export const startMonitor = (
   intervalMs: number,
   env: { readonly clock: Clock; readonly logger: Logger }
 ): Monitor => {
-  const sampler = support.sampler()
+  const sampler = support.sampler(env.logger)
   let step = 0
   let inFlight: Promise<void> | undefined
   let cancel: (() => void) | undefined

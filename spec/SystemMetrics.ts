@@ -15,6 +15,7 @@ import {
 } from 'charmory-track'
 import {
   DEFAULT_INTERVAL_MS,
+  GPU_METRIC_NAMES,
   planSystemMetrics,
   startMonitor,
   SYSTEM_METRIC_NAMES,
@@ -88,6 +89,27 @@ t.test('settings: the variables, the option winning, bad values named', async (t
     if (E.isLeft(r)) t.match(describe(r.left), v)
   }
   t.equal(SYSTEM_METRIC_NAMES.length, 8)
+  t.equal(GPU_METRIC_NAMES.length, 5)
+})
+
+t.test('a monitor gives its sampler the logger warnings go to', async (t) => {
+  const { logger } = captureLogger()
+  const given: Array<unknown> = []
+  const monitor = startMonitor(
+    { runId: 'r1' } as RunSink,
+    {
+      sampler: (l) => {
+        given.push(l)
+        return { sample: async () => ({}) }
+      },
+      timers: { every: () => () => undefined }
+    },
+    1000,
+    { clock: { now: () => T0 }, logger }
+  )
+  await monitor.stop()
+  t.equal(given.length, 1)
+  t.equal(given[0], logger)
 })
 
 t.test('an evaluation samples every interval, steps from 0, and stops when the run ends', async (t) => {

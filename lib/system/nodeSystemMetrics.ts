@@ -11,16 +11,27 @@
  * - `network_receive_megabytes` / `_transmit_megabytes`: bytes over every interface since
  *   the sampler was made (Linux only; left out where `/proc/net/dev` cannot be read).
  *
- * Megabytes are 10^6 bytes; CPU, memory and disk figures are rounded to one decimal, as
- * MLflow's monitor rounds them. No GPU figures: MLflow reads those through NVIDIA's library,
- * which this package does not bind.
+ * - per GPU, when `nvidia-smi` is on the `PATH` (MLflow reads the same figures through NVIDIA's
+ *   library): `gpu_{i}_utilization_percentage`, `gpu_{i}_memory_usage_megabytes`,
+ *   `gpu_{i}_memory_usage_percentage`, `gpu_{i}_power_usage_watts` and
+ *   `gpu_{i}_power_usage_percentage` (draw over the enforced limit), `i` being the GPU's index.
+ *   A figure `nvidia-smi` does not report (`[N/A]`) is left out. Without `nvidia-smi` there
+ *   are no GPU figures, silently; a call that fails is warned about once and ends GPU sampling,
+ *   the other figures go on.
+ *
+ * Megabytes are 10^6 bytes (`nvidia-smi`'s MiB are converted, as MLflow divides NVML's bytes
+ * by 10^6); CPU, memory, disk and GPU figures are rounded to one decimal, as MLflow's monitor
+ * rounds them.
  *
  * @since 0.2.0
  */
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { readFile, statfs } from 'node:fs/promises'
 import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
+import type { Logger } from '../Env.js'
+import { stderrLogger } from '../Runtime.js'
 import type { SystemSampler, SystemMetricsSupport, Timers } from '../SystemMetrics.js'
 
 // -------------------------------------------------------------------------------------
@@ -28,13 +39,15 @@ import type { SystemSampler, SystemMetricsSupport, Timers } from '../SystemMetri
 // -------------------------------------------------------------------------------------
 
 /**
- * Where the sampler looks: `proc` (`/proc`) and the file system measured (`/`).
+ * Where the sampler looks: `proc` (`/proc`) and the file system measured (`/`); `logger`
+ * (`stderrLogger` by default) gets the warning of a failing `nvidia-smi`.
  * @category model
  * @since 0.2.0
  */
 export interface NodeSamplerOptions {
   readonly proc?: string
   readonly disk?: string
+  readonly logger?: Logger
 }
 
 // -------------------------------------------------------------------------------------
@@ -103,12 +116,78 @@ const readTextNow = (path: string): string | undefined => {
   }
 }
 
+const NVIDIA_SMI = 'nvidia-smi'
+const GPU_QUERY = [
+  '--query-gpu=index,utilization.gpu,memory.used,memory.total,power.draw,power.limit',
+  '--format=csv,noheader,nounits'
+]
+const GPU_TIMEOUT_MS = 5_000
+const MIB = 1024 * 1024
+
+/** A field of `nvidia-smi`'s CSV as a number, or undefined (`[N/A]`, `[Not Supported]`, ...). */
+const figure = (field: string): number | undefined => {
+  const text = field.trim()
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined
+}
+
+/**
+ * The GPU figures of `nvidia-smi`'s output, under MLflow's names: a line that is not six
+ * fields with an integer index is skipped, and so is a figure that is not a number.
+ */
+const gpuFigures = (text: string): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    const fields = line.split(',')
+    if (fields.length !== 6) continue
+    const [index, util, used, total, draw, limit] = fields.map(figure)
+    if (index === undefined || !Number.isInteger(index)) continue
+    const put = (name: string, value: number | undefined): void => {
+      if (value !== undefined) out[`gpu_${index}_${name}`] = round1(value)
+    }
+    put('utilization_percentage', util)
+    put('memory_usage_megabytes', used === undefined ? undefined : (used * MIB) / MB)
+    put('memory_usage_percentage', used === undefined || !total ? undefined : (used / total) * 100)
+    put('power_usage_watts', draw)
+    put('power_usage_percentage', draw === undefined || !limit ? undefined : (draw / limit) * 100)
+  }
+  return out
+}
+
+/** What `nvidia-smi` printed, or why it could not be run. */
+const runNvidiaSmi = (): Promise<{ readonly ok: true; readonly text: string } | { readonly ok: false; readonly error: Error }> =>
+  new Promise((resolve) => {
+    execFile(NVIDIA_SMI, GPU_QUERY, { timeout: GPU_TIMEOUT_MS, windowsHide: true }, (error, stdout) => {
+      resolve(error === null ? { ok: true, text: stdout } : { ok: false, error })
+    })
+  })
+
+/**
+ * GPU sampling of one sampler: the first call tells whether `nvidia-smi` exists (ENOENT: no GPU
+ * figures, no warning); any other failure warns once and ends GPU sampling.
+ */
+const gpuSampler = (logger: Logger): (() => Promise<Record<string, number>>) => {
+  let state: 'probe' | 'on' | 'off' = 'probe'
+  return async () => {
+    if (state === 'off') return {}
+    const result = await runNvidiaSmi()
+    if (result.ok) {
+      state = 'on'
+      return gpuFigures(result.text)
+    }
+    const absent = state === 'probe' && (result.error as NodeJS.ErrnoException).code === 'ENOENT'
+    state = 'off'
+    if (!absent) logger.warn(`GPU metrics stopped: ${NVIDIA_SMI} failed: ${result.error.message.trim()}`)
+    return {}
+  }
+}
+
 // -------------------------------------------------------------------------------------
 // instances
 // -------------------------------------------------------------------------------------
 
 /**
- * A sampler for one run: CPU times and network counters count from now.
+ * A sampler for one run: CPU times and network counters count from now; GPU figures come from
+ * `nvidia-smi` when it is on the `PATH`.
  * @category instances
  * @since 0.2.0
  */
@@ -117,8 +196,10 @@ export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => 
   const disk = options.disk ?? '/'
   let cpu = cpuTimes()
   const start = traffic(readTextNow(join(proc, 'net', 'dev')))
+  const gpu = gpuSampler(options.logger ?? stderrLogger)
   return {
     sample: async () => {
+      const gpus = gpu()
       const now = cpuTimes()
       const spent = now.total - cpu.total
       const cpuPercent = ((now.busy - cpu.busy) / Math.max(1, spent)) * 100
@@ -140,7 +221,7 @@ export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => 
         out['network_receive_megabytes'] = (net.rx - start.rx) / MB
         out['network_transmit_megabytes'] = (net.tx - start.tx) / MB
       }
-      return out
+      return { ...out, ...(await gpus) }
     }
   }
 }
@@ -159,12 +240,13 @@ export const nodeTimers: Timers = {
 }
 
 /**
- * Node's system metrics: `nodeSampler`, `nodeTimers` and `process.env`.
+ * Node's system metrics: `nodeSampler` (warning through the run's logger), `nodeTimers` and
+ * `process.env`.
  * @category instances
  * @since 0.2.0
  */
 export const nodeSystemMetrics = (options: NodeSamplerOptions = {}): SystemMetricsSupport => ({
-  sampler: () => nodeSampler(options),
+  sampler: (logger) => nodeSampler({ logger, ...options }),
   timers: nodeTimers,
   vars: process.env
 })
