@@ -117,6 +117,7 @@ console.log('metrics:')
 for (const line of printed) console.log(line)
 console.log('artifacts:')
 console.log('  notes/summary.txt (added after the run ended)')
+console.log('  results.json (the results, stored by evaluate)')
 if (sink.name.startsWith('local:')) {
   console.log('browse it in the MLflow UI: npx charmory-track server')
   console.log('  (from a clone of this repository: npm run cli -- server)')

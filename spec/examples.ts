@@ -99,6 +99,8 @@ for (const file of examples) {
       const stored = await loadRun(join(home, 'mlruns'), runId)()
       t.match(stored, E.right({ status: 'FINISHED', paramValues: { 'loadModel.name': 'threshold-5', seed: '42' } }))
       t.match(stored, E.right({ metricHistories: { custom_metric: [{ value: 42 }] } }))
+      const artifacts = E.isRight(stored) ? stored.right.artifacts.map((a) => a.path) : []
+      t.strictSame(artifacts, ['notes/summary.txt', 'results.json'], 'the artifacts it printed')
     }
   })
 }
