@@ -10,9 +10,9 @@ import type { TrackError } from '../Errors.js'
 import { better, lowerIsBetter, type Direction } from '../Gate.js'
 import type { FoundRun, RunQuery, SearchRunsRequest } from '../Query.js'
 import { num } from './chart.js'
-import type { CliIo } from './io.js'
+import { parseCommand, type CliIo } from './io.js'
 import { table } from './runs.js'
-import { failed, parseCommand, toJson, usageError, withRuns } from './source.js'
+import { failed, toJson, usageError, withRuns } from './source.js'
 
 /**
  * @category constants

@@ -104,8 +104,30 @@ export const loggerOf = (io: CliIo): Logger => ({
 })
 
 /**
- * The flags of a command, parsed with `util.parseArgs`; on a bad flag, the error and the
- * command's usage go to standard error and the result is `undefined`.
+ * The flags and the positional arguments of a command, parsed with `util.parseArgs`;
+ * on a bad flag, the error and the command's usage go to standard error and the result is
+ * `undefined`.
+ * @category utils
+ * @since 0.2.0
+ */
+export const parseCommand = <T extends FlagsConfig>(
+  io: CliIo,
+  command: string,
+  usage: string,
+  argv: ReadonlyArray<string>,
+  options: T
+): { readonly flags: ParsedFlags<T>; readonly positionals: ReadonlyArray<string> } | undefined => {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
+    return { flags: parsed.values as ParsedFlags<T>, positionals: parsed.positionals }
+  } catch (e) {
+    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
+    return undefined
+  }
+}
+
+/**
+ * The flags of a command that takes no positional argument (see `parseCommand`).
  * @category utils
  * @since 0.1.0
  */
@@ -116,12 +138,11 @@ export const parseFlags = <T extends FlagsConfig>(
   argv: ReadonlyArray<string>,
   options: T
 ): ParsedFlags<T> | undefined => {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
-  } catch (e) {
-    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
-    return undefined
-  }
+  const parsed = parseCommand(io, command, usage, argv, options)
+  const [extra] = parsed?.positionals ?? []
+  if (parsed === undefined || extra === undefined) return parsed?.flags
+  io.stderr.write(`charmory-track ${command}: unexpected argument ${JSON.stringify(extra)}\n\n${usage}`)
+  return undefined
 }
 
 /**

@@ -10,9 +10,9 @@ import type { FoundRun, RunQuery } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
 import type { ArtifactFile } from './artifacts.js'
 import { num, sparkline } from './chart.js'
-import type { CliIo } from './io.js'
+import { parseCommand, type CliIo } from './io.js'
 import { table } from './runs.js'
-import { failed, parseCommand, toJson, usageError, withRuns, type RunSource } from './source.js'
+import { failed, toJson, usageError, withRuns, type RunSource } from './source.js'
 
 /**
  * @category constants

@@ -4,7 +4,6 @@
  *
  * @since 0.2.0
  */
-import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, type TrackError } from '../Errors.js'
@@ -12,7 +11,7 @@ import type { RunQuery } from '../Query.js'
 import { localSink } from '../sinks/local.js'
 import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
 import { localArtifacts, serverArtifacts, type ArtifactFile } from './artifacts.js'
-import { localStoreOf, loggerOf, type CliIo, type FlagsConfig, type ParsedFlags } from './io.js'
+import { localStoreOf, loggerOf, type CliIo } from './io.js'
 
 /**
  * Where runs are read: the local store's folder or the server's address, its queries, and the
@@ -83,23 +82,3 @@ export const usageError = (io: CliIo, command: string, message: string, usage: s
 export const toJson = (value: unknown): string =>
   `${JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`
 
-/**
- * The flags and the positional arguments of a command (as `parseFlags`, with positionals).
- * @category utils
- * @since 0.2.0
- */
-export const parseCommand = <T extends FlagsConfig>(
-  io: CliIo,
-  command: string,
-  usage: string,
-  argv: ReadonlyArray<string>,
-  options: T
-): { readonly flags: ParsedFlags<T>; readonly positionals: ReadonlyArray<string> } | undefined => {
-  try {
-    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
-    return { flags: parsed.values as ParsedFlags<T>, positionals: parsed.positionals }
-  } catch (e) {
-    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
-    return undefined
-  }
-}

@@ -48,5 +48,8 @@ t.test('a bad flag is reported with the usage', async (t) => {
   const io = testIo(t)
   t.equal(parseFlags(io, 'runs', 'Usage: here\n', ['--nope'], { experiment: { type: 'string' } }), undefined)
   t.match(io.err(), /^charmory-track runs: Unknown option '--nope'.*\n\nUsage: here\n$/s)
+  const extra = testIo(t)
+  t.equal(parseFlags(extra, 'sync', 'Usage: sync\n', ['--to', 'http://h', 'stray'], { to: { type: 'string' } }), undefined)
+  t.equal(extra.err(), 'charmory-track sync: unexpected argument "stray"\n\nUsage: sync\n', 'a command without positionals refuses one')
   t.same(parseFlags(io, 'runs', '', ['--experiment=x'], { experiment: { type: 'string' } }), { experiment: 'x' })
 })
