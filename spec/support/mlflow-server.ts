@@ -2,14 +2,17 @@
 //
 // The pinned MLflow is provisioned into the project's .venv by scripts/mlflow-venv.sh (reused
 // when present). Each server listens on 127.0.0.1 on a free port, with its own temporary
-// SQLite store and artifact folder, and is stopped with its whole process group (uvicorn and
-// gunicorn fork workers) when the spec ends, also when it fails or the process exits.
+// SQLite store and artifact folder (or the database and artifact folder it is given: several
+// replicas of one server share both), and is stopped with its whole process group (uvicorn
+// and gunicorn fork workers) when the spec ends, also when it fails, the process exits or
+// is killed (a watchdog, spec/support/watchdog.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sharedServer } from './shared-mlflow.js'
+import { watchdog } from './watchdog.js'
 
 export interface BasicAuth {
   readonly username: string
@@ -24,6 +27,10 @@ export interface ServerOptions {
   readonly port?: number
   /** Worker processes; 1 unless given (MLflow's own default is 4). */
   readonly workers?: number
+  /** A database to serve (`postgresql://...`) instead of a SQLite file in the server's folder. */
+  readonly backendStoreUri?: string
+  /** Where artifacts go (shared by the replicas of one server); `<dir>/artifacts` by default. */
+  readonly artifactsDestination?: string
 }
 
 export interface MlflowServer {
@@ -31,6 +38,8 @@ export interface MlflowServer {
   readonly port: number
   readonly dir: string
   readonly stop: () => Promise<void>
+  /** SIGKILL to the server and its workers at once, as a crash would: nothing is shut down cleanly. */
+  readonly kill?: () => Promise<void>
 }
 
 const root = resolve(new URL('../..', import.meta.url).pathname)
@@ -99,9 +108,9 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
     '--port',
     String(port),
     '--backend-store-uri',
-    `sqlite:///${join(dir, 'mlflow.db')}`,
+    options.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
     '--artifacts-destination',
-    join(dir, 'artifacts'),
+    options.artifactsDestination ?? join(dir, 'artifacts'),
     '--workers',
     String(options.workers ?? 1)
   ]
@@ -131,6 +140,7 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
   const out = openSync(logFile, 'a')
   const child = spawn(mlflow, args, { env, detached: true, stdio: ['ignore', out, out] })
   live.add(child)
+  const dog = watchdog(`kill -KILL -${child.pid} 2>/dev/null`)
   const url = `http://127.0.0.1:${port}`
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()))
   const deadline = Date.now() + 120_000
@@ -140,6 +150,7 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
     if (exitedEarly || Date.now() > deadline) {
       killGroup(child, 'SIGKILL')
       live.delete(child)
+      dog.cancel()
       const { readFileSync } = await import('node:fs')
       throw new Error(`mlflow server did not become healthy:\n${readFileSync(logFile, 'utf8').slice(-4000)}`)
     }
@@ -155,10 +166,16 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
       // workers may outlive the main process by a moment
       killGroup(child, 'SIGKILL')
       live.delete(child)
+      dog.cancel()
     })()
     return stopped
   }
-  return { url, port, dir, stop }
+  const kill = async (): Promise<void> => {
+    killGroup(child, 'SIGKILL')
+    await exited
+    return stop()
+  }
+  return { url, port, dir, stop, kill }
 }
 
 /** Removes a server's folder once it is stopped. */
