@@ -9,7 +9,10 @@
  * Progress is kept in the store (`sync.jsonl`, see `LocalStore`): the target's run id as soon
  * as the run is created there, and how many bytes of the journal the target has confirmed,
  * after every `checkpointBytes` and at the end. A second sync sends nothing; an interrupted
- * one resumes from the last checkpoint in the run it had created. What was sent after that
+ * one resumes from the last checkpoint in the run it had created. A run that was journaled
+ * under a server's run id and that the target holds under the same id (another address of that
+ * server, a replica on its database) is completed in place from where that server confirmed,
+ * not pushed again as a second run. What was sent after that
  * checkpoint is sent again, which an MLflow server absorbs (identical params are accepted,
  * identical metric points are stored once, tags and artifacts are overwritten).
  *
@@ -158,6 +161,24 @@ const pending = (runs: ReadonlyArray<L.RunSummary>, key: string): ReadonlyArray<
 
 const stateOf = (run: L.RunSummary, key: string): L.SyncState | undefined => run.sync.find((s) => s.target === key)
 
+/**
+ * A run journaled under a server's run id (by the journal or the offline fallback) that the
+ * target also holds under that id is the same run, reached at another address: a replica of
+ * that server on the same database. The sync goes on in it from where that server confirmed,
+ * rather than pushing a second copy of the run. (MLflow's run ids are random UUIDs.)
+ */
+const adopt = async (ctx: Context, run: L.RunSummary): Promise<L.SyncState | undefined> => {
+  const known = run.sync.filter((s) => s.remoteRunId === run.runId)
+  if (known.length === 0 || ctx.dryRun) return undefined
+  const there = await ctx.target.reopenRun(run.runId)()
+  if (E.isLeft(there)) return undefined
+  const state = { target: ctx.key, remoteRunId: run.runId, offset: Math.max(...known.map((s) => s.offset)) }
+  ctx.remoteIds.set(run.runId, run.runId)
+  // kept so that a later sync need not ask again; if it cannot be written, it asks again
+  await L.recordSyncState(ctx.dir, run.runId, state)()
+  return state
+}
+
 /** A parent link to a local run points at that run's id on the target instead. */
 const rewriteParent = (ctx: Context, tags: ReadonlyArray<Entry>): E.Either<TrackError, ReadonlyArray<Entry>> => {
   const out: Array<Entry> = []
@@ -189,7 +210,7 @@ const count = (counts: Counts, record: L.JournalRecord): void => {
 
 /** Replays one run's journal from where the target left off (in a dry run, counts it). */
 const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
-  const state = stateOf(run, ctx.key)
+  const state = stateOf(run, ctx.key) ?? (await adopt(ctx, run))
   const counts: Counts = { params: 0, metrics: 0, tags: 0, artifacts: 0 }
   let confirmed = state?.offset ?? 0
   let remoteRunId = state?.remoteRunId ?? ''

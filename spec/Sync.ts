@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
 import {
+  evaluate,
   failingSink,
   httpError,
   listRuns,
@@ -12,7 +13,9 @@ import {
   memorySink,
   networkError,
   readArtifact,
+  run,
   syncStore,
+  withLocalFallback,
   type LocalSink,
   type MemorySink,
   type RunRecord,
@@ -434,4 +437,42 @@ t.test('dataset inputs are carried to the target; a target that cannot take them
   const target = memorySink()
   right(await syncStore(dir, target)())
   t.strictSame(target.snapshot().runs[0]?.inputs, [{ ...input, tags: [['mlflow.data.context', 'eval']] }])
+})
+
+t.test('a run journaled under a server run id is completed in place through another address of that server', async (t) => {
+  const dir = tempDir(t)
+  const server = memorySink()
+  // replica B takes two points, then dies; the run goes on in the local store under B's run id
+  const replicaB = dying(server, 2)
+  const warnings: Array<string> = []
+  const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined }
+  const evaluated = right(
+    await run(
+      evaluate({ experiment: 'team', resultsArtifact: false }, async (r) => {
+        for (let step = 0; step < 30; step++) await r.logMetric('loss', step, { step, timestamp: 1000 + step })
+      }),
+      { sink: withLocalFallback(replicaB, localSink({ dir }), { logger }), logger }
+    )
+  )
+  t.match(warnings.join('\n'), /cannot be reached/)
+  t.equal(server.snapshot().runs[0]?.status, 'RUNNING', 'the server holds the run half done')
+
+  // replica A: the same database at another address
+  const replicaA: MemorySink = { ...server, name: 'mlflow:replica-a' }
+  const dry = right(await syncStore(dir, replicaA, { dryRun: true })())
+  t.equal(dry.runs[0]?.metrics, 30, 'a dry run asks the target nothing and counts the whole run')
+  const report = right(await syncStore(dir, replicaA)())
+  t.strictSame(report.runs.map((r) => [r.runId, r.remoteRunId, r.error]), [[evaluated.runId, evaluated.runId, undefined]])
+  t.equal(server.snapshot().runs.length, 1, 'no second copy of the run')
+  t.equal(targetRun(server, evaluated.runId).status, 'FINISHED')
+  // what was sent again is stored once, as an MLflow server does
+  const history = right(await server.query.getMetricHistory(evaluated.runId, 'loss')())
+  t.strictSame(history.metrics.map((m) => m.step), Array.from({ length: 30 }, (_, i) => i), 'every point once')
+  t.strictSame(right(await syncStore(dir, replicaA)()).runs, [], 'a second sync has nothing to send')
+
+  // a server that does not hold the run gets a copy of its own
+  const elsewhere: MemorySink = { ...memorySink(), name: 'mlflow:elsewhere' }
+  const copied = right(await syncStore(dir, elsewhere)())
+  t.not(copied.runs[0]?.remoteRunId, evaluated.runId)
+  t.equal(targetRun(elsewhere, copied.runs[0]?.remoteRunId).metrics['loss']?.length, 30)
 })
