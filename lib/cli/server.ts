@@ -186,9 +186,19 @@ const endingOf = (child: ChildProcess): Promise<Ending> =>
     child.once('exit', (code) => ok({ code, error: undefined }))
   })
 
-const notStarted = (ending: Ending): string =>
+/**
+ * A database store whose Python driver mlflow cannot import: the one case where the way out is
+ * not in mlflow's own traceback. SQLAlchemy 2.1 reads a bare `postgresql://` as psycopg 3.
+ */
+const driverHint = (output: string): string =>
+  /No module named 'psycopg2?'/.test(output)
+    ? '; a postgresql:// store needs a PostgreSQL driver where mlflow runs: `pip install psycopg2-binary` and ' +
+      'name it in the URI (`postgresql+psycopg2://...`), or `pip install "psycopg[binary]"` for a bare `postgresql://`'
+    : ''
+
+const notStarted = (ending: Ending, output: string): string =>
   ending.error === undefined
-    ? `mlflow server exited with code ${ending.code} before it was ready (its output is above)`
+    ? `mlflow server exited with code ${ending.code} before it was ready (its output is above)${driverHint(output)}`
     : ending.error.code === 'ENOENT'
       ? 'mlflow was not found on PATH: install it with `pip install mlflow` (Python 3.10 or later) and put its bin folder on PATH'
       : `mlflow could not be started: ${ending.error.message}`
@@ -216,8 +226,13 @@ export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: Se
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  child.stdout!.on('data', (d: Buffer) => io.stderr.write(d.toString()))
-  child.stderr!.on('data', (d: Buffer) => io.stderr.write(d.toString()))
+  let output = ''
+  const relay = (d: Buffer): void => {
+    output = (output + d.toString()).slice(-8192)
+    io.stderr.write(d.toString())
+  }
+  child.stdout!.on('data', relay)
+  child.stderr!.on('data', relay)
   const ended = endingOf(child).then((e) => (state.ending = e))
   const stopRequested = new Promise<void>((ok) => {
     const unsubscribe = io.onStop(() => {
@@ -245,7 +260,7 @@ export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: Se
     await sleep(timeouts.pollMs)
   }
   if (state.ending !== undefined) {
-    io.stderr.write(`charmory-track server: ${notStarted(state.ending)}\n`)
+    io.stderr.write(`charmory-track server: ${notStarted(state.ending, output)}\n`)
     return 1
   }
   if (!state.stopped) {

@@ -168,6 +168,16 @@ t.test('a server that exits before it is ready: its output and code', async (t) 
   t.match(io.err(), /charmory-track server: mlflow server exited with code 3 before it was ready/)
 })
 
+t.test('a postgresql:// store whose driver mlflow cannot import: the way to install one', async (t) => {
+  const { io, port } = await fakeIo(t, 'nodriver')
+  t.equal(await serve(['--port', String(port), '--backend-store-uri', 'postgresql://u@127.0.0.1/mlflow'], io, fast), 1)
+  t.match(io.err(), /No module named 'psycopg'\n/)
+  t.match(
+    io.err(),
+    /exited with code 1 before it was ready \(its output is above\); a postgresql:\/\/ store needs a PostgreSQL driver .*pip install psycopg2-binary.*postgresql\+psycopg2:\/\/.*psycopg\[binary\]/
+  )
+})
+
 t.test('the command runs the server with the standard timeouts', async (t) => {
   const { io, port } = await fakeIo(t, 'crash')
   t.equal(await serverCommand(['--port', String(port)], io), 1)

@@ -4,6 +4,7 @@
 //   stubborn   the same, but ignores SIGTERM (only SIGKILL stops it)
 //   die        the same, then exits with code 4 on its own after 2 s
 //   crash      prints "boom" and exits with code 3 at once
+//   nodriver   prints the traceback of a missing PostgreSQL driver and exits with code 1
 //   hang       never listens
 // It appends its arguments, one JSON line per start, to FAKE_MLFLOW_ARGS when set.
 import { appendFileSync } from 'node:fs'
@@ -22,6 +23,10 @@ const valueOf = (flag: string): string | undefined => {
 if (mode === 'crash') {
   process.stderr.write('boom\n')
   process.exit(3)
+}
+if (mode === 'nodriver') {
+  process.stderr.write("Traceback (most recent call last):\n    import psycopg\nModuleNotFoundError: No module named 'psycopg'\n")
+  process.exit(1)
 }
 if (mode === 'hang') {
   setInterval(() => undefined, 1000)
