@@ -5,8 +5,9 @@
 // replica killed in the middle of them with the offline fallback on.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
-import { listRuns } from 'charmory-track'
+import { dirname, join } from 'node:path'
+import { evaluate, listRuns, localSink, run } from 'charmory-track'
+import { freePort } from '../support/mlflow-server.js'
 import { childEnv, right, root, tempDir, tsNode } from '../support/local-store.js'
 import { firstSeen, readRuns, startWriter, teamFor, type ReadRun, type Writer } from '../support/team.js'
 import { teamHistories, teamParams } from '../support/team-data.js'
@@ -80,6 +81,43 @@ if (team !== undefined) {
     const retried = writers.filter((w) => w.lines().some((l) => /^warn .*retry/.test(l)))
     t.ok(retried.length > 0, `${retried.length} writers retried a refused request`)
     checkRuns(t, await readRuns(team.python, b.url, 'team-restart'), results.map((r) => r.runId as string))
+  })
+
+  t.test('charmory-track server --backend-store-uri postgresql+psycopg2://...: one more replica, the local runs synced into the database', async (t) => {
+    const home = tempDir(t, 'charmory-team-home-')
+    const local = right(
+      await run(evaluate({ experiment: 'team-served', runName: 'from a laptop', resultsArtifact: false }, async () => ({ accuracy: 0.5 })), {
+        sink: localSink({ dir: join(home, 'mlruns') })
+      })
+    )
+    const port = await freePort()
+    const address = `http://127.0.0.1:${port}`
+    const flags = ['--port', String(port), '--backend-store-uri', team.postgres.uri, '--artifacts-destination', team.artifacts, '--workers', '1']
+    const { command, args } = tsNode(join(root, 'lib/cli/main.ts'), ['server', ...flags])
+    const env = childEnv({ ARMORY_HOME: home, MLFLOW_TRACKING_URI: undefined, PATH: `${dirname(team.python)}:${process.env['PATH']}` })
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    t.teardown(() => void child.kill('SIGKILL'))
+    let stdout = ''
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)))
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)))
+    await new Promise<void>((ok, fail) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d
+        if (stdout.includes('MLflow is serving at')) ok()
+      })
+      void exited.then(() => fail(new Error(`charmory-track server exited early:\n${stderr}`)))
+    })
+    t.match(stdout, `synced 1 of 1 run to ${address}: 1 param, 1 metric point`)
+    t.match(stdout, `\nMLflow is serving at ${address} (Ctrl+C stops it)\n`)
+    // the run is in the team's database: a replica that was already running serves it
+    const [served] = await readRuns(team.python, a.url, 'team-served')
+    t.match(served, { run_name: 'from a laptop', status: 'FINISHED', histories: { accuracy: [[0, 0.5]] } })
+    t.not(served?.run_id, undefined)
+    t.not(local.runId, '')
+    child.kill('SIGINT')
+    t.equal(await exited, 0, stderr)
+    t.match(stdout, /mlflow server stopped\n$/)
   })
 
   t.test('a replica killed in the middle, with the offline fallback: its runs go on locally, and sync completes them', async (t) => {
