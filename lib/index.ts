@@ -83,6 +83,8 @@ export { configFromEnv, configFor, defaultRetryPolicy } from './mlflow/Config.js
 export type { Auth, EnvVars, MlflowConfig, RetryPolicy, Tls } from './mlflow/Config.js'
 export type { Fetch } from './mlflow/Http.js'
 export type { QueueOptions } from './mlflow/MetricQueue.js'
+export { adaptiveInFlight, fixedInFlight } from './mlflow/InFlight.js'
+export type { AdaptiveOptions, InFlight } from './mlflow/InFlight.js'
 /**
  * Reading runs back from any sink: searching runs and experiments with MLflow's syntax,
  * getting one run, paging through a metric's history, as pipeline steps or as tasks.

@@ -2,7 +2,9 @@
  * A bounded queue that turns a stream of metric points into full `log-batch` requests.
  *
  * Points are gathered into batches of up to `batchSize`; up to `concurrency` batches are in
- * flight at once; a partly filled batch goes out after `lingerMs` so that a slow stream still
+ * flight at once, or, with `'adaptive'` (the default since 0.2.0), as many as serve the server
+ * best, found while the points stream (`adaptiveInFlight`, between 1 and `maxConcurrency`,
+ * starting at 2); a partly filled batch goes out after `lingerMs` so that a slow stream still
  * shows up live. When a push completes a batch and more than `capacity` points wait, `push`
  * does not resolve until there is room again: a producer faster than the server waits instead
  * of growing memory (at most `capacity + batchSize` points are held). The first
@@ -14,6 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from '../Errors.js'
 import type { Metric } from '../Sink.js'
+import { adaptiveInFlight, fixedInFlight, type InFlight } from './InFlight.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -27,8 +30,13 @@ import type { Metric } from '../Sink.js'
 export interface QueueOptions {
   /** The most points in one request. */
   readonly batchSize: number
-  /** The most requests in flight at once. */
-  readonly concurrency: number
+  /**
+   * The most requests in flight at once, or `'adaptive'`: found while the run streams
+   * (`adaptiveInFlight`), up to `maxConcurrency`. Adaptive since 0.2.0.
+   */
+  readonly concurrency: number | 'adaptive'
+  /** The most requests in flight an adaptive queue tries; 8. Since 0.2.0. */
+  readonly maxConcurrency?: number
   /** How many points may wait before `push` makes the producer wait. */
   readonly capacity: number
   /** How long a partly filled batch waits for more points before it is sent. */
@@ -49,12 +57,21 @@ export interface MetricQueue {
 
 /**
  * The options the MLflow sink uses unless told. MLflow's `log-batch` takes up to 1000
- * metrics; 8 batches waiting and 4 in flight keep a single-worker server busy without holding
- * more than ~12k points in memory.
+ * metrics; up to 8 batches waiting or in flight (the number in flight adapted to the server)
+ * keep a server busy without holding more than ~9k points in memory.
  * @category constructors
  * @since 0.1.0
  */
-export const defaultQueueOptions: QueueOptions = { batchSize: 1000, concurrency: 4, capacity: 8000, lingerMs: 200 }
+export const defaultQueueOptions: QueueOptions = {
+  batchSize: 1000,
+  concurrency: 'adaptive',
+  maxConcurrency: 8,
+  capacity: 8000,
+  lingerMs: 200
+}
+
+/** Where an adaptive queue starts: the best fixed number on most servers measured (issue 12). */
+const ADAPTIVE_START = 2
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -68,12 +85,18 @@ export const defaultQueueOptions: QueueOptions = { batchSize: 1000, concurrency:
  */
 export const metricQueue = (
   send: (batch: ReadonlyArray<Metric>) => TE.TaskEither<TrackError, void>,
-  options: QueueOptions = defaultQueueOptions
+  options: QueueOptions = defaultQueueOptions,
+  clock: () => number = () => performance.now()
 ): MetricQueue => {
   let open: Array<Metric> = []
   const sealed: Array<ReadonlyArray<Metric>> = []
   let waiting = 0
   let inFlight = 0
+  let blocked = 0 // producers waiting for room
+  const limiter: InFlight =
+    options.concurrency === 'adaptive'
+      ? adaptiveInFlight({ initial: ADAPTIVE_START, min: 1, max: options.maxConcurrency ?? 8 })
+      : fixedInFlight(options.concurrency)
   let failure: TrackError | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   let wakers: Array<() => void> = []
@@ -95,12 +118,14 @@ export const metricQueue = (
   }
 
   const pump = (): void => {
-    while (inFlight < options.concurrency && sealed.length > 0) {
+    while (inFlight < limiter.limit() && sealed.length > 0) {
       const batch = sealed.shift() as ReadonlyArray<Metric>
       inFlight++
       void send(batch)().then((r) => {
         inFlight--
         waiting -= batch.length
+        // work waiting for this slot: the number in flight was what held the stream back
+        limiter.completed(batch.length, clock(), sealed.length > 0 || blocked > 0)
         if (E.isLeft(r) && failure === undefined) failure = r.left
         pump()
         wake()
@@ -130,7 +155,11 @@ export const metricQueue = (
       linger()
       // Wait only with an empty open batch: a producer blocked with a part-filled batch
       // would let the linger timer send it half empty.
-      while (open.length === 0 && waiting > options.capacity && failure === undefined) await changed()
+      while (open.length === 0 && waiting > options.capacity && failure === undefined) {
+        blocked++
+        await changed()
+        blocked--
+      }
       return status()
     },
     flush: async () => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { httpError, type Metric, type TrackError } from 'charmory-track'
-import { defaultQueueOptions, metricQueue } from '../../lib/mlflow/MetricQueue.js'
+import { defaultQueueOptions, metricQueue, type QueueOptions } from '../../lib/mlflow/MetricQueue.js'
 
 const points = (n: number, from = 0): Array<Metric> =>
   Array.from({ length: n }, (_, i) => ({ key: 'm', value: from + i, step: from + i, timestamp: 0 }))
@@ -94,7 +94,59 @@ t.test('a failure releases a producer waiting for room', async (t) => {
 
 t.test('defaults fit MLflow limits', async (t) => {
   t.equal(defaultQueueOptions.batchSize, 1000)
-  t.ok(defaultQueueOptions.capacity >= defaultQueueOptions.batchSize * defaultQueueOptions.concurrency)
+  t.equal(defaultQueueOptions.concurrency, 'adaptive')
+  t.ok(defaultQueueOptions.capacity >= defaultQueueOptions.batchSize * (defaultQueueOptions.maxConcurrency ?? 0))
   const q = metricQueue(() => async () => E.right(undefined))
   t.strictSame(await q.flush(), E.right(undefined), 'flushing an empty queue is immediate')
+})
+
+/**
+ * A server on a simulated clock: each request takes `latencyMs(inFlight)` from when it is sent.
+ * The producer pushes `batches` batches as fast as the queue takes them.
+ */
+const simulate = async (options: QueueOptions | undefined, batches: number, latencyMs: (inFlight: number) => number) => {
+  let now = 0
+  let inFlight = 0
+  const due: Array<{ at: number; ok: (r: E.Either<TrackError, void>) => void }> = []
+  const inFlightSeen: Array<number> = []
+  const send = () => () =>
+    new Promise<E.Either<TrackError, void>>((ok) => {
+      inFlight++
+      inFlightSeen.push(inFlight)
+      due.push({ at: now + latencyMs(inFlight), ok })
+    })
+  const q = metricQueue(send, options, () => now)
+  const producer = (async () => {
+    for (let i = 0; i < batches; i++) await q.push(points(1000, i * 1000))
+    return q.flush()
+  })()
+  let done = false
+  void producer.then(() => (done = true))
+  while (!done) {
+    await tick()
+    due.sort((a, b) => a.at - b.at)
+    const next = due.shift()
+    if (next === undefined) continue
+    now = next.at
+    inFlight--
+    next.ok(E.right(undefined))
+  }
+  return { result: await producer, inFlightSeen, seconds: now / 1000 }
+}
+
+t.test('by default the number in flight adapts: it starts at 2 and climbs on a server that serves requests in parallel', async (t) => {
+  // every request takes 100 ms however many are in flight: more in flight, more throughput
+  const parallel = await simulate(undefined, 200, () => 100)
+  t.strictSame(parallel.result, E.right(undefined))
+  t.equal(parallel.inFlightSeen[0], 1)
+  t.equal(Math.max(...parallel.inFlightSeen.slice(0, 4)), 2, 'two in flight at first')
+  t.equal(Math.max(...parallel.inFlightSeen), 8, 'up to maxConcurrency')
+  // a server that serves one request at a time, and slower the more wait on its lock
+  const serial = await simulate(undefined, 200, (n) => 100 * n + 20 * (n - 1) * n)
+  t.ok(serial.inFlightSeen.slice(-50).every((n) => n <= 2), 'it stays low on a server that does worse with more')
+})
+
+t.test('a fixed concurrency pins the number in flight', async (t) => {
+  const pinned = await simulate({ ...defaultQueueOptions, concurrency: 3 }, 100, () => 100)
+  t.equal(Math.max(...pinned.inFlightSeen), 3)
 })
