@@ -39,8 +39,9 @@ const overheadGoals = (r: OverheadResult): ReadonlyArray<Verdict> => {
   ]
 }
 
-export const goals = (r: Results): string => {
+export const goals = (r: Results, more: ReadonlyArray<Verdict> = []): string => {
   const rows: Array<Verdict> = [
+    ...more,
     ...(r.ingest === undefined ? [] : ingestGoals(r.ingest)),
     ...(r.overhead === undefined ? [] : overheadGoals(r.overhead)),
     ...(r.memory === undefined

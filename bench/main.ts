@@ -23,9 +23,11 @@ import {
   type MemoryResult,
   type OverheadResult
 } from './sections.js'
-import { commandLineWith, machine, settingsFrom } from './settings.js'
+import { commandLineWith, machine, ON_DEFAULT_SERVER, settingsFrom } from './settings.js'
+import { teamConfig, teamGoals, teamTable, type ConfigResult } from './team.js'
 import { childEnv, killChildren, root } from './support/child.js'
 import { defaultQueueOptions } from '../lib/mlflow/MetricQueue.js'
+import { num } from './support/stats.js'
 
 const settings = settingsFrom(process.argv.slice(2))
 const log = (line: string): void => void process.stdout.write(`${line}\n`)
@@ -59,13 +61,30 @@ const main = async (): Promise<void> => {
   const python = pythonOf(mlflow)
   log(`# charmory-track bench${settings.quick ? ' (--quick)' : ''}\n`)
   for (const [k, v] of Object.entries(machine(python))) log(`- ${k}: ${v}`)
+  log(`- library queue: ${JSON.stringify(defaultQueueOptions)}`)
+  const results: {
+    overhead?: OverheadResult
+    ingest?: IngestResult
+    memory?: MemoryResult
+    local?: LocalResult
+    team?: ReadonlyArray<ConfigResult>
+  } = {}
+  if (settings.sections.has('team')) {
+    log(`\n## 5. Servers and clients (issue 12): ${num(settings.team.points)} points a row, ${settings.team.writers.join(', ')} concurrent writers sending ${num(settings.team.writerPoints)} points in all`)
+    const team: Array<ConfigResult> = []
+    for (const config of settings.team.configs) team.push(await teamConfig(settings.team, config, python, log))
+    results.team = team
+  }
+  if (!settings.profile && !ON_DEFAULT_SERVER.some((s) => settings.sections.has(s))) {
+    if (settings.sections.has('overhead')) results.overhead = await overheadSection({ settings, url: '', python, log })
+    return report(results, python)
+  }
   server = await startMlflowServer({
     workers: settings.workers,
     ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
   })
   log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
   log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
-  log(`- library queue: ${JSON.stringify(defaultQueueOptions)}`)
   log(`- figures: median [min–max] of ${settings.reps} repetitions; ingest rows ${settings.points.toLocaleString('en-US')} points`)
   const ctx: Context = { settings, url: server.url, python, log }
 
@@ -75,17 +94,23 @@ const main = async (): Promise<void> => {
     writeFileSync(join(root, '.bench', 'profile.md'), text)
     return
   }
-  const results: {
-    overhead?: OverheadResult
-    ingest?: IngestResult
-    memory?: MemoryResult
-    local?: LocalResult
-  } = {}
   if (settings.sections.has('overhead')) results.overhead = await overheadSection(ctx)
   if (settings.sections.has('ingest')) results.ingest = await ingestSection(ctx)
   if (settings.sections.has('memory')) results.memory = await memorySection(ctx)
   if (settings.sections.has('local')) results.local = await localSection(ctx)
+  report(results, python)
+}
 
+const report = (
+  results: {
+    overhead?: OverheadResult
+    ingest?: IngestResult
+    memory?: MemoryResult
+    local?: LocalResult
+    team?: ReadonlyArray<ConfigResult>
+  },
+  python: string
+): void => {
   const minutes = (Date.now() - started) / 60_000
   const report = [
     `\n# Summary (${minutes.toFixed(1)} minutes, load average at the end ${machine(python)['load average']})\n`,
@@ -93,7 +118,8 @@ const main = async (): Promise<void> => {
     results.overhead === undefined ? '' : `${overheadTable(results.overhead)}\n`,
     results.memory === undefined ? '' : `${memoryTable(results.memory)}\n`,
     results.local === undefined ? '' : `${localTable(results.local)}\n`,
-    goals(results)
+    results.team === undefined ? '' : `${teamTable(results.team)}\n`,
+    goals(results, results.team === undefined ? [] : teamGoals(results.team))
   ].join('\n')
   log(report)
   mkdirSync(join(root, '.bench'), { recursive: true })

@@ -3,9 +3,12 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { parseArgs } from 'node:util'
+import { CONFIGS, type ConfigName, type TeamSettings } from './team.js'
 
-export type Section = 'overhead' | 'ingest' | 'memory' | 'local'
-const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local']
+export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'team'
+const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'team']
+/** The sections that measure the bench's own SQLite server (the team section starts its own). */
+export const ON_DEFAULT_SERVER: ReadonlyArray<Section> = ['ingest', 'memory', 'local']
 
 export interface Settings {
   readonly quick: boolean
@@ -32,11 +35,15 @@ export interface Settings {
   readonly deadlineMinutes: number
   /** Instead of the figures: CPU profiles of the ingest path and of a wrapped call. */
   readonly profile: boolean
+  /** The server comparison and concurrent writers (issue 12). */
+  readonly team: TeamSettings
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local] [--reps N] [--points N]
+const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,team] [--reps N] [--points N]
        [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--workers N] [--disk]
-       [--deadline-min M] [--profile]`
+       [--configs sqlite-1,sqlite-4,pg-4,pg-replicas] [--team-points N] [--writers 1,4,16] [--writer-points N]
+       [--deadline-min M] [--profile]
+  CHARMORY_BENCH_CONFIGS=sqlite-1,pg-4 picks the team section's server configurations as --configs does`
 
 const positive = (name: string, text: string | undefined, fallback: number): number => {
   if (text === undefined) return fallback
@@ -61,6 +68,10 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
       workers: { type: 'string' },
       disk: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      configs: { type: 'string' },
+      'team-points': { type: 'string' },
+      writers: { type: 'string' },
+      'writer-points': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -72,6 +83,13 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
   const only = values.only?.split(',').map((s) => s.trim()) ?? SECTIONS
   const unknown = only.filter((s) => !SECTIONS.includes(s as Section))
   if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')}\n${USAGE}`)
+  const configs = (values.configs ?? process.env['CHARMORY_BENCH_CONFIGS'] ?? CONFIGS.join(','))
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+  const unknownConfigs = configs.filter((c) => !CONFIGS.includes(c as ConfigName))
+  if (unknownConfigs.length > 0) throw new Error(`--configs: unknown configuration ${unknownConfigs.join(', ')}\n${USAGE}`)
+  const writers = (values.writers ?? '1,4,16').split(',').map((w) => positive('writers', w.trim(), 1))
   return {
     quick,
     sections: new Set(only as Array<Section>),
@@ -87,8 +105,17 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
     paramCounts: [1_000, 10_000, 100_000],
     workers: positive('workers', values.workers, 1),
     tmpfs: !values.disk && existsSync('/dev/shm'),
-    deadlineMinutes: positive('deadline-min', values['deadline-min'], quick ? 10 : 30),
-    profile: values.profile
+    deadlineMinutes: positive('deadline-min', values['deadline-min'], quick ? 20 : 60),
+    profile: values.profile,
+    team: {
+      configs: configs as Array<ConfigName>,
+      reps: positive('reps', values.reps, quick ? 1 : 3),
+      points: positive('team-points', values['team-points'], quick ? 10_000 : 30_000),
+      sweepPoints: quick ? 5_000 : 10_000,
+      concurrencies: [1, 2, 4, 8],
+      writers,
+      writerPoints: positive('writer-points', values['writer-points'], quick ? 16_000 : 48_000)
+    }
   }
 }
 

@@ -90,12 +90,13 @@ export const adaptiveInFlight = (options: AdaptiveOptions): InFlight => {
   let limit = Math.min(max, Math.max(min, options.initial))
   let windows = 0 // windows measured at this limit since it was chosen
   let probeUp = true
+  let starting = true // doubling while each doubling pays
   // the current window: opened by a saturated completion, closed after `size` more
   let start: number | undefined
   let points = 0
   let count = 0
 
-  const size = (): number => Math.max(4, 2 * limit)
+  const size = (): number => Math.max(3, limit + 2)
   const better = (a: number, b: number): boolean => {
     const ra = rates.get(a) as number
     const rb = rates.get(b) as number
@@ -103,6 +104,13 @@ export const adaptiveInFlight = (options: AdaptiveOptions): InFlight => {
   }
   const known = (n: number): boolean => rates.has(n)
   const choose = (): number => {
+    if (starting) {
+      const previous = limit / 2 // before the last doubling; never measured at the start
+      const paid = !known(previous) || better(limit, previous)
+      if (paid && limit * 2 <= max) return limit * 2
+      starting = false
+      if (!paid) return previous
+    }
     const up = limit + 1
     const down = limit - 1
     if (up <= max && !known(up) && (down < min || !known(down) || better(limit, down))) return up
@@ -116,8 +124,9 @@ export const adaptiveInFlight = (options: AdaptiveOptions): InFlight => {
     return [first, second, limit].find((n) => n >= min && n <= max) as number
   }
   const measured = (rate: number): void => {
-    const before = rates.get(limit)
-    rates.set(limit, before === undefined ? rate : (before + rate) / 2)
+    // the first window at a limit replaces what was known of it (it may be old: the server's
+    // load changes); the next ones are averaged in
+    rates.set(limit, windows === 0 ? rate : ((rates.get(limit) as number) + rate) / 2)
     windows++
     const next = choose()
     if (next !== limit) {

@@ -70,7 +70,7 @@ t.test('windows where the producer was slower than the server teach nothing', as
   for (let i = 0; i < 4; i++) c.completed(1000, (now += 100), true)
   t.equal(c.limit(), 2, 'no window was complete')
   c.completed(1000, (now += 100), true)
-  t.equal(c.limit(), 3, 'the first whole window moves it')
+  t.equal(c.limit(), 4, "the first whole window moves it: the limit doubles")
 })
 
 t.test('bounds hold: the initial limit is clamped, and a single allowed value is kept', async (t) => {
