@@ -25,7 +25,7 @@ import { describe, fileError, TrackingFailure, taskFailed, type TrackError } fro
 import { openRuns, type EndFailure } from './OpenRuns.js'
 import type { RunStatus, Sink } from './Sink.js'
 import { withLocalJournal, type JournalSetting } from './sinks/fallback.js'
-import { localSink } from './sinks/local.js'
+import { localSink } from './local/LocalSink.js'
 import { nodeSystemMetrics } from './system/nodeSystemMetrics.js'
 import type { Track } from './Track.js'
 

@@ -6,10 +6,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, type TrackError } from '../Errors.js'
-import { listRuns, type RunSummary } from '../LocalStore.js'
+import { listRuns, type RunSummary } from '../local/Store.js'
 import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
-import { localSink } from '../sinks/local.js'
+import { localSink } from '../local/LocalSink.js'
 import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
 import { localStoreOf, loggerOf, parseFlags, type CliIo } from './io.js'
 

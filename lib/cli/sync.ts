@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe } from '../Errors.js'
 import { isUnreachable } from '../sinks/fallback.js'
 import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
-import { syncStore, type SyncProgress, type SyncReport } from '../Sync.js'
+import { syncStore, type SyncProgress, type SyncReport } from '../local/Sync.js'
 import { localStoreOf, loggerOf, parseFlags, type CliIo } from './io.js'
 
 /**

@@ -53,10 +53,10 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { homedir } from 'node:os'
 import type { Logger } from '../Env.js'
 import { describe, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
-import * as L from '../LocalStore.js'
+import * as L from '../local/Store.js'
 import { stderrLogger } from '../Runtime.js'
 import type { RunSink, RunStatus, Sink } from '../Sink.js'
-import type { LocalRunSink, LocalSink } from './local.js'
+import type { LocalRunSink, LocalSink } from '../local/LocalSink.js'
 
 // -------------------------------------------------------------------------------------
 // model

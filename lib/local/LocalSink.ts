@@ -44,11 +44,11 @@ import { dirname, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
 import { fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
-import * as L from '../LocalStore.js'
+import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
 import type { RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
-import { localQuery } from './localQuery.js'
+import { localQuery } from './LocalQuery.js'
 
 // -------------------------------------------------------------------------------------
 // model

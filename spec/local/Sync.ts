@@ -25,7 +25,7 @@ import {
   type SyncProgress,
   type TrackError
 } from 'charmory-track'
-import { asStored, left, right, tempDir, writeOldRun } from './support/local-store.js'
+import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
