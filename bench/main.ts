@@ -25,6 +25,7 @@ import {
 } from './sections.js'
 import { commandLineWith, machine, ON_DEFAULT_SERVER, settingsFrom } from './settings.js'
 import { teamConfig, teamGoals, teamTable, type ConfigResult } from './team.js'
+import { summarySection, summaryTable, type SummaryResult } from './summary.js'
 import { childEnv, killChildren, root } from './support/child.js'
 import { defaultQueueOptions } from '../lib/mlflow/MetricQueue.js'
 import { num } from './support/stats.js'
@@ -68,7 +69,9 @@ const main = async (): Promise<void> => {
     memory?: MemoryResult
     local?: LocalResult
     team?: ReadonlyArray<ConfigResult>
+    listing?: SummaryResult
   } = {}
+  if (settings.sections.has('listing')) results.listing = await summarySection(settings.listing, log)
   if (settings.sections.has('team')) {
     log(`\n## 5. Servers and clients (issue 12): ${num(settings.team.points)} points a row, ${settings.team.writers.join(', ')} concurrent writers sending ${num(settings.team.writerPoints)} points in all`)
     const team: Array<ConfigResult> = []
@@ -108,6 +111,7 @@ const report = (
     memory?: MemoryResult
     local?: LocalResult
     team?: ReadonlyArray<ConfigResult>
+    listing?: SummaryResult
   },
   python: string
 ): void => {
@@ -119,7 +123,19 @@ const report = (
     results.memory === undefined ? '' : `${memoryTable(results.memory)}\n`,
     results.local === undefined ? '' : `${localTable(results.local)}\n`,
     results.team === undefined ? '' : `${teamTable(results.team)}\n`,
-    goals(results, results.team === undefined ? [] : teamGoals(results.team))
+    results.listing === undefined ? '' : `${summaryTable(results.listing)}\n`,
+    goals(results, [
+      ...(results.team === undefined ? [] : teamGoals(results.team)),
+      ...(results.listing === undefined
+        ? []
+        : [
+            [
+              `listing ${num(results.listing.runs)} local runs of ${num(results.listing.points)} points < 0.5 s`,
+              results.listing.warm === undefined ? 'not measured' : `${num(results.listing.warm.median)} s`,
+              results.listing.warm === undefined ? undefined : results.listing.warm.median < 0.5
+            ] as const
+          ])
+    ])
   ].join('\n')
   log(report)
   mkdirSync(join(root, '.bench'), { recursive: true })

@@ -5,8 +5,8 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { parseArgs } from 'node:util'
 import { CONFIGS, type ConfigName, type TeamSettings } from './team.js'
 
-export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'team'
-const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'team']
+export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'team' | 'listing'
+const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'team', 'listing']
 /** The sections that measure the bench's own SQLite server (the team section starts its own). */
 export const ON_DEFAULT_SERVER: ReadonlyArray<Section> = ['ingest', 'memory', 'local']
 
@@ -37,12 +37,14 @@ export interface Settings {
   readonly profile: boolean
   /** The server comparison and concurrent writers (issue 12). */
   readonly team: TeamSettings
+  /** The local runs listing (issue 12): runs, and points in all. */
+  readonly listing: { readonly runs: number; readonly points: number; readonly reps: number }
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,team] [--reps N] [--points N]
+const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,team,listing] [--reps N] [--points N]
        [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--workers N] [--disk]
        [--configs sqlite-1,sqlite-4,pg-4,pg-replicas] [--team-points N] [--writers 1,4,16] [--writer-points N]
-       [--deadline-min M] [--profile]
+       [--listing-runs N] [--listing-points N] [--deadline-min M] [--profile]
   CHARMORY_BENCH_CONFIGS=sqlite-1,pg-4 picks the team section's server configurations as --configs does`
 
 const positive = (name: string, text: string | undefined, fallback: number): number => {
@@ -72,6 +74,8 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
       'team-points': { type: 'string' },
       writers: { type: 'string' },
       'writer-points': { type: 'string' },
+      'listing-runs': { type: 'string' },
+      'listing-points': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -115,6 +119,11 @@ export const settingsFrom = (argv: ReadonlyArray<string>): Settings => {
       concurrencies: [1, 2, 4, 8],
       writers,
       writerPoints: positive('writer-points', values['writer-points'], quick ? 16_000 : 48_000)
+    },
+    listing: {
+      runs: positive('listing-runs', values['listing-runs'], 1_000),
+      points: positive('listing-points', values['listing-points'], quick ? 1_000_000 : 10_000_000),
+      reps: quick ? 1 : 3
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The queries of the local sink: its store read from disk at each call, one journal at a
- * time, keeping each metric's latest point only (and every point of a history asked for), so
- * that a search costs no memory for long metric histories.
+ * The queries of the local sink: its store read from disk at each call. A search reads the
+ * runs' summaries (`summary.json`, rebuilt from a journal that grew since), which hold each
+ * metric's latest point only; a run's metric history is read from its journal, one journal at
+ * a time, so that a search costs no memory for long metric histories.
  *
  * @since 0.2.0
  */
@@ -73,6 +74,24 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
   )
 }
 
+/** A run as a search sees it, from its summary. */
+const summarized = (dir: string, runId: string): TE.TaskEither<TrackError, HeldRun | undefined> =>
+  TE.map((s: L.SummaryFile | undefined) =>
+    s === undefined
+      ? undefined
+      : {
+          runId,
+          experimentId: s.start.experimentId,
+          runName: s.start.runName,
+          status: s.status,
+          startTime: s.start.startTime,
+          endTime: s.endTime ?? undefined,
+          params: s.params,
+          tags: s.tags,
+          metrics: Object.fromEntries(Object.entries(s.latest).map(([k, [value, timestamp, step]]) => [k, [{ value, timestamp, step }]]))
+        }
+  )(L.readSummary(dir, runId))
+
 const runIds = (dir: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =>
   TE.tryCatch(
     () =>
@@ -94,12 +113,12 @@ export const localQuery = (dir: string): RunQuery =>
     runs: () =>
       pipe(
         runIds(dir),
-        TE.flatMap(TE.traverseSeqArray((id) => readRun(dir, id, undefined))),
+        TE.flatMap(L.traverseWide(32, (id: string) => summarized(dir, id))),
         TE.map((runs) => runs.filter((r): r is HeldRun => r !== undefined))
       ),
     run: (runId, history) =>
       pipe(
-        L.RunId.is(runId) ? readRun(dir, runId, history) : TE.right(undefined),
+        !L.RunId.is(runId) ? TE.right(undefined) : history === undefined ? summarized(dir, runId) : readRun(dir, runId, history),
         TE.flatMap((r) => (r === undefined ? TE.left(notFound('run', runId)) : TE.right(r)))
       )
   })

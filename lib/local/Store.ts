@@ -12,6 +12,7 @@
  * <dir>/experiments/<experimentId>.json {"experimentId":"…","name":"…"}
  * <dir>/runs/<runId>/journal.jsonl     the run, one JSON record a line, in the order logged
  * <dir>/runs/<runId>/sync.jsonl        what was pushed where: {"target","remoteRunId","offset"}
+ * <dir>/runs/<runId>/summary.json      what listing the run needs (`SummaryFile`; since 0.2.0)
  * <dir>/runs/<runId>/artifacts/<path>  the run's artifacts, copied in
  * ```
  *
@@ -33,7 +34,12 @@
  * created with an atomic `link`, so processes creating the same experiment at once agree;
  * runs live in folders of their own, so processes writing runs at once never share a file.
  * `sync.jsonl` records how many bytes of the journal a target has confirmed: a run is synced
- * to a target when that offset reaches the end of its journal.
+ * to a target when that offset reaches the end of its journal. `summary.json` is a cache kept
+ * by the readers (`listRuns`, the local sink's searches): the run's name, status, times,
+ * params, tags and each metric's latest point, and the journal length it covers. A summary
+ * that covers the whole journal is current (a journal only grows); one that is missing, does
+ * not decode or is behind is rebuilt from the journal and written back, so listing a store
+ * reads each journal once, not at every listing.
  *
  * @example
  * import { localSink, evaluate, run, listRuns } from 'charmory-track'
@@ -58,11 +64,12 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
 import { createHash, randomUUID } from 'node:crypto'
-import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
 import { decodeError, fileError, notFound, type TrackError } from '../Errors.js'
 import { DatasetRecordCodec, type DatasetRecord } from '../Dataset.js'
+import { isLater } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -278,6 +285,33 @@ export const ExperimentFile = t.type({ experimentId: t.string, name: t.string })
  */
 export const StoreFile = t.type({ format: t.literal('charmory-track-local-store'), version: t.literal(1) })
 
+/**
+ * A run's `summary.json`: what listing and searching the run need, and the length of the
+ * journal it was folded from (`journalBytes`); each metric's latest point is
+ * `[value, timestamp, step]` (the latest as MLflow picks it: greatest step, then timestamp,
+ * then value).
+ * @category codecs
+ * @since 0.2.0
+ */
+export const SummaryFile = t.type({
+  format: t.literal('charmory-track-run-summary'),
+  version: t.literal(1),
+  journalBytes: SafeInteger,
+  start: StartRecord,
+  status: RunStatusCodec,
+  endTime: t.union([SafeInteger, t.null]),
+  params: t.record(t.string, t.string),
+  tags: t.record(t.string, t.string),
+  latest: t.record(t.string, t.tuple([MetricValue, SafeInteger, SafeInteger]))
+})
+
+/**
+ * A run's summary, decoded.
+ * @category model
+ * @since 0.2.0
+ */
+export type SummaryFile = t.TypeOf<typeof SummaryFile>
+
 // -------------------------------------------------------------------------------------
 // paths
 // -------------------------------------------------------------------------------------
@@ -300,6 +334,13 @@ export const armoryHome = (vars: Readonly<Record<string, string | undefined>>, h
   const given = vars['ARMORY_HOME']
   return given === undefined || given === '' ? join(home, '.armory') : resolve(given)
 }
+
+/**
+ * Where a run's summary is kept.
+ * @category paths
+ * @since 0.2.0
+ */
+export const summaryPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'summary.json')
 
 /**
  * The folder of the run `runId` in the store `dir`.
@@ -562,7 +603,7 @@ interface Fold {
   endTime: number | undefined
 }
 
-const step = (fold: Fold, record: JournalRecord, keepPoints: boolean): void => {
+const step = (fold: Fold, record: JournalRecord): void => {
   switch (record.t) {
     case 'start':
       fold.start = record
@@ -578,7 +619,7 @@ const step = (fold: Fold, record: JournalRecord, keepPoints: boolean): void => {
       for (const [key, value, timestamp, s] of record.m) {
         let history = fold.metrics.get(key)
         if (history === undefined) fold.metrics.set(key, (history = []))
-        if (keepPoints) history.push({ value, timestamp, step: s })
+        history.push({ value, timestamp, step: s })
       }
       return
     case 'artifact':
@@ -595,8 +636,8 @@ const step = (fold: Fold, record: JournalRecord, keepPoints: boolean): void => {
   }
 }
 
-/** Reads a run whole (`keepPoints`) or just what its summary needs; undefined when absent. */
-const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither<TrackError, StoredRun | undefined> => {
+/** Reads a run whole; undefined when absent. */
+const foldRun = (dir: string, runId: string): TE.TaskEither<TrackError, StoredRun | undefined> => {
   const fold: Fold = {
     start: undefined,
     params: new Map(),
@@ -608,7 +649,7 @@ const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither
     endTime: undefined
   }
   return pipe(
-    readJournal(dir, runId, (record) => E.right(step(fold, record, keepPoints))),
+    readJournal(dir, runId, (record) => E.right(step(fold, record))),
     TE.bindTo('journalBytes'),
     TE.bind('sync', () => readSyncStates(dir, runId)),
     TE.bind('experiment', () =>
@@ -641,25 +682,148 @@ const foldRun = (dir: string, runId: string, keepPoints: boolean): TE.TaskEither
   )
 }
 
-const summaryOf = (run: StoredRun): RunSummary => ({
-  runId: run.runId,
-  experimentId: run.experimentId,
-  experimentName: run.experimentName,
-  runName: run.runName,
-  status: run.status,
-  startTime: run.startTime,
-  endTime: run.endTime,
-  params: run.params,
-  metrics: run.metrics,
-  parentRunId: run.parentRunId,
-  journalBytes: run.journalBytes,
-  sync: run.sync,
-  synced: run.synced
-})
+// -------------------------------------------------------------------------------------
+// summaries
+// -------------------------------------------------------------------------------------
+
+/** A run's journal folded into its summary; undefined when the folder holds no journal yet. */
+const summarize = (dir: string, runId: string): TE.TaskEither<TrackError, SummaryFile | undefined> => {
+  let start: t.TypeOf<typeof StartRecord> | undefined
+  let status: RunStatus = 'RUNNING'
+  let endTime: number | null = null
+  const params: Record<string, string> = {}
+  const tags: Record<string, string> = {}
+  const latest: Record<string, StoredPoint> = {}
+  const onRecord = (record: JournalRecord): E.Either<TrackError, void> => {
+    if (record.t === 'start') start = record
+    if (record.t === 'start' || record.t === 'tags') for (const [k, v] of record.tags) tags[k] = v
+    if (record.t === 'params') for (const [k, v] of record.params) params[k] = v
+    if (record.t === 'metrics') {
+      for (const [key, value, timestamp, s] of record.m) {
+        const point = { value, timestamp, step: s }
+        const kept = latest[key]
+        if (kept === undefined || isLater(kept, point)) latest[key] = point
+      }
+    }
+    if (record.t === 'end') {
+      status = record.status
+      endTime = record.endTime
+    }
+    return E.right(undefined)
+  }
+  return pipe(
+    readJournal(dir, runId, onRecord),
+    TE.map((journalBytes) =>
+      start === undefined
+        ? undefined
+        : {
+            format: 'charmory-track-run-summary' as const,
+            version: 1 as const,
+            journalBytes,
+            start,
+            status,
+            endTime,
+            params,
+            tags,
+            latest: Object.fromEntries(Object.entries(latest).map(([k, p]) => [k, [p.value, p.timestamp, p.step] as [number, number, number]]))
+          }
+    )
+  )
+}
 
 /**
- * Every run of the store (or of the experiment named `experiment`), newest first. A run
- * folder whose creation was cut short (no journal yet) is left out.
+ * The summary of the run `runId` (undefined while its folder holds no journal): its
+ * `summary.json` when that covers the whole journal, or else the journal folded anew, and
+ * written back for the next reader (a store that cannot be written is read the slow way).
+ * @category reader
+ * @since 0.2.0
+ */
+export const readSummary = (dir: string, runId: string): TE.TaskEither<TrackError, SummaryFile | undefined> => async () => {
+  const size = await stat(journalPath(dir, runId)).then(
+    (s) => s.size,
+    () => -1
+  )
+  const kept = await readJson(summaryPath(dir, runId), SummaryFile)()
+  if (E.isRight(kept) && kept.right?.journalBytes === size) return kept
+  const built = await summarize(dir, runId)()
+  if (E.isRight(built) && built.right !== undefined) await keep(summaryPath(dir, runId), `${JSON.stringify(SummaryFile.encode(built.right))}\n`)
+  return built
+}
+
+/** Writes a cache file in place, or leaves it: without fsync, since a torn one does not decode and is rebuilt. */
+const keep = async (file: string, text: string): Promise<void> => {
+  const tmp = `${file}.${randomUUID()}.tmp`
+  try {
+    await writeFile(tmp, text)
+    await rename(tmp, file)
+  } catch {
+    await rm(tmp, { force: true })
+  }
+}
+
+/**
+ * Runs `f` over `xs` with at most `width` at once, keeping their order; the first failure
+ * stops it. How the readers go through a store's runs: many small files at once, never a
+ * thousand open together.
+ * @category utils
+ * @since 0.2.0
+ */
+export const traverseWide =
+  <A, B>(width: number, f: (a: A) => TE.TaskEither<TrackError, B>) =>
+  (xs: ReadonlyArray<A>): TE.TaskEither<TrackError, ReadonlyArray<B>> =>
+  async () => {
+    const out: Array<B> = []
+    for (let i = 0; i < xs.length; i += width) {
+      const some = await TE.traverseArray(f)(xs.slice(i, i + width))()
+      if (E.isLeft(some)) return some
+      out.push(...some.right)
+    }
+    return E.right(out)
+  }
+
+/** A run's line of the table, from its summary, its sync states and its experiment's name. */
+const summaryLine = (
+  dir: string,
+  runId: string,
+  names: Map<string, Promise<E.Either<TrackError, StoredExperiment | undefined>>>
+): TE.TaskEither<TrackError, RunSummary | undefined> =>
+  pipe(
+    readSummary(dir, runId),
+    TE.flatMap((summary) => {
+      if (summary === undefined) return TE.right(undefined)
+      const { start } = summary
+      const name = (): Promise<E.Either<TrackError, StoredExperiment | undefined>> => {
+        const known = names.get(start.experimentId) ?? readExperiment(dir, start.experimentId)()
+        names.set(start.experimentId, known)
+        return known
+      }
+      return pipe(
+        readSyncStates(dir, runId),
+        TE.bindTo('sync'),
+        TE.bind('experiment', () => name),
+        TE.map(({ sync, experiment }) => ({
+          runId: start.runId,
+          experimentId: start.experimentId,
+          experimentName: experiment?.name ?? start.experimentId,
+          runName: start.runName,
+          status: summary.status,
+          startTime: start.startTime,
+          endTime: summary.endTime ?? undefined,
+          params: Object.keys(summary.params).length,
+          metrics: Object.keys(summary.latest).length,
+          parentRunId: summary.tags['mlflow.parentRunId'],
+          journalBytes: summary.journalBytes,
+          sync,
+          synced: sync.some((s) => s.offset >= summary.journalBytes)
+        }))
+      )
+    })
+  )
+
+/**
+ * Every run of the store (or of the experiment named `experiment`), newest first, from the
+ * runs' summaries (see the module's description). A run folder whose creation was cut short
+ * (no journal yet) is left out.
  * @category reader
  * @since 0.1.0
  */
@@ -669,10 +833,13 @@ export const listRuns = (
 ): TE.TaskEither<TrackError, ReadonlyArray<RunSummary>> =>
   pipe(
     listDir(join(dir, 'runs')),
-    TE.flatMap(TE.traverseSeqArray((id) => foldRun(dir, id, false))),
+    TE.flatMap((ids) => {
+      const names = new Map<string, Promise<E.Either<TrackError, StoredExperiment | undefined>>>()
+      return traverseWide(32, (id: string) => summaryLine(dir, id, names))(ids)
+    }),
     TE.map((runs) =>
       runs
-        .flatMap((r) => (r === undefined || (filter.experiment !== undefined && r.experimentName !== filter.experiment) ? [] : [summaryOf(r)]))
+        .flatMap((r) => (r === undefined || (filter.experiment !== undefined && r.experimentName !== filter.experiment) ? [] : [r]))
         .sort((a, b) => b.startTime - a.startTime || byText(a.runId, b.runId))
     )
   )
@@ -687,7 +854,7 @@ export const loadRun = (dir: string, runId: string): TE.TaskEither<TrackError, S
   E.isLeft(RunId.decode(runId))
     ? TE.left(notFound('run', runId))
     : pipe(
-        foldRun(dir, runId, true),
+        foldRun(dir, runId),
         TE.flatMap((r) => (r === undefined ? TE.left(notFound('run', runId)) : TE.right(r)))
       )
 

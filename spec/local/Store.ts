@@ -2,9 +2,9 @@ import t from 'tap'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t_ from 'io-ts/lib/index.js'
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, LocalStore as L, readArtifact } from 'charmory-track'
+import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, localSink, LocalStore as L, readArtifact } from 'charmory-track'
 import { left, right, tempDir } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
@@ -290,4 +290,45 @@ t.test('inputs records decode, a bad one names its field; journals from 0.1 read
     '{"t":"start","format":1,"runId":"old","experimentId":"e","runName":"r","startTime":1,"tags":[]}\n{"t":"end","status":"FINISHED","endTime":2}\n'
   )
   t.strictSame(right(await loadRun(dir, 'old')()).inputs, [])
+})
+
+t.test('listing keeps a summary per run: read while current, rebuilt when missing, damaged or behind the journal', async (t) => {
+  const dir = tempDir(t)
+  const runId = 'a'.repeat(32)
+  const points = L.encodePoints([L.encodePoint('"loss"', 0.5, 10, 1), L.encodePoint('"loss"', NaN, 11, 2), L.encodePoint('"acc"', 0.9, 12, 0)])
+  await storeWith(dir, 'exp', runId, [L.encodeRecord({ t: 'params', params: [['lr', '0.1']] }), points])
+  const first = right(await listRuns(dir)())
+  t.match(first, [{ runId, runName: `run ${runId}`, status: 'RUNNING', params: 1, metrics: 2 }])
+  const file = L.summaryPath(dir, runId)
+  const summary = right(L.SummaryFile.decode(JSON.parse(readFileSync(file, 'utf8'))) as E.Either<never, L.SummaryFile>)
+  t.strictSame(summary.latest, { loss: [NaN, 11, 2], acc: [0.9, 12, 0] }, 'each metric keeps its latest point, NaN included')
+  t.equal(summary.journalBytes, readFileSync(L.journalPath(dir, runId)).length)
+
+  // a current summary is what is read: the journal is not
+  writeFileSync(file, JSON.stringify({ ...L.SummaryFile.encode(summary), start: { ...L.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
+  t.equal(right(await listRuns(dir)())[0]?.runName, 'from the summary')
+
+  // the journal grew: the summary is behind, and rebuilt
+  appendFileSync(L.journalPath(dir, runId), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
+  t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
+  t.equal(JSON.parse(readFileSync(file, 'utf8')).status, 'FINISHED', 'and written back')
+
+  // damaged (a crash while it was written, a format from elsewhere): rebuilt
+  for (const damage of ['{"format":', JSON.stringify({ format: 'charmory-track-run-summary', version: 2 })]) {
+    writeFileSync(file, damage)
+    t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', params: 1, metrics: 2 }])
+    t.equal(JSON.parse(readFileSync(file, 'utf8')).version, 1)
+  }
+
+  // a store where it cannot be written is read from the journal every time
+  rmSync(file)
+  mkdirSync(file)
+  t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED' }])
+  t.strictSame(readdirSync(L.runDir(dir, runId)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left behind')
+
+  // the local sink's searches read the same summaries
+  rmSync(file, { recursive: true })
+  const found = right(await localSink({ dir }).query.searchRuns({ filter: 'metrics.acc > 0.5' })())
+  t.match(found.runs, [{ runId, status: 'FINISHED', params: { lr: '0.1' }, metrics: { acc: 0.9 } }])
+  t.ok(existsSync(file))
 })
