@@ -3,8 +3,8 @@
  *
  * Points are gathered into batches of up to `batchSize`; up to `concurrency` batches are in
  * flight at once, or, with `'adaptive'` (the default since 0.2.0), as many as serve the server
- * best, found while the points stream (`adaptiveInFlight`, between 1 and `maxConcurrency`,
- * starting at 2); a partly filled batch goes out after `lingerMs` so that a slow stream still
+ * best, found while the points stream (`adaptiveInFlight`, between 1 and `maxConcurrency`, 4
+ * by default, starting at 2); a partly filled batch goes out after `lingerMs` so that a slow stream still
  * shows up live. When a push completes a batch and more than `capacity` points wait, `push`
  * does not resolve until there is room again: a producer faster than the server waits instead
  * of growing memory (at most `capacity + batchSize` points are held). The first
@@ -35,7 +35,10 @@ export interface QueueOptions {
    * (`adaptiveInFlight`), up to `maxConcurrency`. Adaptive since 0.2.0.
    */
   readonly concurrency: number | 'adaptive'
-  /** The most requests in flight an adaptive queue tries; 8. Since 0.2.0. */
+  /**
+   * The most requests in flight an adaptive queue tries; 4 (what 0.1 kept in flight always),
+   * so that many writers sharing a server do not each climb over one another. Since 0.2.0.
+   */
   readonly maxConcurrency?: number
   /** How many points may wait before `push` makes the producer wait. */
   readonly capacity: number
@@ -57,15 +60,15 @@ export interface MetricQueue {
 
 /**
  * The options the MLflow sink uses unless told. MLflow's `log-batch` takes up to 1000
- * metrics; up to 8 batches waiting or in flight (the number in flight adapted to the server)
- * keep a server busy without holding more than ~9k points in memory.
+ * metrics; up to 8 batches waiting or in flight (1 to 4 of them in flight, as suits the
+ * server) keep a server busy without holding more than ~9k points in memory.
  * @category constructors
  * @since 0.1.0
  */
 export const defaultQueueOptions: QueueOptions = {
   batchSize: 1000,
   concurrency: 'adaptive',
-  maxConcurrency: 8,
+  maxConcurrency: 4,
   capacity: 8000,
   lingerMs: 200
 }
@@ -95,7 +98,7 @@ export const metricQueue = (
   let blocked = 0 // producers waiting for room
   const limiter: InFlight =
     options.concurrency === 'adaptive'
-      ? adaptiveInFlight({ initial: ADAPTIVE_START, min: 1, max: options.maxConcurrency ?? 8 })
+      ? adaptiveInFlight({ initial: ADAPTIVE_START, min: 1, max: options.maxConcurrency ?? 4 })
       : fixedInFlight(options.concurrency)
   let failure: TrackError | undefined
   let timer: ReturnType<typeof setTimeout> | undefined

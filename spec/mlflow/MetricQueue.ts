@@ -140,7 +140,11 @@ t.test('by default the number in flight adapts: it starts at 2 and climbs on a s
   t.strictSame(parallel.result, E.right(undefined))
   t.equal(parallel.inFlightSeen[0], 1)
   t.equal(Math.max(...parallel.inFlightSeen.slice(0, 4)), 2, 'two in flight at first')
-  t.equal(Math.max(...parallel.inFlightSeen), 8, 'up to maxConcurrency')
+  t.equal(Math.max(...parallel.inFlightSeen), 4, 'up to maxConcurrency, 4 by default')
+  const wider = await simulate({ ...defaultQueueOptions, maxConcurrency: 8 }, 200, () => 100)
+  t.equal(Math.max(...wider.inFlightSeen), 8, 'or as many as it says')
+  const unsaid = await simulate({ batchSize: 1000, concurrency: 'adaptive', capacity: 8000, lingerMs: 200 }, 100, () => 100)
+  t.equal(Math.max(...unsaid.inFlightSeen), 4, 'options without maxConcurrency: 4')
   // a server that serves one request at a time, and slower the more wait on its lock
   const serial = await simulate(undefined, 200, (n) => 100 * n + 20 * (n - 1) * n)
   t.ok(serial.inFlightSeen.slice(-50).every((n) => n <= 2), 'it stays low on a server that does worse with more')
