@@ -134,7 +134,7 @@ const writersRate = async (url: string, count: number, total: number): Promise<n
       child.once('close', (code) => {
         const last = out.trim().split('\n').pop() ?? ''
         if (code === 0 && last.startsWith('{')) ok(JSON.parse(last) as { start: number; end: number })
-        else fail(new Error(`writer ${w} exited with ${code}: ${err}`))
+        else fail(new Error(`writer ${w} exited with ${code}: ${err.replace(/\s+/g, " ").slice(-600)}`))
       })
     )
     return { child, ready, done }

@@ -5,13 +5,19 @@
 // the run id.
 //
 // Usage: writer.ts <url> <experiment> <points> <writer>
+// BENCH_CONCURRENCY=n pins the number of requests in flight (adaptive by default).
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, evaluate, mlflowSink, run } from 'charmory-track'
 import { keyOf, valueOf } from '../support/workload.js'
 
 const [url = '', experiment = 'bench-writers', pointsArg = '1000', writer = '0'] = process.argv.slice(2)
 const points = Number(pointsArg)
-const sink = mlflowSink(url, { journal: false, logger: { warn: () => undefined, info: () => undefined } })
+const pinned = Number(process.env['BENCH_CONCURRENCY'] ?? 'NaN')
+const sink = mlflowSink(url, {
+  journal: false,
+  logger: { warn: () => undefined, info: () => undefined },
+  ...(Number.isInteger(pinned) ? { queue: { concurrency: pinned } } : {})
+})
 process.stdout.write('ready\n')
 await new Promise<void>((ok) => process.stdin.setEncoding('utf8').once('data', () => ok()))
 process.stdin.pause()

@@ -1,7 +1,9 @@
 /**
  * The HTTP layer of the MLflow sink: one lazy task per request, with a timeout on every
  * attempt, retries on network errors and on 408, 429, 500, 502, 503 and 504 (exponential
- * backoff with jitter, `Retry-After` honoured), re-sending the request each time. Other
+ * backoff with jitter, `Retry-After` honoured), re-sending the request each time; also on
+ * the 400 an MLflow server gives a request that waited too long for a database connection
+ * (an overloaded server, see `overloaded`). Other
  * answers fail at once with a typed error carrying MLflow's `error_code` and message, also
  * when the body is not JSON (the auth layer and the security middleware answer in plain
  * text). Every answer is decoded with io-ts. No credential ever reaches an error or a log.
@@ -81,6 +83,14 @@ export interface HttpOptions {
 // -------------------------------------------------------------------------------------
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * MLflow answers `400 BAD_REQUEST` when a request waited longer than SQLAlchemy's pool timeout
+ * for a database connection ("QueuePool limit of size 5 overflow 10 reached, connection timed
+ * out"): many writers on one worker. Nothing was written; the server was overloaded, and the
+ * request is worth sending again later.
+ */
+const overloaded = (status: number, text: string): boolean => status === 400 && text.includes('QueuePool limit')
 
 const ErrorBody = t.type({ error_code: t.string, message: t.string })
 
@@ -213,7 +223,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       const text = redact(options.auth, new TextDecoder().decode(bytes))
       return E.left({
         error: errorOf(res.status, text, endpoint),
-        retry: RETRYABLE.has(res.status),
+        retry: RETRYABLE.has(res.status) || overloaded(res.status, text),
         retryAfter: res.headers.get('retry-after'),
         refused: false
       })

@@ -4,8 +4,8 @@
  * Points are gathered into batches of up to `batchSize`; up to `concurrency` batches are in
  * flight at once, or, with `'adaptive'` (the default since 0.2.0), as many as serve the server
  * best, found while the points stream (`adaptiveInFlight`, between 1 and `maxConcurrency`, 4
- * by default, starting at 2); a partly filled batch goes out after `lingerMs` so that a slow stream still
- * shows up live. When a push completes a batch and more than `capacity` points wait, `push`
+ * by default, starting at 1); a partly filled batch goes out after `lingerMs` so that a slow
+ * stream still shows up live. When a push completes a batch and more than `capacity` points wait, `push`
  * does not resolve until there is room again: a producer faster than the server waits instead
  * of growing memory (at most `capacity + batchSize` points are held). The first
  * failed send is kept and reported by every later `push` and by `flush`.
@@ -73,8 +73,12 @@ export const defaultQueueOptions: QueueOptions = {
   lingerMs: 200
 }
 
-/** Where an adaptive queue starts: the best fixed number on most servers measured (issue 12). */
-const ADAPTIVE_START = 2
+/**
+ * Where an adaptive queue starts: one request, what a server shared by many writers takes best
+ * (16 writers with 2 each in flight already overload a 1-worker server); a lone writer's queue
+ * doubles from there within a few batches when the server takes more.
+ */
+const ADAPTIVE_START = 1
 
 // -------------------------------------------------------------------------------------
 // constructors

@@ -96,6 +96,13 @@ t.test('retryable statuses are retried with backoff, re-sending the same request
   t.match(retriesSeen[0], /POST api\/2.0\/mlflow\/runs\/log-batch #1: .*503/)
 })
 
+t.test("MLflow's 400 for a request that waited too long for a database connection is retried", async (t) => {
+  const pool = '{"error_code":"BAD_REQUEST","message":"QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00"}'
+  const { http, calls } = client([{ status: 400, body: pool }, { status: 200, body: '{}' }])
+  t.ok(E.isRight(await http.json('POST', 'mlflow/runs/log-batch', { a: 1 }, io.UnknownRecord)()))
+  t.equal(calls.length, 2)
+})
+
 t.test('other 4xx fail at once; retries stop after maxRetries with the last error', async (t) => {
   const once = client([{ status: 404, body: '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no run"}' }])
   t.match(await once.http.json('GET', 'mlflow/runs/get', {}, io.UnknownRecord)(), { left: { status: 404 } })
