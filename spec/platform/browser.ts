@@ -94,3 +94,10 @@ t.test('run, runPromise and openSink on the browser platform', async (t) => {
   t.equal(server.right.name, 'mlflow:http://127.0.0.1:5000', 'a server, and no journal without a local store')
   await server.right.close()
 })
+
+t.test('the console logger writes the same lines as Node\'s default logger', async (t) => {
+  const lines = t.capture(console, 'warn', () => undefined)
+  browserPlatform.logger.warn('param "a" overwritten')
+  browserPlatform.logger.info('run 1 started')
+  t.strictSame(lines().map((c) => c.args[0]), ['charmory-track: warning: param "a" overwritten', 'charmory-track: run 1 started'])
+})
