@@ -4,14 +4,13 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
-  describe,
+  describeError,
   evaluate,
   memorySink,
   networkError,
   run,
   type RunSink,
-  type SystemMetricsSupport,
-  type SystemSample
+  type SystemMetrics
 } from 'charmory-track'
 import {
   DEFAULT_INTERVAL_MS,
@@ -26,7 +25,7 @@ import { captureLogger, fixedSource } from './support/behaviour.js'
 const T0 = 1_700_000_000_000
 
 interface FakeTimer {
-  readonly support: SystemMetricsSupport
+  readonly support: SystemMetrics.SystemMetricsSupport
   /** Fires the timer once and waits for the sample it started to be logged. */
   readonly tick: () => Promise<void>
   readonly intervals: Array<number>
@@ -34,7 +33,7 @@ interface FakeTimer {
   readonly samplers: () => number
 }
 
-const fake = (vars: Record<string, string> = {}, sample: (n: number) => Promise<SystemSample> = async (n) => ({ cpu_utilization_percentage: n, network_receive_megabytes: 0.5 })): FakeTimer => {
+const fake = (vars: Record<string, string> = {}, sample: (n: number) => Promise<SystemMetrics.SystemSample> = async (n) => ({ cpu_utilization_percentage: n, network_receive_megabytes: 0.5 })): FakeTimer => {
   let callback: (() => void) | undefined
   let made = 0
   let taken = 0
@@ -86,7 +85,7 @@ t.test('settings: the variables, the option winning, bad values named', async (t
   for (const v of ['ten', '0', '-1', 'Infinity']) {
     const r = systemMetricsSettings({ MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL: v }, true)
     t.match(r, { left: { _tag: 'ConfigError', variable: 'MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL' } }, v)
-    if (E.isLeft(r)) t.match(describe(r.left), v)
+    if (E.isLeft(r)) t.match(describeError(r.left), v)
   }
   t.equal(SYSTEM_METRIC_NAMES.length, 8)
   t.equal(GPU_METRIC_NAMES.length, 5)

@@ -7,17 +7,13 @@
 // Usage: writer.ts <url> <experiment> <points> <writer>
 // BENCH_CONCURRENCY=n pins the number of requests in flight (adaptive by default).
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, evaluate, mlflowSink, run } from 'charmory-track'
+import { describeError, evaluate, mlflowSink, run } from 'charmory-track'
 import { keyOf, valueOf } from '../support/workload.js'
 
 const [url = '', experiment = 'bench-writers', pointsArg = '1000', writer = '0'] = process.argv.slice(2)
 const points = Number(pointsArg)
 const pinned = Number(process.env['BENCH_CONCURRENCY'] ?? 'NaN')
-const sink = mlflowSink(url, {
-  journal: false,
-  logger: { warn: () => undefined, info: () => undefined },
-  ...(Number.isInteger(pinned) ? { queue: { concurrency: pinned } } : {})
-})
+const sink = mlflowSink(url, { journal: false, ...(Number.isInteger(pinned) ? { queue: { concurrency: pinned } } : {}) })
 process.stdout.write('ready\n')
 await new Promise<void>((ok) => process.stdin.setEncoding('utf8').once('data', () => ok()))
 process.stdin.pause()
@@ -26,9 +22,8 @@ const result = await run(
   evaluate({ experiment, runName: `writer-${writer}-${points}`, resultsArtifact: false }, async (r) => {
     for (let i = 0; i < points; i++) await r.logMetric(keyOf(i), valueOf(i), { step: i })
   }),
-  { sink, signals: false }
+  { sink, signals: false, logger: { warn: () => undefined, info: () => undefined } }
 )
 const end = Date.now()
-sink.close()
-if (E.isLeft(result)) throw new Error(describe(result.left))
+if (E.isLeft(result)) throw new Error(describeError(result.left))
 process.stdout.write(`${JSON.stringify({ start, end, points, runId: result.right.runId })}\n`)

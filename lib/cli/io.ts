@@ -7,13 +7,18 @@
 import { spawn } from 'node:child_process'
 import { homedir } from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import * as E from 'fp-ts/lib/Either.js'
+import type * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Logger } from '../Env.js'
+import type { TrackError } from '../Errors.js'
 import { defaultStoreDir } from '../local/Store.js'
-import type { EnvVars } from '../mlflow/Config.js'
+import type { EnvVars, MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
-import { trackingTargetFromEnv } from '../sinks/env.js'
+import { nodeLocalStore, nodePlatform } from '../platform/node.js'
+import type { Platform } from '../platform/Platform.js'
+import { loadMlflowConfig } from '../mlflow/Config.js'
+import { serverSink, type MlflowSink } from '../sinks/mlflow.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -84,14 +89,52 @@ export const nodeIo = (): CliIo => ({
  * @category utils
  * @since 0.1.0
  */
-export const localStoreOf = (io: CliIo): string =>
-  pipe(
-    trackingTargetFromEnv({ env: io.env, home: io.home, cwd: io.cwd }),
-    E.match(
-      () => defaultStoreDir(io.env, io.home),
-      (target) => (target._tag === 'Local' ? target.dir : target.localDir)
-    )
-  )
+export const localStoreOf = (io: CliIo): string => {
+  const uri = (io.env['MLFLOW_TRACKING_URI'] ?? '').trim()
+  const store = nodeLocalStore(io.env, io.home, io.cwd)
+  return uri === '' || /^[A-Za-z][A-Za-z0-9+.-]+:/.test(uri) && !uri.startsWith('file:') ? store.defaultDir : store.folderOf(uri) ?? store.defaultDir
+}
+
+/**
+ * The Node platform as the command sees it: its environment, home, folder, transport and
+ * standard error.
+ * @category utils
+ * @since 0.2.0
+ */
+export const platformOf = (io: CliIo): Platform => {
+  const fetch = io.fetch
+  return {
+    ...nodePlatform,
+    vars: io.env,
+    home: io.home,
+    logger: loggerOf(io),
+    ...(fetch === undefined ? {} : { transport: () => TE.right({ fetch, close: () => undefined }) })
+  }
+}
+
+/**
+ * The server at `uri`, configured from the command's environment and credentials file
+ * (`uriSource` names the flag it came from, for errors; `refusedRetries` caps how often a
+ * refused connection is retried, so that a command fails fast when nothing listens), and its
+ * transport's `fetch`. Whoever gets it closes the sink.
+ * @category utils
+ * @since 0.2.0
+ */
+export const serverAt = (
+  io: CliIo,
+  uri: string,
+  options: { readonly uriSource?: string; readonly refusedRetries?: number } = {}
+): Promise<E.Either<TrackError, { readonly sink: MlflowSink; readonly fetch: Fetch }>> => {
+  const platform = platformOf(io)
+  const { uriSource, refusedRetries } = options
+  return pipe(
+    loadMlflowConfig({ ...platform, vars: { ...io.env, MLFLOW_TRACKING_URI: uri } }, uriSource === undefined ? {} : { uriSource }),
+    TE.map((cfg): MlflowConfig =>
+      refusedRetries === undefined ? cfg : { ...cfg, retry: { ...cfg.retry, refusedRetries: Math.min(refusedRetries, cfg.retry.maxRetries) } }
+    ),
+    TE.flatMap((cfg) => pipe(platform.transport(cfg), TE.map((transport) => ({ sink: serverSink(cfg, transport, platform), fetch: transport.fetch }))))
+  )()
+}
 
 /**
  * Warnings on standard error.

@@ -53,7 +53,7 @@ import { invalidValue, unsupported, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
 import type { RunSink, Sink } from '../Sink.js'
-import { isUnreachable } from '../sinks/fallback.js'
+import { isUnreachable } from './Fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model

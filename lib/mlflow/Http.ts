@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { decodeError, describe, httpError, networkError, type TrackError } from '../Errors.js'
+import { decodeError, describeError, httpError, networkError, type TrackError } from '../Errors.js'
 import type { Auth, RetryPolicy } from './Config.js'
 
 // -------------------------------------------------------------------------------------
@@ -94,10 +94,14 @@ const overloaded = (status: number, text: string): boolean => status === 400 && 
 
 const ErrorBody = t.type({ error_code: t.string, message: t.string })
 
+/** The Basic credentials `user:password`, UTF-8, in base64 (`btoa` is in Node and browsers alike). */
+const basicToken = (username: string, password: string): string =>
+  btoa(Array.from(new TextEncoder().encode(`${username}:${password}`), (b) => String.fromCharCode(b)).join(''))
+
 const authHeader = (auth: Auth): Record<string, string> => {
   switch (auth._tag) {
     case 'Basic':
-      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+      return { authorization: `Basic ${basicToken(auth.username, auth.password)}` }
     case 'Bearer':
       return { authorization: `Bearer ${auth.token}` }
     case 'None':
@@ -114,7 +118,7 @@ const authHeader = (auth: Auth): Record<string, string> => {
 export const redact = (auth: Auth, text: string): string => {
   const secrets =
     auth._tag === 'Basic'
-      ? [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')]
+      ? [auth.password, basicToken(auth.username, auth.password)]
       : auth._tag === 'Bearer'
         ? [auth.token]
         : []
@@ -250,7 +254,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       const { error, retry, retryAfter, refused } = result.left
       const limit = refused ? (options.retry.refusedRetries ?? options.retry.maxRetries) : options.retry.maxRetries
       if (!retry || failures >= limit) return E.left(error)
-      options.onRetry(endpoint, failures + 1, describe(error))
+      options.onRetry(endpoint, failures + 1, describeError(error))
       await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
       return tryFrom(failures + 1)
     }

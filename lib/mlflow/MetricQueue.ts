@@ -15,6 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from '../Errors.js'
+import { plainTimers, type Timers } from '../platform/Platform.js'
 import type { Metric } from '../Sink.js'
 import { adaptiveInFlight, fixedInFlight, type InFlight } from './InFlight.js'
 
@@ -93,6 +94,7 @@ const ADAPTIVE_START = 1
 export const metricQueue = (
   send: (batch: ReadonlyArray<Metric>) => TE.TaskEither<TrackError, void>,
   options: QueueOptions = defaultQueueOptions,
+  timers: Timers = plainTimers,
   clock: () => number = () => performance.now()
 ): MetricQueue => {
   let open: Array<Metric> = []
@@ -105,7 +107,7 @@ export const metricQueue = (
       ? adaptiveInFlight({ initial: ADAPTIVE_START, min: 1, max: options.maxConcurrency ?? 4 })
       : fixedInFlight(options.concurrency)
   let failure: TrackError | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: (() => void) | undefined
   let wakers: Array<() => void> = []
 
   const wake = (): void => {
@@ -117,7 +119,7 @@ export const metricQueue = (
   const status = (): E.Either<TrackError, void> => (failure === undefined ? E.right(undefined) : E.left(failure))
 
   const seal = (): void => {
-    if (timer !== undefined) clearTimeout(timer)
+    timer?.()
     timer = undefined
     if (open.length === 0) return
     sealed.push(open)
@@ -142,12 +144,11 @@ export const metricQueue = (
 
   const linger = (): void => {
     if (timer !== undefined || open.length === 0) return
-    timer = setTimeout(() => {
+    timer = timers.after(options.lingerMs, () => {
       timer = undefined
       seal()
       pump()
-    }, options.lingerMs)
-    timer.unref()
+    })
   }
 
   return {

@@ -6,7 +6,20 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { configFor, evaluate, fork, localSink, networkError, run, Track, trackParam, type Fetch, type FoundRun, type RunQuery } from 'charmory-track'
+import {
+  describeError,
+  evaluate,
+  type Fetch,
+  fork,
+  Mlflow,
+  networkError,
+  nodePlatform,
+  type Query,
+  run,
+  Track,
+  trackParam
+} from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { serverArtifacts } from '../../lib/cli/artifacts.js'
 import { num, sparkline } from '../../lib/cli/chart.js'
 import { compareCommand, compareRuns, renderMarkdown, renderText, searchAll, usage as compareUsage } from '../../lib/cli/compare.js'
@@ -22,7 +35,7 @@ const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 
 /** Three runs of `nightly` in the store of `io`: resnet18, resnet50, vit (newest). */
 const fill = async (io: TestIo) => {
-  const sink = localSink({ dir: join(io.home, '.armory', 'mlruns') })
+  const sink = openStore(join(io.home, '.armory', 'mlruns'))
   let now = T0
   const clock = { now: () => now }
   const ev = (model: string, lr: number, accuracy: number, losses: ReadonlyArray<number>) =>
@@ -129,7 +142,7 @@ t.test('show: usage, help, a missing run', async (t) => {
   t.match(unusable.err(), /^charmory-track show: /)
 })
 
-const foundRun = (over: Partial<FoundRun> = {}): FoundRun => ({
+const foundRun = (over: Partial<Query.FoundRun> = {}): Query.FoundRun => ({
   runId: 'r1',
   experimentId: '7',
   runName: 'one',
@@ -144,7 +157,7 @@ const foundRun = (over: Partial<FoundRun> = {}): FoundRun => ({
 })
 
 /** A query over one run whose metric `nan` is all NaN and whose `long` history comes in pages. */
-const fakeQuery = (failing: Partial<Record<keyof RunQuery, true>> = {}): RunQuery => {
+const fakeQuery = (failing: Partial<Record<keyof Query.RunQuery, true>> = {}): Query.RunQuery => {
   const down = TE.left(networkError('connection refused', 'test'))
   return {
     searchRuns: () => down,
@@ -203,7 +216,7 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
   t.equal(await showCommand(['r1', '--from', 'http://mlflow.test'], broken), 1)
   t.match(broken.err(), /^charmory-track show: .*404/)
   const failing: Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"files": 3}', arrayBuffer: async () => new TextEncoder().encode('{"files": 3}').buffer as ArrayBuffer })
-  const config = right(configFor('http://127.0.0.1:1'))
+  const config = right(Mlflow.configFor('http://127.0.0.1:1'))
   t.match(await serverArtifacts(config, failing, 'r1')(), E.left({ _tag: 'DecodeError' }))
   // a busy server is asked again
   let calls = 0
@@ -213,9 +226,11 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
   }
   const quick = { ...config, retry: { ...config.retry, backoffFactorMs: 0, backoffJitterMs: 0 } }
   t.strictSame(await serverArtifacts(quick, busy, 'r1')(), E.right([{ path: 'x.txt', size: 1 }]))
-  // the default transport: a certificate that cannot be read, then a port nobody listens on
-  t.match(await serverArtifacts({ ...config, tls: { ...config.tls, caCertPath: '/nonexistent/ca.pem' } }, undefined, 'r1')(), E.left({ _tag: 'ConfigError' }))
-  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, undefined, 'r1')(), E.left({ _tag: 'NetworkError' }))
+  // Node's transport: a port nobody listens on
+  const transport = await nodePlatform.transport(config)()
+  if (E.isLeft(transport)) return t.fail(describeError(transport.left))
+  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, transport.right.fetch, 'r1')(), E.left({ _tag: 'NetworkError' }))
+  transport.right.close()
 })
 
 t.test('compare: runs by id, the params that differ, the best metric marked; Markdown; JSON', async (t) => {
@@ -299,7 +314,7 @@ t.test('compare: missing values, NaN, ties, pipes in Markdown, pages of a search
   t.match(renderMarkdown(compareRuns([runs[1]!], () => 'higher')), /^\| --- \| --- \|\n\| \*\*metrics\*\*/m)
   // a search read page by page, to --max runs
   const io = testIo(t)
-  const sink = localSink({ dir: join(io.home, '.armory', 'mlruns') })
+  const sink = openStore(join(io.home, '.armory', 'mlruns'))
   for (let i = 0; i < 3; i++) {
     right(await run(evaluate({ experiment: 'many', runName: `r${i}` }, async () => ({ acc: i })), { sink, clock: { now: () => T0 + i }, source: () => fixedSource(O.none) }))
   }

@@ -4,7 +4,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, localSink, LocalStore as L, readArtifact } from 'charmory-track'
+import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, readArtifact } from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
+import * as L from '../../lib/local/Store.js'
 import { left, right, tempDir } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
@@ -328,7 +330,7 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
 
   // the local sink's searches read the same summaries
   rmSync(file, { recursive: true })
-  const found = right(await localSink({ dir }).query.searchRuns({ filter: 'metrics.acc > 0.5' })())
+  const found = right(await openStore(dir).query.searchRuns({ filter: 'metrics.acc > 0.5' })())
   t.match(found.runs, [{ runId, status: 'FINISHED', params: { lr: '0.1' }, metrics: { acc: 0.9 } }])
   t.ok(existsSync(file))
 })

@@ -4,27 +4,28 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
 import {
   evaluate,
-  failingSink,
   httpError,
   listRuns,
   loadRun,
   localSink,
-  LocalStore as L,
+  type LocalSink,
   memorySink,
+  type MemorySink,
   networkError,
   readArtifact,
   run,
-  syncStore,
   withLocalFallback,
-  type LocalSink,
-  type MemorySink,
   type RunRecord,
   type RunSink,
   type Sink,
   type StoredRun,
   type SyncProgress,
+  syncStore,
   type TrackError
 } from 'charmory-track'
+import * as L from '../../lib/local/Store.js'
+import { openStore } from '../../lib/local/LocalSink.js'
+import { failing } from '../support/sinks.js'
 import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -48,7 +49,7 @@ const must = async (te: TE.TaskEither<TrackError, void>): Promise<void> => void 
 
 /** A parent with a failed child, a running run and a run with every kind of record. */
 const sampleStore = async (dir: string) => {
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const parent = await write(sink, 'exp', 'parent', 1000, async (r) => {
     await must(r.logParams([['lr', '0.1'], ['model.name', 'resnet']]))
     for (let step = 0; step < 30; step++) await must(r.logMetrics([{ key: 'loss', value: 1 / (step + 1), step, timestamp: 1000 + step }]))
@@ -148,7 +149,7 @@ t.test('a second sync sends nothing; data added later goes into the run already 
   const r = right(await sink.reopenRun(running)())
   await must(r.logMetrics([{ key: 'late', value: 2, step: 5, timestamp: 3500 }]))
   await must(r.end('FINISHED', 4000))
-  const again = right(await localSink({ dir }).reopenRun(parent)())
+  const again = right(await openStore(dir).reopenRun(parent)())
   await must(again.logArtifact('extra.txt', utf8('after the end')))
   await must(again.flush())
 
@@ -188,7 +189,7 @@ const dying = (inner: Sink, budget: number): Sink & { calls: () => number } => {
 
 t.test('a sync interrupted by an unreachable target resumes without duplicating anything', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const ids: Array<string> = []
   for (const name of ['a', 'b']) {
     ids.push(
@@ -225,7 +226,7 @@ t.test('a sync interrupted by an unreachable target resumes without duplicating 
 
 t.test('without checkpoints in between, a resumed sync re-sends from the last one only', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   await write(sink, 'exp', 'a', 1, async (r) => {
     for (let step = 0; step < 10; step++) {
       await must(r.logMetrics([{ key: 'm', value: step, step, timestamp: step }]))
@@ -334,7 +335,7 @@ t.test('a run that fails midway ends on the target as it ended here; one that ne
 t.test('a dry run counts what would be sent and touches nothing', async (t) => {
   const dir = tempDir(t)
   const { parent, child, running } = await sampleStore(dir)
-  const nowhere = failingSink(networkError('must not be called', 'nowhere'))
+  const nowhere = failing(networkError('must not be called', 'nowhere'))
   const report = right(await syncStore(dir, nowhere, { dryRun: true, target: 'mlflow:http://127.0.0.1:5000' })())
   t.equal(report.dryRun, true)
   t.equal(report.target, 'mlflow:http://127.0.0.1:5000')
@@ -377,7 +378,7 @@ t.test('progress is reported as journal bytes, up to the total', async (t) => {
 
 t.test('a parent link to a run outside the store is kept; an ancestry is synced top down', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const grandparent = await write(sink, 'e', 'g', 30, (r) => r.end('FINISHED', 31)())
   const parent = await write(sink, 'e', 'p', 20, (r) => r.end('FINISHED', 21)(), [['mlflow.parentRunId', grandparent]])
   const child = await write(sink, 'e', 'c', 10, (r) => r.end('FINISHED', 11)(), [['mlflow.parentRunId', parent]])
@@ -396,7 +397,7 @@ t.test('a parent link to a run outside the store is kept; an ancestry is synced 
 
 t.test('a run whose store files are damaged is reported with the file at fault', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const missing = await write(sink, 'e', 'missing artifact', 1, async (r) => {
     await must(r.logArtifact('a.txt', utf8('a')))
     await must(r.end('FINISHED', 2))
@@ -414,7 +415,7 @@ t.test('a run whose store files are damaged is reported with the file at fault',
 
 t.test('a journal that does not decode stops the sync with the file and line at fault', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const id = await write(sink, 'e', 'r', 1, (r) => r.end('FINISHED', 2)())
   appendFileSync(L.journalPath(dir, id), 'not json\n')
   t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
@@ -422,7 +423,7 @@ t.test('a journal that does not decode stops the sync with the file and line at 
 
 t.test('dataset inputs are carried to the target; a target that cannot take them is reported', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const input = { name: 'd', digest: 'abc', sourceType: 'local', source: '{"uri":"/d"}', tags: [['mlflow.data.context', 'eval']] as const }
   const runId = await write(sink, 'exp', 'inputs', 1000, async (r) => {
     await must(r.logInputs!([input]))

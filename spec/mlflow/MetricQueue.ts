@@ -115,7 +115,7 @@ const simulate = async (options: QueueOptions | undefined, batches: number, late
       inFlightSeen.push(inFlight)
       due.push({ at: now + latencyMs(inFlight), ok })
     })
-  const q = metricQueue(send, options, () => now)
+  const q = metricQueue(send, options, undefined, () => now)
   const producer = (async () => {
     for (let i = 0; i < batches; i++) await q.push(points(1000, i * 1000))
     return q.flush()
