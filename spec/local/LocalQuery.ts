@@ -22,10 +22,12 @@ t.test('a search keeps each metric\'s latest point however the points were logge
     ])()
   )
   right(await r.logArtifact('notes.txt', new TextEncoder().encode('x'))())
+  right(await r.setTags([['phase', 'test']])())
   right(await r.end('FINISHED', 2)())
   const found = right(await sink.query.searchRuns({ filter: 'metrics.m = 5' })())
   t.strictSame(found.runs.map((x) => [x.runName, x.metrics, x.endTime]), [['n', { m: 5 }, 2]])
   t.strictSame(right(await sink.query.getMetricHistory(r.runId, 'm')()).metrics.map((m) => m.value), [7, 2, 5, 1], 'by timestamp, step, value')
+  t.equal(right(await sink.query.getRun(r.runId)()).tags['phase'], 'test', 'a run read alone is read from its summary, tags and all')
 })
 
 t.test('a run folder without a journal is no run; an id that cannot name a run is NotFound', async (t) => {
