@@ -9,9 +9,9 @@
 // origins without being told, and a page under a real name is what needs
 // `--cors-allowed-origins`. Chromium treats that origin as secure, as it would an https page.
 import * as esbuild from 'esbuild'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 
 const root = resolve(new URL('../..', import.meta.url).pathname)
@@ -206,4 +206,35 @@ export const pageHostFor = async (t: TapLike): Promise<PageHost | undefined> => 
     }
   }
   return { origin, run }
+}
+
+// -------------------------------------------------------------------------------------
+// the browser entry
+// -------------------------------------------------------------------------------------
+
+/** The line of package.json's `exports["."]` that routes browser bundlers to the browser entry. */
+export const BROWSER_EXPORT = {
+  'charmory-track-source': './lib/index.browser.ts',
+  types: './dist/index.browser.d.ts',
+  default: './dist/index.browser.js'
+}
+
+/**
+ * Whether the package has its browser entry (lib/index.browser.ts, routed by the `browser`
+ * condition of package.json's exports). Without it, the specs that bundle the library for a
+ * browser cannot run: outside CI they skip loudly, in CI that is a failure.
+ */
+export const browserEntryFor = (t: TapLike): boolean => {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, Record<string, unknown>>
+  }
+  const routed = manifest.exports['.']?.['browser'] !== undefined
+  const written = existsSync(join(root, 'lib/index.browser.ts'))
+  if (routed && written) return true
+  const message = written
+    ? `lib/index.browser.ts exists but package.json's exports["."] has no browser condition: add, first in exports["."], "browser": ${JSON.stringify(BROWSER_EXPORT)}`
+    : 'the browser entry lib/index.browser.ts does not exist yet, so the library cannot be bundled for a browser'
+  if (process.env['CI'] === 'true' || written) t.fail(message)
+  else t.comment(`SKIPPING: ${message}`)
+  return false
 }
