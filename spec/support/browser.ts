@@ -30,11 +30,6 @@ export interface Bundle {
 export interface BundleOptions {
   /** Minify (for sizes); off by default, so that a page's errors read. */
   readonly minify?: boolean
-  /**
-   * Resolve `charmory-track` from its source (`lib/`, the default) or from the built `dist/`
-   * (what a user's bundler sees after `npm run build`).
-   */
-  readonly from?: 'source' | 'dist'
 }
 
 /**
@@ -88,8 +83,9 @@ export const bundlePage = async (entry: string, options: BundleOptions = {}): Pr
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    // platform=browser adds the `browser`, `import` and `default` conditions
-    conditions: options.from === 'dist' ? [] : ['charmory-track-source'],
+    // platform=browser adds the `browser`, `import` and `default` conditions; this one routes
+    // `charmory-track` to lib/ instead of dist/
+    conditions: ['charmory-track-source'],
     minify: options.minify ?? false,
     sourcemap: options.minify === true ? false : 'inline',
     metafile: true,
