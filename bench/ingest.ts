@@ -5,9 +5,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, evaluate, mlflowSink, run, type Logger } from 'charmory-track'
+import { describeError, evaluate, mlflowSink, run, type Logger } from 'charmory-track'
 import { createRun, endRun, type Rest } from './support/rest.js'
 import { keyOf, valueOf } from './support/workload.js'
+import { built } from '../spec/support/sinks.js'
 
 export interface Timed {
   readonly seconds: number
@@ -44,7 +45,7 @@ export const libraryIngest = async (
   journaled = false
 ): Promise<Timed> => {
   const dir = mkdtempSync(join(tmpdir(), 'charmory-bench-journal-'))
-  const sink = mlflowSink(url, { logger: countingLogger(warnings), journal: journaled && { dir } })
+  const sink = await built(mlflowSink(url, { journal: journaled && { dir } }), { logger: countingLogger(warnings) })
   try {
     const stop = clock()
     const result = await run(
@@ -54,7 +55,7 @@ export const libraryIngest = async (
       { sink, logger: countingLogger(warnings) }
     )
     const t = stop()
-    if (E.isLeft(result)) throw new Error(`the library's run failed: ${describe(result.left)}`)
+    if (E.isLeft(result)) throw new Error(`the library's run failed: ${describeError(result.left)}`)
     return { ...t, runId: result.right.runId }
   } finally {
     sink.close()

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import * as lib from 'charmory-track'
 import { countingLogger } from './ingest.js'
 import { keyOf, valueOf } from './support/workload.js'
+import { built } from '../spec/support/sinks.js'
 
 export interface LocalTimes {
   readonly writeSeconds: number
@@ -30,18 +31,18 @@ export const localRound = async (
       lib.evaluate({ experiment, runName: `local-${n}` }, async (r) => {
         for (let i = 0; i < n; i++) await r.logMetric(keyOf(i), valueOf(i), { step: i })
       }),
-      { sink: lib.localSink({ dir }), logger }
+      { sink: lib.openStore(dir), logger }
     )
     const writeSeconds = (performance.now() - start) / 1000
-    if (E.isLeft(written)) throw new Error(`the local run failed: ${lib.describe(written.left)}`)
-    const target = lib.mlflowSink(url, { logger })
+    if (E.isLeft(written)) throw new Error(`the local run failed: ${lib.describeError(written.left)}`)
+    const target = await built(lib.mlflowSink(url), { logger })
     try {
       start = performance.now()
       const synced = await lib.syncStore(dir, target)()
       const syncSeconds = (performance.now() - start) / 1000
-      if (E.isLeft(synced)) throw new Error(`the sync failed: ${lib.describe(synced.left)}`)
+      if (E.isLeft(synced)) throw new Error(`the sync failed: ${lib.describeError(synced.left)}`)
       const [one] = synced.right.runs
-      if (one?.error !== undefined) throw new Error(`the sync failed: ${lib.describe(one.error)}`)
+      if (one?.error !== undefined) throw new Error(`the sync failed: ${lib.describeError(one.error)}`)
       if (one?.remoteRunId === undefined) throw new Error('the sync created no run on the server')
       return { writeSeconds, syncSeconds, remoteRunId: one.remoteRunId }
     } finally {

@@ -7,9 +7,15 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
-import { describe, evaluate, fork, Query, queryOf, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
+import { describeError, evaluate, fork, openSink, Query, queryOf, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
 
-const sink = sinkFromEnv()
+// one sink for the whole program: built once from the environment, closed at the end
+const opened = await openSink(sinkFromEnv())
+if (E.isLeft(opened)) {
+  console.error(describeError(opened.left))
+  process.exit(2)
+}
+const sink = opened.right
 const experiment = `compare-runs ${randomUUID().slice(0, 8)}`
 
 /** An evaluation of `model` that scores `accuracy`, in a context of its own. */
@@ -49,7 +55,7 @@ const program = pipe(
 
 const result = await run(program, { sink })
 if (E.isLeft(result)) {
-  console.error(describe(result.left))
+  console.error(describeError(result.left))
   process.exit(1)
 }
 console.log(`run id: ${result.right.runId}`)
@@ -61,7 +67,8 @@ const found = E.isRight(query)
   ? await query.right.searchRuns({ experiments: [experiment], filter: "metrics.accuracy > 0.9 and tags.stage = 'prod'", orderBy: ['metrics.accuracy DESC'] })()
   : query
 if (E.isLeft(found)) {
-  console.error(describe(found.left))
+  console.error(describeError(found.left))
   process.exit(1)
 }
 for (const r of found.right.runs) console.log(`${r.runName}: accuracy ${r.metrics['accuracy']}, model ${r.params['model']}`)
+await sink.close()

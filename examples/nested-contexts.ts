@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import {
-  describe,
+  describeError,
   evaluate,
   fork,
   getParams,
@@ -82,7 +82,7 @@ const program = pipe(
   Track.either,
   Track.tap((outcome) =>
     Track.fromPromise(async () => {
-      if (E.isLeft(outcome)) console.log(`child failed: ${describe(outcome.left)}`)
+      if (E.isLeft(outcome)) console.log(`child failed: ${describeError(outcome.left)}`)
     })
   ),
   Track.flatMap(() => show('parent after the failed child'))
@@ -91,7 +91,7 @@ const program = pipe(
 const sink = memorySink()
 const result = await run(program, { sink })
 if (E.isLeft(result)) {
-  process.stderr.write(`nested-contexts failed: ${describe(result.left)}\n`)
+  process.stderr.write(`nested-contexts failed: ${describeError(result.left)}\n`)
   process.exit(1)
 }
 console.log(`runs recorded in the ${sink.name} sink: ${sink.snapshot().runs.map((r) => `${r.runName} ${r.status}`).join(', ')}`)

@@ -9,7 +9,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import {
-  describe,
+  describeError,
   evaluate,
   fromTracked,
   getParams,
@@ -103,7 +103,7 @@ const sink = sinkFromEnv()
 const result = await run(program, { sink })
 
 if (E.isLeft(result)) {
-  process.stderr.write(`walkthrough failed: ${describe(result.left)}\n`)
+  process.stderr.write(`walkthrough failed: ${describeError(result.left)}\n`)
   process.exit(1)
 }
 const { evaluation, params } = result.right

@@ -5,57 +5,15 @@
  *
  * @since 0.1.0
  */
-import type * as O from 'fp-ts/lib/Option.js'
-import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { TrackError } from './Errors.js'
 import type { OpenRuns } from './OpenRuns.js'
-import type { Sink } from './Sink.js'
-import type { SystemMetricsSupport } from './SystemMetrics.js'
+import type { Platform } from './platform/Platform.js'
+import type { Sink, SinkDescription } from './Sink.js'
+
+export type { Clock, Files, Logger, SourceInfo } from './platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/**
- * The clock that times runs and metric points: `now()` in milliseconds since the epoch.
- * @category model
- * @since 0.1.0
- */
-export interface Clock {
-  readonly now: () => number
-}
-
-/**
- * Where warnings go (overwritten params, truncated values, fallbacks).
- * @category model
- * @since 0.1.0
- */
-export interface Logger {
-  readonly warn: (message: string) => void
-  readonly info: (message: string) => void
-}
-
-/**
- * How artifact files are read from disk (`logArtifact`, `logArtifacts`).
- * @category model
- * @since 0.1.0
- */
-export interface Files {
-  readonly readFile: (path: string) => TE.TaskEither<TrackError, Uint8Array>
-  /** Every file under `dir`, recursively, as `/`-separated paths relative to `dir`, sorted. */
-  readonly listFiles: (dir: string) => TE.TaskEither<TrackError, ReadonlyArray<string>>
-}
-
-/**
- * Facts about the running program, for MLflow's standard `mlflow.*` tags.
- * @category model
- * @since 0.1.0
- */
-export interface SourceInfo {
-  readonly user: string
-  readonly sourceName: string
-  readonly gitCommit: O.Option<string>
-}
 
 /**
  * Everything a pipeline reads from the outside world: where runs go (`sink`), what time it is,
@@ -64,14 +22,8 @@ export interface SourceInfo {
  * @category model
  * @since 0.1.0
  */
-export interface Env {
+export interface Env extends Platform {
   readonly sink: Sink
-  readonly clock: Clock
-  readonly logger: Logger
-  readonly files: Files
-  readonly source: () => SourceInfo
-  /** Sampling the machine for system metrics (since 0.2.0); none in a browser. */
-  readonly systemMetrics?: SystemMetricsSupport
   /** The runs opened through `sink` and not ended yet (`run` registers them; since 0.2.0). */
   readonly openRuns: OpenRuns
 }
@@ -93,8 +45,10 @@ export interface RunOptions {
 }
 
 /**
- * What `run` needs: a sink; the other capabilities default to Node's.
+ * What `run` needs: a sink (a live `Sink`, or a `SinkDescription` that `run` builds from the
+ * platform and releases when it ends); the platform's capabilities default to the entry's
+ * (Node's, or the browser's).
  * @category model
  * @since 0.1.0
  */
-export type EnvInput = Pick<Env, 'sink'> & Partial<Env> & RunOptions
+export type EnvInput = { readonly sink: Sink | SinkDescription } & Partial<Platform> & RunOptions

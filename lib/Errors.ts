@@ -6,9 +6,9 @@
  * before an error is built.
  *
  * @example
- * import { invalidKey, describe } from 'charmory-track'
+ * import { invalidKey, describeError } from 'charmory-track'
  *
- * assert.strictEqual(describe(invalidKey('a//b', 'contains "//"')), 'invalid key "a//b": contains "//"')
+ * assert.strictEqual(describeError(invalidKey('a//b', 'contains "//"')), 'invalid key "a//b": contains "//"')
  *
  * @since 0.1.0
  */
@@ -230,7 +230,7 @@ export interface Regression {
 }
 
 /**
- * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describe`
+ * Any error of this library: the `Left` of every pipeline, told apart by its `_tag`. `describeError`
  * turns one into a sentence.
  * @category model
  * @since 0.1.0
@@ -433,7 +433,7 @@ export const unsynced = (runId: string, store: string, target: string, command: 
  * @category destructors
  * @since 0.1.0
  */
-export const describe = (e: TrackError): string => {
+export const describeError = (e: TrackError): string => {
   switch (e._tag) {
     case 'InvalidKey':
       return `invalid key ${JSON.stringify(e.key)}: ${e.reason}`
@@ -467,7 +467,7 @@ export const describe = (e: TrackError): string => {
       return `${e.where} cannot record ${e.what}`
     case 'Unsynced':
       return (
-        `${describe(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
+        `${describeError(e.cause)}; run ${e.runId} is kept in the local store ${e.store}, everything logged to it included: ` +
         `once ${e.target} is back, complete it there with \`${e.command}\``
       )
     case 'Regression':
@@ -497,7 +497,7 @@ export const regression = (
 export class TrackingFailure extends Error {
   readonly error: TrackError
   constructor(error: TrackError) {
-    super(describe(error))
+    super(describeError(error))
     this.name = `TrackingFailure(${error._tag})`
     this.error = error
   }

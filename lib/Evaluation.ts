@@ -35,7 +35,7 @@ import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import type { Context } from './Context.js'
 import { datasetRecord, type DatasetInput } from './Dataset.js'
 import type { Env } from './Env.js'
-import { describe, invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
+import { describeError, invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import * as P from './Params.js'
 import { isSecretName, REDACTED, toEntries, type Entry } from './ParamValue.js'
@@ -493,7 +493,7 @@ const checkSpec = (spec: unknown): E.Either<TrackError, ReadonlyArray<Entry>> =>
 
 /** The error tags a failed run keeps. */
 const errorTags = (e: TrackError): ReadonlyArray<Entry> => [
-  ['charmory.error', describe(e).slice(0, 8000)],
+  ['charmory.error', describeError(e).slice(0, 8000)],
   ['charmory.error.type', e._tag]
 ]
 
@@ -509,7 +509,7 @@ const finish = async <R>(sink: RunSink, outcome: E.Either<TrackError, R>, env: E
   }
   await sink.setTags(errorTags(outcome.left))()
   const ended = await sink.end('FAILED', env.clock.now())()
-  if (E.isLeft(ended)) env.logger.warn(`run ${sink.runId} could not be ended FAILED: ${describe(ended.left)}`)
+  if (E.isLeft(ended)) env.logger.warn(`run ${sink.runId} could not be ended FAILED: ${describeError(ended.left)}`)
   return outcome
 }
 

@@ -1,193 +1,40 @@
 /**
- * Running a pipeline: `run` supplies Node's clock, logger, file system and program facts
- * wherever the caller gave none, and hands the pipeline an empty context.
+ * Running a pipeline, on any platform: `runIn(platform)` makes the `run`, `runPromise` and
+ * `openSink` of a platform (the package exports those of `nodePlatform`, or of
+ * `browserPlatform` in a browser build), supplying the platform's capabilities wherever the
+ * caller gave none and handing the pipeline an empty context.
  *
- * `run` also builds the sink the pipeline writes to (since 0.2.0): an `mlflowSink` gets a
- * local journal (`withLocalJournal`) unless its `journal` option or
- * `CHARMORY_TRACK_FALLBACK=off` says otherwise, and every run it opens is registered in
- * `env.openRuns` until it ends. While `run` runs, SIGINT and SIGTERM end the open runs
- * `KILLED` (what was logged delivered first, within `graceMs`) and exit with 130 / 143; a
- * second signal exits at once. `{ signals: false }` leaves the signals to the program, which
- * can call `endOpenRuns`.
+ * `run` builds the sink the pipeline writes to when it is given a description (`mlflowSink`,
+ * `localSink`, `sinkFromEnv`): from the platform, with the logger given to `run`, so that a
+ * configuration error is a `Left`; it closes what it built when the pipeline ends, also on
+ * failure. Every run the sink opens is registered in `env.openRuns` until it ends. While `run`
+ * runs, SIGINT and SIGTERM end the open runs `KILLED` (what was logged delivered first, within
+ * `graceMs`) and exit with 130 / 143; a second signal exits at once. `{ signals: false }`
+ * leaves the signals to the program, which can call `endOpenRuns`.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
-import * as TE from 'fp-ts/lib/TaskEither.js'
-import { readFileSync, statSync } from 'node:fs'
-import { readFile, readdir } from 'node:fs/promises'
-import { userInfo } from 'node:os'
-import { dirname, join, relative, resolve, sep } from 'node:path'
 import * as C from './Context.js'
-import type { Clock, Env, EnvInput, Files, Logger, SourceInfo } from './Env.js'
-import { describe, fileError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
+import type { Env, EnvInput, Logger } from './Env.js'
+import { describeError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
 import { openRuns, type EndFailure } from './OpenRuns.js'
-import type { RunStatus, Sink } from './Sink.js'
-import { withLocalJournal, type JournalSetting } from './sinks/fallback.js'
-import { localSink } from './sinks/local.js'
-import { nodeSystemMetrics } from './system/nodeSystemMetrics.js'
+import type { Platform, Signals } from './platform/Platform.js'
+import { isSinkDescription, type RunStatus, type Sink, type SinkDescription } from './Sink.js'
 import type { Track } from './Track.js'
-
-// -------------------------------------------------------------------------------------
-// instances
-// -------------------------------------------------------------------------------------
-
-/**
- * The system clock (`Date.now`): the default `clock` of `run`.
- * @category instances
- * @since 0.1.0
- */
-export const systemClock: Clock = { now: () => Date.now() }
-
-/**
- * The default `logger` of `run`: warnings and notes go to standard error.
- * @category instances
- * @since 0.1.0
- */
-export const stderrLogger: Logger = {
-  warn: (message) => void process.stderr.write(`charmory-track: warning: ${message}\n`),
-  info: (message) => void process.stderr.write(`charmory-track: ${message}\n`)
-}
-
-const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-const walk = async (root: string, dir: string): Promise<Array<string>> => {
-  const found: Array<string> = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name)
-    if (entry.isDirectory()) found.push(...(await walk(root, full)))
-    else if (entry.isFile()) found.push(relative(root, full).split(sep).join('/'))
-  }
-  return found
-}
-
-/**
- * Reads artifact files with Node's file system: the default `files` of `run`.
- * @category instances
- * @since 0.1.0
- */
-export const nodeFiles: Files = {
-  readFile: (path) =>
-    TE.tryCatch(
-      async () => {
-        const b = await readFile(path)
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
-      },
-      (e) => fileError(path, reason(e))
-    ),
-  listFiles: (dir) =>
-    TE.tryCatch(
-      async () => (await walk(dir, dir)).sort(),
-      (e) => fileError(dir, reason(e))
-    )
-}
-
-const readText = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * The commit checked out in the git work tree that holds `start`, read from `.git` directly.
- * @category utils
- * @since 0.1.0
- */
-export const gitCommitAt = (start: string): O.Option<string> => {
-  let dir = resolve(start)
-  for (;;) {
-    const dotGit = join(dir, '.git')
-    let gitDir: string | undefined
-    try {
-      gitDir = statSync(dotGit).isDirectory()
-        ? dotGit
-        : resolve(dir, (readText(dotGit) ?? '').replace(/^gitdir:\s*/, ''))
-    } catch {
-      gitDir = undefined
-    }
-    if (gitDir !== undefined) {
-      const head = readText(join(gitDir, 'HEAD')) ?? ''
-      const ref = /^ref:\s*(.+)$/.exec(head)?.[1]
-      if (ref === undefined) return /^[0-9a-f]{40}$/.test(head) ? O.some(head) : O.none
-      const common = readText(join(gitDir, 'commondir'))
-      const base = common === undefined ? gitDir : resolve(gitDir, common)
-      const loose = readText(join(base, ref)) ?? readText(join(gitDir, ref))
-      if (loose !== undefined) return O.some(loose)
-      const packed = (readText(join(base, 'packed-refs')) ?? '').split('\n').find((l) => l.endsWith(` ${ref}`))
-      return packed === undefined ? O.none : O.some(packed.slice(0, 40))
-    }
-    const parent = dirname(dir)
-    if (parent === dir) return O.none
-    dir = parent
-  }
-}
-
-let cachedSource: SourceInfo | undefined
-
-/**
- * The user, the entry script and its git commit, read once per process.
- * @category instances
- * @since 0.1.0
- */
-export const nodeSource = (): SourceInfo => {
-  if (cachedSource === undefined) {
-    let user: string
-    try {
-      user = userInfo().username
-    } catch {
-      user = process.env['USER'] ?? 'unknown'
-    }
-    const sourceName = process.argv[1] === undefined ? 'node' : resolve(process.argv[1])
-    cachedSource = { user, sourceName, gitCommit: gitCommitAt(dirname(sourceName)) }
-  }
-  return cachedSource
-}
-
-// -------------------------------------------------------------------------------------
-// interpreters
-// -------------------------------------------------------------------------------------
-
-/**
- * The full environment: what was given, Node's defaults for the rest.
- * @category interpreters
- * @since 0.1.0
- */
-export const makeEnv = (input: EnvInput): Env => {
-  const { signals: _signals, graceMs: _graceMs, ...given } = input
-  return {
-    clock: systemClock,
-    logger: stderrLogger,
-    files: nodeFiles,
-    source: nodeSource,
-    systemMetrics: nodeSystemMetrics(),
-    openRuns: openRuns(),
-    ...given
-  }
-}
 
 // -------------------------------------------------------------------------------------
 // the sink a run writes to
 // -------------------------------------------------------------------------------------
 
-/** The `journal` setting of a sink that has one (an `mlflowSink`), or undefined. */
-const journalOf = (sink: Sink): JournalSetting | undefined => {
-  if (!('journal' in sink)) return undefined
-  const setting = (sink as { readonly journal?: JournalSetting }).journal
-  if (setting !== undefined) return setting
-  return (process.env['CHARMORY_TRACK_FALLBACK'] ?? '').trim().toLowerCase() !== 'off'
-}
-
-/** `env.sink` journaled when it asks to be, registering its runs in `env.openRuns`. */
-const buildSink = (env: Env): Sink => {
-  const journal = journalOf(env.sink)
-  const sink =
-    journal === undefined || journal === false
-      ? env.sink
-      : withLocalJournal(env.sink, localSink(journal === true ? {} : { dir: journal.dir }), { logger: env.logger })
-  return env.openRuns.track(sink)
+/** The sink of `env` built when it is a description, and how to release what was built. */
+const acquire = async (
+  sink: Sink | SinkDescription,
+  platform: Platform
+): Promise<E.Either<TrackError, { readonly sink: Sink; readonly release: () => Promise<void> }>> => {
+  if (!isSinkDescription(sink)) return E.right({ sink, release: async () => undefined })
+  const built = await sink.build(platform)()
+  return E.map((s: Sink & { readonly close: () => Promise<void> }) => ({ sink: s, release: s.close }))(built)
 }
 
 // -------------------------------------------------------------------------------------
@@ -202,35 +49,41 @@ interface Running {
 /** Every `run` in progress; those handling signals. */
 const registries = new Set<Running>()
 const interruptible = new Set<Running>()
+/** The subscriptions to each platform's signals, one per `Signals` while a run uses it. */
+const subscriptions = new Map<Signals, () => void>()
 let stopping = false
 
 /** The shell's status for a process ended by the signal: 128 + its number. */
 const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
 
-type Handled = keyof typeof EXIT_CODES
-
 const report = (logger: Logger, failures: ReadonlyArray<EndFailure>): void => {
-  for (const f of failures) logger.warn(`run ${f.runId} could not be ended: ${describe(f.error)}`)
+  for (const f of failures) logger.warn(`run ${f.runId} could not be ended: ${describeError(f.error)}`)
 }
 
-let deadline: NodeJS.Timeout | undefined
-/** Settles when a shutdown ends without the process exiting (process.exit stubbed, in specs). */
+let deadline: ReturnType<typeof setTimeout> | undefined
+/** Settles when a shutdown ends without the process exiting (the exit stubbed, in specs). */
 let shutdown: { readonly done: Promise<void>; readonly settle: () => void } | undefined
 
-const SIGNALS: ReadonlyArray<Handled> = ['SIGINT', 'SIGTERM']
+const unsubscribeIdle = (): void => {
+  for (const [signals, off] of subscriptions) {
+    if ([...interruptible].some((r) => r.env.interrupts === signals)) continue
+    off()
+    subscriptions.delete(signals)
+  }
+}
 
-/** Exits; were the exit stubbed (in a spec), the process is as if no signal had come. */
-const exit = (code: number): void => {
+/** Exits; were the exit stubbed (in a spec), the program is as if no signal had come. */
+const exit = (signals: Signals, code: number): void => {
   clearTimeout(deadline)
   stopping = false
   shutdown?.settle()
-  if (interruptible.size === 0) for (const s of SIGNALS) process.off(s, onSignal)
-  process.exit(code)
+  unsubscribeIdle()
+  signals.exit(code)
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  const code = EXIT_CODES[signal as Handled]
-  if (stopping) return exit(code)
+const onSignal = (signals: Signals) => (signal: 'SIGINT' | 'SIGTERM'): void => {
+  const code = EXIT_CODES[signal]
+  if (stopping) return exit(signals, code)
   stopping = true
   let settle!: () => void
   const done = new Promise<void>((ok) => (settle = ok))
@@ -243,23 +96,24 @@ function onSignal(signal: NodeJS.Signals): void {
   const graceMs = Math.max(...runs.map((r) => r.graceMs))
   deadline = setTimeout(() => {
     for (const r of runs) r.env.logger.warn(`the open runs were not ended within ${graceMs} ms; exiting`)
-    exit(code)
+    exit(signals, code)
   }, graceMs)
-  void endOpenRuns('KILLED').then(() => stopping && exit(code))
+  void endOpenRuns('KILLED').then(() => stopping && exit(signals, code))
 }
 
 const enter = (running: Running): void => {
-  if (interruptible.size === 0) for (const s of SIGNALS) process.on(s, onSignal)
   interruptible.add(running)
+  const { interrupts: signals } = running.env
+  if (!subscriptions.has(signals)) subscriptions.set(signals, signals.onInterrupt(onSignal(signals)))
 }
 
 const leave = (running: Running): void => {
   interruptible.delete(running)
-  if (interruptible.size === 0 && !stopping) for (const s of SIGNALS) process.off(s, onSignal)
+  if (!stopping) unsubscribeIdle()
 }
 
 /**
- * Ends every run that a `run` in progress in this process has open, with `status` (`KILLED`
+ * Ends every run that a `run` in progress in this program has open, with `status` (`KILLED`
  * by default) and the clock's time, delivering what was logged first, and flushes reopened
  * runs; resolves once they ended (a run that could not be ended is reported to the logger).
  * For programs that handle SIGINT / SIGTERM themselves (`run(..., { signals: false })`).
@@ -276,59 +130,69 @@ export const endOpenRuns = async (status: RunStatus = 'KILLED'): Promise<void> =
   await Promise.all([...registries].map(async (r) => report(r.env.logger, await r.env.openRuns.endAll(status, r.env.clock.now()))))
 }
 
+// -------------------------------------------------------------------------------------
+// interpreters
+// -------------------------------------------------------------------------------------
+
 /**
- * Runs a pipeline, from an empty context unless one is given.
- *
- * @example
- * import { run, evaluate, trackParam, memorySink, invalidKey, Track } from 'charmory-track'
- * import * as E from 'fp-ts/lib/Either.js'
- * import { pipe } from 'fp-ts/lib/function.js'
- *
- * const program = pipe(
- *   trackParam('lr', 0.1),
- *   Track.flatMap(() => evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })))
- * )
- * const sink = memorySink()
- * const result = await run(program, { sink })
- * assert.ok(E.isRight(result))
- * assert.strictEqual(sink.snapshot().runs[0]?.params['lr'], '0.1')
- *
- * // a failure is a Left, never a rejected promise
- * const failed = await run(Track.fail(invalidKey('a//b', 'contains "//"')), { sink })
- * assert.deepStrictEqual(failed, E.left(invalidKey('a//b', 'contains "//"')))
- *
- * @category interpreters
- * @since 0.1.0
+ * Runs a pipeline, from an empty context unless one is given; never rejects.
+ * @category model
+ * @since 0.2.0
  */
-export const run = async <A>(
-  pipeline: Track<A>,
-  env: EnvInput,
-  context: C.Context = C.empty()
-): Promise<E.Either<TrackError, A>> => {
-  const full = makeEnv(env)
-  const running: Running = { env: full, graceMs: env.graceMs ?? 5000 }
-  registries.add(running)
-  if (env.signals !== false) enter(running)
-  let result: E.Either<TrackError, A>
-  try {
-    result = (await pipeline(context, { ...full, sink: buildSink(full) })).result
-  } catch (e) {
-    result = E.left(taskFailed(e))
-  }
-  registries.delete(running)
-  leave(running)
-  // the process is on its way out: the program does not go on meanwhile
-  if (stopping) await shutdown?.done
-  return result
-}
+export type Run = <A>(pipeline: Track<A>, env: EnvInput, context?: C.Context) => Promise<E.Either<TrackError, A>>
 
 /**
  * `run`, rejecting with a `TrackingFailure` instead of returning a `Left`.
- * @category interpreters
- * @since 0.1.0
+ * @category model
+ * @since 0.2.0
  */
-export const runPromise = async <A>(pipeline: Track<A>, env: EnvInput, context?: C.Context): Promise<A> => {
-  const result = await run(pipeline, env, context)
-  if (E.isLeft(result)) throw new TrackingFailure(result.left)
-  return result.right
+export type RunPromise = <A>(pipeline: Track<A>, env: EnvInput, context?: C.Context) => Promise<A>
+
+/**
+ * Builds a sink description for use by many `run`s (a long-lived sink), from the platform
+ * with `overrides` (a logger, a clock, ...) in place; whoever opened it calls `close`.
+ * @category model
+ * @since 0.2.0
+ */
+export type OpenSink = <S extends Sink>(
+  description: SinkDescription<S>,
+  overrides?: Partial<Platform>
+) => Promise<E.Either<TrackError, S & { readonly close: () => Promise<void> }>>
+
+/**
+ * The `run`, `runPromise` and `openSink` of a platform.
+ * @category interpreters
+ * @since 0.2.0
+ */
+export const runIn = (platform: Platform): { readonly run: Run; readonly runPromise: RunPromise; readonly openSink: OpenSink } => {
+  const run: Run = async <A>(pipeline: Track<A>, input: EnvInput, context = C.empty()): Promise<E.Either<TrackError, A>> => {
+    const { signals: handleSignals, graceMs, sink: given, ...overrides } = input
+    const here: Platform = { ...platform, ...overrides }
+    const acquired = await acquire(given, here)
+    if (E.isLeft(acquired)) return acquired
+    const runs = openRuns()
+    const env: Env = { ...here, sink: runs.track(acquired.right.sink), openRuns: runs }
+    const running: Running = { env, graceMs: graceMs ?? 5000 }
+    registries.add(running)
+    if (handleSignals !== false) enter(running)
+    let result: E.Either<TrackError, A>
+    try {
+      result = (await pipeline(context, env)).result
+    } catch (e) {
+      result = E.left(taskFailed(e))
+    }
+    await acquired.right.release()
+    registries.delete(running)
+    leave(running)
+    // the program is on its way out: it does not go on meanwhile
+    if (stopping) await shutdown?.done
+    return result
+  }
+  const runPromise: RunPromise = async (pipeline, input, context) => {
+    const result = await run(pipeline, input, context)
+    if (E.isLeft(result)) throw new TrackingFailure(result.left)
+    return result.right
+  }
+  const openSink: OpenSink = (description, overrides = {}) => description.build({ ...platform, ...overrides })()
+  return { run, runPromise, openSink }
 }

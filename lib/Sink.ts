@@ -12,6 +12,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { DatasetRecord } from './Dataset.js'
 import type { TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
+import type { Platform } from './platform/Platform.js'
 import type { RunQuery } from './Query.js'
 
 // -------------------------------------------------------------------------------------
@@ -90,4 +91,47 @@ export interface Sink {
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, RunSink>
   /** Reading runs back (`Query`); `memorySink`, `localSink` and `mlflowSink` have it. @since 0.2.0 */
   readonly query?: RunQuery
+  /** Releases what the sink holds (connections, timers, open files); built sinks have it. @since 0.2.0 */
+  readonly close?: () => Promise<void>
 }
+
+/**
+ * A sink not built yet: what `mlflowSink`, `localSink` and `sinkFromEnv` return. `run` builds
+ * it from its platform (so a configuration error is a `Left` from `run`, and the logger given
+ * to `run` gets the sink's warnings) and closes it when the pipeline ends, also on failure.
+ * `openSink` builds one to share between many `run`s; its owner closes it.
+ * @category model
+ * @since 0.2.0
+ */
+export interface SinkDescription<S extends Sink = Sink> {
+  readonly _tag: 'SinkDescription'
+  /** What `build` makes, for logs: `local:/path`, `mlflow:http://host:port`. */
+  readonly name: string
+  readonly build: (platform: Platform) => TE.TaskEither<TrackError, S & { readonly close: () => Promise<void> }>
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A sink description from its name and how it is built.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const describeSink = <S extends Sink>(
+  name: string,
+  build: SinkDescription<S>['build']
+): SinkDescription<S> => ({ _tag: 'SinkDescription', name, build })
+
+// -------------------------------------------------------------------------------------
+// refinements
+// -------------------------------------------------------------------------------------
+
+/**
+ * Whether a sink still has to be built.
+ * @category refinements
+ * @since 0.2.0
+ */
+export const isSinkDescription = (sink: Sink | SinkDescription): sink is SinkDescription =>
+  '_tag' in sink && sink._tag === 'SinkDescription'

@@ -11,7 +11,7 @@
  * when the task fails.
  *
  * This module is pure: how a sample is taken and how time passes come from the environment
- * (`Env.systemMetrics`; Node's in `makeEnv`, `lib/system/nodeSystemMetrics.ts`). Where the
+ * (`Platform.systemMetrics`; Node's in `nodePlatform`, `lib/system/nodeSystemMetrics.ts`). Where the
  * environment has none (a browser), `systemMetrics: true` logs one warning and samples nothing.
  *
  * @example
@@ -24,8 +24,8 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Clock, Logger } from './Env.js'
-import { configError, describe, isTrackError, type TrackError } from './Errors.js'
+import type { Clock, Logger, Timers } from './platform/Platform.js'
+import { configError, describeError, isTrackError, type TrackError } from './Errors.js'
 import type { Metric, RunSink } from './Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -51,16 +51,6 @@ export interface SystemSampler {
 }
 
 /**
- * A repeating timer: `every(ms, f)` calls `f` every `ms` milliseconds until the function it
- * returns is called.
- * @category model
- * @since 0.2.0
- */
-export interface Timers {
-  readonly every: (ms: number, f: () => void) => () => void
-}
-
-/**
  * What system metrics need from the platform: a sampler per run (given the logger its
  * warnings go to), a timer, and the variables `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` and
  * `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`.
@@ -69,7 +59,7 @@ export interface Timers {
  */
 export interface SystemMetricsSupport {
   readonly sampler: (logger: Logger) => SystemSampler
-  readonly timers: Timers
+  readonly timers: Pick<Timers, 'every'>
   readonly vars: Readonly<Record<string, string | undefined>>
 }
 
@@ -234,7 +224,7 @@ export const startMonitor = (
 }
 
 const reasonOf = (e: unknown): string => {
-  if (isTrackError(e)) return describe(e)
+  if (isTrackError(e)) return describeError(e)
   return e instanceof Error ? e.message : String(e)
 }
 

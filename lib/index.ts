@@ -50,35 +50,40 @@ export type {
   RunHandle,
   Task
 } from './Evaluation.js'
-export { run, runPromise, makeEnv, systemClock, stderrLogger, nodeFiles, nodeSource, endOpenRuns } from './Runtime.js'
-export type { Clock, Env, EnvInput, Files, Logger, RunOptions, SourceInfo } from './Env.js'
+export { endOpenRuns, runIn } from './Runtime.js'
+export type { OpenSink, Run, RunPromise } from './Runtime.js'
+export { run, runPromise, openSink, nodePlatform } from './platform/node.js'
+export type { Env, EnvInput, RunOptions } from './Env.js'
+export { consoleLogger } from './platform/Platform.js'
+export type { Clock, Files, LocalStoreSupport, Logger, Platform, Signals, SourceInfo, Timers, Transport } from './platform/Platform.js'
 /**
  * The runs a `run` has open, so that a signal (or `endOpenRuns`) can end them all `KILLED`.
  * @category namespaces
  * @since 0.2.0
  */
 export * as OpenRuns from './OpenRuns.js'
-export type { Metric, RunRequest, RunSink, RunStatus, Sink } from './Sink.js'
+export { describeSink, isSinkDescription } from './Sink.js'
+export type { Metric, RunRequest, RunSink, RunStatus, Sink, SinkDescription } from './Sink.js'
 export { memorySink } from './sinks/memory.js'
 export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
-export { localSink } from './sinks/local.js'
-export type { LocalRunSink, LocalSink, LocalSinkOptions } from './sinks/local.js'
+export { localSink, openStore } from './local/LocalSink.js'
+export type { LocalRunSink, LocalSink, LocalSinkOptions } from './local/LocalSink.js'
 /**
  * The local run store: its format's codecs and paths, and the API that reads runs back.
  * @category namespaces
  * @since 0.1.0
  */
-export * as LocalStore from './LocalStore.js'
-export { listExperiments, listRuns, loadRun, readArtifact, defaultStoreDir, armoryHome } from './LocalStore.js'
-export type { RunSummary, StoredExperiment, StoredPoint, StoredRun, SyncState } from './LocalStore.js'
-export { sinkFromEnv, sinkFromEnvEither, trackingTargetFromEnv, failingSink } from './sinks/env.js'
+export * as LocalStore from './local/Store.js'
+export { listExperiments, listRuns, loadRun, readArtifact, defaultStoreDir, armoryHome } from './local/Store.js'
+export type { RunSummary, StoredExperiment, StoredPoint, StoredRun, SyncState } from './local/Store.js'
+export { sinkFromEnv, trackingTargetFromEnv } from './sinks/env.js'
 export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
-export { withLocalFallback, withLocalJournal, isUnreachable, syncCommandFor } from './sinks/fallback.js'
-export type { FallbackOptions, JournalSetting } from './sinks/fallback.js'
-export { syncStore } from './Sync.js'
-export type { RunSync, SyncOptions, SyncProgress, SyncReport } from './Sync.js'
+export { withLocalFallback, withLocalJournal, isUnreachable, syncCommandFor } from './local/Fallback.js'
+export type { FallbackOptions } from './local/Fallback.js'
+export { syncStore } from './local/Sync.js'
+export type { RunSync, SyncOptions, SyncProgress, SyncReport } from './local/Sync.js'
 export { mlflowSink, loadMlflowConfig, LIMITS } from './sinks/mlflow.js'
-export type { MlflowSink, MlflowSinkOptions } from './sinks/mlflow.js'
+export type { JournalSetting, MlflowSink, MlflowSinkOptions } from './sinks/mlflow.js'
 export { configFromEnv, configFor, defaultRetryPolicy } from './mlflow/Config.js'
 export type { Auth, EnvVars, MlflowConfig, RetryPolicy, Tls } from './mlflow/Config.js'
 export type { Fetch } from './mlflow/Http.js'
@@ -133,7 +138,7 @@ export * as Dataset from './Dataset.js'
 export { datasetRecord } from './Dataset.js'
 export type { DatasetInput, DatasetRecord } from './Dataset.js'
 export { digestOf, fileDigest } from './system/nodeDigest.js'
-export type { Monitor, SystemMetricsSettings, SystemMetricsSupport, SystemSample, SystemSampler, Timers } from './SystemMetrics.js'
+export type { Monitor, SystemMetricsSettings, SystemMetricsSupport, SystemSample, SystemSampler } from './SystemMetrics.js'
 export { nodeSampler, nodeSystemMetrics, nodeTimers } from './system/nodeSystemMetrics.js'
 export type { NodeSamplerOptions } from './system/nodeSystemMetrics.js'
 /**

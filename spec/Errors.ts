@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   configError,
   decodeError,
-  describe,
+  describeError,
   fileError,
   httpError,
   invalidArtifactPath,
@@ -22,7 +22,7 @@ import {
   unsynced
 } from 'charmory-track'
 
-t.test('describe names what is at fault in one sentence', async (t) => {
+t.test('describeError names what is at fault in one sentence', async (t) => {
   const cases: ReadonlyArray<readonly [TrackError, string]> = [
     [invalidKey('a//b', 'contains "//"'), 'invalid key "a//b": contains "//"'],
     [invalidValue('f.when', 'the Date is invalid'), 'invalid value for "f.when": the Date is invalid'],
@@ -48,12 +48,12 @@ t.test('describe names what is at fault in one sentence', async (t) => {
     [regression('accuracy', { runId: 'r2', value: 0.9 }, { runId: 'r1', value: 0.95 }, 'accuracy 0.9 is worse than 0.95'), 'regression: accuracy 0.9 is worse than 0.95'],
     [notFound('metric', 'r1/accuracy'), 'metric "r1/accuracy" not found']
   ]
-  for (const [error, sentence] of cases) t.equal(describe(error), sentence, error._tag)
+  for (const [error, sentence] of cases) t.equal(describeError(error), sentence, error._tag)
 })
 
 t.test('Unsynced says where the run is kept and the command that completes it', async (t) => {
   t.equal(
-    describe(unsynced('r1', '/home/u/.armory/mlruns', 'http://127.0.0.1:5000', 'npx charmory-track sync --to http://127.0.0.1:5000', networkError('connection refused', 'runs/log-batch'))),
+    describeError(unsynced('r1', '/home/u/.armory/mlruns', 'http://127.0.0.1:5000', 'npx charmory-track sync --to http://127.0.0.1:5000', networkError('connection refused', 'runs/log-batch'))),
     'runs/log-batch: connection refused; run r1 is kept in the local store /home/u/.armory/mlruns, everything logged to it included: ' +
       'once http://127.0.0.1:5000 is back, complete it there with `npx charmory-track sync --to http://127.0.0.1:5000`'
   )

@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, Gate, memorySink, run, type RunStatus, type Sink, type TrackError } from 'charmory-track'
+import { describeError, Gate, memorySink, run, type RunStatus, type Sink, type TrackError } from 'charmory-track'
 import { right } from './support/local-store.js'
 
 /** Runs of `experiment` in start order, each with the metrics given (a status other than FINISHED when asked). */
@@ -56,7 +56,7 @@ t.test('the newest finished run against the best other one: ok, within tolerance
     baselineValue: 0.95,
     reason: `accuracy 0.945 (run ${c}) is worse than the baseline 0.95 (run ${b}) by 0.005, beyond the tolerance 0.001 (higher is better)`
   })
-  t.match(describe(worse), /^regression: accuracy 0.945/)
+  t.match(describeError(worse), /^regression: accuracy 0.945/)
   // a baseline by id, and a candidate by id
   t.match(right(await Gate.gate(q, { metric: 'accuracy', baseline: a! })()), { candidate: { runId: c }, baseline: { runId: a } })
   t.match(right(await Gate.gate(q, { metric: 'accuracy', candidate: b! })()), { candidate: { runId: b }, baseline: { runId: c } })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { describe, memorySink, notFound, OpenRuns, runEnded, type RunSink, type Sink, type TrackError } from 'charmory-track'
+import { describeError, memorySink, notFound, OpenRuns, runEnded, type RunSink, type Sink, type TrackError } from 'charmory-track'
 import { left, right } from './support/local-store.js'
 
 const request = (experimentId: string, runName: string) => ({ experimentId, runName, startTime: 1, tags: [] })
@@ -102,7 +102,7 @@ t.test('a run ended by endAll takes nothing more; ending it again is that same e
   ]) {
     t.strictSame(left(await refused()), runEnded(r.runId))
   }
-  t.match(describe(runEnded(r.runId)), /has ended/)
+  t.match(describeError(runEnded(r.runId)), /has ended/)
   right(await r.end('FAILED', 10)())
   t.match(memory.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] }, tags: {} })
 })

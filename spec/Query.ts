@@ -1,10 +1,11 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describe, evaluate, failingSink, memorySink, notFound, Query, queryOf, run, Track, type TrackError } from 'charmory-track'
+import { describeError, evaluate, memorySink, notFound, Query, queryOf, run, Track, type TrackError } from 'charmory-track'
+import { failing } from './support/sinks.js'
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -83,7 +84,7 @@ t.test('runs by experiment id; experiments by their tags', async (t) => {
 })
 
 t.test('a sink without queries fails the steps with a ConfigError naming it', async (t) => {
-  const sink = failingSink(notFound('run', 'x'))
+  const sink = failing(notFound('run', 'x'))
   t.match(queryOf(sink), E.left({ _tag: 'ConfigError', variable: 'sink', message: `${sink.name} cannot answer queries` }))
   t.match(await run(Query.searchRuns(), { sink }), E.left({ _tag: 'ConfigError', variable: 'sink' }))
 })

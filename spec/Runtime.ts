@@ -1,63 +1,30 @@
 import t, { type Test } from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
 import {
+  configError,
   Context,
+  describeSink,
   endOpenRuns,
   evaluate,
   getParams,
-  loadRun,
-  mlflowSink,
-  makeEnv,
   memorySink,
-  nodeFiles,
-  nodeSource,
+  mlflowSink,
   notFound,
   Params,
   run,
+  runIn,
   runPromise,
-  stderrLogger,
-  systemClock,
+  nodePlatform,
   Track,
   trackParam,
   TrackingFailure,
   runEnded,
-  type JournalSetting,
   type MemorySnapshot,
   type RunSink,
   type Sink
 } from 'charmory-track'
-import { gitCommitAt } from '../lib/Runtime.js'
 import { captureLogger } from './support/behaviour.js'
-import { tempDir as tempDirWith, withVars } from './support/local-store.js'
-
-/** A temporary folder outside any git checkout, removed after the test. */
-const tempDir = (t: Test): string => tempDirWith(t, 'charmory-runtime-')
-
-const git = (cwd: string, ...args: Array<string>): string => {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' }
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.org', ...args], {
-    cwd,
-    env,
-    encoding: 'utf8'
-  }).trim()
-}
-
-/** A repository with one commit on branch `main`. */
-const repo = (t: Test): { readonly dir: string; readonly head: string } => {
-  const dir = join(tempDir(t), 'repo')
-  mkdirSync(dir)
-  git(dir, 'init', '-q', '-b', 'main')
-  writeFileSync(join(dir, 'eval.ts'), 'export {}\n')
-  git(dir, 'add', 'eval.ts')
-  git(dir, 'commit', '-q', '-m', 'first')
-  return { dir, head: git(dir, 'rev-parse', 'HEAD') }
-}
 
 // -------------------------------------------------------------------------------------
 // run
@@ -91,19 +58,57 @@ t.test('runPromise resolves with the value or rejects with a TrackingFailure', a
   }
 })
 
-t.test('makeEnv fills what was not given with Node defaults', async (t) => {
-  const sink = memorySink()
-  const env = makeEnv({ sink })
-  t.equal(env.sink, sink)
-  t.equal(env.clock, systemClock)
-  t.equal(env.logger, stderrLogger)
-  t.equal(env.files, nodeFiles)
-  t.equal(env.source, nodeSource)
-  const { logger } = captureLogger()
+t.test('what run is given replaces the platform\'s; the rest is the platform\'s', async (t) => {
   const clock = { now: () => 5 }
-  const given = makeEnv({ sink, logger, clock })
-  t.equal(given.logger, logger)
-  t.equal(given.clock, clock)
+  const seen = await run((context, env) => Promise.resolve({ context, result: E.right(env) }), { sink: memorySink(), clock })
+  if (E.isLeft(seen)) return t.fail('run failed')
+  t.equal(seen.right.clock, clock)
+  t.equal(seen.right.logger, nodePlatform.logger)
+  t.equal(seen.right.files, nodePlatform.files)
+  t.equal(seen.right.source, nodePlatform.source)
+})
+
+t.test('a sink description is built from the platform with what run is given, and closed when the pipeline ends', async (t) => {
+  const events: Array<string> = []
+  const memory = memorySink()
+  const { logger, warnings } = captureLogger()
+  const described = describeSink('described', (platform) => {
+    platform.logger.warn('building')
+    events.push('built')
+    return TE.right({ ...memory, close: async () => void events.push('closed') })
+  })
+  const done = await run(evaluate({ experiment: 'described' }, async () => ({ ok: 1 })), { sink: described, logger })
+  t.ok(E.isRight(done))
+  t.strictSame(events, ['built', 'closed'])
+  t.strictSame(warnings, ['building'], 'the logger given to run is the sink\'s')
+  t.equal(memory.snapshot().runs[0]?.status, 'FINISHED')
+  events.length = 0
+  const failed = await run(Track.fail(notFound('run', 'x')), { sink: described, logger })
+  t.ok(E.isLeft(failed))
+  t.strictSame(events, ['built', 'closed'], 'also when the pipeline fails')
+  events.length = 0
+  const threw = await run(() => Promise.reject(new Error('boom')), { sink: described, logger })
+  t.match(threw, E.left({ _tag: 'TaskFailed' }))
+  t.strictSame(events, ['built', 'closed'], 'also when it throws')
+})
+
+t.test('a sink that cannot be built is a Left from run, and nothing runs', async (t) => {
+  let ran = false
+  const program = Track.fromIO(() => void (ran = true))
+  const unbuildable = describeSink('nowhere', () => TE.left(configError('sink', 'cannot be built')))
+  t.strictSame(await run(program, { sink: unbuildable }), E.left(configError('sink', 'cannot be built')))
+  t.match(await run(program, { sink: mlflowSink('ftp://example.org') }), E.left({ _tag: 'ConfigError' }))
+  t.notOk(ran)
+})
+
+t.test('a sink given built is shared: run neither builds nor closes it', async (t) => {
+  let closed = 0
+  const shared: Sink = { ...memorySink(), close: async () => void closed++ }
+  for (let i = 0; i < 2; i++) t.ok(E.isRight(await run(evaluate({ experiment: 'shared' }, async () => ({ i })), { sink: shared })))
+  t.equal(closed, 0)
+  const { openSink } = runIn(nodePlatform)
+  const built = await openSink(describeSink('once', () => TE.right({ ...memorySink(), close: async () => void closed++ })))
+  t.ok(E.isRight(built))
 })
 
 t.test('the environment given to run reaches the pipeline', async (t) => {
@@ -111,225 +116,6 @@ t.test('the environment given to run reaches the pipeline', async (t) => {
   const program = Track.flatMap(() => trackParam('a', 2))(trackParam('a', 1))
   await run(program, { sink: memorySink(), logger })
   t.strictSame(warnings, ['param "a" overwritten: "1" -> "2"'])
-})
-
-// -------------------------------------------------------------------------------------
-// instances
-// -------------------------------------------------------------------------------------
-
-t.test('systemClock reads the wall clock in milliseconds', async (t) => {
-  const before = Date.now()
-  const now = systemClock.now()
-  t.ok(Number.isSafeInteger(now))
-  t.ok(now >= before && now <= Date.now())
-})
-
-t.test('stderrLogger writes one prefixed line per message to standard error', async (t) => {
-  const writes = t.capture(process.stderr, 'write', () => true)
-  stderrLogger.warn('param "a" overwritten')
-  stderrLogger.info('run 1 started')
-  t.strictSame(
-    writes().map((c) => c.args[0]),
-    ['charmory-track: warning: param "a" overwritten\n', 'charmory-track: run 1 started\n']
-  )
-})
-
-t.test('nodeFiles reads a file as bytes, or fails with a FileError naming it', async (t) => {
-  const dir = tempDir(t)
-  const bytes = Uint8Array.from({ length: 200 }, (_, i) => 255 - i)
-  writeFileSync(join(dir, 'w.bin'), bytes)
-  t.strictSame(await nodeFiles.readFile(join(dir, 'w.bin'))(), E.right(bytes))
-  const missing = join(dir, 'missing.bin')
-  const r = await nodeFiles.readFile(missing)()
-  t.match(r, E.left({ _tag: 'FileError', path: missing, message: /ENOENT/ }))
-  t.match(await nodeFiles.readFile(dir)(), E.left({ _tag: 'FileError', path: dir, message: /EISDIR/ }))
-})
-
-t.test('nodeFiles gives a FileError whatever the file system rejects with', async (t) => {
-  const { readdir } = await import('node:fs/promises')
-  const odd = await t.mockImport<typeof import('../lib/Runtime.js')>('../lib/Runtime.js', {
-    'node:fs/promises': { readFile: () => Promise.reject('EIO: the disk went away'), readdir }
-  })
-  t.strictSame(await odd.nodeFiles.readFile('/data/w.bin')(), E.left({ _tag: 'FileError', path: '/data/w.bin', message: 'EIO: the disk went away' }))
-})
-
-t.test('nodeFiles lists the files of a folder recursively, sorted, with "/" paths', async (t) => {
-  const dir = tempDir(t)
-  mkdirSync(join(dir, 'plots', 'deep'), { recursive: true })
-  mkdirSync(join(dir, 'empty'))
-  writeFileSync(join(dir, 'z.txt'), 'z')
-  writeFileSync(join(dir, 'a.txt'), 'a')
-  writeFileSync(join(dir, 'plots', 'roc.png'), 'r')
-  writeFileSync(join(dir, 'plots', 'deep', 'pr.png'), 'p')
-  symlinkSync(join(dir, 'a.txt'), join(dir, 'link-to-a'))
-  t.strictSame(await nodeFiles.listFiles(dir)(), E.right(['a.txt', 'plots/deep/pr.png', 'plots/roc.png', 'z.txt']), 'links are not followed')
-  const missing = join(dir, 'nope')
-  t.match(await nodeFiles.listFiles(missing)(), E.left({ _tag: 'FileError', path: missing, message: /ENOENT/ }))
-})
-
-t.test('nodeSource describes this process once: user, entry script, its git commit', async (t) => {
-  const source = nodeSource()
-  t.type(source.user, 'string')
-  t.not(source.user, '')
-  t.equal(source.sourceName, resolve(process.argv[1] ?? ''))
-  t.equal(O.isSome(source.gitCommit), O.isSome(gitCommitAt(dirname(source.sourceName))), 'a commit when in a checkout')
-  t.ok(O.isNone(source.gitCommit) || /^[0-9a-f]{40}$/.test(source.gitCommit.value))
-  t.equal(nodeSource(), source, 'read once per process')
-})
-
-t.test('nodeSource names the commit checked out where the entry script lives', async (t) => {
-  const { dir, head } = repo(t)
-  const saved = process.argv
-  t.teardown(() => void (process.argv = saved))
-  process.argv = [saved[0] ?? 'node', join(dir, 'eval.ts')]
-  const fresh = await t.mockImport<typeof import('../lib/Runtime.js')>('../lib/Runtime.js')
-  t.match(fresh.nodeSource(), { sourceName: join(dir, 'eval.ts'), gitCommit: O.some(head) })
-})
-
-t.test('nodeSource without a user entry or an entry script', async (t) => {
-  const saved = { argv: process.argv, user: process.env['USER'] }
-  t.teardown(() => {
-    process.argv = saved.argv
-    if (saved.user === undefined) delete process.env['USER']
-    else process.env['USER'] = saved.user
-  })
-  const noUser = (): never => {
-    throw new Error('no passwd entry for uid 4242')
-  }
-  process.argv = [process.argv[0] ?? 'node']
-  process.env['USER'] = 'from-env'
-  const fresh = await t.mockImport<typeof import('../lib/Runtime.js')>('../lib/Runtime.js', { 'node:os': { userInfo: noUser } })
-  t.strictSame(fresh.nodeSource(), { user: 'from-env', sourceName: 'node', gitCommit: gitCommitAt(resolve('.')) })
-  delete process.env['USER']
-  const again = await t.mockImport<typeof import('../lib/Runtime.js')>('../lib/Runtime.js', { 'node:os': { userInfo: noUser } })
-  t.equal(again.nodeSource().user, 'unknown')
-})
-
-// -------------------------------------------------------------------------------------
-// gitCommitAt
-// -------------------------------------------------------------------------------------
-
-t.test('gitCommitAt reads a branch from a loose ref, also from a sub-folder', async (t) => {
-  const { dir, head } = repo(t)
-  mkdirSync(join(dir, 'src', 'deep'), { recursive: true })
-  t.strictSame(gitCommitAt(dir), O.some(head))
-  t.strictSame(gitCommitAt(join(dir, 'src', 'deep')), O.some(head))
-})
-
-t.test('gitCommitAt reads packed refs', async (t) => {
-  const { dir, head } = repo(t)
-  git(dir, 'pack-refs', '--all', '--prune')
-  t.strictSame(gitCommitAt(dir), O.some(head))
-})
-
-t.test('gitCommitAt reads a detached HEAD', async (t) => {
-  const { dir, head } = repo(t)
-  writeFileSync(join(dir, 'more.ts'), 'export {}\n')
-  git(dir, 'add', 'more.ts')
-  git(dir, 'commit', '-q', '-m', 'second')
-  git(dir, 'checkout', '-q', '--detach', head)
-  t.strictSame(gitCommitAt(dir), O.some(head))
-})
-
-t.test('gitCommitAt follows the .git file of a linked worktree to the common folder', async (t) => {
-  const { dir, head } = repo(t)
-  const wt = join(dir, '..', 'wt')
-  git(dir, 'worktree', 'add', '-q', '-b', 'feature', wt)
-  t.strictSame(gitCommitAt(wt), O.some(head))
-  git(dir, 'pack-refs', '--all', '--prune')
-  t.strictSame(gitCommitAt(wt), O.some(head), 'packed in the common folder')
-})
-
-t.test('gitCommitAt reads a ref kept in a worktree own git folder', async (t) => {
-  const root = tempDir(t)
-  const common = join(root, 'common')
-  const gitDir = join(root, 'wt-git')
-  mkdirSync(common)
-  mkdirSync(join(gitDir, 'refs', 'bisect'), { recursive: true })
-  writeFileSync(join(gitDir, 'commondir'), '../common\n')
-  writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/bisect/bad\n')
-  writeFileSync(join(gitDir, 'refs', 'bisect', 'bad'), `${'b'.repeat(40)}\n`)
-  mkdirSync(join(root, 'work'))
-  writeFileSync(join(root, 'work', '.git'), `gitdir: ${gitDir}\n`)
-  t.strictSame(gitCommitAt(join(root, 'work')), O.some('b'.repeat(40)))
-})
-
-t.test('gitCommitAt gives none when there is no commit to name', async (t) => {
-  const outside = tempDir(t)
-  t.strictSame(gitCommitAt(outside), O.none, 'not in a checkout')
-
-  const unborn = join(tempDir(t), 'unborn')
-  mkdirSync(unborn)
-  git(unborn, 'init', '-q', '-b', 'main')
-  t.strictSame(gitCommitAt(unborn), O.none, 'a repository without commits')
-
-  const odd = tempDir(t)
-  mkdirSync(join(odd, '.git'))
-  writeFileSync(join(odd, '.git', 'HEAD'), 'something else\n')
-  t.strictSame(gitCommitAt(odd), O.none, 'a HEAD that is neither a ref nor a commit')
-
-  const broken = tempDir(t)
-  writeFileSync(join(broken, '.git'), 'gitdir: ./nowhere\n')
-  t.strictSame(gitCommitAt(broken), O.none, 'a .git file pointing nowhere')
-})
-
-t.test('gitCommitAt gives none for a .git that cannot be read', async (t) => {
-  const dir = tempDir(t)
-  const server = createServer()
-  await new Promise<void>((ok) => server.listen(join(dir, '.git'), ok))
-  t.teardown(() => new Promise<void>((ok) => server.close(() => ok())))
-  t.strictSame(gitCommitAt(dir), O.none)
-})
-
-// -------------------------------------------------------------------------------------
-// the sink a run writes to: the journal of an MLflow sink
-// -------------------------------------------------------------------------------------
-
-/** A memory sink that asks for a journal the way an `mlflowSink` does. */
-const asking = (journal: JournalSetting | undefined) => {
-  const memory = memorySink()
-  return { memory, sink: { ...memory, name: 'mlflow:http://127.0.0.1:5999', journal } }
-}
-
-const evaluation = evaluate({ experiment: 'journaled' }, async (r) => {
-  await r.logMetric('loss', 0.5, { step: 1, timestamp: 7 })
-  return { accuracy: 0.9 }
-})
-
-t.test('run journals the runs of a sink that asks for it (an mlflowSink, by default) in a local store', async (t) => {
-  const home = tempDir(t)
-  withVars(t, { ARMORY_HOME: home, CHARMORY_TRACK_FALLBACK: undefined })
-  const elsewhere = tempDir(t)
-  const cases: ReadonlyArray<readonly [string, JournalSetting | undefined, string | undefined]> = [
-    ['by default, in $ARMORY_HOME/mlruns', undefined, join(home, 'mlruns')],
-    ['true: the default store', true, join(home, 'mlruns')],
-    ['{ dir }: that store', { dir: elsewhere }, elsewhere],
-    ['false: no local file', false, undefined]
-  ]
-  for (const [what, journal, dir] of cases) {
-    const { memory, sink } = asking(journal)
-    const done = await run(evaluation, { sink, logger: captureLogger().logger })
-    t.ok(E.isRight(done), what)
-    const runId = E.isRight(done) ? done.right.runId : ''
-    t.equal(memory.snapshot().runs.find((r) => r.runId === runId)?.status, 'FINISHED', `${what}: on the server`)
-    if (dir === undefined) continue
-    const stored = await loadRun(dir, runId)()
-    t.match(stored, { right: { status: 'FINISHED', synced: true, metricHistories: { loss: [{ value: 0.5 }] } } }, `${what}: journaled`)
-  }
-  t.notOk(existsSync(join(home, 'mlruns', 'runs', 'x')))
-  const plain = memorySink()
-  t.ok(E.isRight(await run(evaluation, { sink: plain })), 'a sink that does not ask is used as it is')
-  t.equal(mlflowSink('http://127.0.0.1:5999').journal, undefined, 'an mlflowSink asks by default')
-  t.equal(mlflowSink('http://127.0.0.1:5999', { journal: false }).journal, false)
-})
-
-t.test('CHARMORY_TRACK_FALLBACK=off turns the default journal off', async (t) => {
-  const home = tempDir(t)
-  withVars(t, { ARMORY_HOME: home, CHARMORY_TRACK_FALLBACK: ' OFF ' })
-  const { memory, sink } = asking(undefined)
-  t.ok(E.isRight(await run(evaluation, { sink })))
-  t.equal(memory.snapshot().runs.length, 1)
-  t.notOk(existsSync(join(home, 'mlruns')), 'no local file')
 })
 
 // -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, SearchFilter, type TrackError } from 'charmory-track'
+import { describeError, SearchFilter, type TrackError } from 'charmory-track'
 
 const {
   matches,
@@ -18,7 +18,7 @@ type Lookup = SearchFilter.Lookup
 type Order = SearchFilter.Order
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -107,7 +107,7 @@ t.test('a filter that cannot be read is an InvalidQuery naming the column and wh
   for (const [filter, column, reason] of cases) {
     const r = parseRunFilter(filter)
     t.match(refusal(r), [column, reason], filter)
-    if (E.isLeft(r)) t.equal(describe(r.left), `invalid query ${JSON.stringify(filter)} at column ${column}: ${(r.left as { reason: string }).reason}`)
+    if (E.isLeft(r)) t.equal(describeError(r.left), `invalid query ${JSON.stringify(filter)} at column ${column}: ${(r.left as { reason: string }).reason}`)
   }
 })
 

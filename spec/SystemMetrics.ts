@@ -4,7 +4,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
-  describe,
+  describeError,
   evaluate,
   memorySink,
   networkError,
@@ -86,7 +86,7 @@ t.test('settings: the variables, the option winning, bad values named', async (t
   for (const v of ['ten', '0', '-1', 'Infinity']) {
     const r = systemMetricsSettings({ MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL: v }, true)
     t.match(r, { left: { _tag: 'ConfigError', variable: 'MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL' } }, v)
-    if (E.isLeft(r)) t.match(describe(r.left), v)
+    if (E.isLeft(r)) t.match(describeError(r.left), v)
   }
   t.equal(SYSTEM_METRIC_NAMES.length, 8)
   t.equal(GPU_METRIC_NAMES.length, 5)

@@ -8,6 +8,7 @@
 // function names survive into the profile).
 import * as E from 'fp-ts/lib/Either.js'
 import { keyOf, valueOf } from '../support/workload.js'
+import { built } from '../../spec/support/sinks.js'
 
 const lib = (await import(process.env['BENCH_LIB'] ?? 'charmory-track')) as typeof import('charmory-track')
 
@@ -21,7 +22,7 @@ const mb = (): number => process.resourceUsage().maxRSS / 1024
 const warnings: Array<string> = []
 const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined }
 // the journal (on by default) is measured by the ingest section; this row is the client's memory
-const sink = lib.mlflowSink(url, { logger, journal: false })
+const sink = await built(lib.mlflowSink(url, { journal: false }), { logger })
 const baselineMb = mb()
 const checkpoints: Array<{ points: number; peakMb: number }> = []
 const every = Math.max(1, Math.floor(points / 10))
@@ -39,7 +40,7 @@ const result = await lib.run(
 const seconds = (performance.now() - start) / 1000
 const used = process.cpuUsage(cpu)
 sink.close()
-if (E.isLeft(result)) throw new Error(lib.describe(result.left))
+if (E.isLeft(result)) throw new Error(lib.describeError(result.left))
 process.stdout.write(
   `${JSON.stringify({
     points,

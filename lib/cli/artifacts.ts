@@ -9,10 +9,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { TrackError } from '../Errors.js'
-import { loadRun } from '../LocalStore.js'
+import { loadRun } from '../local/Store.js'
 import type { MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
-import { defaultFetch } from '../sinks/mlflow.js'
 
 /**
  * One artifact file: its path in the run and its size in bytes (unknown for some stores).
@@ -64,23 +63,17 @@ const listFolder = (
   )
 
 /**
- * The artifact files of the run `runId` on the server of `config` (through `fetch`, or the
- * default transport), sorted by path (a run's paths are unique).
+ * The artifact files of the run `runId` on the server of `config` (through `fetch`), sorted
+ * by path (a run's paths are unique).
  * @category utils
  * @since 0.2.0
  */
-export const serverArtifacts = (config: MlflowConfig, fetch: Fetch | undefined, runId: string): TE.TaskEither<TrackError, ReadonlyArray<ArtifactFile>> =>
+export const serverArtifacts = (config: MlflowConfig, fetch: Fetch, runId: string): TE.TaskEither<TrackError, ReadonlyArray<ArtifactFile>> =>
   async () => {
-    const made = fetch === undefined ? defaultFetch(config) : E.right({ fetch, close: () => undefined })
-    if (E.isLeft(made)) return made
-    const http = httpClient({ baseUri: config.trackingUri, auth: config.auth, retry: config.retry, fetch: made.right.fetch, onRetry: () => undefined })
+    const http = httpClient({ baseUri: config.trackingUri, auth: config.auth, retry: config.retry, fetch, onRetry: () => undefined })
     const out: Array<ArtifactFile> = []
-    try {
-      const listed = await listFolder(http, runId, '', out)()
-      return E.as([...out].sort((a, b) => (a.path < b.path ? -1 : 1)))(listed)
-    } finally {
-      made.right.close()
-    }
+    const listed = await listFolder(http, runId, '', out)()
+    return E.as([...out].sort((a, b) => (a.path < b.path ? -1 : 1)))(listed)
   }
 
 /**

@@ -8,12 +8,15 @@ import { spawn } from 'node:child_process'
 import { homedir } from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Logger } from '../Env.js'
-import { defaultStoreDir } from '../LocalStore.js'
-import type { EnvVars } from '../mlflow/Config.js'
+import type { TrackError } from '../Errors.js'
+import { defaultStoreDir } from '../local/Store.js'
+import type { EnvVars, MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
-import { trackingTargetFromEnv } from '../sinks/env.js'
+import { nodeLocalStore, nodePlatform } from '../platform/node.js'
+import type { Platform } from '../platform/Platform.js'
+import { loadMlflowConfig } from '../sinks/mlflow.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -84,14 +87,38 @@ export const nodeIo = (): CliIo => ({
  * @category utils
  * @since 0.1.0
  */
-export const localStoreOf = (io: CliIo): string =>
-  pipe(
-    trackingTargetFromEnv({ env: io.env, home: io.home, cwd: io.cwd }),
-    E.match(
-      () => defaultStoreDir(io.env, io.home),
-      (target) => (target._tag === 'Local' ? target.dir : target.localDir)
-    )
-  )
+export const localStoreOf = (io: CliIo): string => {
+  const uri = (io.env['MLFLOW_TRACKING_URI'] ?? '').trim()
+  const store = nodeLocalStore(io.env, io.home, io.cwd)
+  return uri === '' || /^[A-Za-z][A-Za-z0-9+.-]+:/.test(uri) && !uri.startsWith('file:') ? store.defaultDir : store.folderOf(uri) ?? store.defaultDir
+}
+
+/**
+ * The Node platform as the command sees it: its environment, home, folder, transport and
+ * standard error.
+ * @category utils
+ * @since 0.2.0
+ */
+export const platformOf = (io: CliIo): Platform => {
+  const fetch = io.fetch
+  return {
+    ...nodePlatform,
+    vars: io.env,
+    home: io.home,
+    logger: loggerOf(io),
+    localStore: () => nodeLocalStore(io.env, io.home, io.cwd),
+    ...(fetch === undefined ? {} : { transport: () => TE.right({ fetch, close: () => undefined }) })
+  }
+}
+
+/**
+ * The configuration of the server at `uri` with the command's environment and credentials file
+ * (`uriSource` names the flag it came from, for errors).
+ * @category utils
+ * @since 0.2.0
+ */
+export const configAt = (io: CliIo, uri: string, uriSource?: string): Promise<E.Either<TrackError, MlflowConfig>> =>
+  loadMlflowConfig({ ...platformOf(io), vars: { ...io.env, MLFLOW_TRACKING_URI: uri } }, uriSource === undefined ? {} : { uriSource })()
 
 /**
  * Warnings on standard error.

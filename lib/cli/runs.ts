@@ -5,13 +5,13 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, type TrackError } from '../Errors.js'
-import { listRuns, type RunSummary } from '../LocalStore.js'
+import { describeError, type TrackError } from '../Errors.js'
+import { listRuns, type RunSummary } from '../local/Store.js'
 import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
-import { localSink } from '../sinks/local.js'
-import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
-import { localStoreOf, loggerOf, parseFlags, type CliIo } from './io.js'
+import { openStore } from '../local/LocalSink.js'
+import { serverSink } from '../sinks/mlflow.js'
+import { configAt, localStoreOf, parseFlags, platformOf, type CliIo } from './io.js'
 
 /**
  * @category constants
@@ -115,7 +115,7 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
     return 2
   }
   const fail = (e: TrackError): number => {
-    io.stderr.write(`charmory-track runs: ${describe(e)}\n`)
+    io.stderr.write(`charmory-track runs: ${describeError(e)}\n`)
     return 1
   }
   /** The runs as JSON or through `show`, with a note on standard error when more match. */
@@ -133,9 +133,12 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
   const matching = flags.filter === undefined ? '' : ' matching the filter'
 
   if (flags.from !== undefined) {
-    const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: flags.from }, home: io.home })
+    const config = await configAt(io, flags.from)
     if (E.isLeft(config)) return fail(config.left)
-    const sink = mlflowSink(config.right, { fetch: io.fetch, logger: loggerOf(io) })
+    const platform = platformOf(io)
+    const transport = await platform.transport(config.right)()
+    if (E.isLeft(transport)) return fail(transport.left)
+    const sink = serverSink(config.right, transport.right, platform)
     try {
       const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
       if (E.isLeft(names)) return fail(names.left)
@@ -147,14 +150,14 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
       }
       return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))
     } finally {
-      sink.close()
+      await sink.close()
     }
   }
 
   const dir = localStoreOf(io)
   const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
   if (E.isLeft(summaries)) return fail(summaries.left)
-  const found = await collect(localSink({ dir }).query, request, max)
+  const found = await collect(openStore(dir).query, request, max)
   if (E.isLeft(found)) return fail(found.left)
   if (found.right.runs.length === 0 && flags.json !== true) {
     io.stdout.write(`no runs${which}${matching} in ${dir}\n`)

@@ -6,12 +6,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { describe, type TrackError } from '../Errors.js'
+import { describeError, type TrackError } from '../Errors.js'
 import type { RunQuery } from '../Query.js'
-import { localSink } from '../sinks/local.js'
-import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
+import { openStore } from '../local/LocalSink.js'
+import { serverSink } from '../sinks/mlflow.js'
 import { localArtifacts, serverArtifacts, type ArtifactFile } from './artifacts.js'
-import { localStoreOf, loggerOf, type CliIo } from './io.js'
+import { configAt, localStoreOf, platformOf, type CliIo } from './io.js'
 
 /**
  * Where runs are read: the local store's folder or the server's address, its queries, and the
@@ -40,17 +40,20 @@ export const withRuns = async (
 ): Promise<number> => {
   if (from === undefined) {
     const dir = localStoreOf(io)
-    return f({ where: dir, query: localSink({ dir }).query, artifacts: (runId) => localArtifacts(dir, runId) })
+    return f({ where: dir, query: openStore(dir).query, artifacts: (runId) => localArtifacts(dir, runId) })
   }
-  const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: from }, home: io.home })
+  const config = await configAt(io, from)
   if (E.isLeft(config)) return failed(io, command, config.left)
   // a server that is not there fails the command in seconds, not after minutes of retries
   const cfg = { ...config.right, retry: { ...config.right.retry, refusedRetries: Math.min(2, config.right.retry.maxRetries) } }
-  const sink = mlflowSink(cfg, { fetch: io.fetch, logger: loggerOf(io) })
+  const platform = platformOf(io)
+  const transport = await platform.transport(cfg)()
+  if (E.isLeft(transport)) return failed(io, command, transport.left)
+  const sink = serverSink(cfg, transport.right, platform)
   try {
-    return await f({ where: cfg.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(cfg, io.fetch, runId) })
+    return await f({ where: cfg.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(cfg, transport.right.fetch, runId) })
   } finally {
-    sink.close()
+    await sink.close()
   }
 }
 
@@ -60,7 +63,7 @@ export const withRuns = async (
  * @since 0.2.0
  */
 export const failed = (io: CliIo, command: string, e: TrackError): number => {
-  io.stderr.write(`charmory-track ${command}: ${describe(e)}\n`)
+  io.stderr.write(`charmory-track ${command}: ${describeError(e)}\n`)
   return 1
 }
 

@@ -6,11 +6,11 @@
  */
 import { Presets, SingleBar } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe } from '../Errors.js'
-import { isUnreachable } from '../sinks/fallback.js'
-import { loadMlflowConfig, mlflowSink } from '../sinks/mlflow.js'
-import { syncStore, type SyncProgress, type SyncReport } from '../Sync.js'
-import { localStoreOf, loggerOf, parseFlags, type CliIo } from './io.js'
+import { describeError } from '../Errors.js'
+import { isUnreachable } from '../local/Fallback.js'
+import { serverSink } from '../sinks/mlflow.js'
+import { syncStore, type SyncProgress, type SyncReport } from '../local/Sync.js'
+import { configAt, localStoreOf, parseFlags, platformOf, type CliIo } from './io.js'
 
 /**
  * Where `charmory-track server` listens unless told otherwise.
@@ -81,26 +81,32 @@ const progressBar = (io: CliIo): { readonly update: (p: SyncProgress) => void; r
  * @since 0.1.0
  */
 export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> => {
-  const config = loadMlflowConfig({ env: { ...io.env, MLFLOW_TRACKING_URI: uri }, home: io.home, uriSource })
+  const config = await configAt(io, uri, uriSource)
   if (E.isLeft(config)) {
-    io.stderr.write(`charmory-track sync: ${describe(config.left)}\n`)
+    io.stderr.write(`charmory-track sync: ${describeError(config.left)}\n`)
     return 2
   }
   // A command fails fast when nothing listens; a run in flight keeps MLflow's long policy.
   const retry = { ...config.right.retry, refusedRetries: Math.min(REFUSED_RETRIES, config.right.retry.maxRetries) }
-  const target = mlflowSink({ ...config.right, retry }, { fetch: io.fetch, logger: loggerOf(io) })
+  const platform = platformOf(io)
+  const transport = await platform.transport(config.right)()
+  if (E.isLeft(transport)) {
+    io.stderr.write(`charmory-track sync: ${describeError(transport.left)}\n`)
+    return 2
+  }
+  const target = serverSink({ ...config.right, retry }, transport.right, platform)
   const bar = dryRun || io.stderr.isTTY !== true ? undefined : progressBar(io)
   const result = await syncStore(dir, target, { dryRun, onProgress: bar?.update })()
   bar?.stop()
-  target.close()
+  await target.close()
   if (E.isLeft(result)) {
     const hint = isUnreachable(result.left) ? ' (is it running? `charmory-track server` starts one)' : ''
-    io.stderr.write(`charmory-track sync: ${describe(result.left)}${hint}\n`)
+    io.stderr.write(`charmory-track sync: ${describeError(result.left)}${hint}\n`)
     return 1
   }
   const report = result.right
   const failed = report.runs.filter((r) => r.error !== undefined)
-  for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describe(r.error!)}\n`)
+  for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describeError(r.error!)}\n`)
   const n = report.runs.length
   if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${config.right.trackingUri}\n`)
   else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${config.right.trackingUri}: ${contents(report)}\n`)

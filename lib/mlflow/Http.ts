@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { decodeError, describe, httpError, networkError, type TrackError } from '../Errors.js'
+import { decodeError, describeError, httpError, networkError, type TrackError } from '../Errors.js'
 import type { Auth, RetryPolicy } from './Config.js'
 
 // -------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       const { error, retry, retryAfter, refused } = result.left
       const limit = refused ? (options.retry.refusedRetries ?? options.retry.maxRetries) : options.retry.maxRetries
       if (!retry || failures >= limit) return E.left(error)
-      options.onRetry(endpoint, failures + 1, describe(error))
+      options.onRetry(endpoint, failures + 1, describeError(error))
       await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
       return tryFrom(failures + 1)
     }

@@ -13,6 +13,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from '../Errors.js'
+import { plainTimers, type Timers } from '../platform/Platform.js'
 import type { Metric } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
@@ -68,14 +69,15 @@ export const defaultQueueOptions: QueueOptions = { batchSize: 1000, concurrency:
  */
 export const metricQueue = (
   send: (batch: ReadonlyArray<Metric>) => TE.TaskEither<TrackError, void>,
-  options: QueueOptions = defaultQueueOptions
+  options: QueueOptions = defaultQueueOptions,
+  timers: Timers = plainTimers
 ): MetricQueue => {
   let open: Array<Metric> = []
   const sealed: Array<ReadonlyArray<Metric>> = []
   let waiting = 0
   let inFlight = 0
   let failure: TrackError | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: (() => void) | undefined
   let wakers: Array<() => void> = []
 
   const wake = (): void => {
@@ -87,7 +89,7 @@ export const metricQueue = (
   const status = (): E.Either<TrackError, void> => (failure === undefined ? E.right(undefined) : E.left(failure))
 
   const seal = (): void => {
-    if (timer !== undefined) clearTimeout(timer)
+    timer?.()
     timer = undefined
     if (open.length === 0) return
     sealed.push(open)
@@ -110,12 +112,11 @@ export const metricQueue = (
 
   const linger = (): void => {
     if (timer !== undefined || open.length === 0) return
-    timer = setTimeout(() => {
+    timer = timers.after(options.lingerMs, () => {
       timer = undefined
       seal()
       pump()
-    }, options.lingerMs)
-    timer.unref()
+    })
   }
 
   return {

@@ -9,31 +9,26 @@
  * | `file:///path`, `file:path` or a plain path | the local store in that folder |
  * | anything else (`sqlite:`, `postgresql:`, `databricks`, …) | a `ConfigError`: run `mlflow server` on that store and point `MLFLOW_TRACKING_URI` at it |
  *
+ * | unset or empty, in a browser | memory (`memorySink`), with a warning that nothing is kept |
+ *
  * How much a server sink leans on the local store is `CHARMORY_TRACK_FALLBACK` (or the option
  * `fallback`): `journal` (the default since 0.2.0) journals every run in the local store, so
  * that a run the server stopped taking is completed later by `charmory-track sync`
- * (`withLocalJournal`, applied by `run`); `local` also goes on in the local store when the
- * server cannot be reached (`withLocalFallback`); `off` writes no local file.
+ * (`withLocalJournal`); `local` also goes on in the local store when the server cannot be
+ * reached (`withLocalFallback`); `off` writes no local file. A platform without a local store
+ * (a browser) writes no local file.
  *
- * A configuration error is not thrown: `sinkFromEnv` returns a sink that fails every operation
- * with it, so it surfaces as a `Left` from `run`. `sinkFromEnvEither` gives it at once, for
- * programs that check their configuration before starting.
+ * `sinkFromEnv` is a description: `run` reads the environment variables of its platform when
+ * it builds it, and a configuration error is a `Left` from `run`.
  *
  * @example
- * import { sinkFromEnv, sinkFromEnvEither } from 'charmory-track'
+ * import { sinkFromEnv, run, evaluate } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
- * const sink = sinkFromEnv() // from process.env
- * const server = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } })
- * assert.strictEqual(server.name, 'mlflow:http://127.0.0.1:5000')
- * const local = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'file:///tmp/runs' } })
- * assert.strictEqual(local.name, 'local:/tmp/runs')
- *
- * // a configuration error is not thrown: the sink fails every operation with it
- * const unusable = sinkFromEnv({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
- * assert.strictEqual(unusable.name, 'unusable (ConfigError)')
- * const checked = sinkFromEnvEither({ env: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
- * assert.ok(E.isLeft(checked) && checked.left._tag === 'ConfigError')
+ * const program = evaluate({ experiment: 'from-env' }, async () => ({ accuracy: 0.9 }))
+ * // a store MLflow's own client would write directly is a ConfigError, not a throw
+ * const result = await run(program, { sink: sinkFromEnv(), vars: { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' } })
+ * assert.ok(E.isLeft(result) && result.left._tag === 'ConfigError')
  *
  * @since 0.1.0
  */
@@ -41,17 +36,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { homedir } from 'node:os'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Logger } from '../Env.js'
 import { configError, type TrackError } from '../Errors.js'
-import { defaultStoreDir } from '../LocalStore.js'
-import type { EnvVars, MlflowConfig } from '../mlflow/Config.js'
+import type { MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
-import type { Sink } from '../Sink.js'
-import { withLocalFallback } from './fallback.js'
-import { localSink, type LocalSinkOptions } from './local.js'
+import type { Platform } from '../platform/Platform.js'
+import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
+import { memorySink } from './memory.js'
 import { loadMlflowConfig, mlflowSink } from './mlflow.js'
 
 // -------------------------------------------------------------------------------------
@@ -69,10 +59,13 @@ export type TrackingTarget =
       readonly _tag: 'Mlflow'
       readonly config: MlflowConfig
       readonly fallback: boolean
-      readonly localDir: string
+      /** The local store's folder; none on a platform without one (a browser). */
+      readonly localDir: string | undefined
       /** Whether runs are journaled in `localDir` (since 0.2.0; always with `fallback`). */
       readonly journal: boolean
     }
+  /** Memory, on a platform without a local store (since 0.2.0); `ignored` is the folder asked for. */
+  | { readonly _tag: 'Memory'; readonly ignored?: string }
 
 /**
  * Everything `sinkFromEnv` reads from outside, injectable for tests.
@@ -80,24 +73,14 @@ export type TrackingTarget =
  * @since 0.1.0
  */
 export interface SinkFromEnvOptions {
-  /** The environment variables; `process.env` by default. */
-  readonly env?: EnvVars
-  /** The home folder (for `~/.armory` and `~/.mlflow/credentials`); the user's by default. */
-  readonly home?: string
-  /** Relative paths resolve from here; the working directory by default. */
-  readonly cwd?: string
   /**
    * How the local store backs a server; overrides `CHARMORY_TRACK_FALLBACK`: `'local'` (or
    * `true`) falls back to it, `'journal'` journals every run in it (the default), `'off'` (or
    * `false`) writes no local file.
    */
   readonly fallback?: boolean | FallbackMode
-  /** The MLflow sink's transport. */
+  /** The MLflow sink's transport; the platform's by default. */
   readonly fetch?: Fetch
-  /** Where warnings go (retries, a fallback). */
-  readonly logger?: Logger
-  /** Options of the local store. */
-  readonly local?: Omit<LocalSinkOptions, 'dir'>
 }
 
 /**
@@ -119,17 +102,7 @@ const FallbackSetting = t.keyof({ local: null, journal: null, off: null }, 'loca
 
 const scheme = (uri: string): string | undefined => /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(uri)?.[1]?.toLowerCase()
 
-/** The folder a `file:` URI or a plain path names; a bad `file:` URI is undefined. */
-const localPath = (uri: string, cwd: string): string | undefined => {
-  try {
-    if (!uri.startsWith('file:')) return resolve(cwd, uri)
-    return uri.startsWith('file://') ? fileURLToPath(uri) : resolve(cwd, decodeURIComponent(uri.slice('file:'.length)))
-  } catch {
-    return undefined
-  }
-}
-
-const fallbackFrom = (env: EnvVars, option: boolean | FallbackMode | undefined): E.Either<TrackError, FallbackMode> => {
+const fallbackFrom = (env: Platform['vars'], option: boolean | FallbackMode | undefined): E.Either<TrackError, FallbackMode> => {
   if (option !== undefined) return E.right(option === true ? 'local' : option === false ? 'off' : option)
   const raw = env['CHARMORY_TRACK_FALLBACK']
   if (raw === undefined || raw === '') return E.right('journal')
@@ -156,67 +129,99 @@ const unsupported = (name: string): TrackError =>
 // -------------------------------------------------------------------------------------
 
 /**
- * Reads where runs go from the environment (see the module's description), without opening
- * anything. A store URI is never echoed in an error: it may hold a password.
+ * Reads where runs go from the platform's environment variables (see the module's
+ * description), without opening anything. A store URI is never echoed in an error: it may
+ * hold a password.
  * @category constructors
  * @since 0.1.0
  */
-export const trackingTargetFromEnv = (options: SinkFromEnvOptions = {}): E.Either<TrackError, TrackingTarget> => {
-  const env = options.env ?? process.env
-  const home = options.home ?? homedir()
-  const localDir = defaultStoreDir(env, home)
+export const trackingTargetFromEnv = (
+  platform: Pick<Platform, 'vars' | 'home' | 'files' | 'localStore'>,
+  options: Pick<SinkFromEnvOptions, 'fallback'> = {}
+): TE.TaskEither<TrackError, TrackingTarget> => {
+  const env = platform.vars
+  const store = platform.localStore?.(env, platform.home)
   const uri = (env['MLFLOW_TRACKING_URI'] ?? '').trim()
-  if (uri === '') return E.right({ _tag: 'Local', dir: localDir })
   const kind = scheme(uri)
   if (kind === 'http' || kind === 'https') {
     return pipe(
-      E.Do,
-      E.bind('config', () => loadMlflowConfig({ env, home })),
-      E.bind('fallback', () => fallbackFrom(env, options.fallback)),
-      E.map(({ config, fallback }) => ({ _tag: 'Mlflow', config, fallback: fallback === 'local', journal: fallback !== 'off', localDir }))
+      TE.Do,
+      TE.bind('config', () => loadMlflowConfig(platform)),
+      TE.bind('fallback', () => TE.fromEither(fallbackFrom(env, options.fallback))),
+      TE.map(({ config, fallback }) => ({
+        _tag: 'Mlflow',
+        config,
+        fallback: store !== undefined && fallback === 'local',
+        journal: store !== undefined && fallback !== 'off',
+        localDir: store?.defaultDir
+      }))
     )
   }
-  if (/^(databricks|databricks-uc|uc)(:|$)/i.test(uri)) return E.left(unsupported('Databricks'))
-  if (kind !== undefined && kind !== 'file') return E.left(unsupported(`"${kind}:"`))
-  const dir = localPath(uri, options.cwd ?? process.cwd())
+  if (/^(databricks|databricks-uc|uc)(:|$)/i.test(uri)) return TE.left(unsupported('Databricks'))
+  if (kind !== undefined && kind !== 'file') return TE.left(unsupported(`"${kind}:"`))
+  if (store === undefined) return TE.right(uri === '' ? { _tag: 'Memory' } : { _tag: 'Memory', ignored: uri })
+  if (uri === '') return TE.right({ _tag: 'Local', dir: store.defaultDir })
+  const dir = store.folderOf(uri)
   return dir === undefined
-    ? E.left(configError('MLFLOW_TRACKING_URI', 'a file: URI names a local folder, as file:///absolute/path'))
-    : E.right({ _tag: 'Local', dir })
+    ? TE.left(configError('MLFLOW_TRACKING_URI', 'a file: URI names a local folder, as file:///absolute/path'))
+    : TE.right({ _tag: 'Local', dir })
+}
+
+type Built = Sink & { readonly close: () => Promise<void> }
+
+const inMemory = (platform: Platform, ignored: string | undefined): TE.TaskEither<TrackError, Built> => {
+  platform.logger.warn(
+    ignored === undefined
+      ? 'MLFLOW_TRACKING_URI is not set and there is no local store here: runs are kept in memory only'
+      : 'MLFLOW_TRACKING_URI names a local folder and there is no local store here: runs are kept in memory only'
+  )
+  return TE.right({ ...memorySink(), close: async () => undefined })
+}
+
+const serverOf = (
+  target: Extract<TrackingTarget, { readonly _tag: 'Mlflow' }>,
+  options: SinkFromEnvOptions,
+  platform: Platform
+): TE.TaskEither<TrackError, Built> => {
+  const { localDir } = target
+  const fetch = options.fetch === undefined ? {} : { fetch: options.fetch }
+  const store = platform.localStore?.(platform.vars, platform.home)
+  if (!target.fallback || store === undefined || localDir === undefined) {
+    return mlflowSink(target.config, { ...fetch, journal: target.journal && localDir !== undefined && { dir: localDir } }).build(platform)
+  }
+  return pipe(
+    mlflowSink(target.config, { ...fetch, journal: false }).build(platform),
+    TE.flatMap((server) =>
+      pipe(
+        store.around(server, localDir, 'fallback', platform),
+        TE.map((local): Built => ({
+          ...local,
+          close: async () => {
+            await local.close()
+            await server.close()
+          }
+        }))
+      )
+    )
+  )
 }
 
 /**
- * A sink that fails every operation with `error` (how `sinkFromEnv` reports a configuration
- * error without throwing).
+ * The sink the environment asks for (see the module's description), built when `run` runs.
  * @category constructors
  * @since 0.1.0
  */
-export const failingSink = (error: TrackError): Sink => ({
-  name: `unusable (${error._tag})`,
-  experiment: () => TE.left(error),
-  openRun: () => TE.left(error),
-  reopenRun: () => TE.left(error)
-})
-
-/**
- * The sink the environment asks for, or the configuration error.
- * @category constructors
- * @since 0.1.0
- */
-export const sinkFromEnvEither = (options: SinkFromEnvOptions = {}): E.Either<TrackError, Sink> =>
-  E.map((target: TrackingTarget): Sink => {
-    if (target._tag === 'Local') return localSink({ ...options.local, dir: target.dir })
-    const journal = !target.fallback && target.journal && { dir: target.localDir }
-    const remote = mlflowSink(target.config, { fetch: options.fetch, logger: options.logger, journal })
-    return target.fallback
-      ? withLocalFallback(remote, localSink({ ...options.local, dir: target.localDir }), { logger: options.logger })
-      : remote
-  })(trackingTargetFromEnv(options))
-
-/**
- * The sink the environment asks for; a configuration error becomes a sink that fails every
- * operation with it.
- * @category constructors
- * @since 0.1.0
- */
-export const sinkFromEnv = (options: SinkFromEnvOptions = {}): Sink =>
-  pipe(sinkFromEnvEither(options), E.getOrElse(failingSink))
+export const sinkFromEnv = (options: SinkFromEnvOptions = {}): SinkDescription =>
+  describeSink('from MLFLOW_TRACKING_URI', (platform) =>
+    pipe(
+      trackingTargetFromEnv(platform, options),
+      TE.flatMap((target) => {
+        const store = platform.localStore?.(platform.vars, platform.home)
+        return target._tag === 'Mlflow'
+          ? serverOf(target, options, platform)
+          : target._tag === 'Local' && store !== undefined
+            ? store.sink(target.dir).build(platform)
+            : inMemory(platform, target._tag === 'Memory' ? target.ignored : target.dir)
+      })
+    )
+  )

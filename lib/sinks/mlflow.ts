@@ -20,27 +20,19 @@
  *
  * @since 0.1.0
  */
-import crossFetch from 'cross-fetch'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { Agent as HttpAgent } from 'node:http'
-import { Agent as HttpsAgent } from 'node:https'
-import type { Logger } from '../Env.js'
-import { configError, describe, paramConflict, type TrackError } from '../Errors.js'
+import { configError, paramConflict, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
-import { configFor, configFromEnv, type EnvVars, type MlflowConfig } from '../mlflow/Config.js'
+import { configFor, configFromEnv, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
 import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
 import type { Entry } from '../ParamValue.js'
-import { stderrLogger } from '../Runtime.js'
-import type { Metric, RunSink, Sink } from '../Sink.js'
+import type { Logger, Platform, Timers, Transport } from '../platform/Platform.js'
+import { describeSink, type Metric, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import { mlflowQuery } from './mlflowQuery.js'
 import type { RunQuery } from '../Query.js'
-import type { JournalSetting } from './fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -53,34 +45,36 @@ import type { JournalSetting } from './fallback.js'
  * @since 0.1.0
  */
 export interface MlflowSinkOptions {
-  /** The transport; cross-fetch with keep-alive connections by default. */
+  /** The transport; the platform's (on Node, cross-fetch with keep-alive connections) by default. */
   readonly fetch?: Fetch
-  /** Where warnings go (a param stored truncated, a tag cut to size); standard error by default. */
-  readonly logger?: Logger
   /** How streamed metrics are batched; `defaultQueueOptions` for what is not given. */
   readonly queue?: Partial<QueueOptions>
   /**
-   * Whether `run` journals this sink's runs into a local store (`withLocalJournal`): the
-   * default store unless `{ dir }` names another; `false` writes no local file. By default on,
-   * unless `CHARMORY_TRACK_FALLBACK=off` (since 0.2.0).
+   * Whether the sink journals its runs into a local store (`withLocalJournal`): the default
+   * store unless `{ dir }` names another; `false` writes no local file. By default on where the
+   * platform has a local store (Node), unless `CHARMORY_TRACK_FALLBACK=off` (since 0.2.0).
    */
   readonly journal?: JournalSetting
 }
 
 /**
- * An MLflow sink; `close` releases its connections. `config` is what it was made with, or the
- * `ConfigError` it fails every operation with (an address that is not `http(s)://`, a
- * certificate file that cannot be read).
+ * Whether (and where) an `mlflowSink` journals its runs into a local store:
+ * `true` in the default store (`$ARMORY_HOME/mlruns`), `{ dir }` in that one, `false` not at all.
+ * @category model
+ * @since 0.2.0
+ */
+export type JournalSetting = boolean | { readonly dir: string }
+
+/**
+ * A built MLflow sink; `close` releases its connections, timers and journal.
  * @category model
  * @since 0.1.0
  */
 export interface MlflowSink extends Sink {
-  readonly config: E.Either<TrackError, MlflowConfig>
-  readonly close: () => void
+  readonly config: MlflowConfig
+  readonly close: () => Promise<void>
   /** Searches through the server's `runs/search` and friends (`Query`). @since 0.2.0 */
   readonly query: RunQuery
-  /** The `journal` option, read by `run` (since 0.2.0). */
-  readonly journal: JournalSetting | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -146,68 +140,6 @@ const fitTags = (tags: ReadonlyArray<Entry>, logger: Logger): ReadonlyArray<Entr
 const sequence = (tasks: ReadonlyArray<TE.TaskEither<TrackError, void>>): TE.TaskEither<TrackError, void> =>
   tasks.reduce((acc, task) => TE.flatMap(() => task)(acc), TE.right<TrackError, void>(undefined))
 
-/** A certificate file's bytes, or a `ConfigError` naming the setting that named it. */
-const certificate = (path: string | undefined, setting: string): E.Either<TrackError, Buffer | undefined> => {
-  if (path === undefined) return E.right(undefined)
-  try {
-    return E.right(readFileSync(path))
-  } catch (e) {
-    return E.left(configError(setting, `the file ${path} cannot be read (${String((e as NodeJS.ErrnoException).code)})`))
-  }
-}
-
-/**
- * A transport to a server and the way to release its connections.
- * @category model
- * @since 0.2.0
- */
-export interface Transport {
-  readonly fetch: Fetch
-  readonly close: () => void
-}
-
-/**
- * The transport `mlflowSink` uses by default: keep-alive connections with the TLS settings of
- * `config` (a certificate file that cannot be read is a `ConfigError`).
- * @category utils
- * @since 0.2.0
- */
-export const defaultFetch = (config: MlflowConfig): E.Either<TrackError, Transport> => {
-  const ca = certificate(config.tls.caCertPath, 'tls.caCertPath (MLFLOW_TRACKING_SERVER_CERT_PATH)')
-  if (E.isLeft(ca)) return ca
-  const clientCert = certificate(config.tls.clientCertPath, 'tls.clientCertPath (MLFLOW_TRACKING_CLIENT_CERT_PATH)')
-  if (E.isLeft(clientCert)) return clientCert
-  const agent = config.trackingUri.startsWith('https:')
-    ? new HttpsAgent({
-        keepAlive: true,
-        rejectUnauthorized: !config.tls.insecure,
-        ...(ca.right === undefined ? {} : { ca: ca.right }),
-        ...(clientCert.right === undefined ? {} : { cert: clientCert.right, key: clientCert.right })
-      })
-    : new HttpAgent({ keepAlive: true })
-  // node-fetch (behind cross-fetch on Node) takes `agent`, which the DOM types do not know.
-  const fetch: Fetch = (url, init) =>
-    crossFetch(url, { ...init, agent } as unknown as RequestInit) as unknown as ReturnType<Fetch>
-  return E.right({ fetch, close: () => agent.destroy() })
-}
-
-/** A sink that fails every operation with the configuration error it was made with. */
-const unusable = (error: TrackError): MlflowSink => ({
-  name: `mlflow:(unusable: ${describe(error)})`,
-  config: E.left(error),
-  close: () => undefined,
-  journal: false,
-  query: {
-    searchRuns: () => TE.left(error),
-    getRun: () => TE.left(error),
-    getMetricHistory: () => TE.left(error),
-    searchExperiments: () => TE.left(error)
-  },
-  experiment: () => TE.left(error),
-  openRun: () => TE.left(error),
-  reopenRun: () => TE.left(error)
-})
-
 // -------------------------------------------------------------------------------------
 // run writer
 // -------------------------------------------------------------------------------------
@@ -221,11 +153,12 @@ const runWriter = (
   http: HttpClient,
   state: RunState,
   logger: Logger,
-  queueOptions: QueueOptions
+  queueOptions: QueueOptions,
+  timers: Timers
 ): RunSink => {
   const runId = state.info.run_id
   const root = Api.artifactRoot(state.info.artifact_uri)
-  const queue = metricQueue((batch) => Api.logBatch(http, runId, { metrics: batch }), queueOptions)
+  const queue = metricQueue((batch) => Api.logBatch(http, runId, { metrics: batch }), queueOptions, timers)
 
   const logArtifact = (path: string, bytes: Uint8Array): TE.TaskEither<TrackError, void> =>
     E.isLeft(root)
@@ -291,22 +224,18 @@ const runWriter = (
 // -------------------------------------------------------------------------------------
 
 /**
- * A sink that writes to the tracking server of `config` (or at the address `config`, which may
- * carry Basic credentials: `http://user:password@host:5000`). It never throws: an address
- * that is not `http(s)://`, or a certificate file that cannot be read, makes a sink that fails
- * every operation with a `ConfigError` naming it, so that it comes back as a `Left` from `run`.
- *
+ * The live sink on a server, from its configuration, a transport and the platform's logger and
+ * timers (what `mlflowSink`'s description builds; the command uses it directly).
  * @category constructors
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOptions = {}): MlflowSink => {
-  const resolved = typeof config === 'string' ? configFor(config) : E.right(config)
-  if (E.isLeft(resolved)) return unusable(resolved.left)
-  const cfg = resolved.right
-  const logger = options.logger ?? stderrLogger
-  const made = options.fetch === undefined ? defaultFetch(cfg) : E.right({ fetch: options.fetch, close: () => undefined })
-  if (E.isLeft(made)) return unusable(made.left)
-  const transport = made.right
+export const serverSink = (
+  cfg: MlflowConfig,
+  transport: Transport,
+  platform: Pick<Platform, 'logger' | 'timers'>,
+  queue: Partial<QueueOptions> = {}
+): MlflowSink => {
+  const { logger, timers } = platform
   const http = httpClient({
     baseUri: cfg.trackingUri,
     auth: cfg.auth,
@@ -314,7 +243,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
     fetch: transport.fetch,
     onRetry: (endpoint, attempt, reason) => logger.warn(`${endpoint}: retry ${attempt} after ${reason}`)
   })
-  const queueOptions = { ...defaultQueueOptions, ...options.queue }
+  const queueOptions = { ...defaultQueueOptions, ...queue }
   const experiments = new Map<string, string>()
 
   const findOrCreate = (name: string): TE.TaskEither<TrackError, string> =>
@@ -337,10 +266,9 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
 
   return {
     name: `mlflow:${cfg.trackingUri}`,
-    config: resolved,
-    close: transport.close,
+    config: cfg,
+    close: async () => transport.close(),
     query: mlflowQuery(http),
-    journal: options.journal,
     experiment: (name) => {
       const known = experiments.get(name)
       return known === undefined ? findOrCreate(name) : TE.right(known)
@@ -350,7 +278,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
       const [first = [], ...rest] = entryBatches('tags', fitTags(request.tags, logger))
       return pipe(
         Api.createRun(http, { ...request, tags: first }),
-        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions)),
+        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions, timers)),
         TE.tap((run) => run.setTags(rest.flat()))
       )
     },
@@ -362,37 +290,98 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
             http,
             { info: run.info, params: new Map((run.data.params ?? []).map((p) => [p.key, p.value])) },
             logger,
-            queueOptions
+            queueOptions,
+            timers
           )
         )
       )
   }
 }
 
+/** Where the journal goes: the `journal` option, else on unless `CHARMORY_TRACK_FALLBACK=off`. */
+const journalSetting = (option: JournalSetting | undefined, vars: Platform['vars']): JournalSetting =>
+  option ?? (vars['CHARMORY_TRACK_FALLBACK'] ?? '').trim().toLowerCase() !== 'off'
+
 /**
- * The configuration from the process's environment and `~/.mlflow/credentials` (both
- * injectable), as MLflow's Python client reads them.
+ * A sink that writes to the tracking server of `config` (or at the address `config`, which may
+ * carry Basic credentials: `http://user:password@host:5000`), described: `run` builds it with
+ * its platform's transport, logger and timers and closes it at the end. It never throws: an
+ * address that is not `http(s)://`, or a certificate file that cannot be read, is a
+ * `ConfigError` naming it, a `Left` from `run` (or `openSink`). On Node its runs are journaled
+ * in the local store unless `journal: false` or `CHARMORY_TRACK_FALLBACK=off`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOptions = {}): SinkDescription<MlflowSink> => {
+  const resolved = typeof config === 'string' ? configFor(config) : E.right(config)
+  return describeSink(E.isRight(resolved) ? `mlflow:${resolved.right.trackingUri}` : 'mlflow:(unusable)', (platform) =>
+    pipe(
+      TE.fromEither(resolved),
+      TE.bindTo('cfg'),
+      TE.bind('transport', ({ cfg }) =>
+        options.fetch === undefined ? platform.transport(cfg) : TE.right({ fetch: options.fetch, close: () => undefined })
+      ),
+      TE.flatMap(({ cfg, transport }) => {
+        const remote = serverSink(cfg, transport, platform, options.queue)
+        const journal = journalSetting(options.journal, platform.vars)
+        const store = platform.localStore?.(platform.vars, platform.home)
+        if (journal === false || store === undefined) return TE.right(remote)
+        return pipe(
+          store.around(remote, journal === true ? store.defaultDir : journal.dir, 'journal', platform),
+          TE.orElseFirst(() => TE.fromTask(remote.close)),
+          TE.map((journaled): MlflowSink => ({
+            ...journaled,
+            config: cfg,
+            query: remote.query,
+            close: async () => {
+              await journaled.close()
+              await remote.close()
+            }
+          }))
+        )
+      })
+    )
+  )
+}
+
+/**
+ * Whether a platform's file error means that there is no such file (Node's `ENOENT`).
+ * @category utils
+ * @since 0.2.0
+ */
+export const isMissingFile = (e: TrackError): boolean => e._tag === 'FileError' && /^ENOENT\b/.test(e.message)
+
+/**
+ * The configuration from the platform's environment variables and `~/.mlflow/credentials`,
+ * as MLflow's Python client reads them (`uriSource` names where `MLFLOW_TRACKING_URI`'s value
+ * came from, a flag, for errors).
  *
  * @category constructors
  * @since 0.1.0
  */
 export const loadMlflowConfig = (
-  options: {
-    readonly env?: EnvVars
-    readonly home?: string
-    /** Where `MLFLOW_TRACKING_URI`'s value came from (a flag), for errors. @since 0.2.0 */
-    readonly uriSource?: string
-  } = {}
-): E.Either<TrackError, MlflowConfig> => {
-  const file = join(options.home ?? homedir(), '.mlflow', 'credentials')
-  let credentialsFile: string | undefined
-  try {
-    credentialsFile = existsSync(file) ? readFileSync(file, 'utf8') : undefined
-  } catch (e) {
-    return E.left(configError(file, `cannot be read: ${String(e)}`))
-  }
-  return configFromEnv(options.env ?? process.env, {
-    ...(credentialsFile === undefined ? {} : { credentialsFile }),
-    ...(options.uriSource === undefined ? {} : { uriSource: options.uriSource })
-  })
+  platform: Pick<Platform, 'vars' | 'home' | 'files'>,
+  options: { readonly uriSource?: string } = {}
+): TE.TaskEither<TrackError, MlflowConfig> => {
+  const file = platform.home === undefined ? undefined : `${platform.home.replace(/[\\/]+$/, '')}/.mlflow/credentials`
+  const credentials: TE.TaskEither<TrackError, string | undefined> =
+    file === undefined
+      ? TE.right(undefined)
+      : pipe(
+          platform.files.readFile(file),
+          TE.map((bytes): string | undefined => new TextDecoder().decode(bytes)),
+          TE.orElse((e) =>
+            isMissingFile(e) ? TE.right(undefined) : TE.left(configError(file, `cannot be read: ${e._tag === 'FileError' ? e.message : e._tag}`))
+          )
+        )
+  return pipe(
+    credentials,
+    TE.flatMapEither((credentialsFile) =>
+      configFromEnv(platform.vars, {
+        ...(credentialsFile === undefined ? {} : { credentialsFile }),
+        ...(options.uriSource === undefined ? {} : { uriSource: options.uriSource })
+      })
+    )
+  )
 }

@@ -30,9 +30,8 @@ import { readFileSync } from 'node:fs'
 import { readFile, statfs } from 'node:fs/promises'
 import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
-import type { Logger } from '../Env.js'
-import { stderrLogger } from '../Runtime.js'
-import type { SystemSampler, SystemMetricsSupport, Timers } from '../SystemMetrics.js'
+import { consoleLogger, type Logger, type Timers } from '../platform/Platform.js'
+import type { SystemSampler, SystemMetricsSupport } from '../SystemMetrics.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -40,7 +39,7 @@ import type { SystemSampler, SystemMetricsSupport, Timers } from '../SystemMetri
 
 /**
  * Where the sampler looks: `proc` (`/proc`) and the file system measured (`/`); `logger`
- * (`stderrLogger` by default) gets the warning of a failing `nvidia-smi`.
+ * (`consoleLogger` by default) gets the warning of a failing `nvidia-smi`.
  * @category model
  * @since 0.2.0
  */
@@ -196,7 +195,7 @@ export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => 
   const disk = options.disk ?? '/'
   let cpu = cpuTimes()
   const start = traffic(readTextNow(join(proc, 'net', 'dev')))
-  const gpu = gpuSampler(options.logger ?? stderrLogger)
+  const gpu = gpuSampler(options.logger ?? consoleLogger)
   return {
     sample: async () => {
       const gpus = gpu()
@@ -227,11 +226,17 @@ export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => 
 }
 
 /**
- * `setInterval`, unref'd so that a forgotten monitor never keeps the process alive.
+ * `setTimeout` and `setInterval`, unref'd so that a forgotten timer never keeps the process
+ * alive.
  * @category instances
  * @since 0.2.0
  */
 export const nodeTimers: Timers = {
+  after: (ms, f) => {
+    const handle = setTimeout(f, ms)
+    handle.unref()
+    return () => clearTimeout(handle)
+  },
   every: (ms, f) => {
     const handle = setInterval(f, ms)
     handle.unref()

@@ -6,7 +6,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { configFor, evaluate, fork, localSink, networkError, run, Track, trackParam, type Fetch, type FoundRun, type RunQuery } from 'charmory-track'
+import { configFor, describeError, evaluate, fork, networkError, nodePlatform, openStore, run, Track, trackParam, type Fetch, type FoundRun, type RunQuery } from 'charmory-track'
 import { serverArtifacts } from '../../lib/cli/artifacts.js'
 import { num, sparkline } from '../../lib/cli/chart.js'
 import { compareCommand, compareRuns, renderMarkdown, renderText, searchAll, usage as compareUsage } from '../../lib/cli/compare.js'
@@ -22,7 +22,7 @@ const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 
 /** Three runs of `nightly` in the store of `io`: resnet18, resnet50, vit (newest). */
 const fill = async (io: TestIo) => {
-  const sink = localSink({ dir: join(io.home, '.armory', 'mlruns') })
+  const sink = openStore(join(io.home, '.armory', 'mlruns'))
   let now = T0
   const clock = { now: () => now }
   const ev = (model: string, lr: number, accuracy: number, losses: ReadonlyArray<number>) =>
@@ -213,9 +213,11 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
   }
   const quick = { ...config, retry: { ...config.retry, backoffFactorMs: 0, backoffJitterMs: 0 } }
   t.strictSame(await serverArtifacts(quick, busy, 'r1')(), E.right([{ path: 'x.txt', size: 1 }]))
-  // the default transport: a certificate that cannot be read, then a port nobody listens on
-  t.match(await serverArtifacts({ ...config, tls: { ...config.tls, caCertPath: '/nonexistent/ca.pem' } }, undefined, 'r1')(), E.left({ _tag: 'ConfigError' }))
-  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, undefined, 'r1')(), E.left({ _tag: 'NetworkError' }))
+  // Node's transport: a port nobody listens on
+  const transport = await nodePlatform.transport(config)()
+  if (E.isLeft(transport)) return t.fail(describeError(transport.left))
+  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, transport.right.fetch, 'r1')(), E.left({ _tag: 'NetworkError' }))
+  transport.right.close()
 })
 
 t.test('compare: runs by id, the params that differ, the best metric marked; Markdown; JSON', async (t) => {
@@ -299,7 +301,7 @@ t.test('compare: missing values, NaN, ties, pipes in Markdown, pages of a search
   t.match(renderMarkdown(compareRuns([runs[1]!], () => 'higher')), /^\| --- \| --- \|\n\| \*\*metrics\*\*/m)
   // a search read page by page, to --max runs
   const io = testIo(t)
-  const sink = localSink({ dir: join(io.home, '.armory', 'mlruns') })
+  const sink = openStore(join(io.home, '.armory', 'mlruns'))
   for (let i = 0; i < 3; i++) {
     right(await run(evaluate({ experiment: 'many', runName: `r${i}` }, async () => ({ acc: i })), { sink, clock: { now: () => T0 + i }, source: () => fixedSource(O.none) }))
   }

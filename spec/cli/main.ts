@@ -2,7 +2,7 @@ import t from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import * as O from 'fp-ts/lib/Option.js'
-import { evaluate, listRuns, localSink, run, VERSION } from 'charmory-track'
+import { evaluate, listRuns, localSink, run, VERSION, openStore } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
 import { childEnv, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
 import { freePort, mlflowExecutable } from '../support/mlflow-server.js'
@@ -51,7 +51,7 @@ t.test('as a program: runs and sync --dry-run read the store of $ARMORY_HOME', a
   const dir = join(home, 'mlruns')
   const done = right(
     await run(evaluate({ experiment: 'cli', runName: 'one' }, () => ({ a: 1 })), {
-      sink: localSink({ dir }),
+      sink: openStore(dir),
       source: () => fixedSource(O.none)
     })
   )
@@ -80,7 +80,7 @@ t.test('as a program: server starts MLflow, syncs the local runs, serves, and st
         await r.logMetric('loss', 0.5, { step: 1, timestamp: 1000 })
         return { accuracy: 0.75 }
       }),
-      { sink: localSink({ dir }), source: () => fixedSource(O.none) }
+      { sink: openStore(dir), source: () => fixedSource(O.none) }
     )
   )
   const port = await freePort()

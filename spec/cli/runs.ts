@@ -1,13 +1,13 @@
 import t from 'tap'
 import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { localSink, LocalStore as L, type Fetch, type RunSink } from 'charmory-track'
+import { localSink, LocalStore as L, type Fetch, type RunSink, openStore } from 'charmory-track'
 import { runsCommand, table, usage } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
 
 const fill = async (dir: string) => {
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const open = async (experiment: string, runName: string, startTime: number): Promise<RunSink> =>
     right(await sink.openRun({ experimentId: right(await sink.experiment(experiment)()), runName, startTime, tags: [] })())
   const a = await open('mnist', 'first', Date.UTC(2024, 4, 1, 12, 0, 0))
@@ -100,7 +100,7 @@ t.test('--filter, --order-by and --max search the local store with MLflow syntax
 t.test('--json prints the runs found, with params, latest metrics and tags', async (t) => {
   const io = testIo(t)
   const dir = join(io.home, '.armory', 'mlruns')
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const r = right(await sink.openRun({ experimentId: right(await sink.experiment('mnist')()), runName: 'nan', startTime: 5, tags: [['team', 'vision']] })())
   right(await r.logParams([['lr', '0.1']])())
   right(await r.logMetrics([{ key: 'loss', value: NaN, step: 0, timestamp: 6 }, { key: 'acc', value: 0.5, step: 0, timestamp: 6 }, { key: 'acc', value: 0.75, step: 1, timestamp: 7 }])())

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { appendFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { evaluate, listRuns, localSink, LocalStore as L, run } from 'charmory-track'
+import { evaluate, listRuns, localSink, LocalStore as L, run, openStore } from 'charmory-track'
 import { DEFAULT_SERVER, syncCommand, usage } from '../../lib/cli/sync.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
@@ -20,7 +20,7 @@ const fill = async (home: string) => {
         for (let step = 0; step < 5; step++) await r.logMetric('loss', step, { step })
         return { accuracy: 0.5 }
       }),
-      { sink: localSink({ dir }), source: () => fixedSource(O.none) }
+      { sink: openStore(dir), source: () => fixedSource(O.none) }
     )
   )
   return { dir, runId: done.runId }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import {
   configFromEnv,
   evaluate,
-  localSink,
+  openStore,
   memorySink,
   mlflowSink,
   run,
@@ -24,6 +24,7 @@ import { captureLogger } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { restGet } from '../support/mlflow-read.js'
 import { serverFor } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
@@ -37,7 +38,7 @@ const probeConfig = configFromEnv({
   MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1',
   MLFLOW_HTTP_REQUEST_TIMEOUT: '30'
 })
-const remote = mlflowSink(right(probeConfig), { logger })
+const remote = await built(mlflowSink(right(probeConfig)), { logger })
 t.teardown(() => remote.close())
 const experimentId = right(await remote.experiment(`artifact paths ${randomUUID()}`)())
 
@@ -164,7 +165,7 @@ const throughHandle = async (sink: Sink, path: string): Promise<TrackError | 'st
 }
 
 t.test('memory, local and MLflow sinks accept and refuse the same paths, when they are logged', async (t) => {
-  const local = localSink({ dir: tempDir(t) })
+  const local = openStore(tempDir(t))
   const memory = memorySink()
   for (const path of ['%2e%2e/x.txt', 'a%20b.txt', 'notes#1.txt', 'x.txt?', 'plots/roc.png', '100%.txt']) {
     const answers = [await throughHandle(memory, path), await throughHandle(local, path), await throughHandle(remote, path)]

@@ -3,9 +3,10 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import { localSink, mlflowSink, type Sink } from 'charmory-track'
+import { mlflowSink, openStore, type Sink } from 'charmory-track'
 import { childEnv, right, root, runTs, tempDir } from '../support/local-store.js'
 import { serverFor } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const main = join(root, 'lib/cli/main.ts')
 
@@ -37,14 +38,14 @@ const fill = async (sink: Sink): Promise<readonly [string, string, string]> => {
 
 const sources = async (t: Test) => {
   const home = tempDir(t)
-  const local = await fill(localSink({ dir: join(home, 'mlruns') }))
+  const local = await fill(openStore(join(home, 'mlruns')))
   const env = childEnv({ ARMORY_HOME: home, MLFLOW_TRACKING_URI: undefined })
   const out: Array<{ readonly name: string; readonly ids: readonly [string, string, string]; readonly from: ReadonlyArray<string> }> = [
     { name: 'local store', ids: local, from: [] }
   ]
   const server = await serverFor(t)
   if (server !== undefined) {
-    const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+    const sink = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
     t.teardown(() => sink.close())
     out.push({ name: 'MLflow server', ids: await fill(sink), from: ['--from', server.url] })
   }

@@ -7,7 +7,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { join } from 'node:path'
-import { configFromEnv, describe, evaluate, listRuns, loadRun, mlflowSink, run } from 'charmory-track'
+import { configFromEnv, describeError, evaluate, listRuns, loadRun, mlflowSink, run } from 'charmory-track'
 import { cli } from '../../lib/cli/cli.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { testIo } from '../support/local-cli.js'
@@ -34,9 +34,8 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
     MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1'
   })
-  if (E.isLeft(config)) return t.fail(describe(config.left))
+  if (E.isLeft(config)) return t.fail(describeError(config.left))
   const sink = mlflowSink(config.right)
-  t.teardown(() => sink.close())
   const { logger, warnings } = captureLogger()
 
   let accepted = 0
@@ -59,8 +58,8 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
   if (error?._tag !== 'Unsynced') return t.fail(`expected Unsynced, got ${JSON.stringify(error)}`)
   t.equal(error.store, store, 'it names the local store')
   t.equal(error.command, `npx charmory-track sync --to ${first.url}`, 'and the command that completes the run')
-  t.match(describe(error), `run ${error.runId} is kept in the local store ${store}`)
-  t.match(describe(error), `complete it there with \`npx charmory-track sync --to ${first.url}\``)
+  t.match(describeError(error), `run ${error.runId} is kept in the local store ${store}`)
+  t.match(describeError(error), `complete it there with \`npx charmory-track sync --to ${first.url}\``)
   t.ok(['NetworkError', 'HttpError'].includes(error.cause._tag), 'the server\'s failure is the cause')
   t.equal(warnings.filter((w) => w.includes(error.runId)).length, 1)
   t.ok(accepted >= 3_000, `logMetric accepted ${accepted} points`)

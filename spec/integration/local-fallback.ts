@@ -8,6 +8,7 @@ import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
 import { freePort, mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const available = (t: { fail: (m: string) => void; comment: (m: string) => void }): boolean => {
   if (mlflowExecutable() !== undefined) return true
@@ -20,17 +21,13 @@ const available = (t: { fail: (m: string) => void; comment: (m: string) => void 
 /** The environment of a program with the fallback on, pointed at `port`. */
 const fallbackEnv = (port: number, home: string) => {
   const { logger, warnings } = captureLogger()
-  const sink = sinkFromEnv({
-    env: {
-      MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`,
-      CHARMORY_TRACK_FALLBACK: 'local',
-      MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
-      MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1'
-    },
-    home,
-    logger
-  })
-  return { env: { sink, logger, source: () => fixedSource(O.none) }, warnings, store: `${home}/.armory/mlruns` }
+  const vars = {
+    MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`,
+    CHARMORY_TRACK_FALLBACK: 'local',
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
+    MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1'
+  }
+  return { env: { sink: sinkFromEnv(), vars, home, logger, source: () => fixedSource(O.none) }, warnings, store: `${home}/.armory/mlruns` }
 }
 
 /** The stored run as the server should show it, and the server's view restricted to compare. */
@@ -88,7 +85,7 @@ t.test('server down at run start: the run ends whole in the local store, and on 
 
   const server = await startMlflowServer({ port })
   stopLater(t, server)
-  const target = mlflowSink(server.url, { logger: captureLogger().logger })
+  const target = await built(mlflowSink(server.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(store, target)())
   t.equal(report.runs.length, 1)
@@ -133,7 +130,7 @@ t.test('server dying mid-run: the evaluation finishes locally; sync completes th
   stopLater(t, second)
   const before = await readRun(second.url, done.runId)
   t.equal(before.status, 'RUNNING', 'the server has the run as far as it got')
-  const target = mlflowSink(second.url, { logger: captureLogger().logger })
+  const target = await built(mlflowSink(second.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(store, target)())
   t.strictSame(report.runs.map((r) => [r.runId, r.remoteRunId, r.error]), [[done.runId, done.runId, undefined]])

@@ -18,12 +18,14 @@ import {
   syncStore,
   Track,
   trackParam,
-  type StoredRun
+  type StoredRun,
+  openStore
 } from 'charmory-track'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir, writeOldRun } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
 import { mlflowExecutable, removeServerDir, serverFor, startMlflowServer } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 /** What the server should hold for a stored run (it keeps +-Infinity as +-MAX_VALUE). */
 const expected = async (dir: string, stored: StoredRun, parentOnServer?: string) => {
@@ -99,8 +101,8 @@ t.test('sync to a real server: exact data, parent links on server ids; a second 
   const dir = tempDir(t)
   let now = 1_700_000_000_000
   const env = { clock: { now: () => (now += 3) }, source: () => fixedSource(O.none), logger: captureLogger().logger }
-  const done = right(await run(program, { sink: localSink({ dir }), ...env }))
-  const target = mlflowSink(server.url, { logger: captureLogger().logger })
+  const done = right(await run(program, { sink: openStore(dir), ...env }))
+  const target = await built(mlflowSink(server.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
 
   const report = right(await syncStore(dir, target)())
@@ -136,7 +138,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
   const first = await startMlflowServer({ dir: serverDir })
   t.teardown(() => first.stop())
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const points = 60_000
   const done = right(
     await run(
@@ -150,7 +152,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
   )
   const stored = right(await loadRun(dir, done.runId)())
   const config = right(configFromEnv({ MLFLOW_TRACKING_URI: first.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }))
-  const dying = mlflowSink(config, { logger: captureLogger().logger })
+  const dying = await built(mlflowSink(config), { logger: captureLogger().logger })
   let killing: Promise<void> | undefined
   const interrupted = await syncStore(dir, dying, {
     checkpointBytes: 64 * 1024,
@@ -170,7 +172,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
     await second.stop()
     removeServerDir(second)
   })
-  const target = mlflowSink(second.url, { logger: captureLogger().logger })
+  const target = await built(mlflowSink(second.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const resumed = right(await syncStore(dir, target)())
   t.strictSame(resumed.runs.map((r) => [r.runId, r.remoteRunId, r.error]), [[done.runId, halfway.sync[0]?.remoteRunId, undefined]])
@@ -200,7 +202,7 @@ t.test('a run of an older store with an artifact the server would refuse: the se
     ],
     { 'fine.txt': new TextEncoder().encode('ok'), [bad]: new TextEncoder().encode('x') }
   )
-  const target = mlflowSink(server.url, { logger: captureLogger().logger })
+  const target = await built(mlflowSink(server.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(dir, target)())
   t.match(report.runs, [{ runId, params: 1, metrics: 1, artifacts: 1, error: { _tag: 'InvalidArtifactPath', path: bad } }])

@@ -6,12 +6,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, evaluate, listRuns, loadMlflowConfig, localSink, mlflowSink, run, type Logger } from 'charmory-track'
+import { describeError, evaluate, listRuns, localSink, mlflowSink, run, sinkFromEnv, type Logger } from 'charmory-track'
 import { syncCommand } from '../../lib/cli/sync.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun } from '../support/mlflow-read.js'
+import { built } from '../support/sinks.js'
 
 const USER = 'admin'
 const PASSWORD = 'correct-horse-battery-staple-42'
@@ -44,14 +45,8 @@ const home = (credentials?: string): string => {
 }
 
 const evaluateWith = async (env: Record<string, string>, homeDir: string) => {
-  const config = loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env }, home: homeDir })
-  if (E.isLeft(config)) throw new Error(describe(config.left))
-  const sink = mlflowSink(config.right, { logger, journal: false })
-  try {
-    return await run(evaluate({ experiment: 'secured' }, async () => ({ ok: 1 })), { sink, logger, clock: { now: () => T0 } })
-  } finally {
-    sink.close()
-  }
+  const vars = { MLFLOW_TRACKING_URI: server.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', CHARMORY_TRACK_FALLBACK: 'off', ...env }
+  return run(evaluate({ experiment: 'secured' }, async () => ({ ok: 1 })), { sink: sinkFromEnv(), vars, home: homeDir, logger, clock: { now: () => T0 } })
 }
 
 const results: Array<unknown> = []
@@ -91,7 +86,7 @@ t.test('a wrong password is a typed unauthenticated error', async (t) => {
   const r = await evaluateWith({ MLFLOW_TRACKING_USERNAME: USER, MLFLOW_TRACKING_PASSWORD: `${PASSWORD}-wrong` }, home())
   results.push(r)
   t.match(r, { _tag: 'Left', left: { _tag: 'HttpError', status: 401, errorCode: 'UNAUTHENTICATED' } })
-  if (E.isLeft(r)) t.notMatch(describe(r.left), PASSWORD)
+  if (E.isLeft(r)) t.notMatch(describeError(r.left), PASSWORD)
 })
 
 t.test('no credentials at all is unauthenticated too', async (t) => {
@@ -102,7 +97,7 @@ t.test('no credentials at all is unauthenticated too', async (t) => {
 
 t.test('credentials in the address are Basic auth, for the sink and for `sync --to`', async (t) => {
   const withCredentials = server.url.replace('http://', `http://${USER}:${PASSWORD}@`)
-  const sink = mlflowSink(withCredentials, { logger })
+  const sink = await built(mlflowSink(withCredentials), { logger })
   t.teardown(() => sink.close())
   t.equal(sink.name, `mlflow:${server.url}`)
   logged.push(sink.name)
@@ -110,7 +105,7 @@ t.test('credentials in the address are Basic auth, for the sink and for `sync --
   results.push(r)
   t.ok(E.isRight(r))
   if (E.isRight(r)) t.equal((await readRun(server.url, r.right.runId, basic)).status, 'FINISHED')
-  const wrong = mlflowSink(server.url.replace('http://', `http://${USER}:${PASSWORD}-wrong@`), { logger })
+  const wrong = await built(mlflowSink(server.url.replace('http://', `http://${USER}:${PASSWORD}-wrong@`)), { logger })
   t.teardown(() => wrong.close())
   const refused = await run(evaluate({ experiment: 'secured by address' }, async () => ({ ok: 1 })), { sink: wrong, logger })
   results.push(refused)

@@ -9,6 +9,7 @@ import { mlflowSink } from 'charmory-track'
 import { behaviourSuite } from '../support/behaviour.js'
 import { readRun } from '../support/mlflow-read.js'
 import { serverFor } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
@@ -16,7 +17,7 @@ if (server === undefined) process.exit(0)
 // As users get it: `run` journals the sink's runs in a local store (here a temporary one).
 await behaviourSuite(t, 'MLflow sink', async () => {
   const journal = mkdtempSync(join(tmpdir(), 'charmory-journal-'))
-  const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined }, journal: { dir: journal } })
+  const sink = await built(mlflowSink(server.url, { journal: { dir: journal } }), { logger: { warn: () => undefined, info: () => undefined } })
   return {
     sink,
     readRun: async (runId) => {

@@ -3,16 +3,17 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { randomUUID } from 'node:crypto'
-import { describe, mlflowSink, type TrackError } from 'charmory-track'
+import { describeError, mlflowSink, type TrackError } from 'charmory-track'
 import { runsCommand, table } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
 import { serverFor } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -23,7 +24,7 @@ const experiment = `cli runs ${uniq}`
 const vit = `vit-${uniq}`
 
 t.test('runs --from URI searches the server, as a table or as JSON', async (t) => {
-  const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+  const sink = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => sink.close())
   const experimentId = right(await sink.experiment(experiment)())
   const open = async (runName: string, startTime: number, accuracy: number) => {

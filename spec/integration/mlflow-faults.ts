@@ -6,6 +6,7 @@ import { configFromEnv, evaluate, mlflowSink, run, type Logger } from 'charmory-
 import { startFaultProxy, type Fault } from '../support/fault-proxy.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, runIdsOf } from '../support/mlflow-read.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
@@ -16,7 +17,7 @@ const quiet: Logger = { warn: () => undefined, info: () => undefined }
 
 // A short timeout only where a hung answer is the point: a busy 2-core machine can take
 // seconds over a batch, and a timed-out batch is sent again (correctly, but noisily).
-const sinkThrough = (url: string, logger: Logger = quiet, timeout = '60') => {
+const sinkThrough = async (url: string, logger: Logger = quiet, timeout = '60') => {
   const config = configFromEnv({
     MLFLOW_TRACKING_URI: url,
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.02',
@@ -25,11 +26,11 @@ const sinkThrough = (url: string, logger: Logger = quiet, timeout = '60') => {
     MLFLOW_HTTP_REQUEST_MAX_RETRIES: '6'
   })
   if (E.isLeft(config)) throw new Error('bad config')
-  return mlflowSink(config.right, { logger, journal: false })
+  return await built(mlflowSink(config.right, { journal: false }), { logger })
 }
 
 const streamRun = async (url: string, experiment: string, points: number, logger?: Logger, timeout?: string) => {
-  const sink = sinkThrough(url, logger, timeout)
+  const sink = await sinkThrough(url, logger, timeout)
   try {
     return await run(
       evaluate({ experiment }, async (r) => {
@@ -122,7 +123,7 @@ t.test('when the retries run out the error is typed and the run still ends FAILE
     failing && endpoint.endsWith('log-batch') ? { kind: 'status', status: 503 } : pass
   )
   t.teardown(proxy.close)
-  const sink = sinkThrough(proxy.url)
+  const sink = await sinkThrough(proxy.url)
   t.teardown(() => sink.close())
   const r = await run(
     evaluate({ experiment: 'exhausted' }, async (h) => {

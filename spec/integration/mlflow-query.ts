@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describe, evaluate, mlflowSink, run, Track, trackParam, type TrackError } from 'charmory-track'
+import { describeError, evaluate, mlflowSink, run, Track, trackParam, type TrackError } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
+import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
 import { mlflowExecutable, serverFor } from '../support/mlflow-server.js'
 
@@ -17,7 +18,7 @@ const server = await serverFor(t)
 if (server === undefined) process.exit(0)
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -49,7 +50,7 @@ print(json.dumps(out))
 }
 
 t.test('searches answer what MLflow\'s Python client answers for the same query', async (t) => {
-  const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+  const sink = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => sink.close())
   const uniq = randomUUID().slice(0, 8)
   const main = `python compare ${uniq}`

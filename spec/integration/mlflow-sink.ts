@@ -21,6 +21,7 @@ import {
 } from 'charmory-track'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, restGet } from '../support/mlflow-read.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
@@ -31,7 +32,7 @@ const warnings: Array<string> = []
 const logger: Logger = { warn: (m) => void warnings.push(m), info: () => undefined }
 const source: Env['source'] = () => ({ user: 'tester', sourceName: 'spec.ts', gitCommit: { _tag: 'Some', value: 'a'.repeat(40) } })
 // the REST sink itself; the journal `run` adds by default has its own specs
-const sink = mlflowSink(server.url, { logger, journal: false })
+const sink = await built(mlflowSink(server.url, { journal: false }), { logger })
 t.teardown(() => sink.close())
 const env = { sink, clock: fixedClock, logger, source }
 
@@ -148,7 +149,7 @@ t.test('a reopened run takes more metrics and artifacts and stays FINISHED', asy
 })
 
 t.test('the experiment is found by name, and created once', async (t) => {
-  const other = mlflowSink(server.url, { logger, journal: false })
+  const other = await built(mlflowSink(server.url, { journal: false }), { logger })
   t.teardown(() => other.close())
   const [a, b] = await Promise.all([sink.experiment('raced')(), other.experiment('raced')()])
   t.strictSame(a, b)
@@ -281,7 +282,7 @@ t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) 
   const tryWith = async (url: string, vars: Record<string, string>) => {
     const config = configFromEnv({ MLFLOW_TRACKING_URI: url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...vars })
     if (E.isLeft(config)) throw new Error('config')
-    const s = mlflowSink(config.right, { logger, journal: false })
+    const s = await built(mlflowSink(config.right, { journal: false }), { logger })
     try {
       return await s.experiment('tls')()
     } finally {

@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describe, evaluate, mlflowSink, run, SystemMetrics } from 'charmory-track'
+import { describeError, evaluate, mlflowSink, run, SystemMetrics } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
+import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
 import { restGet } from '../support/mlflow-read.js'
 import { mlflowExecutable, serverFor } from '../support/mlflow-server.js'
@@ -42,7 +43,7 @@ t.test('a run sampled by Node shows MLflow\'s system metric names, step by step'
     if (saved === undefined) delete process.env['MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL']
     else process.env['MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL'] = saved
   })
-  const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+  const sink = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => sink.close())
   const experiment = `system metrics ${randomUUID().slice(0, 8)}`
   const r = await run(
@@ -58,7 +59,7 @@ t.test('a run sampled by Node shows MLflow\'s system metric names, step by step'
     }),
     { sink, source: () => fixedSource() }
   )
-  if (E.isLeft(r)) t.fail(describe(r.left))
+  if (E.isLeft(r)) t.fail(describeError(r.left))
   const runId = E.isRight(r) ? r.right.runId : ''
   const read = pythonRead(runId)
   // a machine with nvidia-smi adds the GPU metrics, checked in spec/system/nodeSystemMetrics.ts

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import {
-  describe,
+  describeError,
   digestOf,
   evaluate,
   loadRun,
@@ -24,9 +24,11 @@ import {
   TrackingFailure,
   type RunHandle,
   type Sink,
-  type TrackError
+  type TrackError,
+  openStore
 } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
+import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
 import { mlflowExecutable, serverFor } from '../support/mlflow-server.js'
 
@@ -40,7 +42,7 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -156,7 +158,7 @@ t.test('memory sink: every record kept', async (t) => {
 })
 
 t.test('MLflow sink: read back by the Python client', async (t) => {
-  const sink = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+  const sink = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => sink.close())
   const { runId } = right(await run(program(`records ${randomUUID().slice(0, 8)}`), env(sink)))
   checkPython(t, runId)
@@ -169,12 +171,12 @@ t.test('MLflow sink: read back by the Python client', async (t) => {
 t.test('local store: journaled, read back, and synced to the server with the datasets', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'records-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const { runId } = right(await run(program(`records local ${randomUUID().slice(0, 8)}`), env(localSink({ dir }))))
+  const { runId } = right(await run(program(`records local ${randomUUID().slice(0, 8)}`), env(openStore(dir))))
   const stored = right(await loadRun(dir, runId)())
   t.strictSame(stored.inputs, [INPUT])
   t.equal(stored.tags['mlflow.loggedArtifacts'], TABLE_TAG)
   t.equal(text(right(await readArtifact(dir, runId, 'results.json')())), RESULTS)
-  const target = mlflowSink(server.url, { logger: { warn: () => undefined, info: () => undefined } })
+  const target = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => target.close())
   right(await syncStore(dir, target)())
   const remoteId = right(await loadRun(dir, runId)()).sync[0]!.remoteRunId
@@ -238,7 +240,7 @@ t.test('a sink without queries or dataset inputs: tables still listed, datasets 
     )
   )
   t.match(errors, [{ _tag: 'Unsupported', what: 'dataset inputs', where: 'bare' }])
-  t.equal(describe(errors[0]!), 'bare cannot record dataset inputs')
+  t.equal(describeError(errors[0]!), 'bare cannot record dataset inputs')
   t.equal(memory.snapshot().runs[0]?.tags['mlflow.loggedArtifacts'], '[{"path": "a.json", "type": "table"}, {"path": "b.json", "type": "table"}]')
   t.notOk('results.json' in (memory.snapshot().runs[0]?.artifacts ?? {}), 'no results, no results.json')
   const lost: Sink = { ...memory, query: { ...memory.query, getRun: () => TE.left({ _tag: 'NotFound', what: 'run', id: 'x' }) } }

@@ -11,6 +11,7 @@ import { startFaultProxy } from '../support/fault-proxy.js'
 import { childEnv, right, root, tempDir, tsNode } from '../support/local-store.js'
 import { readRun } from '../support/mlflow-read.js'
 import { serverFor } from '../support/mlflow-server.js'
+import { built } from '../support/sinks.js'
 
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
@@ -135,7 +136,7 @@ t.test('a second SIGINT exits at once while the server hangs; the journal has th
   t.equal((await readRun(server.url, journal.runId)).status, 'RUNNING', 'the server never got the end')
 
   hanging = false
-  const target = mlflowSink(proxy.url, { logger: captureLogger().logger })
+  const target = await built(mlflowSink(proxy.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(store, target)())
   t.strictSame(report.runs.map((r) => [r.remoteRunId, r.error]), [[journal.runId, undefined]], 'into the same server run')

@@ -4,7 +4,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as io from 'io-ts/lib/index.js'
-import { defaultRetryPolicy, describe, type Fetch } from 'charmory-track'
+import { defaultRetryPolicy, describeError, type Fetch } from 'charmory-track'
 import { backoffMs, failingPath, httpClient, redact } from '../../lib/mlflow/Http.js'
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> } | Error
@@ -124,7 +124,7 @@ t.test('credentials go in the Authorization header and never into an error', asy
   const r = await http.json('GET', 'mlflow/experiments/get-by-name', {}, io.UnknownRecord)()
   t.equal(calls[0]?.headers['authorization'], `Basic ${token}`)
   t.ok(E.isLeft(r))
-  const text = E.isLeft(r) ? JSON.stringify(r.left) + describe(r.left) : ''
+  const text = E.isLeft(r) ? JSON.stringify(r.left) + describeError(r.left) : ''
   t.notMatch(text, /s3cret-pw/)
   t.notMatch(text, token)
   const bearer = client([{ status: 200, body: '{}' }], { _tag: 'Bearer', token: 'tkn' })

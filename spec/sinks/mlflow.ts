@@ -3,13 +3,15 @@
 // scripted transport. The sink against a real server: spec/integration/mlflow-*.ts.
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { configFromEnv, evaluate, LIMITS, loadMlflowConfig, mlflowSink, run, type Fetch, type Logger } from 'charmory-track'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { configError, configFromEnv, evaluate, fileError, LIMITS, loadMlflowConfig, mlflowSink, nodePlatform, openSink, run, type Fetch, type Logger } from 'charmory-track'
+import { nodeLocalStore } from '../../lib/platform/node.js'
 import { entryBatches } from '../../lib/sinks/mlflow.js'
-import { withVars } from '../support/local-store.js'
 import { scriptedTransport } from '../support/scripted-transport.js'
+import { built } from '../support/sinks.js'
 
 const quiet: Logger = { warn: () => undefined, info: () => undefined }
 const info = (artifact_uri: string) => ({ run_id: 'r1', experiment_id: '3', status: 'RUNNING', artifact_uri })
@@ -22,25 +24,13 @@ t.test('params and tags split by count and by the 1 MB body limit', async (t) =>
   t.strictSame(entryBatches('tags', []), [])
 })
 
-t.test('an unusable address or certificate file: no throw, a sink that fails every operation with a ConfigError', async (t) => {
+t.test('an unusable address or certificate file: no throw, a ConfigError from run and from openSink', async (t) => {
   for (const uri of ['not a url', 'ftp://x', 'http://', 'sqlite:///mlflow.db']) {
     const sink = mlflowSink(uri)
     const error = { _tag: 'ConfigError', variable: 'the address given to mlflowSink' }
-    t.match(sink.config, { left: error }, uri)
-    t.match(sink.name, /^mlflow:\(unusable: the address given to mlflowSink: expected an http\(s\):\/\/ address/)
+    t.equal(sink.name, 'mlflow:(unusable)', uri)
     t.match(await run(evaluate({ experiment: 'e' }, () => undefined), { sink }), { left: error })
-    t.match(await sink.reopenRun('r')(), { left: error })
-    t.match(await sink.openRun({ experimentId: '1', runName: 'r', startTime: 0, tags: [] })(), { left: error })
-    for (const answer of [
-      sink.query.searchRuns(),
-      sink.query.getRun('r'),
-      sink.query.getMetricHistory('r', 'loss'),
-      sink.query.searchExperiments()
-    ]) {
-      t.match(await answer(), { left: error }, 'queries fail with it too')
-    }
-    t.equal(sink.journal, false, 'and nothing is journaled for it')
-    sink.close()
+    t.match(await openSink(sink), { left: error })
   }
   const missing = join(tmpdir(), 'charmory-no-such-dir', 'ca.pem')
   for (const [vars, variable] of [
@@ -56,6 +46,39 @@ t.test('an unusable address or certificate file: no throw, a sink that fails eve
   }
 })
 
+t.test('the journal: on by default where the platform has a local store, off by option or CHARMORY_TRACK_FALLBACK=off', async (t) => {
+  const answers = scriptedTransport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
+  const dir = mkdtempSync(join(tmpdir(), 'charmory-journal-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const journaled = (s: { readonly name: string }): boolean => s.name.includes('journaled in')
+  const cases = [
+    ['by default', {}, {}, true],
+    ['journal: false', { journal: false }, {}, false],
+    ['CHARMORY_TRACK_FALLBACK=off', {}, { CHARMORY_TRACK_FALLBACK: ' OFF ' }, false],
+    ['journal: { dir } wins over the variable', { journal: { dir } }, { CHARMORY_TRACK_FALLBACK: 'off' }, true]
+  ] as const
+  for (const [what, options, vars, expected] of cases) {
+    const sink = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch, ...options }), { vars: { ARMORY_HOME: dir, ...vars }, localStore: nodePlatform.localStore })
+    t.equal(journaled(sink), expected, what)
+    t.match(await sink.experiment('e')(), { right: '4' })
+    await sink.close()
+  }
+  const noStore = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch }), { localStore: undefined })
+  t.notOk(journaled(noStore), 'no journal on a platform without a local store')
+  const blocked = join(dir, 'blocked')
+  writeFileSync(blocked, 'a file where the store would go')
+  let closed = false
+  const unjournaled = await openSink(mlflowSink('http://mlflow.test', { journal: { dir: join(blocked, 'store') } }), {
+    localStore: (vars, home) => {
+      const store = nodeLocalStore(vars, home ?? dir, dir)
+      return { ...store, around: (...args) => TE.left(fileError(blocked, 'not a folder')) }
+    },
+    transport: () => TE.right({ fetch: answers.fetch, close: () => void (closed = true) })
+  })
+  t.match(unjournaled, { left: { _tag: 'FileError' } }, 'a journal that cannot be opened is the build\'s error')
+  t.ok(closed, 'and the connections are released')
+})
+
 t.test('credentials in the address are Basic auth and never appear in the sink\'s name', async (t) => {
   const seen: Array<{ url: string; headers: Record<string, string> }> = []
   const answered = scriptedTransport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
@@ -63,7 +86,7 @@ t.test('credentials in the address are Basic auth and never appear in the sink\'
     seen.push({ url, headers: init.headers })
     return answered.fetch(url, init)
   }
-  const sink = mlflowSink('http://ada:s3cret%21@127.0.0.1:5000', { fetch })
+  const sink = await built(mlflowSink('http://ada:s3cret%21@127.0.0.1:5000', { fetch }))
   t.equal(sink.name, 'mlflow:http://127.0.0.1:5000')
   t.match(await sink.experiment('e')(), { right: '4' })
   t.equal(seen[0]?.headers['authorization'], `Basic ${Buffer.from('ada:s3cret!').toString('base64')}`)
@@ -82,7 +105,7 @@ t.test('a creation race resolves to the experiment that won; the id is then cach
     if (path === 'mlflow/experiments/create') return { status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS', message: 'raced' } }
     return undefined
   })
-  const sink = mlflowSink('http://mlflow.test', { fetch, logger: quiet })
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }), { logger: quiet })
   t.strictSame(await sink.experiment('e')(), E.right('9'))
   t.strictSame(await sink.experiment('e')(), E.right('9'))
   t.strictSame(calls, [
@@ -95,13 +118,13 @@ t.test('a creation race resolves to the experiment that won; the id is then cach
 
 t.test('other refusals while finding or creating an experiment are passed on', async (t) => {
   const denied = scriptedTransport(() => ({ status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }))
-  t.match(await mlflowSink('http://mlflow.test', { fetch: denied.fetch }).experiment('e')(), { left: { errorCode: 'PERMISSION_DENIED' } })
+  t.match(await (await built(mlflowSink('http://mlflow.test', { fetch: denied.fetch }))).experiment('e')(), { left: { errorCode: 'PERMISSION_DENIED' } })
   const createFails = scriptedTransport((_m, path) =>
     path.endsWith('get-by-name')
       ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no' } }
       : { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'bad name' } }
   )
-  t.match(await mlflowSink('http://mlflow.test', { fetch: createFails.fetch }).experiment('e')(), {
+  t.match(await (await built(mlflowSink('http://mlflow.test', { fetch: createFails.fetch }))).experiment('e')(), {
     left: { errorCode: 'INVALID_PARAMETER_VALUE' }
   })
 })
@@ -110,7 +133,7 @@ t.test('a server that does not proxy artifacts gives a ConfigError saying how to
   const { fetch } = scriptedTransport((_m, path) =>
     path === 'mlflow/runs/create' ? { status: 200, body: { run: { info: info('/srv/mlruns/3/r1/artifacts') } } } : undefined
   )
-  const sink = mlflowSink('http://mlflow.test', { fetch })
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }))
   const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [] })()
   t.ok(E.isRight(run))
   if (E.isRight(run)) {
@@ -124,7 +147,7 @@ t.test('a reopened run knows its params: a changed value is a ParamConflict befo
       ? { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: { params: [{ key: 'lr', value: '0.1' }] } } } }
       : undefined
   )
-  const sink = mlflowSink('http://mlflow.test', { fetch })
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }))
   const run = await sink.reopenRun('r1')()
   if (E.isLeft(run)) return t.fail('reopen failed')
   t.match(await run.right.logParams([['lr', '0.2']])(), { left: { _tag: 'ParamConflict', key: 'lr', recorded: '0.1', attempted: '0.2' } })
@@ -132,7 +155,7 @@ t.test('a reopened run knows its params: a changed value is a ParamConflict befo
   t.strictSame(calls, ['GET mlflow/runs/get'], 'nothing was sent for either')
   // a run that has no data yet reads as having no params
   const bare = scriptedTransport(() => ({ status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: {} } } }))
-  t.ok(E.isRight(await mlflowSink('http://mlflow.test', { fetch: bare.fetch }).reopenRun('r1')()))
+  t.ok(E.isRight(await (await built(mlflowSink('http://mlflow.test', { fetch: bare.fetch }))).reopenRun('r1')()))
 })
 
 t.test('an over-long value is compared as MLflow stores it (truncated)', async (t) => {
@@ -144,7 +167,7 @@ t.test('an over-long value is compared as MLflow stores it (truncated)', async (
     return undefined
   })
   const warnings: Array<string> = []
-  const sink = mlflowSink('http://mlflow.test', { fetch, logger: { warn: (m) => void warnings.push(m), info: () => undefined } })
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }), { logger: { warn: (m) => void warnings.push(m), info: () => undefined } })
   const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [['big', 'z'.repeat(LIMITS.tagValue + 1)]] })()
   if (E.isLeft(run)) return t.fail('open failed')
   t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined))
@@ -153,20 +176,20 @@ t.test('an over-long value is compared as MLflow stores it (truncated)', async (
   t.match(warnings, [/tag "big" is longer than MLflow's 8000 characters and was cut/, /param "p" has 6010 characters/])
 })
 
-t.test('loadMlflowConfig reads ~/.mlflow/credentials under the given home', async (t) => {
+t.test('loadMlflowConfig reads ~/.mlflow/credentials under the platform\'s home', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'charmory-home-'))
   mkdirSync(join(home, '.mlflow'))
   writeFileSync(join(home, '.mlflow', 'credentials'), '[mlflow]\nmlflow_tracking_username = u\nmlflow_tracking_password = p\n')
-  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home }), { right: { auth: { _tag: 'Basic', username: 'u' } } })
-  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home: tmpdir() + '/charmory-no-such-home' }), {
-    right: { auth: { _tag: 'None' } }
-  })
+  const load = (vars: Record<string, string>, at: string | undefined) => loadMlflowConfig({ ...nodePlatform, vars, home: at })()
+  t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, home), { right: { auth: { _tag: 'Basic', username: 'u' } } })
+  t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, tmpdir() + '/charmory-no-such-home'), { right: { auth: { _tag: 'None' } } })
+  t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, undefined), { right: { auth: { _tag: 'None' } } }, 'no home, no file')
   const broken = mkdtempSync(join(tmpdir(), 'charmory-home-'))
   mkdirSync(join(broken, '.mlflow', 'credentials'), { recursive: true })
-  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h' }, home: broken }), {
-    left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read/ }
+  t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, broken + '/'), {
+    left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read: EISDIR/ }
   })
-  withVars(t, { MLFLOW_TRACKING_URI: 'http://from-process:5000' })
-  t.match(loadMlflowConfig({ home }), { right: { trackingUri: 'http://from-process:5000' } })
-  t.match(loadMlflowConfig({ env: { MLFLOW_TRACKING_URI: 'http://h:1' } }), { right: { trackingUri: 'http://h:1' } }, 'home defaults to the user\'s')
+  const odd = await loadMlflowConfig({ vars: { MLFLOW_TRACKING_URI: 'http://h' }, home, files: { ...nodePlatform.files, readFile: () => TE.left(configError('x', 'y')) } })()
+  t.match(odd, { left: { _tag: 'ConfigError', message: 'cannot be read: ConfigError' } })
+  t.match(await loadMlflowConfig({ ...nodePlatform, vars: { MLFLOW_TRACKING_URI: 'ftp://h' } }, { uriSource: '--to' })(), { left: { variable: '--to' } })
 })

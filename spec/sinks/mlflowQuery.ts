@@ -5,17 +5,18 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { mlflowSink } from 'charmory-track'
 import { scriptedTransport, type Route } from '../support/scripted-transport.js'
+import { built } from '../support/sinks.js'
 
-const sinkOver = (route: Route) => {
+const sinkOver = async (route: Route) => {
   const { fetch, requests: calls } = scriptedTransport(route)
-  const sink = mlflowSink('http://mlflow.test', { fetch, logger: { warn: () => undefined, info: () => undefined } })
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }), { logger: { warn: () => undefined, info: () => undefined } })
   return { sink, calls }
 }
 
 const missing = { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no such thing' } }
 
 t.test('runs of every experiment: the experiments are listed page by page first', async (t) => {
-  const { sink, calls } = sinkOver((_, path, body) => {
+  const { sink, calls } = await sinkOver((_, path, body) => {
     if (path === 'mlflow/experiments/search') {
       const token = (body as { page_token?: string }).page_token
       return token === undefined
@@ -43,7 +44,7 @@ t.test('runs of every experiment: the experiments are listed page by page first'
 })
 
 t.test('named experiments and ids together; a name the server does not know matches nothing', async (t) => {
-  const { sink, calls } = sinkOver((_, path, __, query) => {
+  const { sink, calls } = await sinkOver((_, path, __, query) => {
     if (path === 'mlflow/experiments/get-by-name') {
       return query.get('experiment_name') === 'known' ? { status: 200, body: { experiment: { experiment_id: '3', name: 'known' } } } : missing
     }
@@ -57,7 +58,7 @@ t.test('named experiments and ids together; a name the server does not know matc
 })
 
 t.test('other failures of a lookup are errors; a missing run is NotFound', async (t) => {
-  const { sink } = sinkOver((_, path) => {
+  const { sink } = await sinkOver((_, path) => {
     if (path === 'mlflow/experiments/get-by-name') return { status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }
     if (path === 'mlflow/runs/get') return { status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'no' } }
     return undefined
@@ -71,7 +72,7 @@ t.test('other failures of a lookup are errors; a missing run is NotFound', async
 })
 
 t.test('answers with fields left out: no experiments, no metrics, a point without a step', async (t) => {
-  const { sink } = sinkOver((_, path, __, query) => {
+  const { sink } = await sinkOver((_, path, __, query) => {
     if (path === 'mlflow/experiments/search') return { status: 200, body: { next_page_token: '' } }
     if (path === 'mlflow/runs/get') return { status: 200, body: { run: { info: { run_id: 'r1', experiment_id: '1', status: 'RUNNING' }, data: {} } } }
     if (path === 'mlflow/metrics/get-history') {

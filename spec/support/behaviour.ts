@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import {
-  describe,
+  describeError,
   evaluate,
   fork,
   fromTracked,
@@ -98,7 +98,7 @@ const manualClock = (): Clock & { set: (t: number) => void } => {
 }
 
 const expectRight = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -158,7 +158,7 @@ export const behaviourSuite = (
       t.teardown(() => under.close())
       const clock = manualClock()
       const { logger, warnings } = captureLogger()
-      const env: EnvInput = { sink: under.sink, clock, logger, source: () => fixedSource() }
+      const env: EnvInput & { readonly sink: Sink } = { sink: under.sink, clock, logger, source: () => fixedSource() }
       return { ...under, env, clock, warnings }
     }
 
@@ -335,7 +335,7 @@ export const behaviourSuite = (
       t.strictSame(await run(program, env), E.left(failure))
       const view = await readRun(runId)
       t.equal(view.status, 'FAILED')
-      t.equal(view.tags['charmory.error'], describe(failure))
+      t.equal(view.tags['charmory.error'], describeError(failure))
       t.equal(view.tags['charmory.error.type'], 'InvalidKey')
     })
 
@@ -471,7 +471,7 @@ export const behaviourSuite = (
         await rejection(h.logArtifacts('/nowhere'))
       ]
       t.strictSame(refusals, Array(5).fill({ _tag: 'RunEnded', runId }))
-      t.match(describe(refusals[0] as TrackError), `reopen("${runId}", task)`)
+      t.match(describeError(refusals[0] as TrackError), `reopen("${runId}", task)`)
       // reopen's handle is the way in, and it too ends with its reopen
       let reopened: RunHandle | undefined
       expectRight(

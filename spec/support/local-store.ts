@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { describe, localSink, LocalStore, type RunRecord, type TrackError } from 'charmory-track'
+import { describeError, localSink, LocalStore, type RunRecord, type TrackError, openStore } from 'charmory-track'
 
 type JournalRecord = LocalStore.JournalRecord
 
@@ -17,7 +17,7 @@ export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'char
 
 /** The value of a `Right`; a `Left` throws with the error described. */
 export const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
@@ -95,7 +95,7 @@ export const writeOldRun = async (
   records: ReadonlyArray<JournalRecord>,
   artifacts: Readonly<Record<string, Uint8Array>> = {}
 ): Promise<void> => {
-  const experimentId = right(await localSink({ dir }).experiment(experiment)())
+  const experimentId = right(await openStore(dir).experiment(experiment)())
   const journal = LocalStore.journalPath(dir, runId)
   mkdirSync(dirname(journal), { recursive: true })
   const start: JournalRecord = { t: 'start', format: 1, runId, experimentId, runName: runId, startTime: 1000, tags: [] }

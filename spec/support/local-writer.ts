@@ -6,20 +6,20 @@
 //                                                points and prints "flushed <runId> <count>",
 //                                                until it is killed
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, evaluate, localSink, run, type TrackError } from 'charmory-track'
+import { describeError, evaluate, openStore, run, type TrackError } from 'charmory-track'
 
 const [mode, dir = '', writer = 'w'] = process.argv.slice(2)
 
 const check = <A>(r: E.Either<TrackError, A>): A => {
   if (E.isLeft(r)) {
-    process.stderr.write(`${describe(r.left)}\n`)
+    process.stderr.write(`${describeError(r.left)}\n`)
     process.exit(2)
   }
   return r.right
 }
 
 const concurrent = async (): Promise<void> => {
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const runIds: Array<string> = []
   for (let i = 0; i < 5; i++) {
     const evaluation = await run(
@@ -38,7 +38,7 @@ const concurrent = async (): Promise<void> => {
 }
 
 const killed = async (): Promise<void> => {
-  const sink = localSink({ dir, flushIntervalMs: 20 })
+  const sink = openStore(dir, { flushIntervalMs: 20 })
   const experimentId = check(await sink.experiment('killed')())
   const r = check(await sink.openRun({ experimentId, runName: 'doomed', startTime: 1000, tags: [['phase', 'train']] })())
   check(await r.logParams([['lr', '0.1']])())

@@ -9,7 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import {
-  describe,
+  describeError,
   evaluate,
   Query,
   queryOf,
@@ -17,6 +17,7 @@ import {
   Track,
   trackParam,
   type EnvInput,
+  type Sink,
   type FoundRun,
   type RunQuery,
   type SearchRunsRequest,
@@ -24,13 +25,13 @@ import {
 } from 'charmory-track'
 
 const expectRight = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describe(r.left)}`)
+  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
   return r.right
 }
 
 /** What the suite needs from one subtest's setup. */
 export interface QuerySetup {
-  readonly env: EnvInput
+  readonly env: EnvInput & { readonly sink: Sink }
   readonly clock: { readonly set: (t: number) => void }
 }
 

@@ -3,12 +3,12 @@
 //
 //   signal-child.ts mlflow <url> <experiment> [graceMs]   mlflowSink(url) as users build it
 //                                                         (journaled in $ARMORY_HOME/mlruns)
-//   signal-child.ts local <dir> <experiment> [graceMs]    localSink({ dir })
+//   signal-child.ts local <dir> <experiment> [graceMs]    openStore(dir)
 //
 // Point i is `loss` = i at step i, timestamp 1000 + i. The child prints "logged <n>" once
 // 500 points were logged, and "result <json>" if `run` ever returns (with the Left described).
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, evaluate, localSink, mlflowSink, run } from 'charmory-track'
+import { describeError, evaluate, localSink, mlflowSink, run } from 'charmory-track'
 
 const [kind = 'local', target = '', experiment = 'signals', grace = '60000'] = process.argv.slice(2)
 
@@ -26,5 +26,4 @@ const result = await run(
   }),
   { sink, graceMs: Number(grace) }
 )
-process.stdout.write(`result ${JSON.stringify(E.isLeft(result) ? { left: result.left._tag, message: describe(result.left) } : { right: true })}\n`)
-if ('close' in sink) sink.close()
+process.stdout.write(`result ${JSON.stringify(E.isLeft(result) ? { left: result.left._tag, message: describeError(result.left) } : { right: true })}\n`)

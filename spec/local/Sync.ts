@@ -3,7 +3,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
 import {
-  failingSink,
   httpError,
   listRuns,
   loadRun,
@@ -20,9 +19,11 @@ import {
   type Sink,
   type StoredRun,
   type SyncProgress,
-  type TrackError
+  type TrackError,
+  openStore
 } from 'charmory-track'
-import { asStored, left, right, tempDir, writeOldRun } from './support/local-store.js'
+import { failing } from '../support/sinks.js'
+import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -45,7 +46,7 @@ const must = async (te: TE.TaskEither<TrackError, void>): Promise<void> => void 
 
 /** A parent with a failed child, a running run and a run with every kind of record. */
 const sampleStore = async (dir: string) => {
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const parent = await write(sink, 'exp', 'parent', 1000, async (r) => {
     await must(r.logParams([['lr', '0.1'], ['model.name', 'resnet']]))
     for (let step = 0; step < 30; step++) await must(r.logMetrics([{ key: 'loss', value: 1 / (step + 1), step, timestamp: 1000 + step }]))
@@ -145,7 +146,7 @@ t.test('a second sync sends nothing; data added later goes into the run already 
   const r = right(await sink.reopenRun(running)())
   await must(r.logMetrics([{ key: 'late', value: 2, step: 5, timestamp: 3500 }]))
   await must(r.end('FINISHED', 4000))
-  const again = right(await localSink({ dir }).reopenRun(parent)())
+  const again = right(await openStore(dir).reopenRun(parent)())
   await must(again.logArtifact('extra.txt', utf8('after the end')))
   await must(again.flush())
 
@@ -185,7 +186,7 @@ const dying = (inner: Sink, budget: number): Sink & { calls: () => number } => {
 
 t.test('a sync interrupted by an unreachable target resumes without duplicating anything', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const ids: Array<string> = []
   for (const name of ['a', 'b']) {
     ids.push(
@@ -222,7 +223,7 @@ t.test('a sync interrupted by an unreachable target resumes without duplicating 
 
 t.test('without checkpoints in between, a resumed sync re-sends from the last one only', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   await write(sink, 'exp', 'a', 1, async (r) => {
     for (let step = 0; step < 10; step++) {
       await must(r.logMetrics([{ key: 'm', value: step, step, timestamp: step }]))
@@ -331,7 +332,7 @@ t.test('a run that fails midway ends on the target as it ended here; one that ne
 t.test('a dry run counts what would be sent and touches nothing', async (t) => {
   const dir = tempDir(t)
   const { parent, child, running } = await sampleStore(dir)
-  const nowhere = failingSink(networkError('must not be called', 'nowhere'))
+  const nowhere = failing(networkError('must not be called', 'nowhere'))
   const report = right(await syncStore(dir, nowhere, { dryRun: true, target: 'mlflow:http://127.0.0.1:5000' })())
   t.equal(report.dryRun, true)
   t.equal(report.target, 'mlflow:http://127.0.0.1:5000')
@@ -374,7 +375,7 @@ t.test('progress is reported as journal bytes, up to the total', async (t) => {
 
 t.test('a parent link to a run outside the store is kept; an ancestry is synced top down', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const grandparent = await write(sink, 'e', 'g', 30, (r) => r.end('FINISHED', 31)())
   const parent = await write(sink, 'e', 'p', 20, (r) => r.end('FINISHED', 21)(), [['mlflow.parentRunId', grandparent]])
   const child = await write(sink, 'e', 'c', 10, (r) => r.end('FINISHED', 11)(), [['mlflow.parentRunId', parent]])
@@ -393,7 +394,7 @@ t.test('a parent link to a run outside the store is kept; an ancestry is synced 
 
 t.test('a run whose store files are damaged is reported with the file at fault', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const missing = await write(sink, 'e', 'missing artifact', 1, async (r) => {
     await must(r.logArtifact('a.txt', utf8('a')))
     await must(r.end('FINISHED', 2))
@@ -411,7 +412,7 @@ t.test('a run whose store files are damaged is reported with the file at fault',
 
 t.test('a journal that does not decode stops the sync with the file and line at fault', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const id = await write(sink, 'e', 'r', 1, (r) => r.end('FINISHED', 2)())
   appendFileSync(L.journalPath(dir, id), 'not json\n')
   t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
@@ -419,7 +420,7 @@ t.test('a journal that does not decode stops the sync with the file and line at 
 
 t.test('dataset inputs are carried to the target; a target that cannot take them is reported', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const input = { name: 'd', digest: 'abc', sourceType: 'local', source: '{"uri":"/d"}', tags: [['mlflow.data.context', 'eval']] as const }
   const runId = await write(sink, 'exp', 'inputs', 1000, async (r) => {
     await must(r.logInputs!([input]))

@@ -5,7 +5,7 @@ import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, LocalStore as L, readArtifact } from 'charmory-track'
-import { left, right, tempDir } from './support/local-store.js'
+import { left, right, tempDir } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
   L.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })

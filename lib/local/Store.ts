@@ -60,10 +60,10 @@ import * as t from 'io-ts/lib/index.js'
 import { createHash, randomUUID } from 'node:crypto'
 import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { validateArtifactPath } from './ArtifactPath.js'
-import { decodeError, fileError, notFound, type TrackError } from './Errors.js'
-import { DatasetRecordCodec, type DatasetRecord } from './Dataset.js'
-import type { RunStatus } from './Sink.js'
+import { validateArtifactPath } from '../ArtifactPath.js'
+import { decodeError, fileError, notFound, type TrackError } from '../Errors.js'
+import { DatasetRecordCodec, type DatasetRecord } from '../Dataset.js'
+import type { RunStatus } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
 // model

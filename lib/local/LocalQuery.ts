@@ -12,7 +12,7 @@ import type * as t from 'io-ts/lib/index.js'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileError, notFound, type TrackError } from '../Errors.js'
-import * as L from '../LocalStore.js'
+import * as L from './Store.js'
 import { isLater, queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 

@@ -23,7 +23,8 @@ import {
   type MemorySink,
   type RunSink,
   type Sink,
-  type TrackError
+  type TrackError,
+  openStore
 } from 'charmory-track'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir } from '../support/local-store.js'
@@ -63,7 +64,7 @@ const server = () => {
 const setup = (t: { teardown: (f: () => void) => void }) => {
   const dir = tempDir(t)
   const remote = server()
-  const local = localSink({ dir })
+  const local = openStore(dir)
   const { logger, warnings } = captureLogger()
   const sink = withLocalFallback(remote.sink, local, { logger })
   return { dir, remote, local, sink, warnings }
@@ -110,7 +111,7 @@ t.test('with the server up, every run is on both sides under one id, and synced'
   t.strictSame(remote.inner.snapshot().runs[0]?.metrics['custom'], [{ value: 42, step: 0, timestamp: 7 }])
   t.ok(right(await loadRun(dir, done.runId)()).synced, 'a reopened run that the server confirmed stays synced')
 
-  const quiet = withLocalFallback(remote.sink, localSink({ dir }))
+  const quiet = withLocalFallback(remote.sink, openStore(dir))
   t.ok(right(await loadRun(dir, right(await run(evaluation('up'), { sink: quiet })).runId)()).synced, 'warnings go to stderr by default')
 })
 
@@ -277,7 +278,7 @@ const failing = (e: TrackError): Sink => ({
 t.test('dataset inputs go to both sides; a server sink without them is an Unsupported error', async (t) => {
   const dir = tempDir(t)
   const remote = memorySink()
-  const sink = withLocalFallback(remote, localSink({ dir }), { logger: captureLogger().logger })
+  const sink = withLocalFallback(remote, openStore(dir), { logger: captureLogger().logger })
   const ds = { name: 'd', digest: 'abc', sourceType: 'local', source: '/d' }
   const done = right(await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink }))
   t.equal(remote.snapshot().runs[0]?.inputs[0]?.name, 'd')
@@ -294,7 +295,7 @@ t.test('dataset inputs go to both sides; a server sink without them is an Unsupp
 const journaled = (t: { teardown: (f: () => void) => void }) => {
   const dir = tempDir(t)
   const remote = server()
-  const local = localSink({ dir })
+  const local = openStore(dir)
   const { logger, warnings } = captureLogger()
   const sink = withLocalJournal(remote.sink, local, { logger })
   return { dir, remote, local, sink, warnings }
@@ -414,18 +415,17 @@ t.test('syncCommandFor: the command that pushes a store to a server, without cre
     `MLFLOW_TRACKING_URI='/my runs/it'\\''s' npx charmory-track sync --to https://h/prefix`
   )
   t.equal(syncCommandFor('/s', 'memory', '/s'), 'npx charmory-track sync --to memory')
-  t.match(syncCommandFor('/s', 'mlflow:http://h'), /^MLFLOW_TRACKING_URI=\/s npx/, 'the default store is $ARMORY_HOME/mlruns')
+  t.match(syncCommandFor('/s', 'mlflow:http://h'), /^MLFLOW_TRACKING_URI=\/s npx/, 'without a default store, the command names the store')
 })
 
-t.test('the sink over the server keeps what the server offers besides writing, but not its wish for a journal', async (t) => {
+t.test('the sink over the server keeps what the server offers besides writing', async (t) => {
   const dir = tempDir(t)
   const closed: Array<string> = []
-  const remote = { ...server().sink, journal: undefined, close: () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
-  for (const sink of [withLocalJournal(remote, localSink({ dir })), withLocalFallback(remote, localSink({ dir }))]) {
-    const kept = sink as Sink & { readonly close?: () => void; readonly config?: unknown }
+  const remote = { ...server().sink, close: async () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
+  for (const sink of [withLocalJournal(remote, openStore(dir)), withLocalFallback(remote, openStore(dir))]) {
+    const kept = sink as Sink & { readonly config?: unknown }
     t.strictSame(kept.config, { trackingUri: 'http://h' })
-    kept.close?.()
-    t.notOk('journal' in sink, 'run does not journal it a second time')
+    await kept.close?.()
   }
   t.strictSame(closed, ['closed', 'closed'])
 })

@@ -5,12 +5,12 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { localSink } from 'charmory-track'
+import { openStore } from 'charmory-track'
 import { right, tempDir } from '../support/local-store.js'
 
 t.test('a search keeps each metric\'s latest point however the points were logged', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const r = right(await sink.openRun({ experimentId: right(await sink.experiment('e')()), runName: 'n', startTime: 1, tags: [] })())
   right(
     await r.logMetrics([
@@ -29,18 +29,18 @@ t.test('a search keeps each metric\'s latest point however the points were logge
 
 t.test('a run folder without a journal is no run; an id that cannot name a run is NotFound', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   right(await sink.experiment('e')())
   mkdirSync(join(dir, 'runs', 'halfmade'))
   t.strictSame(right(await sink.query.searchRuns()()).runs, [])
   t.match(await sink.query.getRun('halfmade')(), E.left({ _tag: 'NotFound', what: 'run', id: 'halfmade' }))
   t.match(await sink.query.getRun('../escape')(), E.left({ _tag: 'NotFound', what: 'run', id: '../escape' }))
-  t.strictSame(right(await localSink({ dir: join(dir, 'absent') }).query.searchRuns()()).runs, [], 'no store, no runs')
+  t.strictSame(right(await openStore(join(dir, 'absent')).query.searchRuns()()).runs, [], 'no store, no runs')
 })
 
 t.test('a store whose runs cannot be listed is a FileError', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   right(await sink.experiment('e')())
   rmSync(join(dir, 'runs'), { recursive: true })
   writeFileSync(join(dir, 'runs'), 'not a folder')

@@ -50,13 +50,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { homedir } from 'node:os'
-import type { Logger } from '../Env.js'
-import { describe, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
-import * as L from '../LocalStore.js'
-import { stderrLogger } from '../Runtime.js'
+import { consoleLogger, type Logger } from '../platform/Platform.js'
+import { describeError, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
+import * as L from './Store.js'
 import type { RunSink, RunStatus, Sink } from '../Sink.js'
-import type { LocalRunSink, LocalSink } from './local.js'
+import type { LocalRunSink, LocalSink } from './LocalSink.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -68,17 +66,14 @@ import type { LocalRunSink, LocalSink } from './local.js'
  * @since 0.1.0
  */
 export interface FallbackOptions {
-  /** Where the warning goes when the server cannot be reached; standard error by default. */
+  /** Where the warning goes when the server cannot be reached; the console's by default. */
   readonly logger?: Logger
+  /**
+   * The store `charmory-track sync` reads when `MLFLOW_TRACKING_URI` names none: the command
+   * an `Unsynced` error gives names the store unless it is this one (since 0.2.0).
+   */
+  readonly defaultDir?: string
 }
-
-/**
- * Whether (and where) `run` journals the runs of an `mlflowSink` into a local store:
- * `true` in the default store (`$ARMORY_HOME/mlruns`), `{ dir }` in that one, `false` not at all.
- * @category model
- * @since 0.2.0
- */
-export type JournalSetting = boolean | { readonly dir: string }
 
 type Mode = 'fallback' | 'journal'
 
@@ -122,21 +117,15 @@ const quoted = (s: string): string => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.re
  * @category utils
  * @since 0.2.0
  */
-export const syncCommandFor = (dir: string, server: string, defaultDir = L.defaultStoreDir(process.env, homedir())): string => {
+export const syncCommandFor = (dir: string, server: string, defaultDir?: string): string => {
   const uri = withoutCredentials(server.replace(/^mlflow:/, ''))
   const store = dir === defaultDir ? '' : `MLFLOW_TRACKING_URI=${quoted(dir)} `
   return `${store}npx charmory-track sync --to ${quoted(uri)}`
 }
 
-/**
- * What `remote` offers besides writing runs (reading them back, `close`, its config), kept
- * by the sink over it; not its wish for a journal, which this sink fulfils.
- */
+/** What `remote` offers besides writing runs (reading them back, `close`, its config), kept by the sink over it. */
 const extrasOf = (remote: Sink): object => {
-  const { name: _name, experiment: _experiment, openRun: _openRun, reopenRun: _reopenRun, ...rest } = remote as Sink & {
-    readonly journal?: unknown
-  }
-  const { journal: _journal, ...kept } = rest
+  const { name: _name, experiment: _experiment, openRun: _openRun, reopenRun: _reopenRun, ...kept } = remote
   return kept
 }
 
@@ -156,7 +145,7 @@ const serializer = () => {
 
 /** Both sinks; see the module's description for the two modes. */
 const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode: Mode): Sink => {
-  const logger = options.logger ?? stderrLogger
+  const logger = options.logger ?? consoleLogger
   const experiments = new Map<string, Experiment>()
   let offline = false
 
@@ -171,7 +160,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
     if (!offline) {
       offline = true
       logger.warn(
-        `${remote.name} cannot be reached (${describe(r.left)}); runs go on in the local store ${local.dir}, ` +
+        `${remote.name} cannot be reached (${describeError(r.left)}); runs go on in the local store ${local.dir}, ` +
           'unsynced: push them with `charmory-track sync` once the server is back'
       )
     }
@@ -187,8 +176,8 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
       L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
     const losing = (e: TrackError): E.Either<TrackError, void> => {
       mirroring = false
-      lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommandFor(local.dir, remote.name), e)
-      logger.warn(describe(lost))
+      lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommandFor(local.dir, remote.name, options.defaultDir), e)
+      logger.warn(describeError(lost))
       return E.left(lost)
     }
     /**

@@ -40,15 +40,18 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { randomUUID } from 'node:crypto'
 import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { homedir } from 'node:os'
+import type { Platform } from '../platform/Platform.js'
+import { describeSink, type SinkDescription } from '../Sink.js'
+import { nodeTimers } from '../system/nodeSystemMetrics.js'
 import { dirname, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
 import { fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
-import * as L from '../LocalStore.js'
+import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
 import type { RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
-import { localQuery } from './localQuery.js'
+import { localQuery } from './LocalQuery.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -114,7 +117,13 @@ interface Writer {
 const POINTS_PER_LINE = 1000
 const done: Promise<void> = Promise.resolve()
 
-const journalWriter = (path: string, size: number, flushIntervalMs: number, bufferBytes: number): Writer => {
+const journalWriter = (
+  path: string,
+  size: number,
+  flushIntervalMs: number,
+  bufferBytes: number,
+  platform: Pick<Platform, 'clock' | 'timers'>
+): Writer => {
   let lines: Array<string> = []
   let points: Array<string> = []
   /** Characters waiting: whole lines, and the points of the line still open. */
@@ -124,8 +133,8 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
   let handle: FileHandle | undefined
   let queue = done
   let failure: TrackError | undefined
-  let timer: NodeJS.Timeout | undefined
-  let lastWrite = Date.now()
+  let timer: (() => void) | undefined
+  let lastWrite = platform.clock.now()
 
   const closeLine = (): void => {
     if (points.length === 0) return
@@ -145,13 +154,13 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
       }
     }))
   const drain = (durable: boolean): Promise<void> => {
-    clearTimeout(timer)
+    timer?.()
     timer = undefined
     closeLine()
     const data = Buffer.from(lines.join(''))
     lines = []
     buffered = 0
-    lastWrite = Date.now()
+    lastWrite = platform.clock.now()
     return io(async () => {
       if (data.length > 0) {
         handle ??= await open(path, 'a')
@@ -164,10 +173,9 @@ const journalWriter = (path: string, size: number, flushIntervalMs: number, buff
   // Data waits at most `flushIntervalMs`: a timer when the event loop is free, and a check
   // on every append for a producer that keeps it busy.
   const added = (): Promise<void> => {
-    if (buffered >= bufferBytes || Date.now() - lastWrite >= flushIntervalMs) return drain(buffered < bufferBytes)
+    if (buffered >= bufferBytes || platform.clock.now() - lastWrite >= flushIntervalMs) return drain(buffered < bufferBytes)
     if (timer === undefined) {
-      timer = setTimeout(() => void drain(true), flushIntervalMs)
-      timer.unref()
+      timer = platform.timers.after(flushIntervalMs, () => void drain(true))
     }
     return done
   }
@@ -397,12 +405,27 @@ const reopenState = (
  * @category constructors
  * @since 0.1.0
  */
-export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
-  const dir = resolve(options.dir ?? L.defaultStoreDir(process.env, homedir()))
+export const localSink = (options: LocalSinkOptions = {}): SinkDescription<LocalSink> =>
+  describeSink(`local:${options.dir === undefined ? '$ARMORY_HOME/mlruns' : resolve(options.dir)}`, (platform) =>
+    TE.right(openStore(resolve(options.dir ?? L.defaultStoreDir(platform.vars, platform.home ?? homedir())), options, platform))
+  )
+
+/**
+ * The live sink on the store in `dir` (what `localSink`'s description builds; the command and
+ * the sync use it directly). `close` writes out the runs still open.
+ * @category constructors
+ * @since 0.2.0
+ */
+export const openStore = (
+  dir: string,
+  options: Omit<LocalSinkOptions, 'dir'> = {},
+  platform: Pick<Platform, 'clock' | 'timers' | 'ids'> = { clock: { now: () => Date.now() }, timers: nodeTimers, ids: () => randomUUID().replace(/-/g, '') }
+): LocalSink & { readonly close: () => Promise<void> } => {
   const flushIntervalMs = options.flushIntervalMs ?? 1000
   const bufferBytes = options.bufferBytes ?? 256 * 1024
   const check = keyChecker()
   const experiments = new Map<string, string>()
+  const writers = new Set<Writer>()
   let ready: Promise<E.Either<TrackError, void>> | undefined
   const store = (): TE.TaskEither<TrackError, void> => async () => {
     ready ??= L.ensureStore(dir)()
@@ -410,18 +433,18 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
     if (E.isLeft(r)) ready = undefined
     return r
   }
-  const sink = (runId: string, experimentId: string, params: Map<string, string>, size: number): LocalRunSink =>
-    runSink({
-      dir,
-      runId,
-      experimentId,
-      params,
-      check,
-      writer: journalWriter(L.journalPath(dir, runId), size, flushIntervalMs, bufferBytes)
-    })
+  const sink = (runId: string, experimentId: string, params: Map<string, string>, size: number): LocalRunSink => {
+    const writer = journalWriter(L.journalPath(dir, runId), size, flushIntervalMs, bufferBytes, platform)
+    writers.add(writer)
+    return runSink({ dir, runId, experimentId, params, check, writer })
+  }
   return {
     name: `local:${dir}`,
     dir,
+    close: async () => {
+      await Promise.all([...writers].map((w) => w.close()))
+      writers.clear()
+    },
     experiment: (name) => {
       const known = experiments.get(name)
       if (known !== undefined) return TE.right(known)
@@ -431,7 +454,7 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
         TE.tap((id) => TE.right(void experiments.set(name, id)))
       )
     },
-    openRun: (request, runId = randomUUID().replace(/-/g, '')) =>
+    openRun: (request, runId = platform.ids()) =>
       pipe(
         store(),
         TE.flatMap(() => L.readExperiment(dir, request.experimentId)),
@@ -454,4 +477,3 @@ export const localSink = (options: LocalSinkOptions = {}): LocalSink => {
     query: localQuery(dir)
   }
 }
-

@@ -46,11 +46,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { invalidValue, unsupported, type TrackError } from './Errors.js'
-import * as L from './LocalStore.js'
-import type { Entry } from './ParamValue.js'
-import type { RunSink, Sink } from './Sink.js'
-import { isUnreachable } from './sinks/fallback.js'
+import { invalidValue, unsupported, type TrackError } from '../Errors.js'
+import * as L from './Store.js'
+import type { Entry } from '../ParamValue.js'
+import type { RunSink, Sink } from '../Sink.js'
+import { isUnreachable } from './Fallback.js'
 
 // -------------------------------------------------------------------------------------
 // model

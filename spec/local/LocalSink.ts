@@ -21,10 +21,12 @@ import {
   trackParam,
   type EnvInput,
   type RunRecord,
-  type StoredRun
+  type StoredRun,
+  openStore
 } from 'charmory-track'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
 import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
+import { built } from '../support/sinks.js'
 
 const writer = join(root, 'spec/support/local-writer.ts')
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -53,7 +55,7 @@ const viewOf = async (dir: string, stored: StoredRun): Promise<RunView> => {
 void behaviourSuite(t, 'local sink', async () => {
   const dir = tempDir(t)
   return {
-    sink: localSink({ dir }),
+    sink: openStore(dir),
     readRun: async (runId) => viewOf(dir, right(await loadRun(dir, runId)())),
     close: async () => undefined
   }
@@ -119,7 +121,7 @@ t.test('round trip: the local store reads back everything the memory sink record
   now = 1_700_000_000_000
   right(await run(everything(folder), env(memory)))
   now = 1_700_000_000_000
-  const local = right(await run(everything(folder), env(localSink({ dir }))))
+  const local = right(await run(everything(folder), env(openStore(dir))))
 
   const snapshot = memory.snapshot()
   const stored = right(await listRuns(dir)())
@@ -139,7 +141,7 @@ t.test('round trip: the local store reads back everything the memory sink record
 
 t.test('the sink enforces what the server enforces', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('rules')())
   t.equal(right(await sink.experiment('rules')()), experimentId, 'an experiment is found again')
   t.match(left(await sink.openRun({ experimentId: 'unknown', runName: 'r', startTime: 1, tags: [] })()), {
@@ -186,7 +188,7 @@ t.test('the sink enforces what the server enforces', async (t) => {
 
 t.test('a run can be opened with a given id, once', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('ids')())
   const request = { experimentId, runName: 'r', startTime: 1, tags: [] }
   const r = right(await sink.openRun(request, 'abc123')())
@@ -197,12 +199,12 @@ t.test('a run can be opened with a given id, once', async (t) => {
 
 t.test('a reopened run keeps its params immutable and appends after what is there', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('reopen')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logParams([['lr', '0.1']])())
   right(await r.end('FINISHED', 9)())
-  const again = right(await localSink({ dir }).reopenRun(r.runId)())
+  const again = right(await openStore(dir).reopenRun(r.runId)())
   t.equal(again.experimentId, experimentId)
   t.equal(again.written(), right(await loadRun(dir, r.runId)()).journalBytes)
   t.match(left(await again.logParams([['lr', '0.3']])()), { _tag: 'ParamConflict' })
@@ -217,7 +219,7 @@ t.test('a reopened run keeps its params immutable and appends after what is ther
 
 t.test('a flushed run keeps no file open: reopening a run again and again leaks no file descriptor', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('descriptors')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.end('FINISHED', 2)())
@@ -240,7 +242,7 @@ t.test('a flushed run keeps no file open: reopening a run again and again leaks 
 
 t.test('a run written to after its end writes on (the file is opened again)', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('after end')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.end('FINISHED', 2)())
@@ -252,7 +254,7 @@ t.test('a run written to after its end writes on (the file is opened again)', as
 
 t.test('a torn last line is ignored when reading and cut off when the run is reopened', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('torn')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
@@ -272,7 +274,7 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
 
 t.test('a corrupt line inside a journal is a DecodeError naming the file and line', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('corrupt')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.end('FINISHED', 2)())
@@ -284,7 +286,7 @@ t.test('a corrupt line inside a journal is a DecodeError naming the file and lin
 t.test('data is written within the flush interval, and at once when the buffer is full', async (t) => {
   const dir = tempDir(t)
   const open = async (options: { flushIntervalMs?: number; bufferBytes?: number }) => {
-    const sink = localSink({ dir, ...options })
+    const sink = openStore(dir, options)
     const experimentId = right(await sink.experiment('flushing')())
     return right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   }
@@ -315,7 +317,7 @@ t.test('data is written within the flush interval, and at once when the buffer i
 
 t.test('a failing write is a FileError from that operation on', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('failing')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   rmSync(L.journalPath(dir, r.runId))
@@ -342,17 +344,18 @@ t.test('a store that cannot be created fails every call, until it can be', async
   const dir = tempDir(t)
   const blocked = join(dir, 'store')
   writeFileSync(blocked, 'in the way')
-  const sink = localSink({ dir: blocked })
+  const sink = await built(localSink({ dir: blocked }))
   t.match(left(await sink.experiment('e')()), { _tag: 'FileError' })
   rmSync(blocked)
   t.ok(E.isRight(await sink.experiment('e')()), 'the store is created on the next call')
   t.equal(sink.name, `local:${blocked}`)
+  t.equal(localSink({ dir: blocked }).name, `local:${blocked}`, 'the description has the name too')
   t.equal(sink.dir, blocked)
 })
 
 t.test('many distinct keys are all checked and recorded', async (t) => {
   const dir = tempDir(t)
-  const sink = localSink({ dir })
+  const sink = openStore(dir)
   const experimentId = right(await sink.experiment('keys')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   for (let i = 0; i < 10_050; i++) right(await r.logMetrics([{ key: `k${i}`, value: i, step: 0, timestamp: 1 }])())
@@ -365,7 +368,11 @@ t.test('many distinct keys are all checked and recorded', async (t) => {
 t.test('by default the store is $ARMORY_HOME/mlruns', async (t) => {
   const home = tempDir(t)
   withVars(t, { ARMORY_HOME: home })
-  t.equal(localSink().dir, join(home, 'mlruns'))
+  t.equal((await built(localSink())).dir, join(home, 'mlruns'))
+  t.equal(localSink().name, 'local:$ARMORY_HOME/mlruns')
+  const elsewhere = tempDir(t)
+  t.equal((await built(localSink(), { vars: { ARMORY_HOME: elsewhere } })).dir, join(elsewhere, 'mlruns'), 'the platform\'s variables')
+  t.equal((await built(localSink(), { vars: {}, home: elsewhere })).dir, join(elsewhere, '.armory', 'mlruns'), 'the platform\'s home')
 })
 
 t.test('two processes writing runs into one store at once do not corrupt each other', async (t) => {
