@@ -19,7 +19,14 @@ const replay = (t: Test, c: CaseReport): Promise<unknown> =>
     if (c.assertions.length === 0 && c.cases.length === 0 && c.error === undefined) t.pass('nothing to check')
   })
 
-const report = (await host.run(await bundlePage('spec/support/pages/behaviour.ts'))) as CaseReport
+let report: CaseReport
+try {
+  report = (await host.run(await bundlePage('spec/support/pages/behaviour.ts'))) as CaseReport
+} catch (e) {
+  // esbuild's errors name every import the browser entry does not provide
+  t.fail(`the behaviour page did not run: ${e instanceof Error ? e.message : String(e)}`)
+  process.exit()
+}
 const count = (c: CaseReport): { ran: number; skipped: number } =>
   c.cases.reduce(
     (n, sub) => {

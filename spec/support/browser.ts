@@ -35,8 +35,9 @@ export interface BundleOptions {
 /**
  * Test-only code bundled into a page that must run in a browser as it does in Node: tap's
  * comparison library (tcompare) reaches for `Buffer` and, for React elements, `require`; the
- * shared behaviour suite takes ids from `node:crypto` and joins paths with `node:path` for its
- * file cases. Each is replaced for files outside lib/ only: the library itself gets nothing.
+ * shared behaviour suite takes ids from `node:crypto`, and joins paths with `node:path` and
+ * builds `Buffer`s for its file cases. Each is replaced for files outside lib/ only: the
+ * library itself gets nothing.
  */
 const testShims: esbuild.Plugin = {
   name: 'charmory-test-shims',
@@ -52,6 +53,15 @@ const testShims: esbuild.Plugin = {
           : "export const join = (...parts) => parts.join('/').replace(/\\/+/g, '/')",
       loader: 'js'
     }))
+    // a spec module may build a Node Buffer as an argument (to t.testdir, which then says
+    // that its case needs a file system): it gets Uint8Array-backed stand-ins, in that module only
+    build.onLoad({ filter: /\/spec\/.*\.ts$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises')
+      const text = await readFile(args.path, 'utf8')
+      if (!/\bBuffer\./.test(text)) return undefined
+      const stand = 'const Buffer = { from: (x: ArrayLike<number>) => Uint8Array.from(x), isBuffer: (_: unknown) => false };'
+      return { contents: `${stand}\n${text}`, loader: 'ts', resolveDir: dirname(args.path) }
+    })
     build.onResolve({ filter: /react-element-to-jsx-string\.js$/ }, (args) =>
       args.importer.includes('/tcompare/') ? { path: args.path, namespace: 'charmory-no-react' } : undefined
     )
@@ -221,16 +231,22 @@ export const BROWSER_EXPORT = {
  * browser cannot run: outside CI they skip loudly, in CI that is a failure.
  */
 export const browserEntryFor = (t: TapLike): boolean => {
+  const problem = browserEntryProblem()
+  if (problem === undefined) return true
+  if (process.env['CI'] === 'true' || existsSync(join(root, 'lib/index.browser.ts'))) t.fail(problem)
+  else t.comment(`SKIPPING: ${problem}`)
+  return false
+}
+
+/** What keeps the library from being bundled for a browser, if anything. */
+export const browserEntryProblem = (): string | undefined => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     exports: Record<string, Record<string, unknown>>
   }
   const routed = manifest.exports['.']?.['browser'] !== undefined
   const written = existsSync(join(root, 'lib/index.browser.ts'))
-  if (routed && written) return true
-  const message = written
+  if (routed && written) return undefined
+  return written
     ? `lib/index.browser.ts exists but package.json's exports["."] has no browser condition: add, first in exports["."], "browser": ${JSON.stringify(BROWSER_EXPORT)}`
     : 'the browser entry lib/index.browser.ts does not exist yet, so the library cannot be bundled for a browser'
-  if (process.env['CI'] === 'true' || written) t.fail(message)
-  else t.comment(`SKIPPING: ${message}`)
-  return false
 }
