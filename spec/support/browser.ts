@@ -183,8 +183,8 @@ export const pageHostFor = async (t: TapLike): Promise<PageHost | undefined> => 
     current = bundle.js
     const context = await opened.newContext()
     const page = await context.newPage()
-    const console: Array<string> = []
-    page.on('console', (m) => void console.push(`${m.type()}: ${m.text()}`))
+    const consoleLines: Array<string> = []
+    page.on('console', (m) => void consoleLines.push(`${m.type()}: ${m.text()}`))
     let thrown: ((e: Error) => void) | undefined
     const pageError = new Promise<never>((_, fail) => (thrown = fail))
     page.on('pageerror', (e) => thrown?.(new Error(`the page threw: ${e.stack ?? e.message}`)))
@@ -205,7 +205,7 @@ export const pageHostFor = async (t: TapLike): Promise<PageHost | undefined> => 
       return await Promise.race([result, pageError, timeout])
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e)
-      throw new Error(`${message}\n--- the page's console ---\n${console.join('\n')}`)
+      throw new Error(`${message}\n--- the page's console ---\n${consoleLines.join('\n')}`)
     } finally {
       clearTimeout(timer)
       await context.close()
