@@ -31,7 +31,7 @@ export const localRound = async (
       lib.evaluate({ experiment, runName: `local-${n}` }, async (r) => {
         for (let i = 0; i < n; i++) await r.logMetric(keyOf(i), valueOf(i), { step: i })
       }),
-      { sink: lib.openStore(dir), logger }
+      { sink: lib.localSink({ dir }), logger }
     )
     const writeSeconds = (performance.now() - start) / 1000
     if (E.isLeft(written)) throw new Error(`the local run failed: ${lib.describeError(written.left)}`)

@@ -4,7 +4,8 @@
 //   node --import tsx --conditions=charmory-track-source bench/system-metrics.ts [--samples N]
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
-import { memorySink, nodeSampler, SystemMetrics } from 'charmory-track'
+import { memorySink, SystemMetrics } from 'charmory-track'
+import { nodeSampler } from '../lib/system/nodeSystemMetrics.js'
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '500' } } })
 const n = Math.max(10, Number(values.samples))

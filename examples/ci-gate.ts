@@ -14,7 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
-import { describeError, evaluate, Gate, openSink, queryOf, run, sinkFromEnv, Track } from 'charmory-track'
+import { describeError, evaluate, Gate, openSink, Query, run, sinkFromEnv, Track } from 'charmory-track'
 
 // one sink for the whole program: built once from the environment, closed at the end
 const opened = await openSink(sinkFromEnv())
@@ -47,7 +47,7 @@ for (const accuracy of [0.91, 0.94, 0.935, 0.9]) {
 }
 
 // outside a pipeline: the gate as a task over the sink's queries, with a wider tolerance
-const query = queryOf(sink)
+const query = Query.queryOf(sink)
 const verdict = E.isLeft(query) ? query : await Gate.gate(query.right, { experiment, metric: 'accuracy', tolerance: 0.05 })()
 console.log(E.isRight(verdict) ? `wider gate: ${verdict.right.reason}` : `wider gate failed: ${describeError(verdict.left)}`)
 if (E.isLeft(verdict)) process.exitCode = 1

@@ -7,7 +7,17 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
-import { describeError, evaluate, fork, openSink, Query, queryOf, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
+import {
+  describeError,
+  evaluate,
+  fork,
+  openSink,
+  Query,
+  run,
+  sinkFromEnv,
+  Track,
+  trackParam
+} from 'charmory-track'
 
 // one sink for the whole program: built once from the environment, closed at the end
 const opened = await openSink(sinkFromEnv())
@@ -62,7 +72,7 @@ console.log(`run id: ${result.right.runId}`)
 console.log(`gain over the best: ${result.right.results.gain_over_best}`)
 
 // outside a pipeline: the prod runs above 0.9, best first
-const query = queryOf(sink)
+const query = Query.queryOf(sink)
 const found = E.isRight(query)
   ? await query.right.searchRuns({ experiments: [experiment], filter: "metrics.accuracy > 0.9 and tags.stage = 'prod'", orderBy: ['metrics.accuracy DESC'] })()
   : query

@@ -13,6 +13,7 @@ import {
   evaluate,
   fromTracked,
   getParams,
+  openSink,
   reopen,
   run,
   sinkFromEnv,
@@ -98,9 +99,15 @@ const program = pipe(
 )
 
 // The local store under $ARMORY_HOME (~/.armory), or the MLflow server that
-// MLFLOW_TRACKING_URI names
-const sink = sinkFromEnv()
+// MLFLOW_TRACKING_URI names: built once here (to print where it is), closed at the end
+const opened = await openSink(sinkFromEnv())
+if (E.isLeft(opened)) {
+  process.stderr.write(`walkthrough failed: ${describeError(opened.left)}\n`)
+  process.exit(1)
+}
+const sink = opened.right
 const result = await run(program, { sink })
+await sink.close()
 
 if (E.isLeft(result)) {
   process.stderr.write(`walkthrough failed: ${describeError(result.left)}\n`)

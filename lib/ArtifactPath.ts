@@ -66,12 +66,12 @@ const serverProblem = (path: string): string | undefined => {
  * (MLflow's server above all) would refuse it or store it under another name.
  *
  * @example
- * import { validateArtifactPath } from 'charmory-track'
+ * import { ArtifactPath } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
- * assert.deepStrictEqual(validateArtifactPath('plots/./roc.png'), E.right('plots/roc.png'))
- * assert.ok(E.isLeft(validateArtifactPath('../secrets')))
- * assert.ok(E.isLeft(validateArtifactPath('%2e%2e/secrets')))
+ * assert.deepStrictEqual(ArtifactPath.validateArtifactPath('plots/./roc.png'), E.right('plots/roc.png'))
+ * assert.ok(E.isLeft(ArtifactPath.validateArtifactPath('../secrets')))
+ * assert.ok(E.isLeft(ArtifactPath.validateArtifactPath('%2e%2e/secrets')))
  *
  * @category utils
  * @since 0.1.0

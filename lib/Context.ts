@@ -1,33 +1,28 @@
 /**
- * A tracking context: the params recorded so far and, inside an evaluation, the run that
- * the evaluation writes to. It is an immutable value: a pipeline threads it from step to
- * step, `fork` gives a sub-pipeline a child context, and no context is ever shared mutably.
+ * A tracking context: the params recorded so far. It is an immutable value: a pipeline threads
+ * it from step to step, `fork` gives a sub-pipeline a child context, and no context is ever
+ * shared mutably. What else it keeps (the prefixes wrapped calls used) is private; the run an
+ * evaluation writes to reaches its task through the environment, not through the context.
  *
  * @since 0.1.0
  */
-import * as O from 'fp-ts/lib/Option.js'
+import { NO_PREFIXES, WRAPPED } from './internal/context.js'
 import * as P from './Params.js'
-import type { RunSink } from './Sink.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
 /**
- * The state a pipeline carries from step to step: the params recorded so far, and the run
- * being written to inside an evaluation.
+ * The state a pipeline carries from step to step: the params recorded so far (and private
+ * bookkeeping, kept by `{ ...context, params }`).
  * @category model
  * @since 0.1.0
  */
 export interface Context {
   readonly params: P.Params
-  /**
-   * The prefixes that wrapped calls (`withParams`, `withInitParams`) recorded params under
-   * here: the first call with a prefix leaves the params of other wrapped calls under it
-   * alone, a repeated one replaces everything under it.
-   */
-  readonly prefixes: ReadonlySet<string>
-  readonly run: O.Option<RunSink>
+  /** Private: the prefixes wrapped calls recorded params under here. */
+  readonly [WRAPPED]: ReadonlySet<string>
 }
 
 // -------------------------------------------------------------------------------------
@@ -39,11 +34,11 @@ export interface Context {
  * @category constructors
  * @since 0.1.0
  */
-export const empty = (): Context => ({ params: P.fresh(), prefixes: new Set(), run: O.none })
+export const empty = (): Context => ({ params: P.empty, [WRAPPED]: NO_PREFIXES })
 
 /**
  * A context holding these params, outside any run.
  * @category constructors
  * @since 0.1.0
  */
-export const fromParams = (params: P.Params): Context => ({ params, prefixes: new Set(), run: O.none })
+export const fromParams = (params: P.Params): Context => ({ params, [WRAPPED]: NO_PREFIXES })

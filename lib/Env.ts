@@ -7,7 +7,7 @@
  */
 import type { OpenRuns } from './OpenRuns.js'
 import type { Platform } from './platform/Platform.js'
-import type { Sink, SinkDescription } from './Sink.js'
+import type { RunSink, Sink, SinkDescription } from './Sink.js'
 
 export type { Clock, Files, Logger, SourceInfo } from './platform/Platform.js'
 
@@ -26,6 +26,8 @@ export interface Env extends Platform {
   readonly sink: Sink
   /** The runs opened through `sink` and not ended yet (`run` registers them; since 0.2.0). */
   readonly openRuns: OpenRuns
+  /** Inside the pipeline an evaluation's task returns: the run it writes to (since 0.2.0). */
+  readonly currentRun?: RunSink
 }
 
 /**

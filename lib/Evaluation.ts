@@ -52,7 +52,7 @@ import {
   type Table
 } from './StructuredArtifacts.js'
 import { planSystemMetrics } from './SystemMetrics.js'
-import type { Step, Track } from './Track.js'
+import { isTrack, primitive, type Step, type Track } from './Track.js'
 import { VERSION } from './version.js'
 
 // -------------------------------------------------------------------------------------
@@ -177,7 +177,9 @@ export interface RunHandle {
 }
 
 /**
- * A task: a plain (async) function of the run handle, or one that returns a pipeline.
+ * A task: a function of the run handle. What it returns is its result, awaited when it is a
+ * promise, unless it is a pipeline (a value `Track.isTrack` recognizes): that runs in the run's
+ * environment, and what it yields is the result. A plain function returned is a result too.
  * @category model
  * @since 0.1.0
  */
@@ -411,12 +413,12 @@ const resultsArtifact = (sink: RunSink, results: unknown): TE.TaskEither<TrackEr
  * handle closes when the task has returned: what it logs later could race the run's end.
  */
 const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: Env): Promise<E.Either<TrackError, R>> => {
-  const child: Context = { ...context, run: O.some(sink) }
   const live: Liveness = { open: true }
   let outcome: E.Either<TrackError, R>
   try {
     const out = task(handleOf(sink, env, live))
-    outcome = typeof out === 'function' ? (await (out as Track<R>)(child, env)).result : E.right(await out)
+    // a pipeline runs in the run's environment; anything else (a function too) is the result
+    outcome = isTrack(out) ? (await (out as Track<R>)(context, { ...env, currentRun: sink })).result : E.right(await out)
   } catch (e) {
     outcome = E.left(taskFailed(e))
   }
@@ -435,7 +437,6 @@ const standardTags = (
   spec: EvaluationSpec,
   userTags: ReadonlyArray<Entry>,
   runName: string,
-  context: Context,
   env: Env
 ): ReadonlyArray<Entry> => {
   const source = env.source()
@@ -447,7 +448,7 @@ const standardTags = (
   ]
   if (O.isSome(source.gitCommit)) tags.push(['mlflow.source.git.commit', source.gitCommit.value])
   if (spec.description !== undefined) tags.push(['mlflow.note.content', spec.description])
-  if (O.isSome(context.run)) tags.push(['mlflow.parentRunId', context.run.value.runId])
+  if (env.currentRun !== undefined) tags.push(['mlflow.parentRunId', env.currentRun.runId])
   return [...tags, ...userTags]
 }
 
@@ -554,7 +555,7 @@ const finish = async <R>(sink: RunSink, outcome: E.Either<TrackError, R>, env: E
  */
 export const evaluate =
   <R extends Results | void>(spec: EvaluationSpec, task: Task<R>): Track<Evaluation<R>> =>
-  async (context, env): Promise<Step<Evaluation<R>>> => {
+  primitive(async (context, env): Promise<Step<Evaluation<R>>> => {
     const done = (result: E.Either<TrackError, Evaluation<R>>): Step<Evaluation<R>> => ({ context, result })
     const checked = checkSpec(spec)
     if (E.isLeft(checked)) return done(checked)
@@ -568,7 +569,7 @@ export const evaluate =
       experimentId: experimentId.right,
       runName,
       startTime,
-      tags: standardTags(spec, checked.right, runName, context, env)
+      tags: standardTags(spec, checked.right, runName, env)
     })()
     if (E.isLeft(opened)) return done(opened)
     const sink = opened.right
@@ -592,7 +593,8 @@ export const evaluate =
     await monitor?.stop()
     const ended = await finish(sink, outcome, env)
     return done(E.map((results: R) => ({ runId: sink.runId, experimentId: sink.experimentId, results }))(ended))
-  }
+  })
+
 
 /**
  * Goes back into the run `runId` (finished or not) and runs `task` with its handle, as
@@ -620,11 +622,12 @@ export const evaluate =
  */
 export const reopen =
   <R>(runId: string, task: Task<R>): Track<R> =>
-  async (context, env) => {
+  primitive(async (context, env) => {
     const opened = await env.sink.reopenRun(runId)()
     if (E.isLeft(opened)) return { context, result: opened }
     const sink = opened.right
     const outcome = await runTask(task, sink, context, env)
     const flushed = await sink.flush()()
     return { context, result: E.isLeft(outcome) ? outcome : E.as(outcome.right)(flushed) }
-  }
+  })
+

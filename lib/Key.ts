@@ -67,11 +67,11 @@ export const keyProblem = (key: string): string | undefined => {
  * The key itself when MLflow would accept it, else an `InvalidKey` naming it.
  *
  * @example
- * import { validateKey } from 'charmory-track'
+ * import { Key } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
- * assert.deepStrictEqual(validateKey('load_model.lr'), E.right('load_model.lr'))
- * assert.ok(E.isLeft(validateKey('a//b')))
+ * assert.deepStrictEqual(Key.validateKey('load_model.lr'), E.right('load_model.lr'))
+ * assert.ok(E.isLeft(Key.validateKey('a//b')))
  *
  * @category utils
  * @since 0.1.0

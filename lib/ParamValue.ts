@@ -21,11 +21,11 @@
  * is recorded as `***`, and so is everything under it: secrets never reach a sink.
  *
  * @example
- * import { toEntries } from 'charmory-track'
+ * import { ParamValue } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
  * assert.deepStrictEqual(
- *   toEntries('f', { lr: 0.1, layers: [64, 64], opt: { name: 'adam' } }),
+ *   ParamValue.toEntries('f', { lr: 0.1, layers: [64, 64], opt: { name: 'adam' } }),
  *   E.right([['f.lr', '0.1'], ['f.layers', '[64,64]'], ['f.opt.name', 'adam']])
  * )
  *

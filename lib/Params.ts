@@ -103,6 +103,8 @@ const write = (p: Params, key: string, slot: Slot | undefined): Params => {
  */
 export const empty: Params = params({ data: { _tag: 'Root', table: new Map(), counter: { next: 0 } } })
 
+const unshared = (): Params => params({ data: { _tag: 'Root', table: new Map(), counter: { next: 0 } } })
+
 // -------------------------------------------------------------------------------------
 // combinators
 // -------------------------------------------------------------------------------------
@@ -114,7 +116,9 @@ export const empty: Params = params({ data: { _tag: 'Root', table: new Map(), co
  */
 export const set =
   (key: string, value: string) =>
-  (p: Params): Params => {
+  (given: Params): Params => {
+    // `empty` is shared by every context: setting a key in it starts a table of its own
+    const p = given === empty ? unshared() : given
     const root = reroot(node(p))
     const existing = root.table.get(key)
     if (existing !== undefined && existing.value === value) return p
@@ -206,11 +210,4 @@ export const toRecord = (p: Params): Readonly<Record<string, string>> => Object.
  * @category constructors
  * @since 0.1.0
  */
-export const fromEntries = (entries: ReadonlyArray<Entry>): Params => setAll(entries)(fresh())
-
-/**
- * A new, unshared empty table: used where a context must start from nothing.
- * @category constructors
- * @since 0.1.0
- */
-export const fresh = (): Params => params({ data: { _tag: 'Root', table: new Map(), counter: { next: 0 } } })
+export const fromEntries = (entries: ReadonlyArray<Entry>): Params => setAll(entries)(empty)

@@ -19,7 +19,7 @@ import * as C from './Context.js'
 import type { Env, EnvInput, Logger } from './Env.js'
 import { describeError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
 import { openRuns, type EndFailure } from './OpenRuns.js'
-import type { Platform, Signals } from './platform/Platform.js'
+import type { Platform, Interrupts } from './platform/Platform.js'
 import { isSinkDescription, type RunStatus, type Sink, type SinkDescription } from './Sink.js'
 import type { Track } from './Track.js'
 
@@ -49,8 +49,8 @@ interface Running {
 /** Every `run` in progress; those handling signals. */
 const registries = new Set<Running>()
 const interruptible = new Set<Running>()
-/** The subscriptions to each platform's signals, one per `Signals` while a run uses it. */
-const subscriptions = new Map<Signals, () => void>()
+/** The subscriptions to each platform's signals, one per `Interrupts` while a run uses it. */
+const subscriptions = new Map<Interrupts, () => void>()
 let stopping = false
 
 /** The shell's status for a process ended by the signal: 128 + its number. */
@@ -73,7 +73,7 @@ const unsubscribeIdle = (): void => {
 }
 
 /** Exits; were the exit stubbed (in a spec), the program is as if no signal had come. */
-const exit = (signals: Signals, code: number): void => {
+const exit = (signals: Interrupts, code: number): void => {
   clearTimeout(deadline)
   stopping = false
   shutdown?.settle()
@@ -81,7 +81,7 @@ const exit = (signals: Signals, code: number): void => {
   signals.exit(code)
 }
 
-const onSignal = (signals: Signals) => (signal: 'SIGINT' | 'SIGTERM'): void => {
+const onSignal = (signals: Interrupts) => (signal: 'SIGINT' | 'SIGTERM'): void => {
   const code = EXIT_CODES[signal]
   if (stopping) return exit(signals, code)
   stopping = true

@@ -75,14 +75,16 @@ export interface Track<A> {
 // constructors
 // -------------------------------------------------------------------------------------
 
-// A pipeline is a function, so that any `(context, env) => Promise<Step>` is one, but the
-// combinators below also tag the functions they build with what they are (a value, a failure,
-// `ma` then `f`). `interpret` runs a tagged pipeline with a loop and a stack of its own: a
-// chain of a million `flatMap`s, nested either way, needs no JavaScript stack and no promise
-// per pure step.
+// A pipeline is a function, but every one this module builds is tagged with what it is (a
+// primitive step, a value, a failure, `ma` then `f`): the tag is how a pipeline is told apart
+// from any other function (`isTrack`), and `interpret` runs a tagged pipeline with a loop and a
+// stack of its own: a chain of a million `flatMap`s, nested either way, needs no JavaScript
+// stack and no promise per pure step. An untagged `(context, env) => Promise<Step>` still runs
+// as a step inside a pipeline.
 const OP: unique symbol = Symbol('charmory-track/Track.op')
 
 type Op =
+  | { readonly _tag: 'Primitive' }
   | { readonly _tag: 'Of'; readonly value: unknown }
   | { readonly _tag: 'Fail'; readonly error: TrackError }
   | { readonly _tag: 'Map'; readonly ma: Track<unknown>; readonly f: (a: unknown) => unknown }
@@ -126,7 +128,7 @@ const interpret = async <A>(root: Track<A>, start: C.Context, env: Env): Promise
   for (;;) {
     while (current !== undefined) {
       const op: Op | undefined = (current as Tagged)[OP]
-      if (op === undefined) {
+      if (op === undefined || op._tag === 'Primitive') {
         const primitive: Track<unknown> = current
         const step = await guard(context, () => primitive(context, env))
         context = step.context
@@ -161,6 +163,38 @@ const interpret = async <A>(root: Track<A>, start: C.Context, env: Env): Promise
     }
   }
 }
+
+/**
+ * A pipeline from a step: given the context and the environment, it answers the context it
+ * reached and its outcome. Every pipeline of the library is built from such steps.
+ *
+ * @example
+ * import { Track, run, memorySink } from 'charmory-track'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * const sinkName = Track.primitive(async (context, env) => ({ context, result: E.right(env.sink.name) }))
+ * assert.ok(Track.isTrack(sinkName))
+ * assert.deepStrictEqual(await run(sinkName, { sink: memorySink() }), E.right('memory'))
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const primitive = <A>(step: (context: C.Context, env: Env) => Promise<Step<A>>): Track<A> => {
+  const track = ((context: C.Context, env: Env) => step(context, env)) as Track<A> & { [OP]: Op }
+  track[OP] = { _tag: 'Primitive' }
+  return track
+}
+
+// -------------------------------------------------------------------------------------
+// refinements
+// -------------------------------------------------------------------------------------
+
+/**
+ * Whether `u` is a pipeline built by this module (not merely a function).
+ * @category refinements
+ * @since 0.2.0
+ */
+export const isTrack = (u: unknown): u is Track<unknown> => typeof u === 'function' && OP in u
 
 /**
  * A pipeline that succeeds with `a` and leaves the context as it is.
@@ -202,10 +236,10 @@ export const fromEither = <A>(ma: E.Either<TrackError, A>): Track<A> => (E.isLef
 export function fromTaskEither<A>(ma: TE.TaskEither<TrackError, A>): Track<A>
 export function fromTaskEither<E, A>(ma: TE.TaskEither<E, A>, onLeft: (e: E) => TrackError): Track<A>
 export function fromTaskEither<E, A>(ma: TE.TaskEither<E, A>, onLeft?: (e: E) => TrackError): Track<A> {
-  return async (context) => {
+  return primitive(async (context) => {
     const result = await ma()
     return { context, result: E.isLeft(result) && onLeft !== undefined ? E.left(onLeft(result.left)) : (result as E.Either<TrackError, A>) }
-  }
+  })
 }
 
 /**
@@ -230,7 +264,7 @@ export function fromReaderTaskEither<E, A>(
  */
 export const fromTask =
   <A>(ma: T.Task<A>): Track<A> =>
-  async (context) => ({ context, result: E.right(await ma()) })
+    primitive(async (context) => ({ context, result: E.right(await ma()) }))
 
 /**
  * A synchronous effect, run when the pipeline gets there.
@@ -239,7 +273,7 @@ export const fromTask =
  */
 export const fromIO =
   <A>(ma: IO<A>): Track<A> =>
-  async (context) => ({ context, result: E.right(ma()) })
+    primitive(async (context) => ({ context, result: E.right(ma()) }))
 
 /**
  * Runs `thunk` when the pipeline gets there; a rejection becomes `TaskFailed`.
@@ -248,27 +282,27 @@ export const fromIO =
  */
 export const fromPromise =
   <A>(thunk: () => PromiseLike<A> | A): Track<A> =>
-  async (context) => {
-    try {
-      return { context, result: E.right(await thunk()) }
-    } catch (e) {
-      return { context, result: E.left(taskFailed(e)) }
-    }
-  }
+    primitive(async (context) => {
+      try {
+        return { context, result: E.right(await thunk()) }
+      } catch (e) {
+        return { context, result: E.left(taskFailed(e)) }
+      }
+    })
 
 /**
  * The environment.
  * @category constructors
  * @since 0.1.0
  */
-export const ask: Track<Env> = async (context, env) => ({ context, result: E.right(env) })
+export const ask: Track<Env> = primitive(async (context, env) => ({ context, result: E.right(env) }))
 
 /**
  * The current context.
  * @category constructors
  * @since 0.1.0
  */
-export const getContext: Track<C.Context> = async (context) => ({ context, result: E.right(context) })
+export const getContext: Track<C.Context> = primitive(async (context) => ({ context, result: E.right(context) }))
 
 /**
  * Replaces the context.
@@ -277,7 +311,7 @@ export const getContext: Track<C.Context> = async (context) => ({ context, resul
  */
 export const modifyContext =
   (f: (c: C.Context, env: Env) => C.Context): Track<void> =>
-  async (context, env) => ({ context: f(context, env), result: E.right(undefined) })
+    primitive(async (context, env) => ({ context: f(context, env), result: E.right(undefined) }))
 
 // -------------------------------------------------------------------------------------
 // combinators
@@ -355,19 +389,19 @@ export const either = <A>(ma: Track<A>): Track<E.Either<TrackError, A>> =>
 export const traverseArray =
   <A, B>(f: (a: A, i: number) => Track<B>) =>
   (as: ReadonlyArray<A>): Track<ReadonlyArray<B>> =>
-  async (context, env) => {
-    // A loop rather than a chain of flatMaps: a chain as long as the array overflows the
-    // stack when it runs, and copying the results at each step made it quadratic.
-    const out: Array<B> = []
-    let current = context
-    for (let i = 0; i < as.length; i++) {
-      const step = await guard(current, () => f(as[i] as A, i)(current, env))
-      if (E.isLeft(step.result)) return step as Step<never>
-      current = step.context
-      out.push(step.result.right)
-    }
-    return { context: current, result: E.right(out) }
-  }
+    primitive(async (context, env) => {
+      // A loop rather than a chain of flatMaps: a chain as long as the array overflows the
+      // stack when it runs, and copying the results at each step made it quadratic.
+      const out: Array<B> = []
+      let current = context
+      for (let i = 0; i < as.length; i++) {
+        const step = await guard(current, () => f(as[i] as A, i)(current, env))
+        if (E.isLeft(step.result)) return step as Step<never>
+        current = step.context
+        out.push(step.result.right)
+      }
+      return { context: current, result: E.right(out) }
+    })
 
 /**
  * Runs each pipeline in order, collecting the results.
@@ -594,163 +628,3 @@ export {
    */
   let_ as let
 }
-
-// -------------------------------------------------------------------------------------
-// params
-// -------------------------------------------------------------------------------------
-
-/**
- * The params of the current context, as a plain object in insertion order.
- * @category params
- * @since 0.1.0
- */
-export const getParams: Track<Readonly<Record<string, string>>> = map((c: C.Context) => P.toRecord(c.params))(
-  getContext
-)
-
-/**
- * Records one param in the current context. The value is converted now (a plain object
- * flattens into `key.field` entries); a bad key or value fails here, naming it. Overwriting
- * a key with a different value warns through the environment's logger.
- *
- * @example
- * import { trackParam, getParams, run, memorySink, Track } from 'charmory-track'
- * import * as E from 'fp-ts/lib/Either.js'
- * import { pipe } from 'fp-ts/lib/function.js'
- *
- * const program = pipe(
- *   trackParam('batch_size', 16),
- *   Track.flatMap(() => trackParam('optimizer', { name: 'adam', lr: 0.001 })),
- *   Track.flatMap(() => getParams)
- * )
- * assert.deepStrictEqual(
- *   await run(program, { sink: memorySink() }),
- *   E.right({ batch_size: '16', 'optimizer.name': 'adam', 'optimizer.lr': '0.001' })
- * )
- * const refused = await run(trackParam('a//b', 1), { sink: memorySink() })
- * assert.ok(E.isLeft(refused) && refused.left._tag === 'InvalidKey')
- *
- * @category params
- * @since 0.1.0
- */
-export const trackParam = (key: string, value: unknown): Track<void> => {
-  const entries = toEntries(key, value)
-  return E.isLeft(entries) ? fail(entries.left) : modifyContext((c, env) => setEntries(c, env, entries.right))
-}
-
-const setEntries = (c: C.Context, env: Env, entries: ReadonlyArray<readonly [string, string]>): C.Context => {
-  let params = c.params
-  for (const [k, v] of entries) {
-    const old = P.lookup(k)(params)
-    if (O.isSome(old) && old.value !== v) {
-      env.logger.warn(`param ${JSON.stringify(k)} overwritten: ${JSON.stringify(old.value)} -> ${JSON.stringify(v)}`)
-    }
-    params = P.set(k, v)(params)
-  }
-  return { ...c, params }
-}
-
-/**
- * Clears the current context's params (an enclosing context, outside a `fork`, keeps its own).
- *
- * @example
- * import { trackParam, resetParams, getParams, run, memorySink, Track } from 'charmory-track'
- * import * as E from 'fp-ts/lib/Either.js'
- * import { pipe } from 'fp-ts/lib/function.js'
- *
- * const program = pipe(
- *   trackParam('seed', 1),
- *   Track.flatMap(() => resetParams),
- *   Track.flatMap(() => trackParam('seed', 2)),
- *   Track.flatMap(() => getParams)
- * )
- * assert.deepStrictEqual(await run(program, { sink: memorySink() }), E.right({ seed: '2' }))
- *
- * @category params
- * @since 0.1.0
- */
-export const resetParams: Track<void> = modifyContext((c) => ({ ...c, params: P.fresh(), prefixes: new Set() }))
-
-/**
- * The keys a wrapped call with `prefix` replaces: every key under `prefix.` when a call with
- * this prefix already recorded here; the first time, all but those under the prefix of
- * another wrapped call (`a.b` then `a` keeps both, a second `a` removes `a.b.*` too).
- */
-const replacedKeys = (c: C.Context, prefix: string): ReadonlyArray<string> => {
-  const under = P.keysUnder(prefix)(c.params)
-  if (c.prefixes.has(prefix)) return under
-  const others = [...c.prefixes]
-  return under.filter((k) => !others.some((q) => k.startsWith(`${q}.`)))
-}
-
-/**
- * Applies what a wrapped call recorded (every old key under its prefix goes, its params
- * come), then yields its result, awaiting it when it is a promise. The first call with a
- * prefix in a context keeps the params of other wrapped calls under it (`a.b.*` survives a
- * first `a` call; a second `a` call replaces them too). A call that threw fails here with
- * `TaskFailed`, its params recorded all the same.
- *
- * @category params
- * @since 0.1.0
- */
-export const fromTracked =
-  <A>(t: Tracked<A>): Track<Awaited<A>> =>
-  async (context, env): Promise<Step<Awaited<A>>> => {
-    // A refused call (no patch) always carries its reason in `result`.
-    if (O.isNone(t.patch)) return { context, result: t.result as E.Left<TrackError> }
-    const { prefix, entries } = t.patch.value
-    const replaced = replacedKeys(context, prefix)
-    if (replaced.length > 0) {
-      env.logger.warn(`params under ${JSON.stringify(`${prefix}.`)} replaced (${replaced.length} old keys removed)`)
-    }
-    const kept = replaced.reduce((params, k) => P.remove(k)(params), context.params)
-    const next: C.Context = {
-      ...context,
-      params: P.setAll(entries)(kept),
-      prefixes: new Set(context.prefixes).add(prefix)
-    }
-    const r = t.result
-    if (E.isLeft(r)) return { context: next, result: E.left(r.left) }
-    return fromPromise(() => r.right as Awaited<A>)(next, env)
-  }
-
-/**
- * Runs `pipeline` in a child context: fresh by default, starting from the current params
- * with `{ nested: true }`. Afterwards the context is exactly as before, whether the child
- * succeeded or failed.
- *
- * @example
- * import { trackParam, fork, getParams, run, memorySink, Track } from 'charmory-track'
- * import * as E from 'fp-ts/lib/Either.js'
- * import { pipe } from 'fp-ts/lib/function.js'
- *
- * const program = pipe(
- *   trackParam('model', 'resnet'),
- *   Track.flatMap(() =>
- *     Track.sequenceArray([
- *       fork(pipe(trackParam('attack', 'pgd'), Track.flatMap(() => getParams))),
- *       fork(pipe(trackParam('attack', 'fgsm'), Track.flatMap(() => getParams)), { nested: true })
- *     ])
- *   ),
- *   Track.bindTo('children'),
- *   Track.bind('after', () => getParams)
- * )
- * assert.deepStrictEqual(
- *   await run(program, { sink: memorySink() }),
- *   E.right({
- *     children: [{ attack: 'pgd' }, { model: 'resnet', attack: 'fgsm' }],
- *     after: { model: 'resnet' } // the parent is untouched
- *   })
- * )
- *
- * @category params
- * @since 0.1.0
- */
-export const fork =
-  <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> =>
-  async (context, env) => {
-    const child: C.Context =
-      options?.nested === true ? context : { ...context, params: P.fresh(), prefixes: new Set() }
-    const step = await guard(child, () => pipeline(child, env))
-    return { context, result: step.result }
-  }

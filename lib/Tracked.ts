@@ -207,11 +207,11 @@ export function withInitParams<B>(
 // -------------------------------------------------------------------------------------
 
 /**
- * Maps the result, keeping the params.
+ * Maps the result, keeping the params (`Tracked.map` before 0.2.0).
  * @category combinators
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const map =
+export const mapTracked =
   <A, B>(f: (a: A) => B) =>
   (t: Tracked<A>): Tracked<B> => ({ patch: t.patch, result: E.map(f)(t.result) })
 

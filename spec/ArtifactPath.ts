@@ -1,18 +1,18 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { joinArtifactPath, validateArtifactPath } from 'charmory-track'
+import { ArtifactPath } from 'charmory-track'
 
 t.test('relative paths come back in normal form', async (t) => {
-  t.strictSame(validateArtifactPath('model.bin'), E.right('model.bin'))
-  t.strictSame(validateArtifactPath('plots/./roc.png'), E.right('plots/roc.png'))
-  t.strictSame(validateArtifactPath('a//b/'), E.right('a/b'))
-  t.strictSame(validateArtifactPath('./metrics/chain.txt'), E.right('metrics/chain.txt'))
-  t.strictSame(validateArtifactPath('a..b/c'), E.right('a..b/c'))
-  t.strictSame(validateArtifactPath('100%.txt'), E.right('100%.txt'), 'a % that starts no escape stays')
-  t.strictSame(validateArtifactPath('a?b/c;d.txt'), E.right('a?b/c;d.txt'), 'inside a name, ? and ; are plain characters')
-  t.strictSame(validateArtifactPath('ünï cödé.txt'), E.right('ünï cödé.txt'))
-  t.strictSame(validateArtifactPath(' a.txt'), E.right(' a.txt'), 'a leading space is kept in a file name')
-  t.strictSame(validateArtifactPath('b/c:d'), E.right('b/c:d'), 'a ":" past the first name is a plain character')
+  t.strictSame(ArtifactPath.validateArtifactPath('model.bin'), E.right('model.bin'))
+  t.strictSame(ArtifactPath.validateArtifactPath('plots/./roc.png'), E.right('plots/roc.png'))
+  t.strictSame(ArtifactPath.validateArtifactPath('a//b/'), E.right('a/b'))
+  t.strictSame(ArtifactPath.validateArtifactPath('./metrics/chain.txt'), E.right('metrics/chain.txt'))
+  t.strictSame(ArtifactPath.validateArtifactPath('a..b/c'), E.right('a..b/c'))
+  t.strictSame(ArtifactPath.validateArtifactPath('100%.txt'), E.right('100%.txt'), 'a % that starts no escape stays')
+  t.strictSame(ArtifactPath.validateArtifactPath('a?b/c;d.txt'), E.right('a?b/c;d.txt'), 'inside a name, ? and ; are plain characters')
+  t.strictSame(ArtifactPath.validateArtifactPath('ünï cödé.txt'), E.right('ünï cödé.txt'))
+  t.strictSame(ArtifactPath.validateArtifactPath(' a.txt'), E.right(' a.txt'), 'a leading space is kept in a file name')
+  t.strictSame(ArtifactPath.validateArtifactPath('b/c:d'), E.right('b/c:d'), 'a ":" past the first name is a plain character')
 })
 
 t.test("a path MLflow's server would refuse, or store under another name, is refused by every sink", async (t) => {
@@ -34,7 +34,7 @@ t.test("a path MLflow's server would refuse, or store under another name, is ref
     [' a/b', "the MLflow server drops the leading spaces of a folder's name when it lists the folder"]
   ]
   for (const [path, reason] of bad) {
-    t.strictSame(validateArtifactPath(path), E.left({ _tag: 'InvalidArtifactPath', path, reason }), JSON.stringify(path))
+    t.strictSame(ArtifactPath.validateArtifactPath(path), E.left({ _tag: 'InvalidArtifactPath', path, reason }), JSON.stringify(path))
   }
 })
 
@@ -51,12 +51,12 @@ t.test('a path that leaves the run folder or names nothing is InvalidArtifactPat
     ['./', 'the path names no file']
   ]
   for (const [path, reason] of bad) {
-    t.strictSame(validateArtifactPath(path), E.left({ _tag: 'InvalidArtifactPath', path, reason }), path)
+    t.strictSame(ArtifactPath.validateArtifactPath(path), E.left({ _tag: 'InvalidArtifactPath', path, reason }), path)
   }
 })
 
 t.test('joinArtifactPath puts a name under a folder, or at the root', async (t) => {
-  t.equal(joinArtifactPath('plots', 'roc.png'), 'plots/roc.png')
-  t.equal(joinArtifactPath('', 'roc.png'), 'roc.png')
-  t.equal(joinArtifactPath(undefined, 'roc.png'), 'roc.png')
+  t.equal(ArtifactPath.joinArtifactPath('plots', 'roc.png'), 'plots/roc.png')
+  t.equal(ArtifactPath.joinArtifactPath('', 'roc.png'), 'roc.png')
+  t.equal(ArtifactPath.joinArtifactPath(undefined, 'roc.png'), 'roc.png')
 })

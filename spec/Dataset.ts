@@ -1,14 +1,14 @@
 // Dataset inputs as sinks receive them: sources as JSON, the context tag, every field checked.
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { Dataset, datasetRecord, describeError, type DatasetInput } from 'charmory-track'
+import { Dataset, describeError } from 'charmory-track'
 
-const base: DatasetInput = { name: 'cifar10-test', digest: '1a2b3c4d', sourceType: 'local', source: '/data/test.npz' }
+const base: Dataset.DatasetInput = { name: 'cifar10-test', digest: '1a2b3c4d', sourceType: 'local', source: '/data/test.npz' }
 
 t.test('a dataset input becomes the record MLflow stores', async (t) => {
-  t.strictSame(datasetRecord(base), E.right({ name: 'cifar10-test', digest: '1a2b3c4d', sourceType: 'local', source: '{"uri":"/data/test.npz"}', tags: [] }))
+  t.strictSame(Dataset.datasetRecord(base), E.right({ name: 'cifar10-test', digest: '1a2b3c4d', sourceType: 'local', source: '{"uri":"/data/test.npz"}', tags: [] }))
   t.strictSame(
-    datasetRecord({
+    Dataset.datasetRecord({
       ...base,
       source: { repo: 'uoft-cs/cifar10', split: 'test' },
       schema: '{"mlflow_colspec": []}',
@@ -29,12 +29,12 @@ t.test('a dataset input becomes the record MLflow stores', async (t) => {
       ]
     })
   )
-  t.ok(Dataset.DatasetRecordCodec.is(E.isRight(datasetRecord(base)) ? (datasetRecord(base) as E.Right<unknown>).right : undefined))
+  t.ok(Dataset.DatasetRecordCodec.is(E.isRight(Dataset.datasetRecord(base)) ? (Dataset.datasetRecord(base) as E.Right<unknown>).right : undefined))
 })
 
 t.test('every bad field is named', async (t) => {
   const bad = (input: unknown, key: string): void => {
-    const r = datasetRecord(input as DatasetInput)
+    const r = Dataset.datasetRecord(input as Dataset.DatasetInput)
     t.match(r, { left: { _tag: 'InvalidValue', key } }, key)
     if (E.isLeft(r)) t.match(describeError(r.left), key)
   }
@@ -58,5 +58,5 @@ t.test('every bad field is named', async (t) => {
   bad({ ...base, context: 'c'.repeat(501) }, 'dataset.tags.mlflow.data.context')
   bad({ ...base, tags: { ['k'.repeat(256)]: 'v' } }, 'dataset.tags')
   bad({ ...base, tags: { k: 1 } }, 'dataset.tags.k')
-  t.ok(E.isRight(datasetRecord({ ...base, schema: 's'.repeat(1000) })))
+  t.ok(E.isRight(Dataset.datasetRecord({ ...base, schema: 's'.repeat(1000) })))
 })

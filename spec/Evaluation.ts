@@ -6,6 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   evaluate,
+  getParams,
   fileError,
   memorySink,
   networkError,
@@ -277,10 +278,22 @@ t.test('evaluate yields the context it started from, whatever the task did', asy
   const program = pipe(
     trackParam('outer', 1),
     Track.flatMap(() => evaluate({ experiment: 'e' }, () => trackParam('inside', 2))),
-    Track.flatMap(() => Track.getContext),
-    Track.map((c) => [...c.prefixes].length)
+    Track.flatMap(() => getParams)
   )
-  t.strictSame(await run(program, envFor(memorySink())), E.right(0))
+  t.strictSame(await run(program, envFor(memorySink())), E.right({ outer: '1' }))
+})
+
+t.test('a task that returns a function gets it as its result: only a pipeline runs', async (t) => {
+  const someFunction = (): never => {
+    throw new Error('must not be called')
+  }
+  const memory = memorySink()
+  const opened = await run(evaluate({ experiment: 'e' }, () => ({})), envFor(memory))
+  if (E.isLeft(opened)) return t.fail('evaluate failed')
+  t.strictSame(await run(reopen(opened.right.runId, () => someFunction), envFor(memory)), E.right(someFunction))
+  const raw: Track.Track<string> = async (context) => ({ context, result: E.right('ran') })
+  t.strictSame(await run(reopen(opened.right.runId, () => raw), envFor(memory)), E.right(raw), 'an untagged step is a plain function')
+  t.strictSame(await run(reopen(opened.right.runId, () => Track.primitive(raw)), envFor(memory)), E.right('ran'))
 })
 
 t.test('a tag named like a secret keeps its name and stores ***', async (t) => {

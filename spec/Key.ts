@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
-import { keyProblem, MAX_KEY_LENGTH, validateKey } from 'charmory-track'
+import { Key } from 'charmory-track'
 
 t.test('keys MLflow accepts are kept as they are', async (t) => {
   const good = [
@@ -17,18 +17,18 @@ t.test('keys MLflow accepts are kept as they are', async (t) => {
     'modèle.taille', // Unicode letters, as Python's \w allows
     'データ.サイズ',
     '٣', // Unicode digits
-    'x'.repeat(MAX_KEY_LENGTH)
+    'x'.repeat(Key.MAX_KEY_LENGTH)
   ]
   for (const key of good) {
-    t.strictSame(validateKey(key), E.right(key), key)
-    t.equal(keyProblem(key), undefined, key)
+    t.strictSame(Key.validateKey(key), E.right(key), key)
+    t.equal(Key.keyProblem(key), undefined, key)
   }
 })
 
 t.test('keys MLflow refuses are an InvalidKey naming the key and the rule', async (t) => {
   const bad: ReadonlyArray<readonly [string, string]> = [
     ['', 'a key cannot be empty'],
-    ['x'.repeat(MAX_KEY_LENGTH + 1), `longer than ${MAX_KEY_LENGTH} characters (${MAX_KEY_LENGTH + 1})`],
+    ['x'.repeat(Key.MAX_KEY_LENGTH + 1), `longer than ${Key.MAX_KEY_LENGTH} characters (${Key.MAX_KEY_LENGTH + 1})`],
     ['a,b', 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'],
     ['emoji🙂', 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'],
     ['tab\there', 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'],
@@ -40,22 +40,22 @@ t.test('keys MLflow refuses are an InvalidKey naming the key and the rule', asyn
     ['..', 'a key cannot contain a "." or ".." path segment']
   ]
   for (const [key, reason] of bad) {
-    t.strictSame(validateKey(key), E.left({ _tag: 'InvalidKey', key, reason }), JSON.stringify(key))
-    t.equal(keyProblem(key), reason)
+    t.strictSame(Key.validateKey(key), E.left({ _tag: 'InvalidKey', key, reason }), JSON.stringify(key))
+    t.equal(Key.keyProblem(key), reason)
   }
 })
 
 t.test('MAX_KEY_LENGTH is MLflow limit of 250 characters', async (t) => {
-  t.equal(MAX_KEY_LENGTH, 250)
+  t.equal(Key.MAX_KEY_LENGTH, 250)
 })
 
 t.test('the check agrees with the rule as MLflow states it, on any string', async (t) => {
   // The rule written plainly: the allowed characters (Unicode letters and digits among them),
-  // then no empty, "." or ".." segment between slashes. keyProblem checks the same without
+  // then no empty, "." or ".." segment between slashes. Key.keyProblem checks the same without
   // a regex for ASCII keys and without splitting.
   const rule = (key: string): string | undefined => {
     if (key.length === 0) return 'a key cannot be empty'
-    if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters (${key.length})`
+    if (key.length > Key.MAX_KEY_LENGTH) return `longer than ${Key.MAX_KEY_LENGTH} characters (${key.length})`
     if (!/^[/\p{L}\p{N}_.\- :]*$/u.test(key)) return 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'
     for (const segment of key.split('/')) {
       if (segment === '') return 'a key cannot start or end with "/" or contain "//"'
@@ -68,6 +68,6 @@ t.test('the check agrees with the rule as MLflow states it, on any string', asyn
     { weight: 1, arbitrary: fc.constantFrom('é', 'デ', '٣', '@', '[', '`', '{', ',', '\t', '🙂', 'K') },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) }
   )
-  const agrees = fc.property(fc.array(char, { maxLength: 12 }), (chars) => keyProblem(chars.join('')) === rule(chars.join('')))
+  const agrees = fc.property(fc.array(char, { maxLength: 12 }), (chars) => Key.keyProblem(chars.join('')) === rule(chars.join('')))
   t.doesNotThrow(() => fc.assert(agrees, { numRuns: 2000 }))
 })

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import assert from 'node:assert'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { Params, type Entry } from 'charmory-track'
+import { Params, type ParamValue } from 'charmory-track'
 
 t.test('set, lookup, size and toRecord', async (t) => {
   const p = pipe(Params.empty, Params.set('f.x', '1'), Params.set('g.y', '2'))
@@ -15,13 +15,13 @@ t.test('set, lookup, size and toRecord', async (t) => {
 })
 
 t.test('an overwritten key keeps its place; a removed and re-added key goes last', async (t) => {
-  const p = pipe(Params.fresh(), Params.set('a', '1'), Params.set('b', '2'), Params.set('c', '3'))
+  const p = pipe(Params.empty, Params.set('a', '1'), Params.set('b', '2'), Params.set('c', '3'))
   t.strictSame(Params.toEntries(Params.set('a', '9')(p)), [['a', '9'], ['b', '2'], ['c', '3']])
   t.strictSame(Params.toEntries(pipe(p, Params.remove('a'), Params.set('a', '1'))), [['b', '2'], ['c', '3'], ['a', '1']])
 })
 
 t.test('setting a key to the value it has changes nothing', async (t) => {
-  const p = pipe(Params.fresh(), Params.set('a', '1'), Params.set('b', '2'))
+  const p = pipe(Params.empty, Params.set('a', '1'), Params.set('b', '2'))
   t.strictSame(Params.toEntries(Params.set('a', '1')(p)), [['a', '1'], ['b', '2']])
 })
 
@@ -52,7 +52,7 @@ t.test('setAll sets entries in order; fromEntries starts from nothing', async (t
 })
 
 t.test('every version stays as it was: writes to an old version do not touch newer ones', async (t) => {
-  const v0 = Params.fresh()
+  const v0 = Params.empty
   const v1 = Params.set('a', '1')(v0)
   const v2 = Params.set('b', '2')(v1)
   const v1b = Params.set('c', '3')(v1)
@@ -66,7 +66,7 @@ t.test('every version stays as it was: writes to an old version do not touch new
 })
 
 t.test('a long chain of versions: the first and the last are both intact', async (t) => {
-  const versions = [Params.fresh()]
+  const versions = [Params.empty]
   for (let i = 0; i < 5000; i++) versions.push(Params.set(`k${i % 50}`, String(i))(versions[versions.length - 1] as Params.Params))
   const last = versions[versions.length - 1] as Params.Params
   t.equal(Params.size(last), 50)
@@ -77,8 +77,8 @@ t.test('a long chain of versions: the first and the last are both intact', async
 })
 
 t.test('empty and fresh hold nothing, and fresh tables are independent', async (t) => {
-  const a = Params.fresh()
-  const b = Params.fresh()
+  const a = Params.empty
+  const b = Params.empty
   Params.set('x', '1')(a)
   t.equal(Params.size(a), 0)
   t.equal(Params.size(b), 0)
@@ -94,7 +94,7 @@ type Op =
   | { readonly op: 'set'; readonly from: number; readonly key: string; readonly value: string }
   | { readonly op: 'remove'; readonly from: number; readonly key: string }
   | { readonly op: 'removePrefix'; readonly from: number; readonly prefix: string }
-  | { readonly op: 'setAll'; readonly from: number; readonly entries: ReadonlyArray<Entry> }
+  | { readonly op: 'setAll'; readonly from: number; readonly entries: ReadonlyArray<ParamValue.Entry> }
   | { readonly op: 'check'; readonly from: number }
 
 const keys = ['a', 'b', 'a.b', 'a.c', 'a.b.c', 'ab', 'b.a', 'a.']
@@ -102,7 +102,7 @@ const key = fc.constantFrom(...keys)
 const prefix = fc.constantFrom('a', 'a.b', 'b', 'ab', 'c')
 const value = fc.constantFrom('1', '2', '3')
 const from = fc.nat()
-const entry = fc.tuple(key, value).map((e): Entry => e)
+const entry = fc.tuple(key, value).map((e): ParamValue.Entry => e)
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('set' as const), from, key, value }),
@@ -166,7 +166,7 @@ t.test('persistence: random operations on random older versions match a copy-on-
   t.doesNotThrow(() =>
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const versions: Array<Params.Params> = [Params.fresh()]
+        const versions: Array<Params.Params> = [Params.empty]
         const models: Array<Model> = [new Map()]
         for (const o of ops) {
           const i = o.from % versions.length

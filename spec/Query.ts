@@ -1,7 +1,16 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describeError, evaluate, memorySink, notFound, Query, queryOf, run, Track, type TrackError } from 'charmory-track'
+import {
+  describeError,
+  evaluate,
+  memorySink,
+  notFound,
+  Query,
+  run,
+  Track,
+  type TrackError
+} from 'charmory-track'
 import { failing } from './support/sinks.js'
 
 const right = <A>(r: E.Either<TrackError, A>): A => {
@@ -85,7 +94,7 @@ t.test('runs by experiment id; experiments by their tags', async (t) => {
 
 t.test('a sink without queries fails the steps with a ConfigError naming it', async (t) => {
   const sink = failing(notFound('run', 'x'))
-  t.match(queryOf(sink), E.left({ _tag: 'ConfigError', variable: 'sink', message: `${sink.name} cannot answer queries` }))
+  t.match(Query.queryOf(sink), E.left({ _tag: 'ConfigError', variable: 'sink', message: `${sink.name} cannot answer queries` }))
   t.match(await run(Query.searchRuns(), { sink }), E.left({ _tag: 'ConfigError', variable: 'sink' }))
 })
 

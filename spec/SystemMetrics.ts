@@ -10,8 +10,7 @@ import {
   networkError,
   run,
   type RunSink,
-  type SystemMetricsSupport,
-  type SystemSample
+  type SystemMetrics
 } from 'charmory-track'
 import {
   DEFAULT_INTERVAL_MS,
@@ -26,7 +25,7 @@ import { captureLogger, fixedSource } from './support/behaviour.js'
 const T0 = 1_700_000_000_000
 
 interface FakeTimer {
-  readonly support: SystemMetricsSupport
+  readonly support: SystemMetrics.SystemMetricsSupport
   /** Fires the timer once and waits for the sample it started to be logged. */
   readonly tick: () => Promise<void>
   readonly intervals: Array<number>
@@ -34,7 +33,7 @@ interface FakeTimer {
   readonly samplers: () => number
 }
 
-const fake = (vars: Record<string, string> = {}, sample: (n: number) => Promise<SystemSample> = async (n) => ({ cpu_utilization_percentage: n, network_receive_megabytes: 0.5 })): FakeTimer => {
+const fake = (vars: Record<string, string> = {}, sample: (n: number) => Promise<SystemMetrics.SystemSample> = async (n) => ({ cpu_utilization_percentage: n, network_receive_megabytes: 0.5 })): FakeTimer => {
   let callback: (() => void) | undefined
   let made = 0
   let taken = 0

@@ -2,7 +2,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { paramsOf, Tracked, TrackingFailure, withInitParams, withParams } from 'charmory-track'
+import { mapTracked, paramsOf, TrackingFailure, withInitParams, withParams } from 'charmory-track'
 
 const loadModel = (o: { name: string; batchSize: number; device?: string }): string => `model ${o.name}`
 
@@ -203,10 +203,10 @@ t.test('a constructor that throws: params kept, TaskFailed', async (t) => {
 })
 
 t.test('Tracked.map maps the result and keeps the params', async (t) => {
-  const tracked = pipe(withParams(loadModel)({ name: 'r', batchSize: 2 }), Tracked.map((s) => s.length))
+  const tracked = pipe(withParams(loadModel)({ name: 'r', batchSize: 2 }), mapTracked((s) => s.length))
   t.strictSame(tracked.result, E.right(7))
   t.strictSame(paramsOf(tracked), { 'loadModel.name': 'r', 'loadModel.batchSize': '2' })
-  const failed = pipe(withParams(loadModel)({ name: 'r', batchSize: new Date(NaN) as unknown as number }), Tracked.map(() => 1))
+  const failed = pipe(withParams(loadModel)({ name: 'r', batchSize: new Date(NaN) as unknown as number }), mapTracked(() => 1))
   t.ok(E.isLeft(failed.result))
   t.strictSame(failed.patch, O.none)
 })

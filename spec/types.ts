@@ -37,7 +37,7 @@ class TheDataset {
 }
 
 // positional arguments: one name per argument
-const scaled: (x: number, factor: number) => Tracked.Tracked<number> = withParams(scale, { names: ['x', 'factor'] })
+const scaled: (x: number, factor: number) => Tracked<number> = withParams(scale, { names: ['x', 'factor'] })
 withParams(scale, { names: ['x', 'factor'] as const })
 // @ts-expect-error one name for two arguments
 withParams(scale, { names: ['x'] })
@@ -53,7 +53,7 @@ withInitParams(Positional, { names: ['name', 'size'] })
 withInitParams(Positional, { names: ['name'] })
 
 // one options object: `ignore` names its keys
-const loaded: (o: { name: string; batchSize: number }) => Tracked.Tracked<string> = withParams(loadModel, {
+const loaded: (o: { name: string; batchSize: number }) => Tracked<string> = withParams(loadModel, {
   ignore: ['batchSize']
 })
 // @ts-expect-error not a key of the options object

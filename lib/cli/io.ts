@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process'
 import { homedir } from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import * as E from 'fp-ts/lib/Either.js'
+import type * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Logger } from '../Env.js'
 import type { TrackError } from '../Errors.js'
@@ -16,7 +17,8 @@ import type { EnvVars, MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
 import { nodeLocalStore, nodePlatform } from '../platform/node.js'
 import type { Platform } from '../platform/Platform.js'
-import { loadMlflowConfig } from '../sinks/mlflow.js'
+import { loadMlflowConfig } from '../mlflow/Config.js'
+import { serverSink, type MlflowSink } from '../sinks/mlflow.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -106,19 +108,33 @@ export const platformOf = (io: CliIo): Platform => {
     vars: io.env,
     home: io.home,
     logger: loggerOf(io),
-    localStore: () => nodeLocalStore(io.env, io.home, io.cwd),
     ...(fetch === undefined ? {} : { transport: () => TE.right({ fetch, close: () => undefined }) })
   }
 }
 
 /**
- * The configuration of the server at `uri` with the command's environment and credentials file
- * (`uriSource` names the flag it came from, for errors).
+ * The server at `uri`, configured from the command's environment and credentials file
+ * (`uriSource` names the flag it came from, for errors; `refusedRetries` caps how often a
+ * refused connection is retried, so that a command fails fast when nothing listens), and its
+ * transport's `fetch`. Whoever gets it closes the sink.
  * @category utils
  * @since 0.2.0
  */
-export const configAt = (io: CliIo, uri: string, uriSource?: string): Promise<E.Either<TrackError, MlflowConfig>> =>
-  loadMlflowConfig({ ...platformOf(io), vars: { ...io.env, MLFLOW_TRACKING_URI: uri } }, uriSource === undefined ? {} : { uriSource })()
+export const serverAt = (
+  io: CliIo,
+  uri: string,
+  options: { readonly uriSource?: string; readonly refusedRetries?: number } = {}
+): Promise<E.Either<TrackError, { readonly sink: MlflowSink; readonly fetch: Fetch }>> => {
+  const platform = platformOf(io)
+  const { uriSource, refusedRetries } = options
+  return pipe(
+    loadMlflowConfig({ ...platform, vars: { ...io.env, MLFLOW_TRACKING_URI: uri } }, uriSource === undefined ? {} : { uriSource }),
+    TE.map((cfg): MlflowConfig =>
+      refusedRetries === undefined ? cfg : { ...cfg, retry: { ...cfg.retry, refusedRetries: Math.min(refusedRetries, cfg.retry.maxRetries) } }
+    ),
+    TE.flatMap((cfg) => pipe(platform.transport(cfg), TE.map((transport) => ({ sink: serverSink(cfg, transport, platform), fetch: transport.fetch }))))
+  )()
+}
 
 /**
  * Warnings on standard error.

@@ -10,8 +10,7 @@ import { listRuns, type RunSummary } from '../local/Store.js'
 import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
 import { openStore } from '../local/LocalSink.js'
-import { serverSink } from '../sinks/mlflow.js'
-import { configAt, localStoreOf, parseFlags, platformOf, type CliIo } from './io.js'
+import { localStoreOf, parseFlags, serverAt, type CliIo } from './io.js'
 
 /**
  * @category constants
@@ -133,19 +132,16 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
   const matching = flags.filter === undefined ? '' : ' matching the filter'
 
   if (flags.from !== undefined) {
-    const config = await configAt(io, flags.from)
-    if (E.isLeft(config)) return fail(config.left)
-    const platform = platformOf(io)
-    const transport = await platform.transport(config.right)()
-    if (E.isLeft(transport)) return fail(transport.left)
-    const sink = serverSink(config.right, transport.right, platform)
+    const server = await serverAt(io, flags.from)
+    if (E.isLeft(server)) return fail(server.left)
+    const { sink } = server.right
     try {
       const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
       if (E.isLeft(names)) return fail(names.left)
       const found = await collect(sink.query, request, max)
       if (E.isLeft(found)) return fail(found.left)
       if (found.right.runs.length === 0 && flags.json !== true) {
-        io.stdout.write(`no runs${which}${matching} on ${config.right.trackingUri}\n`)
+        io.stdout.write(`no runs${which}${matching} on ${sink.config.trackingUri}\n`)
         return 0
       }
       return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))

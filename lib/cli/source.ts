@@ -9,9 +9,8 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { describeError, type TrackError } from '../Errors.js'
 import type { RunQuery } from '../Query.js'
 import { openStore } from '../local/LocalSink.js'
-import { serverSink } from '../sinks/mlflow.js'
 import { localArtifacts, serverArtifacts, type ArtifactFile } from './artifacts.js'
-import { configAt, localStoreOf, platformOf, type CliIo } from './io.js'
+import { localStoreOf, serverAt, type CliIo } from './io.js'
 
 /**
  * Where runs are read: the local store's folder or the server's address, its queries, and the
@@ -42,16 +41,12 @@ export const withRuns = async (
     const dir = localStoreOf(io)
     return f({ where: dir, query: openStore(dir).query, artifacts: (runId) => localArtifacts(dir, runId) })
   }
-  const config = await configAt(io, from)
-  if (E.isLeft(config)) return failed(io, command, config.left)
   // a server that is not there fails the command in seconds, not after minutes of retries
-  const cfg = { ...config.right, retry: { ...config.right.retry, refusedRetries: Math.min(2, config.right.retry.maxRetries) } }
-  const platform = platformOf(io)
-  const transport = await platform.transport(cfg)()
-  if (E.isLeft(transport)) return failed(io, command, transport.left)
-  const sink = serverSink(cfg, transport.right, platform)
+  const server = await serverAt(io, from, { refusedRetries: 2 })
+  if (E.isLeft(server)) return failed(io, command, server.left)
+  const { sink, fetch } = server.right
   try {
-    return await f({ where: cfg.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(cfg, transport.right.fetch, runId) })
+    return await f({ where: sink.config.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(sink.config, fetch, runId) })
   } finally {
     await sink.close()
   }

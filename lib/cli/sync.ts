@@ -8,9 +8,8 @@ import { Presets, SingleBar } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import { describeError } from '../Errors.js'
 import { isUnreachable } from '../local/Fallback.js'
-import { serverSink } from '../sinks/mlflow.js'
 import { syncStore, type SyncProgress, type SyncReport } from '../local/Sync.js'
-import { configAt, localStoreOf, parseFlags, platformOf, type CliIo } from './io.js'
+import { localStoreOf, parseFlags, serverAt, type CliIo } from './io.js'
 
 /**
  * Where `charmory-track server` listens unless told otherwise.
@@ -81,20 +80,14 @@ const progressBar = (io: CliIo): { readonly update: (p: SyncProgress) => void; r
  * @since 0.1.0
  */
 export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> => {
-  const config = await configAt(io, uri, uriSource)
-  if (E.isLeft(config)) {
-    io.stderr.write(`charmory-track sync: ${describeError(config.left)}\n`)
-    return 2
-  }
   // A command fails fast when nothing listens; a run in flight keeps MLflow's long policy.
-  const retry = { ...config.right.retry, refusedRetries: Math.min(REFUSED_RETRIES, config.right.retry.maxRetries) }
-  const platform = platformOf(io)
-  const transport = await platform.transport(config.right)()
-  if (E.isLeft(transport)) {
-    io.stderr.write(`charmory-track sync: ${describeError(transport.left)}\n`)
+  const server = await serverAt(io, uri, { uriSource, refusedRetries: REFUSED_RETRIES })
+  if (E.isLeft(server)) {
+    io.stderr.write(`charmory-track sync: ${describeError(server.left)}\n`)
     return 2
   }
-  const target = serverSink({ ...config.right, retry }, transport.right, platform)
+  const target = server.right.sink
+  const trackingUri = target.config.trackingUri
   const bar = dryRun || io.stderr.isTTY !== true ? undefined : progressBar(io)
   const result = await syncStore(dir, target, { dryRun, onProgress: bar?.update })()
   bar?.stop()
@@ -108,9 +101,9 @@ export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolea
   const failed = report.runs.filter((r) => r.error !== undefined)
   for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describeError(r.error!)}\n`)
   const n = report.runs.length
-  if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${config.right.trackingUri}\n`)
-  else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${config.right.trackingUri}: ${contents(report)}\n`)
-  else io.stdout.write(`synced ${n - failed.length} of ${plural(n, 'run')} to ${config.right.trackingUri}: ${contents(report)}\n`)
+  if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${trackingUri}\n`)
+  else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
+  else io.stdout.write(`synced ${n - failed.length} of ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
   return failed.length === 0 ? 0 : 1
 }
 

@@ -19,26 +19,25 @@
  * server: when the server cannot be reached in the middle of a run, the run is journaled to
  * its end while every operation fails with an `Unsynced` error that names the local store,
  * the run and the command that completes it on the server (`charmory-track sync`). Nothing
- * that was accepted is lost. `run` puts an `mlflowSink` behind it by default.
+ * that was accepted is lost. An `mlflowSink` journals itself this way by default.
  *
  * @example
- * import { withLocalFallback, localSink, mlflowSink, configFor, evaluate, run, listRuns } from 'charmory-track'
+ * import { withLocalFallback, localSink, mlflowSink, Mlflow, evaluate, run, listRuns } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
  * import { join } from 'node:path'
  *
  * // a server that cannot be reached (nothing listens on port 9), tried once
- * const config = configFor('http://127.0.0.1:9')
+ * const config = Mlflow.configFor('http://127.0.0.1:9')
  * assert.ok(E.isRight(config))
- * const server = mlflowSink({ ...config.right, retry: { ...config.right.retry, maxRetries: 0 } })
+ * const server = mlflowSink({ ...config.right, retry: { ...config.right.retry, maxRetries: 0 } }, { journal: false })
  * const dir = mkdtempSync(join(tmpdir(), 'store-'))
  * const warnings: Array<string> = []
  * const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined }
- * const sink = withLocalFallback(server, localSink({ dir }), { logger })
+ * const sink = withLocalFallback(server, localSink({ dir }))
  *
- * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
- * server.close()
+ * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink, logger })
  * assert.ok(E.isRight(result)) // the evaluation went on without the server
  * assert.match(warnings.join('\n'), /cannot be reached/)
  * const runs = await listRuns(dir)()
@@ -50,10 +49,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { consoleLogger, type Logger } from '../platform/Platform.js'
+import { consoleLogger, type Logger, type Platform } from '../platform/Platform.js'
 import { describeError, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
-import type { RunSink, RunStatus, Sink } from '../Sink.js'
+import { describeSink, isSinkDescription, type RunSink, type RunStatus, type Sink, type SinkDescription } from '../Sink.js'
 import type { LocalRunSink, LocalSink } from './LocalSink.js'
 
 // -------------------------------------------------------------------------------------
@@ -61,12 +60,12 @@ import type { LocalRunSink, LocalSink } from './LocalSink.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Options of `withLocalFallback`.
+ * Options of `withLocalFallback` and `withLocalJournal`.
  * @category model
  * @since 0.1.0
  */
 export interface FallbackOptions {
-  /** Where the warning goes when the server cannot be reached; the console's by default. */
+  /** Where the warning goes when the server cannot be reached; the logger given to `run` by default. */
   readonly logger?: Logger
   /**
    * The store `charmory-track sync` reads when `MLFLOW_TRACKING_URI` names none: the command
@@ -298,26 +297,84 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
 }
 
 /**
+ * The live sink over `remote` that falls back to `local` (what `withLocalFallback` builds).
+ * @category constructors
+ * @since 0.2.0
+ */
+export const fallbackOver = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+  mirrored(remote, local, options, 'fallback')
+
+/**
+ * The live sink over `remote` journaled in `local` (what `withLocalJournal` builds).
+ * @category constructors
+ * @since 0.2.0
+ */
+export const journalOver = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+  mirrored(remote, local, options, 'journal')
+
+type Built<S extends Sink> = S & { readonly close: () => Promise<void> }
+
+/** `sink` built when it is a description; closing closes only what was built here. */
+const buildOrKeep = <S extends Sink>(sink: S | SinkDescription<S>, platform: Platform): TE.TaskEither<TrackError, Built<S>> =>
+  isSinkDescription(sink)
+    ? (sink as SinkDescription<S>).build(platform)
+    : TE.right({ ...sink, close: async () => undefined })
+
+const combined = (
+  mode: Mode,
+  remote: Sink | SinkDescription,
+  local: LocalSink | SinkDescription<LocalSink>,
+  options: FallbackOptions
+): SinkDescription =>
+  describeSink(`${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`, (platform) =>
+    pipe(
+      buildOrKeep(remote, platform),
+      TE.flatMap((r) =>
+        pipe(
+          buildOrKeep(local, platform),
+          TE.orElseFirst(() => TE.fromTask(r.close)),
+          TE.map((l): Built<Sink> => ({
+            ...mirrored(r, l, { logger: options.logger ?? platform.logger, defaultDir: options.defaultDir ?? platform.localStore?.(platform.vars, platform.home).defaultDir }, mode),
+            close: async () => {
+              await l.close()
+              await r.close()
+            }
+          }))
+        )
+      )
+    )
+  )
+
+/**
  * `remote`, falling back to `local` when `remote` cannot be reached; see the module's
- * description.
+ * description. Either may be a description (built and closed with the sink) or a built sink
+ * (kept open); the logger is the one given to `run` unless `options` names another.
  * @category constructors
  * @since 0.1.0
  */
-export const withLocalFallback = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
-  mirrored(remote, local, options, 'fallback')
+export const withLocalFallback = (
+  remote: Sink | SinkDescription,
+  local: LocalSink | SinkDescription<LocalSink>,
+  options: FallbackOptions = {}
+): SinkDescription => combined('fallback', remote, local, options)
 
 /**
  * `remote`, with every run journaled in `local` under the server's run id; when `remote`
  * cannot be reached mid-run, operations fail with an `Unsynced` error that says where the
- * run is kept and how to complete it. See the module's description.
+ * run is kept and how to complete it. See the module's description. (`mlflowSink` journals
+ * itself by default; this is for other remotes, or a store chosen per program.)
  *
  * @example
  * import { withLocalJournal, localSink, mlflowSink } from 'charmory-track'
  *
- * const sink = withLocalJournal(mlflowSink('http://127.0.0.1:5000', { journal: false }), localSink())
+ * const sink = withLocalJournal(mlflowSink('http://127.0.0.1:5000', { journal: false }), localSink({ dir: '/tmp/journal' }))
+ * assert.strictEqual(sink.name, 'mlflow:http://127.0.0.1:5000 (journaled in local:/tmp/journal)')
  *
  * @category constructors
  * @since 0.2.0
  */
-export const withLocalJournal = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
-  mirrored(remote, local, options, 'journal')
+export const withLocalJournal = (
+  remote: Sink | SinkDescription,
+  local: LocalSink | SinkDescription<LocalSink>,
+  options: FallbackOptions = {}
+): SinkDescription => combined('journal', remote, local, options)

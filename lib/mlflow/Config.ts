@@ -9,10 +9,10 @@
  * naming the variable (never echoing a secret).
  *
  * @example
- * import { configFromEnv } from 'charmory-track'
+ * import { Mlflow } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
- * const config = configFromEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_TOKEN: 't' })
+ * const config = Mlflow.configFromEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_TOKEN: 't' })
  * assert.ok(E.isRight(config) && config.right.auth._tag === 'Bearer')
  *
  * @since 0.1.0
@@ -21,7 +21,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { parse as parseIni } from 'ini'
 import * as t from 'io-ts/lib/index.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, type TrackError } from '../Errors.js'
+import type { Platform } from '../platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -288,3 +290,67 @@ export const configFromEnv = (
       })
     )
   )
+
+// -------------------------------------------------------------------------------------
+// limits
+// -------------------------------------------------------------------------------------
+
+/**
+ * MLflow's limits on one `log-batch` request and on values.
+ * @category constants
+ * @since 0.1.0
+ */
+export const LIMITS = {
+  params: 100,
+  tags: 100,
+  metrics: 1000,
+  entities: 1000,
+  bytes: 1_000_000,
+  paramValue: 6000,
+  tagValue: 8000
+} as const
+
+// -------------------------------------------------------------------------------------
+// loading
+// -------------------------------------------------------------------------------------
+
+/**
+ * Whether a platform's file error means that there is no such file (Node's `ENOENT`).
+ * @category utils
+ * @since 0.2.0
+ */
+export const isMissingFile = (e: TrackError): boolean => e._tag === 'FileError' && /^ENOENT\b/.test(e.message)
+
+/**
+ * The configuration from the platform's environment variables and `~/.mlflow/credentials`,
+ * as MLflow's Python client reads them (`uriSource` names where `MLFLOW_TRACKING_URI`'s value
+ * came from, a flag, for errors).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const loadMlflowConfig = (
+  platform: Pick<Platform, 'vars' | 'home' | 'files'>,
+  options: { readonly uriSource?: string } = {}
+): TE.TaskEither<TrackError, MlflowConfig> => {
+  const file = platform.home === undefined ? undefined : `${platform.home.replace(/[\\/]+$/, '')}/.mlflow/credentials`
+  const credentials: TE.TaskEither<TrackError, string | undefined> =
+    file === undefined
+      ? TE.right(undefined)
+      : pipe(
+          platform.files.readFile(file),
+          TE.map((bytes): string | undefined => new TextDecoder().decode(bytes)),
+          TE.orElse((e) =>
+            isMissingFile(e) ? TE.right(undefined) : TE.left(configError(file, `cannot be read: ${e._tag === 'FileError' ? e.message : e._tag}`))
+          )
+        )
+  return pipe(
+    credentials,
+    TE.flatMapEither((credentialsFile) =>
+      configFromEnv(platform.vars, {
+        ...(credentialsFile === undefined ? {} : { credentialsFile }),
+        ...(options.uriSource === undefined ? {} : { uriSource: options.uriSource })
+      })
+    )
+  )
+}

@@ -84,10 +84,14 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504])
 
 const ErrorBody = t.type({ error_code: t.string, message: t.string })
 
+/** The Basic credentials `user:password`, UTF-8, in base64 (`btoa` is in Node and browsers alike). */
+const basicToken = (username: string, password: string): string =>
+  btoa(Array.from(new TextEncoder().encode(`${username}:${password}`), (b) => String.fromCharCode(b)).join(''))
+
 const authHeader = (auth: Auth): Record<string, string> => {
   switch (auth._tag) {
     case 'Basic':
-      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+      return { authorization: `Basic ${basicToken(auth.username, auth.password)}` }
     case 'Bearer':
       return { authorization: `Bearer ${auth.token}` }
     case 'None':
@@ -104,7 +108,7 @@ const authHeader = (auth: Auth): Record<string, string> => {
 export const redact = (auth: Auth, text: string): string => {
   const secrets =
     auth._tag === 'Basic'
-      ? [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')]
+      ? [auth.password, basicToken(auth.username, auth.password)]
       : auth._tag === 'Bearer'
         ? [auth.token]
         : []

@@ -89,7 +89,7 @@ export interface Transport {
  * @category model
  * @since 0.2.0
  */
-export interface Signals {
+export interface Interrupts {
   readonly onInterrupt: (handler: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void
   readonly exit: (code: number) => void
 }
@@ -135,7 +135,7 @@ export interface Platform {
   readonly timers: Timers
   /** A transport to the MLflow server of `config` (its TLS settings read through `files`). */
   readonly transport: (config: MlflowConfig) => TE.TaskEither<TrackError, Transport>
-  readonly interrupts: Signals
+  readonly interrupts: Interrupts
   readonly source: () => SourceInfo
   /** Sampling the machine for system metrics; none in a browser. */
   readonly systemMetrics?: SystemMetricsSupport

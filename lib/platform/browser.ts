@@ -1,7 +1,7 @@
 /**
  * The browser platform: the system clock, the console, the browser's `fetch`, Web Crypto ids
  * and plain timers. A browser has no file system, environment variables, home folder, signals,
- * local store or system metrics: artifacts are logged as bytes (`logArtifact(name, bytes)`),
+ * local store or system metrics: artifacts are logged as bytes (`logArtifact({ path, bytes })`),
  * variables are given to `run` (`vars`), `sinkFromEnv` keeps runs in memory unless
  * `MLFLOW_TRACKING_URI` names a server, and an MLflow server needs `--cors-allowed-origins`
  * for the page's origin. The package's `run`, `runPromise` and `openSink` in a browser build
@@ -20,7 +20,7 @@ import { consoleLogger, plainTimers, randomId, type Files, type Platform } from 
 // instances
 // -------------------------------------------------------------------------------------
 
-const NO_FILES = 'there is no file system in a browser: log the bytes (logArtifact(name, bytes))'
+const NO_FILES = 'there is no file system in a browser: log the bytes (logArtifact({ path, bytes }))'
 
 /**
  * Files in a browser: none; reading one is a `FileError` saying to log bytes instead.

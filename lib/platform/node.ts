@@ -20,14 +20,14 @@ import { homedir, userInfo } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, fileError, type TrackError } from '../Errors.js'
-import { withLocalFallback, withLocalJournal } from '../local/Fallback.js'
+import { fallbackOver, journalOver } from '../local/Fallback.js'
 import { localSink } from '../local/LocalSink.js'
 import { defaultStoreDir } from '../local/Store.js'
 import type { MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
 import { runIn } from '../Runtime.js'
 import { nodeSystemMetrics, nodeTimers } from '../system/nodeSystemMetrics.js'
-import type { Clock, Files, LocalStoreSupport, Logger, Platform, Signals, SourceInfo, Transport } from './Platform.js'
+import type { Clock, Files, LocalStoreSupport, Logger, Platform, Interrupts, SourceInfo, Transport } from './Platform.js'
 
 // -------------------------------------------------------------------------------------
 // instances
@@ -191,7 +191,7 @@ export const nodeTransport =
  * @category instances
  * @since 0.2.0
  */
-export const nodeSignals: Signals = {
+export const nodeSignals: Interrupts = {
   onInterrupt: (handler) => {
     const onInt = (): void => handler('SIGINT')
     const onTerm = (): void => handler('SIGTERM')
@@ -228,7 +228,7 @@ export const nodeLocalStore = (vars: Readonly<Record<string, string | undefined>
     pipe(
       localSink({ dir }).build(platform),
       TE.map((local) => ({
-        ...(mode === 'journal' ? withLocalJournal : withLocalFallback)(remote, local, { logger: platform.logger, defaultDir: defaultStoreDir(vars, home) }),
+        ...(mode === 'journal' ? journalOver : fallbackOver)(remote, local, { logger: platform.logger, defaultDir: defaultStoreDir(vars, home) }),
         close: local.close
       }))
     )
@@ -314,8 +314,8 @@ export const runPromise = node.runPromise
  * const opened = await openSink(localSink({ dir: mkdtempSync(join(tmpdir(), 'shared-')) }))
  * assert.ok(E.isRight(opened))
  * const sink = opened.right
- * for (const seed of [1, 2]) await run(evaluate({ experiment: 'shared', name: `seed-${seed}` }, async () => ({ seed })), { sink })
- * const runs = await sink.query.searchRuns({ experimentNames: ['shared'] })()
+ * for (const seed of [1, 2]) await run(evaluate({ experiment: 'shared', runName: `seed-${seed}` }, async () => ({ seed })), { sink })
+ * const runs = await sink.query.searchRuns({ experiments: ['shared'] })()
  * assert.ok(E.isRight(runs) && runs.right.runs.length === 2)
  * await sink.close()
  *

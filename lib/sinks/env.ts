@@ -42,7 +42,8 @@ import type { Fetch } from '../mlflow/Http.js'
 import type { Platform } from '../platform/Platform.js'
 import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
 import { memorySink } from './memory.js'
-import { loadMlflowConfig, mlflowSink } from './mlflow.js'
+import { loadMlflowConfig } from '../mlflow/Config.js'
+import { mlflowSink } from './mlflow.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -216,12 +217,10 @@ export const sinkFromEnv = (options: SinkFromEnvOptions = {}): SinkDescription =
     pipe(
       trackingTargetFromEnv(platform, options),
       TE.flatMap((target) => {
-        const store = platform.localStore?.(platform.vars, platform.home)
-        return target._tag === 'Mlflow'
-          ? serverOf(target, options, platform)
-          : target._tag === 'Local' && store !== undefined
-            ? store.sink(target.dir).build(platform)
-            : inMemory(platform, target._tag === 'Memory' ? target.ignored : target.dir)
+        if (target._tag === 'Mlflow') return serverOf(target, options, platform)
+        if (target._tag === 'Memory') return inMemory(platform, target.ignored)
+        // a Local target comes only from a platform with a local store
+        return platform.localStore!(platform.vars, platform.home).sink(target.dir).build(platform)
       })
     )
   )

@@ -15,12 +15,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { randomUUID } from 'node:crypto'
 import { validateArtifactPath } from '../ArtifactPath.js'
 import type { DatasetRecord } from '../Dataset.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
 import type { Entry } from '../ParamValue.js'
+import { randomId } from '../platform/Platform.js'
 import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
 
@@ -215,7 +215,7 @@ export const memorySink = (): MemorySink => {
       const checked = checkKeys(request.tags)
       if (E.isLeft(checked)) return checked
       const run: MutableRun = {
-        runId: randomUUID().replace(/-/g, ''),
+        runId: randomId(),
         experimentId: request.experimentId,
         runName: request.runName,
         status: 'RUNNING',

@@ -12,9 +12,9 @@
  * import { mlflowSink, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
+ * // a description: run builds it (connections, the local journal) and closes it at the end
  * const sink = mlflowSink(process.env['MLFLOW_TRACKING_URI'] ?? 'http://127.0.0.1:5000')
  * const result = await run(evaluate({ experiment: 'docs-mlflow-sink' }, async () => ({ accuracy: 0.9 })), { sink })
- * sink.close()
  * assert.ok(E.isRight(result))
  * assert.deepStrictEqual(result.right.results, { accuracy: 0.9 })
  *
@@ -25,7 +25,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, paramConflict, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
-import { configFor, configFromEnv, type MlflowConfig } from '../mlflow/Config.js'
+import { configFor, LIMITS, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
 import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
 import type { Entry } from '../ParamValue.js'
@@ -81,20 +81,6 @@ export interface MlflowSink extends Sink {
 // constants
 // -------------------------------------------------------------------------------------
 
-/**
- * MLflow's limits on one `log-batch` request and on values.
- * @category constants
- * @since 0.1.0
- */
-export const LIMITS = {
-  params: 100,
-  tags: 100,
-  metrics: 1000,
-  entities: 1000,
-  bytes: 1_000_000,
-  paramValue: 6000,
-  tagValue: 8000
-} as const
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -340,47 +326,6 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
             }
           }))
         )
-      })
-    )
-  )
-}
-
-/**
- * Whether a platform's file error means that there is no such file (Node's `ENOENT`).
- * @category utils
- * @since 0.2.0
- */
-export const isMissingFile = (e: TrackError): boolean => e._tag === 'FileError' && /^ENOENT\b/.test(e.message)
-
-/**
- * The configuration from the platform's environment variables and `~/.mlflow/credentials`,
- * as MLflow's Python client reads them (`uriSource` names where `MLFLOW_TRACKING_URI`'s value
- * came from, a flag, for errors).
- *
- * @category constructors
- * @since 0.1.0
- */
-export const loadMlflowConfig = (
-  platform: Pick<Platform, 'vars' | 'home' | 'files'>,
-  options: { readonly uriSource?: string } = {}
-): TE.TaskEither<TrackError, MlflowConfig> => {
-  const file = platform.home === undefined ? undefined : `${platform.home.replace(/[\\/]+$/, '')}/.mlflow/credentials`
-  const credentials: TE.TaskEither<TrackError, string | undefined> =
-    file === undefined
-      ? TE.right(undefined)
-      : pipe(
-          platform.files.readFile(file),
-          TE.map((bytes): string | undefined => new TextDecoder().decode(bytes)),
-          TE.orElse((e) =>
-            isMissingFile(e) ? TE.right(undefined) : TE.left(configError(file, `cannot be read: ${e._tag === 'FileError' ? e.message : e._tag}`))
-          )
-        )
-  return pipe(
-    credentials,
-    TE.flatMapEither((credentialsFile) =>
-      configFromEnv(platform.vars, {
-        ...(credentialsFile === undefined ? {} : { credentialsFile }),
-        ...(options.uriSource === undefined ? {} : { uriSource: options.uriSource })
       })
     )
   )

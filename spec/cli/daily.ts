@@ -6,7 +6,20 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { configFor, describeError, evaluate, fork, networkError, nodePlatform, openStore, run, Track, trackParam, type Fetch, type FoundRun, type RunQuery } from 'charmory-track'
+import {
+  describeError,
+  evaluate,
+  type Fetch,
+  fork,
+  Mlflow,
+  networkError,
+  nodePlatform,
+  type Query,
+  run,
+  Track,
+  trackParam
+} from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { serverArtifacts } from '../../lib/cli/artifacts.js'
 import { num, sparkline } from '../../lib/cli/chart.js'
 import { compareCommand, compareRuns, renderMarkdown, renderText, searchAll, usage as compareUsage } from '../../lib/cli/compare.js'
@@ -129,7 +142,7 @@ t.test('show: usage, help, a missing run', async (t) => {
   t.match(unusable.err(), /^charmory-track show: /)
 })
 
-const foundRun = (over: Partial<FoundRun> = {}): FoundRun => ({
+const foundRun = (over: Partial<Query.FoundRun> = {}): Query.FoundRun => ({
   runId: 'r1',
   experimentId: '7',
   runName: 'one',
@@ -144,7 +157,7 @@ const foundRun = (over: Partial<FoundRun> = {}): FoundRun => ({
 })
 
 /** A query over one run whose metric `nan` is all NaN and whose `long` history comes in pages. */
-const fakeQuery = (failing: Partial<Record<keyof RunQuery, true>> = {}): RunQuery => {
+const fakeQuery = (failing: Partial<Record<keyof Query.RunQuery, true>> = {}): Query.RunQuery => {
   const down = TE.left(networkError('connection refused', 'test'))
   return {
     searchRuns: () => down,
@@ -203,7 +216,7 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
   t.equal(await showCommand(['r1', '--from', 'http://mlflow.test'], broken), 1)
   t.match(broken.err(), /^charmory-track show: .*404/)
   const failing: Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"files": 3}', arrayBuffer: async () => new TextEncoder().encode('{"files": 3}').buffer as ArrayBuffer })
-  const config = right(configFor('http://127.0.0.1:1'))
+  const config = right(Mlflow.configFor('http://127.0.0.1:1'))
   t.match(await serverArtifacts(config, failing, 'r1')(), E.left({ _tag: 'DecodeError' }))
   // a busy server is asked again
   let calls = 0

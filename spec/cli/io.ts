@@ -35,6 +35,11 @@ t.test('the commands read the store of a file: MLFLOW_TRACKING_URI, else $ARMORY
   t.equal(server, join(serverHome, '.armory', 'mlruns'), 'a server URI: the local store is the default one')
   const [db, dbHome] = store({ MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' })
   t.equal(db, join(dbHome, '.armory', 'mlruns'), 'a database URI: the default store too')
+  const [bad, badHome] = store({ MLFLOW_TRACKING_URI: 'file://otherhost/data' })
+  t.equal(bad, join(badHome, '.armory', 'mlruns'), 'a file: URI that names no folder here: the default store')
+  const [relative, relativeHome] = store({ MLFLOW_TRACKING_URI: 'some-runs' })
+  t.not(relative, join(relativeHome, '.armory', 'mlruns'))
+  t.match(relative, /\/some-runs$/, 'a plain path, from the working folder')
 })
 
 t.test('warnings go to standard error', async (t) => {

@@ -9,17 +9,17 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { randomUUID } from 'node:crypto'
 import {
-  configFromEnv,
+  ArtifactPath,
   evaluate,
-  openStore,
   memorySink,
+  Mlflow,
   mlflowSink,
   run,
-  TrackingFailure,
-  validateArtifactPath,
   type Sink,
-  type TrackError
+  type TrackError,
+  TrackingFailure
 } from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { captureLogger } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { restGet } from '../support/mlflow-read.js'
@@ -32,7 +32,7 @@ if (server === undefined) process.exit(0)
 const { logger } = captureLogger()
 // A dropped keep-alive connection is retried; a 4xx answer never is, so what the server
 // refuses is seen at once.
-const probeConfig = configFromEnv({
+const probeConfig = Mlflow.configFromEnv({
   MLFLOW_TRACKING_URI: server.url,
   MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2',
   MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1',
@@ -83,7 +83,7 @@ const sendable = (path: string): boolean => path.split('/').every((s) => s !== '
 
 const agree = async (t: Test, path: string): Promise<void> => {
   const answer = await serverAnswer(path)
-  const ours = validateArtifactPath(path)
+  const ours = ArtifactPath.validateArtifactPath(path)
   if (answer._tag === 'refused') {
     t.ok(E.isLeft(ours), `${JSON.stringify(path)}: refused by the server, refused by us`)
   } else if (answer.as.length === 1 && answer.as[0] === path && !portabilityOnly(path)) {
@@ -137,7 +137,7 @@ t.test('a property over names made of the characters that matter', async (t) => 
   await fc.assert(
     fc.asyncProperty(path, async (p) => {
       const answer = await serverAnswer(p)
-      const ours = validateArtifactPath(p)
+      const ours = ArtifactPath.validateArtifactPath(p)
       if (answer._tag === 'refused') return E.isLeft(ours)
       const kept = answer.as.length === 1 && answer.as[0] === p && !portabilityOnly(p)
       return kept ? E.isRight(ours) && ours.right === p : E.isLeft(ours)
@@ -169,7 +169,7 @@ t.test('memory, local and MLflow sinks accept and refuse the same paths, when th
   const memory = memorySink()
   for (const path of ['%2e%2e/x.txt', 'a%20b.txt', 'notes#1.txt', 'x.txt?', 'plots/roc.png', '100%.txt']) {
     const answers = [await throughHandle(memory, path), await throughHandle(local, path), await throughHandle(remote, path)]
-    const expected = E.isLeft(validateArtifactPath(path)) ? { _tag: 'InvalidArtifactPath', path } : 'stored'
+    const expected = E.isLeft(ArtifactPath.validateArtifactPath(path)) ? { _tag: 'InvalidArtifactPath', path } : 'stored'
     t.match(answers, [expected, expected, expected], JSON.stringify(path))
   }
 })

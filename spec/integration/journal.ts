@@ -7,7 +7,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { join } from 'node:path'
-import { configFromEnv, describeError, evaluate, listRuns, loadRun, mlflowSink, run } from 'charmory-track'
+import { describeError, evaluate, listRuns, loadRun, Mlflow, mlflowSink, run } from 'charmory-track'
 import { cli } from '../../lib/cli/cli.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { testIo } from '../support/local-cli.js'
@@ -29,7 +29,7 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
   const serverDir = tempDir(t, 'charmory-mlflow-')
   const first = await startMlflowServer({ dir: serverDir })
   t.teardown(() => first.stop())
-  const config = configFromEnv({
+  const config = Mlflow.configFromEnv({
     MLFLOW_TRACKING_URI: first.url,
     MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1'

@@ -5,22 +5,22 @@ import { randomUUID } from 'node:crypto'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import {
-  configFromEnv,
   evaluate,
   fork,
   listRuns,
   loadRun,
   localSink,
+  Mlflow,
   mlflowSink,
   readArtifact,
   reopen,
   run,
+  type StoredRun,
   syncStore,
   Track,
-  trackParam,
-  type StoredRun,
-  openStore
+  trackParam
 } from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir, writeOldRun } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
@@ -151,7 +151,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
     )
   )
   const stored = right(await loadRun(dir, done.runId)())
-  const config = right(configFromEnv({ MLFLOW_TRACKING_URI: first.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }))
+  const config = right(Mlflow.configFromEnv({ MLFLOW_TRACKING_URI: first.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }))
   const dying = await built(mlflowSink(config), { logger: captureLogger().logger })
   let killing: Promise<void> | undefined
   const interrupted = await syncStore(dir, dying, {

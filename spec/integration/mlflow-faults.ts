@@ -2,7 +2,7 @@
 // the run still arrives complete, with no duplicated metric point.
 import t, { type Test } from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { configFromEnv, evaluate, mlflowSink, run, type Logger } from 'charmory-track'
+import { evaluate, type Logger, Mlflow, mlflowSink, run } from 'charmory-track'
 import { startFaultProxy, type Fault } from '../support/fault-proxy.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, runIdsOf } from '../support/mlflow-read.js'
@@ -18,7 +18,7 @@ const quiet: Logger = { warn: () => undefined, info: () => undefined }
 // A short timeout only where a hung answer is the point: a busy 2-core machine can take
 // seconds over a batch, and a timed-out batch is sent again (correctly, but noisily).
 const sinkThrough = async (url: string, logger: Logger = quiet, timeout = '60') => {
-  const config = configFromEnv({
+  const config = Mlflow.configFromEnv({
     MLFLOW_TRACKING_URI: url,
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.02',
     MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0.01',

@@ -254,7 +254,7 @@ t.test('server refusals are typed errors carrying error_code', async (t) => {
 t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) => {
   const { execFileSync } = await import('node:child_process')
   const { readFileSync } = await import('node:fs')
-  const { configFromEnv } = await import('charmory-track')
+  const { Mlflow: { configFromEnv } } = await import('charmory-track')
   const { startFaultProxy } = await import('../support/fault-proxy.js')
   const dir = mkdtempSync(join(tmpdir(), 'charmory-tls-'))
   const selfSigned = (name: string, subject: string, san?: string) => {

@@ -20,13 +20,13 @@ import {
   readArtifact,
   reopen,
   run,
-  syncStore,
-  TrackingFailure,
   type RunHandle,
   type Sink,
+  syncStore,
   type TrackError,
-  openStore
+  TrackingFailure
 } from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { fixedSource } from '../support/behaviour.js'
 import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'

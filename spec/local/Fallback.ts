@@ -4,28 +4,31 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  describeSink,
   evaluate,
+  fileError,
   httpError,
   isUnreachable,
   listRuns,
   loadRun,
   localSink,
-  LocalStore as L,
   memorySink,
+  type MemorySink,
   networkError,
   notFound,
   reopen,
   run,
-  syncStore,
-  syncCommandFor,
-  withLocalFallback,
-  withLocalJournal,
-  type MemorySink,
   type RunSink,
   type Sink,
+  syncCommandFor,
+  syncStore,
   type TrackError,
-  openStore
+  withLocalFallback,
+  withLocalJournal
 } from 'charmory-track'
+import { fallbackOver, journalOver } from '../../lib/local/Fallback.js'
+import * as L from '../../lib/local/Store.js'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir } from '../support/local-store.js'
 
@@ -66,7 +69,7 @@ const setup = (t: { teardown: (f: () => void) => void }) => {
   const remote = server()
   const local = openStore(dir)
   const { logger, warnings } = captureLogger()
-  const sink = withLocalFallback(remote.sink, local, { logger })
+  const sink = fallbackOver(remote.sink, local, { logger })
   return { dir, remote, local, sink, warnings }
 }
 
@@ -111,7 +114,7 @@ t.test('with the server up, every run is on both sides under one id, and synced'
   t.strictSame(remote.inner.snapshot().runs[0]?.metrics['custom'], [{ value: 42, step: 0, timestamp: 7 }])
   t.ok(right(await loadRun(dir, done.runId)()).synced, 'a reopened run that the server confirmed stays synced')
 
-  const quiet = withLocalFallback(remote.sink, openStore(dir))
+  const quiet = fallbackOver(remote.sink, openStore(dir))
   t.ok(right(await loadRun(dir, right(await run(evaluation('up'), { sink: quiet })).runId)()).synced, 'warnings go to stderr by default')
 })
 
@@ -245,7 +248,7 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
   right(await run(reopen(synced.runId, (r) => r.logMetric('still down', 1)), { sink }))
 
   remote.fail(undefined)
-  const fresh = withLocalFallback(remote.sink, local, { logger: captureLogger().logger })
+  const fresh = fallbackOver(remote.sink, local, { logger: captureLogger().logger })
   right(await run(reopen(synced.runId, (r) => r.logMetric('partly synced', 1)), { sink: fresh }))
   const onServer = remote.inner.snapshot().runs.find((r) => r.runId === synced.runId)
   t.notOk(onServer !== undefined && 'partly synced' in onServer.metrics, 'a partly synced run is not mirrored')
@@ -255,7 +258,7 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
     ['accuracy', 'loss', 'partly synced', 'still down', 'while down']
   )
 
-  const offline = right(await run(evaluation('local only'), { sink: withLocalFallback(failing(down), local, { logger: captureLogger().logger }) }))
+  const offline = right(await run(evaluation('local only'), { sink: fallbackOver(failing(down), local, { logger: captureLogger().logger }) }))
   right(await run(reopen(offline.runId, (r) => r.logMetric('more', 1)), { sink: fresh }))
   t.equal(right(await loadRun(dir, offline.runId)()).synced, false, 'a run never synced is reopened locally')
 
@@ -278,7 +281,7 @@ const failing = (e: TrackError): Sink => ({
 t.test('dataset inputs go to both sides; a server sink without them is an Unsupported error', async (t) => {
   const dir = tempDir(t)
   const remote = memorySink()
-  const sink = withLocalFallback(remote, openStore(dir), { logger: captureLogger().logger })
+  const sink = fallbackOver(remote, openStore(dir), { logger: captureLogger().logger })
   const ds = { name: 'd', digest: 'abc', sourceType: 'local', source: '/d' }
   const done = right(await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink }))
   t.equal(remote.snapshot().runs[0]?.inputs[0]?.name, 'd')
@@ -297,7 +300,7 @@ const journaled = (t: { teardown: (f: () => void) => void }) => {
   const remote = server()
   const local = openStore(dir)
   const { logger, warnings } = captureLogger()
-  const sink = withLocalJournal(remote.sink, local, { logger })
+  const sink = journalOver(remote.sink, local, { logger })
   return { dir, remote, local, sink, warnings }
 }
 
@@ -422,10 +425,46 @@ t.test('the sink over the server keeps what the server offers besides writing', 
   const dir = tempDir(t)
   const closed: Array<string> = []
   const remote = { ...server().sink, close: async () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
-  for (const sink of [withLocalJournal(remote, openStore(dir)), withLocalFallback(remote, openStore(dir))]) {
+  for (const sink of [journalOver(remote, openStore(dir)), fallbackOver(remote, openStore(dir))]) {
     const kept = sink as Sink & { readonly config?: unknown }
     t.strictSame(kept.config, { trackingUri: 'http://h' })
     await kept.close?.()
   }
   t.strictSame(closed, ['closed', 'closed'])
+})
+
+t.test('withLocalFallback and withLocalJournal are descriptions: run builds what they name and closes it', async (t) => {
+  const dir = tempDir(t)
+  const events: Array<string> = []
+  const remote = server()
+  const described = describeSink(remote.sink.name, () => {
+    events.push('remote built')
+    return TE.right({ ...remote.sink, close: async () => void events.push('remote closed') })
+  })
+  const { logger, warnings } = captureLogger()
+  const fallback = withLocalFallback(described, localSink({ dir }))
+  t.equal(fallback.name, `mlflow:http://127.0.0.1:5999 (falling back to local:${dir})`)
+  remote.fail(down)
+  const done = right(await run(evaluation('fallback'), { sink: fallback, logger }))
+  t.strictSame(events, ['remote built', 'remote closed'])
+  t.equal(warnings.length, 1, 'the logger given to run gets the warning')
+  t.match(right(await listRuns(dir)()), [{ runId: done.runId, synced: false }])
+
+  // a built remote is kept open; the options' logger wins over run's
+  remote.fail(undefined)
+  const own = captureLogger()
+  let closed = 0
+  const live: Sink = { ...remote.sink, close: async () => void closed++ }
+  const journaled = withLocalJournal(live, localSink({ dir }), { logger: own.logger })
+  t.equal(journaled.name, `mlflow:http://127.0.0.1:5999 (journaled in local:${dir})`)
+  t.ok(E.isRight(await run(evaluation('journaled'), { sink: journaled, logger })))
+  t.equal(closed, 0, 'a sink given built is not closed')
+
+  // a local store that cannot be built: the remote built for it is closed again
+  const blocked = join(dir, 'blocked')
+  writeFileSync(blocked, 'a file')
+  events.length = 0
+  const unbuildable = withLocalFallback(described, describeSink('local:nowhere', () => TE.left(fileError(blocked, 'not a folder'))))
+  t.match(await run(evaluation('never'), { sink: unbuildable }), E.left({ _tag: 'FileError' }))
+  t.strictSame(events, ['remote built', 'remote closed'])
 })

@@ -4,26 +4,27 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import {
+  type EnvInput,
   evaluate,
   fork,
   listExperiments,
   listRuns,
   loadRun,
   localSink,
-  LocalStore as L,
   memorySink,
   readArtifact,
   reopen,
   run,
-  Track,
-  trackParam,
-  type EnvInput,
   type RunRecord,
   type StoredRun,
-  openStore
+  Track,
+  trackParam
 } from 'charmory-track'
+import * as L from '../../lib/local/Store.js'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
 import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
 import { built } from '../support/sinks.js'
@@ -373,6 +374,7 @@ t.test('by default the store is $ARMORY_HOME/mlruns', async (t) => {
   const elsewhere = tempDir(t)
   t.equal((await built(localSink(), { vars: { ARMORY_HOME: elsewhere } })).dir, join(elsewhere, 'mlruns'), 'the platform\'s variables')
   t.equal((await built(localSink(), { vars: {}, home: elsewhere })).dir, join(elsewhere, '.armory', 'mlruns'), 'the platform\'s home')
+  t.equal((await built(localSink(), { vars: {}, home: undefined })).dir, join(homedir(), '.armory', 'mlruns'), 'the user\'s home when the platform has none')
 })
 
 t.test('two processes writing runs into one store at once do not corrupt each other', async (t) => {

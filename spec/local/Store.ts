@@ -4,7 +4,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, LocalStore as L, readArtifact } from 'charmory-track'
+import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, readArtifact } from 'charmory-track'
+import * as L from '../../lib/local/Store.js'
 import { left, right, tempDir } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>

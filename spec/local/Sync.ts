@@ -7,21 +7,21 @@ import {
   listRuns,
   loadRun,
   localSink,
-  LocalStore as L,
+  type LocalSink,
   memorySink,
+  type MemorySink,
   networkError,
   readArtifact,
-  syncStore,
-  type LocalSink,
-  type MemorySink,
   type RunRecord,
   type RunSink,
   type Sink,
   type StoredRun,
   type SyncProgress,
-  type TrackError,
-  openStore
+  syncStore,
+  type TrackError
 } from 'charmory-track'
+import * as L from '../../lib/local/Store.js'
+import { openStore } from '../../lib/local/LocalSink.js'
 import { failing } from '../support/sinks.js'
 import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 

@@ -4,7 +4,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as io from 'io-ts/lib/index.js'
-import { defaultRetryPolicy, describeError, type Fetch } from 'charmory-track'
+import { describeError, type Fetch, Mlflow } from 'charmory-track'
 import { backoffMs, failingPath, httpClient, redact } from '../../lib/mlflow/Http.js'
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> } | Error
@@ -34,7 +34,7 @@ const client = (answers: Array<Answer>, auth: Parameters<typeof httpClient>[0]['
   const http = httpClient({
     baseUri: 'http://mlflow.test',
     auth,
-    retry: { ...defaultRetryPolicy, maxRetries: retries, backoffFactorMs: 100, backoffJitterMs: 10 },
+    retry: { ...Mlflow.defaultRetryPolicy, maxRetries: retries, backoffFactorMs: 100, backoffJitterMs: 10 },
     fetch: s.fetch,
     sleep: async (ms) => void sleeps.push(ms),
     random: () => 0.5,
@@ -146,7 +146,7 @@ t.test('put and get move raw bytes', async (t) => {
 })
 
 t.test('backoff: capped, with jitter, Retry-After in seconds or as a date', async (t) => {
-  const policy = { ...defaultRetryPolicy, backoffFactorMs: 2000, backoffJitterMs: 1000, maxBackoffMs: 120000 }
+  const policy = { ...Mlflow.defaultRetryPolicy, backoffFactorMs: 2000, backoffJitterMs: 1000, maxBackoffMs: 120000 }
   t.equal(backoffMs(policy, 1, () => 0, null), 0)
   t.equal(backoffMs(policy, 2, () => 0, null), 4000)
   t.equal(backoffMs(policy, 3, () => 0.5, null), 8500)
@@ -169,7 +169,7 @@ t.test('an answer of the wrong kind at its root, and a transport that throws a n
   const raw = httpClient({
     baseUri: 'http://mlflow.test',
     auth: { _tag: 'None' },
-    retry: { ...defaultRetryPolicy, maxRetries: 0 },
+    retry: { ...Mlflow.defaultRetryPolicy, maxRetries: 0 },
     fetch: odd,
     onRetry: () => undefined
   })
@@ -185,7 +185,7 @@ t.test('a refused connection is retried refusedRetries times; other network erro
     const http = httpClient({
       baseUri: 'http://mlflow.test',
       auth: { _tag: 'None' },
-      retry: { ...defaultRetryPolicy, maxRetries: 5, ...(refusedRetries === undefined ? {} : { refusedRetries }) },
+      retry: { ...Mlflow.defaultRetryPolicy, maxRetries: 5, ...(refusedRetries === undefined ? {} : { refusedRetries }) },
       fetch: s.fetch,
       sleep: async () => undefined,
       onRetry: () => undefined

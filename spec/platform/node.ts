@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
-import { configFor, nodePlatform } from 'charmory-track'
+import { Mlflow, nodePlatform } from 'charmory-track'
 import { gitCommitAt, nodeFiles, nodeSource, nodeTransport, stderrLogger, systemClock } from '../../lib/platform/node.js'
 import { tempDir as tempDirWith } from '../support/local-store.js'
 
@@ -200,4 +200,50 @@ t.test('gitCommitAt gives none for a .git that cannot be read', async (t) => {
   await new Promise<void>((ok) => server.listen(join(dir, '.git'), ok))
   t.teardown(() => new Promise<void>((ok) => server.close(() => ok())))
   t.strictSame(gitCommitAt(dir), O.none)
+})
+
+// -------------------------------------------------------------------------------------
+// the platform
+// -------------------------------------------------------------------------------------
+
+t.test('nodeTransport: a certificate that cannot be read is a ConfigError naming the setting', async (t) => {
+  const config = Mlflow.configFor('https://mlflow.example:8443')
+  if (E.isLeft(config)) return t.fail('config')
+  const tls = { ...config.right, tls: { ...config.right.tls, caCertPath: '/no/such/ca.pem' } }
+  t.match(await nodeTransport(nodeFiles)(tls)(), E.left({ _tag: 'ConfigError', variable: /caCertPath/, message: 'the file /no/such/ca.pem cannot be read (ENOENT)' }))
+  const refusing = { ...nodeFiles, readFile: () => TE.left({ _tag: 'NetworkError', message: 'm', endpoint: 'e' } as const) }
+  t.match(await nodeTransport(refusing)(tls)(), E.left({ message: 'the file /no/such/ca.pem cannot be read (NetworkError)' }), 'a platform whose files fail otherwise')
+  const plain = await nodeTransport(nodeFiles)(config.right)()
+  if (E.isLeft(plain)) return t.fail('transport')
+  plain.right.close()
+})
+
+t.test('nodeSignals: SIGINT and SIGTERM reach the handler until unsubscribed', async (t) => {
+  const seen: Array<string> = []
+  const before = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')
+  const off = nodePlatform.interrupts.onInterrupt((s) => void seen.push(s))
+  process.emit('SIGINT', 'SIGINT')
+  process.emit('SIGTERM', 'SIGTERM')
+  off()
+  t.strictSame(seen, ['SIGINT', 'SIGTERM'])
+  t.equal(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM'), before)
+  const exits: Array<number> = []
+  t.capture(process, 'exit', ((code: number) => void exits.push(code)) as never)
+  nodePlatform.interrupts.exit(143)
+  t.strictSame(exits, [143])
+})
+
+t.test('the local store: the default folder from the variables and home, a file: URI or a path from the working folder', async (t) => {
+  const store = nodePlatform.localStore!({ ARMORY_HOME: '/data/armory' }, undefined)
+  t.equal(store.defaultDir, '/data/armory/mlruns')
+  t.equal(nodePlatform.localStore!({}, undefined).defaultDir, join(homedir(), '.armory', 'mlruns'), 'the user\'s home by default')
+  t.equal(store.folderOf('file:///x/y'), '/x/y')
+  t.equal(store.folderOf('runs'), resolve('runs'))
+  t.equal(store.folderOf('file://elsewhere/x'), undefined)
+  t.equal(store.sink('/x').name, 'local:/x')
+})
+
+t.test('ids are 32 hex digits, new each time', async (t) => {
+  t.match(nodePlatform.ids(), /^[0-9a-f]{32}$/)
+  t.not(nodePlatform.ids(), nodePlatform.ids())
 })

@@ -7,7 +7,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, configFromEnv, evaluate, fileError, LIMITS, loadMlflowConfig, mlflowSink, nodePlatform, openSink, run, type Fetch, type Logger } from 'charmory-track'
+import {
+  configError,
+  evaluate,
+  type Fetch,
+  fileError,
+  type Logger,
+  Mlflow,
+  mlflowSink,
+  nodePlatform,
+  openSink,
+  run
+} from 'charmory-track'
 import { nodeLocalStore } from '../../lib/platform/node.js'
 import { entryBatches } from '../../lib/sinks/mlflow.js'
 import { scriptedTransport } from '../support/scripted-transport.js'
@@ -19,7 +30,7 @@ const info = (artifact_uri: string) => ({ run_id: 'r1', experiment_id: '3', stat
 t.test('params and tags split by count and by the 1 MB body limit', async (t) => {
   const many = Array.from({ length: 250 }, (_, i) => [`k${i}`, 'v'] as const)
   t.strictSame(entryBatches('params', many).map((b) => b.length), [100, 100, 50])
-  const big = Array.from({ length: 3 }, (_, i) => [`k${i}`, '"'.repeat(LIMITS.tagValue * 40)] as const)
+  const big = Array.from({ length: 3 }, (_, i) => [`k${i}`, '"'.repeat(Mlflow.LIMITS.tagValue * 40)] as const)
   t.strictSame(entryBatches('tags', big).map((b) => b.length), [1, 1, 1], 'escaped quotes count double')
   t.strictSame(entryBatches('tags', []), [])
 })
@@ -37,7 +48,7 @@ t.test('an unusable address or certificate file: no throw, a ConfigError from ru
     [{ MLFLOW_TRACKING_SERVER_CERT_PATH: missing }, 'tls.caCertPath (MLFLOW_TRACKING_SERVER_CERT_PATH)'],
     [{ MLFLOW_TRACKING_CLIENT_CERT_PATH: missing }, 'tls.clientCertPath (MLFLOW_TRACKING_CLIENT_CERT_PATH)']
   ] as const) {
-    const config = configFromEnv({ MLFLOW_TRACKING_URI: 'https://mlflow.example:8443', ...vars })
+    const config = Mlflow.configFromEnv({ MLFLOW_TRACKING_URI: 'https://mlflow.example:8443', ...vars })
     if (E.isLeft(config)) throw new Error('config')
     const sink = mlflowSink(config.right)
     t.match(await run(evaluate({ experiment: 'e' }, () => undefined), { sink }), {
@@ -159,7 +170,7 @@ t.test('a reopened run knows its params: a changed value is a ParamConflict befo
 })
 
 t.test('an over-long value is compared as MLflow stores it (truncated)', async (t) => {
-  const long = 'y'.repeat(LIMITS.paramValue + 10)
+  const long = 'y'.repeat(Mlflow.LIMITS.paramValue + 10)
   const logged: Array<unknown> = []
   const { fetch } = scriptedTransport((_m, path, body) => {
     if (path === 'mlflow/runs/create') return { status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts') } } }
@@ -168,7 +179,7 @@ t.test('an over-long value is compared as MLflow stores it (truncated)', async (
   })
   const warnings: Array<string> = []
   const sink = await built(mlflowSink('http://mlflow.test', { fetch }), { logger: { warn: (m) => void warnings.push(m), info: () => undefined } })
-  const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [['big', 'z'.repeat(LIMITS.tagValue + 1)]] })()
+  const run = await sink.openRun({ experimentId: '3', runName: 'r', startTime: 0, tags: [['big', 'z'.repeat(Mlflow.LIMITS.tagValue + 1)]] })()
   if (E.isLeft(run)) return t.fail('open failed')
   t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined))
   t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined), 'logging it again is not a conflict')
@@ -180,7 +191,7 @@ t.test('loadMlflowConfig reads ~/.mlflow/credentials under the platform\'s home'
   const home = mkdtempSync(join(tmpdir(), 'charmory-home-'))
   mkdirSync(join(home, '.mlflow'))
   writeFileSync(join(home, '.mlflow', 'credentials'), '[mlflow]\nmlflow_tracking_username = u\nmlflow_tracking_password = p\n')
-  const load = (vars: Record<string, string>, at: string | undefined) => loadMlflowConfig({ ...nodePlatform, vars, home: at })()
+  const load = (vars: Record<string, string>, at: string | undefined) => Mlflow.loadMlflowConfig({ ...nodePlatform, vars, home: at })()
   t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, home), { right: { auth: { _tag: 'Basic', username: 'u' } } })
   t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, tmpdir() + '/charmory-no-such-home'), { right: { auth: { _tag: 'None' } } })
   t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, undefined), { right: { auth: { _tag: 'None' } } }, 'no home, no file')
@@ -189,7 +200,7 @@ t.test('loadMlflowConfig reads ~/.mlflow/credentials under the platform\'s home'
   t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, broken + '/'), {
     left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read: EISDIR/ }
   })
-  const odd = await loadMlflowConfig({ vars: { MLFLOW_TRACKING_URI: 'http://h' }, home, files: { ...nodePlatform.files, readFile: () => TE.left(configError('x', 'y')) } })()
+  const odd = await Mlflow.loadMlflowConfig({ vars: { MLFLOW_TRACKING_URI: 'http://h' }, home, files: { ...nodePlatform.files, readFile: () => TE.left(configError('x', 'y')) } })()
   t.match(odd, { left: { _tag: 'ConfigError', message: 'cannot be read: ConfigError' } })
-  t.match(await loadMlflowConfig({ ...nodePlatform, vars: { MLFLOW_TRACKING_URI: 'ftp://h' } }, { uriSource: '--to' })(), { left: { variable: '--to' } })
+  t.match(await Mlflow.loadMlflowConfig({ ...nodePlatform, vars: { MLFLOW_TRACKING_URI: 'ftp://h' } }, { uriSource: '--to' })(), { left: { variable: '--to' } })
 })

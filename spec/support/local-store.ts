@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { describeError, localSink, LocalStore, type RunRecord, type TrackError, openStore } from 'charmory-track'
+import { describeError, localSink, type RunRecord, type TrackError } from 'charmory-track'
+import * as LocalStore from '../../lib/local/Store.js'
+import { openStore } from '../../lib/local/LocalSink.js'
 
 type JournalRecord = LocalStore.JournalRecord
 

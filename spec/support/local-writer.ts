@@ -6,7 +6,8 @@
 //                                                points and prints "flushed <runId> <count>",
 //                                                until it is killed
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, evaluate, openStore, run, type TrackError } from 'charmory-track'
+import { describeError, evaluate, run, type TrackError } from 'charmory-track'
+import { openStore } from '../../lib/local/LocalSink.js'
 
 const [mode, dir = '', writer = 'w'] = process.argv.slice(2)
 

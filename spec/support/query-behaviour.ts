@@ -10,18 +10,14 @@ import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import {
   describeError,
+  type EnvInput,
   evaluate,
   Query,
-  queryOf,
   run,
-  Track,
-  trackParam,
-  type EnvInput,
   type Sink,
-  type FoundRun,
-  type RunQuery,
-  type SearchRunsRequest,
-  type TrackError
+  Track,
+  type TrackError,
+  trackParam
 } from 'charmory-track'
 
 const expectRight = <A>(r: E.Either<TrackError, A>): A => {
@@ -90,11 +86,11 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
       if (E.isLeft(result) !== (p.fails === true)) throw new Error(`run ${p.name}: unexpected ${JSON.stringify(result)}`)
       ids[p.name] = runId
     }
-    const query = expectRight(queryOf(env.sink))
+    const query = expectRight(Query.queryOf(env.sink))
     return { env, query, ids, main, other }
   }
 
-  const names = async (query: RunQuery, request: SearchRunsRequest): Promise<ReadonlyArray<string>> =>
+  const names = async (query: Query.RunQuery, request: Query.SearchRunsRequest): Promise<ReadonlyArray<string>> =>
     expectRight(await query.searchRuns(request)()).runs.map((r) => r.runName)
 
   /** Names in MLflow's natural order: newest start first, then by run id. */
@@ -156,7 +152,7 @@ export const queryCases = (t: Test, experimentName: (label: string) => string, s
     t.equal(pages, 3)
     t.strictSame(seen, natural(ids, ['r1', 'r2', 'r3', 'r4', 'r5']))
 
-    const r1: FoundRun = expectRight(await query.getRun(ids['r1']!)())
+    const r1: Query.FoundRun = expectRight(await query.getRun(ids['r1']!)())
     t.match(r1, {
       runId: ids['r1'],
       runName: 'r1',

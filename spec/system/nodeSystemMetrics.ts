@@ -6,7 +6,8 @@ import t, { type Test } from 'tap'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { nodeSampler, nodeSystemMetrics, nodeTimers, SystemMetrics } from 'charmory-track'
+import { SystemMetrics } from 'charmory-track'
+import { nodeSampler, nodeSystemMetrics, nodeTimers } from '../../lib/system/nodeSystemMetrics.js'
 import { captureLogger } from '../support/behaviour.js'
 
 t.test('the real machine gives every name MLflow logs', async (t) => {

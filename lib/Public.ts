@@ -1,0 +1,145 @@
+/**
+ * The public API every platform shares: the package's root on Node (`index.ts`) and in a
+ * browser (`index.browser.ts`) is this plus that platform's `run`, `runPromise` and
+ * `openSink`. Each name has one import path: a name of a namespace is not also at the root.
+ *
+ * @since 0.2.0
+ */
+
+// -------------------------------------------------------------------------------------
+// the pipeline
+// -------------------------------------------------------------------------------------
+
+/**
+ * The pipeline type `Track<A>` and everything to build, combine and run pipelines with (`of`,
+ * `flatMap`, `map`, `orElse`, `bracket`, `primitive`, the fp-ts instances, ...).
+ * @category namespaces
+ * @since 0.1.0
+ */
+export * as Track from './Track.js'
+export { trackParam, resetParams, fork, fromTracked, getParams } from './Tracking.js'
+export { withParams, withInitParams, paramsOf, mapTracked } from './Tracked.js'
+export type { Patch, PositionalOptions, Tracked, WrapOptions } from './Tracked.js'
+/**
+ * `Params`, the immutable ordered map of param keys to values, and its operations.
+ * @category namespaces
+ * @since 0.1.0
+ */
+export * as Params from './Params.js'
+/**
+ * How a value becomes MLflow param entries (`toEntries`, `fieldsToEntries`) and which names
+ * are secrets (`isSecretName`, recorded as `REDACTED`).
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as ParamValue from './ParamValue.js'
+/**
+ * `Context`, the params a pipeline carries from step to step, and its constructors.
+ * @category namespaces
+ * @since 0.1.0
+ */
+export * as Context from './Context.js'
+/**
+ * MLflow's rules for param, metric and tag keys.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Key from './Key.js'
+/**
+ * MLflow's rule for artifact paths, checked for every sink when an artifact is logged.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as ArtifactPath from './ArtifactPath.js'
+
+// -------------------------------------------------------------------------------------
+// evaluations
+// -------------------------------------------------------------------------------------
+
+export { evaluate, reopen, resultMetrics } from './Evaluation.js'
+export type { ArtifactSource, Evaluation, EvaluationSpec, MetricOptions, Results, RunHandle, Task } from './Evaluation.js'
+export { endOpenRuns, runIn } from './Runtime.js'
+export type { OpenSink, Run, RunPromise } from './Runtime.js'
+export type { Env, EnvInput, RunOptions } from './Env.js'
+export { consoleLogger } from './platform/Platform.js'
+export type { Clock, Files, Interrupts, LocalStoreSupport, Logger, Platform, SourceInfo, Timers, Transport } from './platform/Platform.js'
+/**
+ * The runs a `run` has open, so that a signal (or `endOpenRuns`) can end them all `KILLED`.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as OpenRuns from './OpenRuns.js'
+
+// -------------------------------------------------------------------------------------
+// sinks
+// -------------------------------------------------------------------------------------
+
+export { describeSink } from './Sink.js'
+export type { Metric, RunRequest, RunSink, RunStatus, Sink, SinkDescription } from './Sink.js'
+export { memorySink } from './sinks/memory.js'
+export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
+export { mlflowSink } from './sinks/mlflow.js'
+export type { JournalSetting, MlflowSink, MlflowSinkOptions } from './sinks/mlflow.js'
+export { sinkFromEnv, trackingTargetFromEnv } from './sinks/env.js'
+export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
+/**
+ * The MLflow client's configuration as MLflow's Python client reads it (`configFromEnv`,
+ * `configFor`, `loadMlflowConfig`, the retry policy, the server's limits).
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Mlflow from './mlflow/Config.js'
+export type { Fetch } from './mlflow/Http.js'
+export type { QueueOptions } from './mlflow/MetricQueue.js'
+
+// -------------------------------------------------------------------------------------
+// reading runs back, records
+// -------------------------------------------------------------------------------------
+
+/**
+ * Reading runs back from any sink: searching runs and experiments with MLflow's syntax,
+ * getting one run, paging through a metric's history, as pipeline steps or as tasks.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Query from './Query.js'
+/**
+ * MLflow's filter and order-by syntax: reading a query and evaluating it against a run.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as SearchFilter from './SearchFilter.js'
+/**
+ * A regression gate over any sink's runs: the newest run against a baseline at one metric.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Gate from './Gate.js'
+/**
+ * System metrics: CPU, memory, disk and network sampled into `system/...` metrics while a
+ * run is open, under MLflow's names; the monitor, its settings and the sampler interface.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as SystemMetrics from './SystemMetrics.js'
+/**
+ * The bytes of structured artifacts as MLflow's client writes them: JSON and YAML
+ * dictionaries, tables in `log_table`'s layout, `results.json`.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as StructuredArtifacts from './StructuredArtifacts.js'
+/**
+ * Dataset inputs (`runs/log-inputs`): the model a task describes, the record sinks store,
+ * its codec and the server's limits.
+ * @category namespaces
+ * @since 0.2.0
+ */
+export * as Dataset from './Dataset.js'
+
+// -------------------------------------------------------------------------------------
+// errors
+// -------------------------------------------------------------------------------------
+
+export * from './Errors.js'
+export { VERSION } from './version.js'
