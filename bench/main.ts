@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from '../spec/support/mlflow-server.js'
+import { bundleSection, bundleTable, type BundleResult } from './bundle.js'
 import { goals } from './goals.js'
 import { profileSection } from './profile.js'
 import {
@@ -59,15 +60,19 @@ const main = async (): Promise<void> => {
   const python = pythonOf(mlflow)
   log(`# charmory-track bench${settings.quick ? ' (--quick)' : ''}\n`)
   for (const [k, v] of Object.entries(machine(python))) log(`- ${k}: ${v}`)
-  server = await startMlflowServer({
-    workers: settings.workers,
-    ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
-  })
-  log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
-  log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
+  // the browser bundle's size is the one section that needs no server
+  const needsServer = settings.profile || [...settings.sections].some((s) => s !== 'bundle')
+  if (needsServer) {
+    server = await startMlflowServer({
+      workers: settings.workers,
+      ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
+    })
+    log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
+    log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
+  }
   log(`- library queue: ${JSON.stringify(defaultQueueOptions)}`)
   log(`- figures: median [min–max] of ${settings.reps} repetitions; ingest rows ${settings.points.toLocaleString('en-US')} points`)
-  const ctx: Context = { settings, url: server.url, python, log }
+  const ctx: Context = { settings, url: server?.url ?? '', python, log }
 
   if (settings.profile) {
     const text = await profileSection(ctx)
@@ -80,11 +85,13 @@ const main = async (): Promise<void> => {
     ingest?: IngestResult
     memory?: MemoryResult
     local?: LocalResult
+    bundle?: BundleResult
   } = {}
   if (settings.sections.has('overhead')) results.overhead = await overheadSection(ctx)
   if (settings.sections.has('ingest')) results.ingest = await ingestSection(ctx)
   if (settings.sections.has('memory')) results.memory = await memorySection(ctx)
   if (settings.sections.has('local')) results.local = await localSection(ctx)
+  if (settings.sections.has('bundle')) results.bundle = await bundleSection(log)
 
   const minutes = (Date.now() - started) / 60_000
   const report = [
@@ -93,6 +100,7 @@ const main = async (): Promise<void> => {
     results.overhead === undefined ? '' : `${overheadTable(results.overhead)}\n`,
     results.memory === undefined ? '' : `${memoryTable(results.memory)}\n`,
     results.local === undefined ? '' : `${localTable(results.local)}\n`,
+    results.bundle === undefined ? '' : `${bundleTable(results.bundle)}\n`,
     goals(results)
   ].join('\n')
   log(report)

@@ -4,8 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { parseArgs } from 'node:util'
 
-export type Section = 'overhead' | 'ingest' | 'memory' | 'local'
-const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local']
+export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'bundle'
+const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'bundle']
 
 export interface Settings {
   readonly quick: boolean
@@ -34,7 +34,7 @@ export interface Settings {
   readonly profile: boolean
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local] [--reps N] [--points N]
+const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,bundle] [--reps N] [--points N]
        [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--workers N] [--disk]
        [--deadline-min M] [--profile]`
 

@@ -24,6 +24,12 @@ export interface ServerOptions {
   readonly port?: number
   /** Worker processes; 1 unless given (MLflow's own default is 4). */
   readonly workers?: number
+  /**
+   * Web origins allowed to call the server from a browser (`--cors-allowed-origins`). MLflow
+   * always allows loopback origins (`http://localhost:*`, `http://127.0.0.1:*`); any other
+   * page origin must be listed, or its preflights fail and its writes are refused with 403.
+   */
+  readonly corsAllowedOrigins?: ReadonlyArray<string>
 }
 
 export interface MlflowServer {
@@ -105,6 +111,7 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
     '--workers',
     String(options.workers ?? 1)
   ]
+  if (options.corsAllowedOrigins !== undefined) args.push('--cors-allowed-origins', options.corsAllowedOrigins.join(','))
   if (options.auth !== undefined) {
     const ini = join(dir, 'basic_auth.ini')
     writeFileSync(
