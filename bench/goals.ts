@@ -1,4 +1,5 @@
 // The goals of issue 5 against the figures just measured.
+import { bundleGoal, type BundleResult } from './bundle.js'
 import type { IngestResult, LocalResult, MemoryResult, OverheadResult } from './sections.js'
 import { num, table } from './support/stats.js'
 
@@ -7,6 +8,7 @@ interface Results {
   readonly ingest?: IngestResult
   readonly memory?: MemoryResult
   readonly local?: LocalResult
+  readonly bundle?: BundleResult
 }
 
 type Verdict = readonly [goal: string, measured: string, met: boolean | undefined]
@@ -52,7 +54,8 @@ export const goals = (r: Results, more: ReadonlyArray<Verdict> = []): string => 
             r.memory.peak === undefined ? 'not measured' : `${num(r.memory.peak.median)} MB`,
             r.memory.peak === undefined ? undefined : r.memory.peak.median < 150
           ] as const
-        ])
+        ]),
+    ...(r.bundle === undefined ? [] : [bundleGoal(r.bundle)])
   ]
   return table(
     ['goal', 'measured', 'met'],

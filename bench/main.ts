@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from '../spec/support/mlflow-server.js'
+import { bundleSection, bundleTable, type BundleResult } from './bundle.js'
 import { goals } from './goals.js'
 import { profileSection } from './profile.js'
 import {
@@ -68,28 +69,28 @@ const main = async (): Promise<void> => {
     ingest?: IngestResult
     memory?: MemoryResult
     local?: LocalResult
+    bundle?: BundleResult
     team?: ReadonlyArray<ConfigResult>
     listing?: SummaryResult
   } = {}
+  // the team and listing sections start what they measure; the bundle and the overhead need no server
   if (settings.sections.has('listing')) results.listing = await summarySection(settings.listing, log)
   if (settings.sections.has('team')) {
-    log(`\n## 5. Servers and clients (issue 12): ${num(settings.team.points)} points a row, ${settings.team.writers.join(', ')} concurrent writers sending ${num(settings.team.writerPoints)} points in all`)
+    log(`\n## 6. Servers and clients (issue 12): ${num(settings.team.points)} points a row, ${settings.team.writers.join(', ')} concurrent writers sending ${num(settings.team.writerPoints)} points in all`)
     const team: Array<ConfigResult> = []
     for (const config of settings.team.configs) team.push(await teamConfig(settings.team, config, python, log))
     results.team = team
   }
-  if (!settings.profile && !ON_DEFAULT_SERVER.some((s) => settings.sections.has(s))) {
-    if (settings.sections.has('overhead')) results.overhead = await overheadSection({ settings, url: '', python, log })
-    return report(results, python)
+  if (settings.profile || ON_DEFAULT_SERVER.some((s) => settings.sections.has(s))) {
+    server = await startMlflowServer({
+      workers: settings.workers,
+      ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
+    })
+    log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
+    log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
   }
-  server = await startMlflowServer({
-    workers: settings.workers,
-    ...(settings.tmpfs ? { dir: mkdtempSync(join('/dev/shm', 'charmory-bench-')) } : {})
-  })
-  log(`- server: ${commandLineWith(server.dir) ?? 'mlflow server'} (${server.url})`)
-  log(`- server store: ${settings.tmpfs ? 'tmpfs (/dev/shm): no disk fsync times in the figures' : 'temporary folder on disk'}`)
   log(`- figures: median [min–max] of ${settings.reps} repetitions; ingest rows ${settings.points.toLocaleString('en-US')} points`)
-  const ctx: Context = { settings, url: server.url, python, log }
+  const ctx: Context = { settings, url: server?.url ?? '', python, log }
 
   if (settings.profile) {
     const text = await profileSection(ctx)
@@ -101,6 +102,7 @@ const main = async (): Promise<void> => {
   if (settings.sections.has('ingest')) results.ingest = await ingestSection(ctx)
   if (settings.sections.has('memory')) results.memory = await memorySection(ctx)
   if (settings.sections.has('local')) results.local = await localSection(ctx)
+  if (settings.sections.has('bundle')) results.bundle = await bundleSection(log)
   report(results, python)
 }
 
@@ -110,6 +112,7 @@ const report = (
     ingest?: IngestResult
     memory?: MemoryResult
     local?: LocalResult
+    bundle?: BundleResult
     team?: ReadonlyArray<ConfigResult>
     listing?: SummaryResult
   },
@@ -122,6 +125,7 @@ const report = (
     results.overhead === undefined ? '' : `${overheadTable(results.overhead)}\n`,
     results.memory === undefined ? '' : `${memoryTable(results.memory)}\n`,
     results.local === undefined ? '' : `${localTable(results.local)}\n`,
+    results.bundle === undefined ? '' : `${bundleTable(results.bundle)}\n`,
     results.team === undefined ? '' : `${teamTable(results.team)}\n`,
     results.listing === undefined ? '' : `${summaryTable(results.listing)}\n`,
     goals(results, [

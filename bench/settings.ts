@@ -5,8 +5,8 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { parseArgs } from 'node:util'
 import { CONFIGS, type ConfigName, type TeamSettings } from './team.js'
 
-export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'team' | 'listing'
-const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'team', 'listing']
+export type Section = 'overhead' | 'ingest' | 'memory' | 'local' | 'bundle' | 'team' | 'listing'
+const SECTIONS: ReadonlyArray<Section> = ['overhead', 'ingest', 'memory', 'local', 'bundle', 'team', 'listing']
 /** The sections that measure the bench's own SQLite server (the team section starts its own). */
 export const ON_DEFAULT_SERVER: ReadonlyArray<Section> = ['ingest', 'memory', 'local']
 
@@ -41,7 +41,7 @@ export interface Settings {
   readonly listing: { readonly runs: number; readonly points: number; readonly reps: number }
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,team,listing] [--reps N] [--points N]
+const USAGE = `usage: npm run bench -- [--quick] [--only overhead,ingest,memory,local,bundle,team,listing] [--reps N] [--points N]
        [--fluent-points N] [--memory-points N] [--memory-reps N] [--local-points N] [--workers N] [--disk]
        [--configs sqlite-1,sqlite-4,pg-4,pg-replicas] [--team-points N] [--writers 1,4,16] [--writer-points N]
        [--listing-runs N] [--listing-points N] [--deadline-min M] [--profile]

@@ -66,7 +66,7 @@ export const summarySection = async (
   o: { readonly runs: number; readonly points: number; readonly reps: number },
   log: (line: string) => void
 ): Promise<SummaryResult> => {
-  log(`\n## 6. Listing local runs: ${num(o.runs)} runs holding ${num(o.points)} points in all\n`)
+  log(`\n## 7. Listing local runs: ${num(o.runs)} runs holding ${num(o.points)} points in all\n`)
   const parent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
   const home = mkdtempSync(join(parent, 'charmory-bench-listing-'))
   const dir = join(home, 'mlruns')

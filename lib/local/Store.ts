@@ -881,12 +881,20 @@ export const readArtifact = (dir: string, runId: string, path: string): TE.TaskE
 // -------------------------------------------------------------------------------------
 
 /**
+ * How a file is hard-linked (`link` of `node:fs/promises`), spelled out so that the published
+ * types name no Node module: a project without `@types/node` reads them.
+ * @category writing
+ * @since 0.2.0
+ */
+export type LinkFile = (existingPath: string, newPath: string) => Promise<void>
+
+/**
  * Hard-links `from` to `to` unless `to` exists; yields whether it linked. `linkFile` is the
  * file system's (a parameter so that tests can make it fail).
  * @category writing
  * @since 0.1.0
  */
-export const linkUnlessExists = (from: string, to: string, linkFile = link): Promise<boolean> =>
+export const linkUnlessExists = (from: string, to: string, linkFile: LinkFile = link): Promise<boolean> =>
   linkFile(from, to).then(
     () => true,
     (e: unknown) => ((e as { code?: unknown }).code === 'EEXIST' ? false : Promise.reject(e))
@@ -899,7 +907,7 @@ export const linkUnlessExists = (from: string, to: string, linkFile = link): Pro
  * @category writing
  * @since 0.1.0
  */
-export const createExclusive = (path: string, text: string, linkFile = link): TE.TaskEither<TrackError, boolean> =>
+export const createExclusive = (path: string, text: string, linkFile: LinkFile = link): TE.TaskEither<TrackError, boolean> =>
   TE.tryCatch(
     async () => {
       const tmp = `${path}.${randomUUID()}.tmp`

@@ -158,11 +158,13 @@ export const consoleLogger: Logger = {
 }
 
 /**
- * A 32-hex-digit random id from the Web Crypto API (Node >= 19 and every browser).
+ * A 32-hex-digit random id from the Web Crypto API (`getRandomValues`: Node >= 19 and every
+ * browser, also on a page that is not a secure context, where `randomUUID` is missing).
  * @category instances
  * @since 0.2.0
  */
-export const randomId = (): string => globalThis.crypto.randomUUID().replace(/-/g, '')
+export const randomId = (): string =>
+  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 /**
  * `setTimeout` / `setInterval` as `Timers`, for platforms where a timer cannot keep the

@@ -11,9 +11,10 @@
  */
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, fileError } from '../Errors.js'
+import { configError, fileError, type TrackError } from '../Errors.js'
 import type { Fetch } from '../mlflow/Http.js'
 import { runIn } from '../Runtime.js'
+import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
 import { consoleLogger, plainTimers, randomId, type Files, type Platform } from './Platform.js'
 
 // -------------------------------------------------------------------------------------
@@ -91,3 +92,26 @@ export const runPromise = browser.runPromise
  * @since 0.2.0
  */
 export const openSink = browser.openSink
+
+// -------------------------------------------------------------------------------------
+// Node only
+// -------------------------------------------------------------------------------------
+
+const nodeOnly = (name: string): TrackError =>
+  configError(name, 'the local store is Node-only: in a browser, keep runs with memorySink or send them to a server with mlflowSink')
+
+/**
+ * In a browser there is no local store: a sink that `run` cannot build, with a `ConfigError`
+ * saying so (`localSink` is Node-only).
+ * @category Node only
+ * @since 0.2.0
+ */
+export const localSink = (_options?: unknown): SinkDescription => describeSink('local (Node only)', () => TE.left(nodeOnly('localSink')))
+
+/**
+ * In a browser there is no local store to sync: a `ConfigError` saying so (`syncStore` is
+ * Node-only).
+ * @category Node only
+ * @since 0.2.0
+ */
+export const syncStore = (_dir: string, _target: Sink, _options?: unknown): TE.TaskEither<TrackError, never> => TE.left(nodeOnly('syncStore'))

@@ -101,3 +101,11 @@ t.test('the console logger writes the same lines as Node\'s default logger', asy
   browserPlatform.logger.info('run 1 started')
   t.strictSame(lines().map((c) => c.args[0]), ['charmory-track: warning: param "a" overwritten', 'charmory-track: run 1 started'])
 })
+
+t.test('localSink and syncStore say that they are Node-only', async (t) => {
+  const { localSink, syncStore } = await import('../../lib/platform/browser.js')
+  const sink = localSink({ dir: '/tmp/x' })
+  t.equal(sink.name, 'local (Node only)')
+  t.match(await run(evaluate({ experiment: 'e' }, async () => ({ a: 1 })), { sink }), E.left({ _tag: 'ConfigError', variable: 'localSink', message: /Node-only/ }))
+  t.match(await syncStore('/tmp/x', memorySink())(), E.left({ _tag: 'ConfigError', variable: 'syncStore', message: /Node-only/ }))
+})

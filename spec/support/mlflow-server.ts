@@ -31,6 +31,12 @@ export interface ServerOptions {
   readonly backendStoreUri?: string
   /** Where artifacts go (shared by the replicas of one server); `<dir>/artifacts` by default. */
   readonly artifactsDestination?: string
+  /**
+   * Web origins allowed to call the server from a browser (`--cors-allowed-origins`). MLflow
+   * always allows loopback origins (`http://localhost:*`, `http://127.0.0.1:*`); any other
+   * page origin must be listed, or its preflights fail and its writes are refused with 403.
+   */
+  readonly corsAllowedOrigins?: ReadonlyArray<string>
 }
 
 export interface MlflowServer {
@@ -114,6 +120,7 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
     '--workers',
     String(options.workers ?? 1)
   ]
+  if (options.corsAllowedOrigins !== undefined) args.push('--cors-allowed-origins', options.corsAllowedOrigins.join(','))
   if (options.auth !== undefined) {
     const ini = join(dir, 'basic_auth.ini')
     writeFileSync(
