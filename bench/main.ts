@@ -57,6 +57,17 @@ const deadline = setTimeout(() => abort(`deadline of ${settings.deadlineMinutes}
 process.once('SIGINT', () => abort('interrupted', 130))
 process.once('SIGTERM', () => abort('terminated', 143))
 
+/** What the sections measured, for the report. */
+interface Results {
+  overhead?: OverheadResult
+  ingest?: IngestResult
+  memory?: MemoryResult
+  local?: LocalResult
+  bundle?: BundleResult
+  team?: ReadonlyArray<ConfigResult>
+  listing?: SummaryResult
+}
+
 const main = async (): Promise<void> => {
   const mlflow = mlflowExecutable()
   if (mlflow === undefined) throw new Error('MLflow is not available: install Python 3 and run scripts/mlflow-venv.sh')
@@ -64,15 +75,7 @@ const main = async (): Promise<void> => {
   log(`# charmory-track bench${settings.quick ? ' (--quick)' : ''}\n`)
   for (const [k, v] of Object.entries(machine(python))) log(`- ${k}: ${v}`)
   log(`- library queue: ${JSON.stringify(defaultQueueOptions)}`)
-  const results: {
-    overhead?: OverheadResult
-    ingest?: IngestResult
-    memory?: MemoryResult
-    local?: LocalResult
-    bundle?: BundleResult
-    team?: ReadonlyArray<ConfigResult>
-    listing?: SummaryResult
-  } = {}
+  const results: Results = {}
   // the team and listing sections start what they measure; the bundle and the overhead need no server
   if (settings.sections.has('listing')) results.listing = await summarySection(settings.listing, log)
   if (settings.sections.has('team')) {
@@ -107,15 +110,7 @@ const main = async (): Promise<void> => {
 }
 
 const report = (
-  results: {
-    overhead?: OverheadResult
-    ingest?: IngestResult
-    memory?: MemoryResult
-    local?: LocalResult
-    bundle?: BundleResult
-    team?: ReadonlyArray<ConfigResult>
-    listing?: SummaryResult
-  },
+  results: Results,
   python: string
 ): void => {
   const minutes = (Date.now() - started) / 60_000

@@ -20,22 +20,13 @@ import type { Env, EnvInput, Logger } from './Env.js'
 import { describeError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
 import { openRuns, type EndFailure } from './OpenRuns.js'
 import type { Platform, Interrupts } from './platform/Platform.js'
-import { isSinkDescription, type RunStatus, type Sink, type SinkDescription } from './Sink.js'
+import { acquireSink, type RunStatus, type Sink, type SinkDescription } from './Sink.js'
 import type { Track } from './Track.js'
 
 // -------------------------------------------------------------------------------------
 // the sink a run writes to
 // -------------------------------------------------------------------------------------
 
-/** The sink of `env` built when it is a description, and how to release what was built. */
-const acquire = async (
-  sink: Sink | SinkDescription,
-  platform: Platform
-): Promise<E.Either<TrackError, { readonly sink: Sink; readonly release: () => Promise<void> }>> => {
-  if (!isSinkDescription(sink)) return E.right({ sink, release: async () => undefined })
-  const built = await sink.build(platform)()
-  return E.map((s: Sink & { readonly close: () => Promise<void> }) => ({ sink: s, release: s.close }))(built)
-}
 
 // -------------------------------------------------------------------------------------
 // signals
@@ -168,7 +159,7 @@ export const runIn = (platform: Platform): { readonly run: Run; readonly runProm
   const run: Run = async <A>(pipeline: Track<A>, input: EnvInput, context = C.empty()): Promise<E.Either<TrackError, A>> => {
     const { signals: handleSignals, graceMs, sink: given, ...overrides } = input
     const here: Platform = { ...platform, ...overrides }
-    const acquired = await acquire(given, here)
+    const acquired = await acquireSink(given, here)()
     if (E.isLeft(acquired)) return acquired
     const runs = openRuns()
     const env: Env = { ...here, sink: runs.track(acquired.right.sink), openRuns: runs }

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import type * as TE from 'fp-ts/lib/TaskEither.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { DatasetRecord } from './Dataset.js'
 import type { TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
@@ -135,3 +135,21 @@ export const describeSink = <S extends Sink>(
  */
 export const isSinkDescription = (sink: Sink | SinkDescription): sink is SinkDescription =>
   '_tag' in sink && sink._tag === 'SinkDescription'
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * `sink` ready to use on `platform`: a description is built, and `release` closes it; a sink
+ * given built is used as it is, and `release` leaves it open for its owner.
+ * @category utils
+ * @since 0.2.0
+ */
+export const acquireSink = <S extends Sink>(
+  sink: S | SinkDescription<S>,
+  platform: Platform
+): TE.TaskEither<TrackError, { readonly sink: S; readonly release: () => Promise<void> }> =>
+  isSinkDescription(sink)
+    ? TE.map((built: S & { readonly close: () => Promise<void> }) => ({ sink: built as S, release: built.close }))((sink as SinkDescription<S>).build(platform))
+    : TE.right({ sink: sink as S, release: async () => undefined })

@@ -49,10 +49,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { consoleLogger, type Logger, type Platform } from '../platform/Platform.js'
+import { consoleLogger, storeOf, type Logger, type Platform } from '../platform/Platform.js'
 import { describeError, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
-import { describeSink, isSinkDescription, type RunSink, type RunStatus, type Sink, type SinkDescription } from '../Sink.js'
+import { acquireSink, describeSink, type RunSink, type RunStatus, type Sink, type SinkDescription } from '../Sink.js'
 import type { LocalRunSink, LocalSink } from './LocalSink.js'
 
 // -------------------------------------------------------------------------------------
@@ -312,14 +312,6 @@ export const fallbackOver = (remote: Sink, local: LocalSink, options: FallbackOp
 export const journalOver = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
   mirrored(remote, local, options, 'journal')
 
-type Built<S extends Sink> = S & { readonly close: () => Promise<void> }
-
-/** `sink` built when it is a description; closing closes only what was built here. */
-const buildOrKeep = <S extends Sink>(sink: S | SinkDescription<S>, platform: Platform): TE.TaskEither<TrackError, Built<S>> =>
-  isSinkDescription(sink)
-    ? (sink as SinkDescription<S>).build(platform)
-    : TE.right({ ...sink, close: async () => undefined })
-
 const combined = (
   mode: Mode,
   remote: Sink | SinkDescription,
@@ -328,16 +320,16 @@ const combined = (
 ): SinkDescription =>
   describeSink(`${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`, (platform) =>
     pipe(
-      buildOrKeep(remote, platform),
+      acquireSink(remote, platform),
       TE.flatMap((r) =>
         pipe(
-          buildOrKeep(local, platform),
-          TE.orElseFirst(() => TE.fromTask(r.close)),
-          TE.map((l): Built<Sink> => ({
-            ...mirrored(r, l, { logger: options.logger ?? platform.logger, defaultDir: options.defaultDir ?? platform.localStore?.(platform.vars, platform.home).defaultDir }, mode),
+          acquireSink(local, platform),
+          TE.orElseFirst(() => TE.fromTask(r.release)),
+          TE.map((l): Sink & { readonly close: () => Promise<void> } => ({
+            ...mirrored(r.sink, l.sink, { logger: options.logger ?? platform.logger, defaultDir: options.defaultDir ?? storeOf(platform)?.defaultDir }, mode),
             close: async () => {
-              await l.close()
-              await r.close()
+              await l.release()
+              await r.release()
             }
           }))
         )

@@ -37,10 +37,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { randomUUID } from 'node:crypto'
 import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import type { Platform } from '../platform/Platform.js'
+import { randomId, type Platform } from '../platform/Platform.js'
 import { describeSink, type SinkDescription } from '../Sink.js'
 import { nodeTimers } from '../system/nodeSystemMetrics.js'
 import { dirname, resolve } from 'node:path'
@@ -419,7 +418,7 @@ export const localSink = (options: LocalSinkOptions = {}): SinkDescription<Local
 export const openStore = (
   dir: string,
   options: Omit<LocalSinkOptions, 'dir'> = {},
-  platform: Pick<Platform, 'clock' | 'timers' | 'ids'> = { clock: { now: () => Date.now() }, timers: nodeTimers, ids: () => randomUUID().replace(/-/g, '') }
+  platform: Pick<Platform, 'clock' | 'timers' | 'ids'> = { clock: { now: () => Date.now() }, timers: nodeTimers, ids: randomId }
 ): LocalSink & { readonly close: () => Promise<void> } => {
   const flushIntervalMs = options.flushIntervalMs ?? 1000
   const bufferBytes = options.bufferBytes ?? 256 * 1024

@@ -148,6 +148,13 @@ export interface Platform {
 // -------------------------------------------------------------------------------------
 
 /**
+ * The local store of a platform for its own variables and home folder; none in a browser.
+ * @category utils
+ * @since 0.2.0
+ */
+export const storeOf = (platform: Pick<Platform, 'vars' | 'home' | 'localStore'>): LocalStoreSupport | undefined => platform.localStore?.(platform.vars, platform.home)
+
+/**
  * A logger writing to the console's error stream, the same lines as Node's default logger.
  * @category instances
  * @since 0.2.0

@@ -11,7 +11,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { randomUUID } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { Agent as HttpAgent } from 'node:http'
@@ -27,7 +26,7 @@ import type { MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
 import { runIn } from '../Runtime.js'
 import { nodeSystemMetrics, nodeTimers } from '../system/nodeSystemMetrics.js'
-import type { Clock, Files, LocalStoreSupport, Logger, Platform, Interrupts, SourceInfo, Transport } from './Platform.js'
+import { randomId, type Clock, type Files, type LocalStoreSupport, type Logger, type Platform, type Interrupts, type SourceInfo, type Transport } from './Platform.js'
 
 // -------------------------------------------------------------------------------------
 // instances
@@ -247,7 +246,7 @@ export const nodePlatform: Platform = {
   get home() {
     return homedir()
   },
-  ids: () => randomUUID().replace(/-/g, ''),
+  ids: randomId,
   timers: nodeTimers,
   transport: nodeTransport(nodeFiles),
   interrupts: nodeSignals,

@@ -39,7 +39,7 @@ import * as t from 'io-ts/lib/index.js'
 import { configError, type TrackError } from '../Errors.js'
 import type { MlflowConfig } from '../mlflow/Config.js'
 import type { Fetch } from '../mlflow/Http.js'
-import type { Platform } from '../platform/Platform.js'
+import { storeOf, type Platform } from '../platform/Platform.js'
 import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
 import { memorySink } from './memory.js'
 import { loadMlflowConfig } from '../mlflow/Config.js'
@@ -141,7 +141,7 @@ export const trackingTargetFromEnv = (
   options: Pick<SinkFromEnvOptions, 'fallback'> = {}
 ): TE.TaskEither<TrackError, TrackingTarget> => {
   const env = platform.vars
-  const store = platform.localStore?.(env, platform.home)
+  const store = storeOf(platform)
   const uri = (env['MLFLOW_TRACKING_URI'] ?? '').trim()
   const kind = scheme(uri)
   if (kind === 'http' || kind === 'https') {
@@ -186,7 +186,7 @@ const serverOf = (
 ): TE.TaskEither<TrackError, Built> => {
   const { localDir } = target
   const fetch = options.fetch === undefined ? {} : { fetch: options.fetch }
-  const store = platform.localStore?.(platform.vars, platform.home)
+  const store = storeOf(platform)
   if (!target.fallback || store === undefined || localDir === undefined) {
     return mlflowSink(target.config, { ...fetch, journal: target.journal && localDir !== undefined && { dir: localDir } }).build(platform)
   }
@@ -220,7 +220,7 @@ export const sinkFromEnv = (options: SinkFromEnvOptions = {}): SinkDescription =
         if (target._tag === 'Mlflow') return serverOf(target, options, platform)
         if (target._tag === 'Memory') return inMemory(platform, target.ignored)
         // a Local target comes only from a platform with a local store
-        return platform.localStore!(platform.vars, platform.home).sink(target.dir).build(platform)
+        return storeOf(platform)!.sink(target.dir).build(platform)
       })
     )
   )

@@ -29,7 +29,7 @@ import { configFor, LIMITS, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
 import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
 import type { Entry } from '../ParamValue.js'
-import type { Logger, Platform, Timers, Transport } from '../platform/Platform.js'
+import { storeOf, type Logger, type Platform, type Timers, type Transport } from '../platform/Platform.js'
 import { describeSink, type Metric, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import { mlflowQuery } from './mlflowQuery.js'
 import type { RunQuery } from '../Query.js'
@@ -311,7 +311,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
       TE.flatMap(({ cfg, transport }) => {
         const remote = serverSink(cfg, transport, platform, options.queue)
         const journal = journalSetting(options.journal, platform.vars)
-        const store = platform.localStore?.(platform.vars, platform.home)
+        const store = storeOf(platform)
         if (journal === false || store === undefined) return TE.right(remote)
         return pipe(
           store.around(remote, journal === true ? store.defaultDir : journal.dir, 'journal', platform),
