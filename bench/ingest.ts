@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeError, evaluate, mlflowSink, run, type Logger } from 'charmory-track'
+import { Errors, Platform, evaluate, mlflowSink, run } from 'charmory-track'
 import { createRun, endRun, type Rest } from './support/rest.js'
 import { keyOf, valueOf } from './support/workload.js'
 import { built } from '../spec/support/sinks.js'
@@ -27,7 +27,7 @@ const clock = (): (() => { seconds: number; cpuMicros: number }) => {
 }
 
 /** Warnings (retries) are counted and shown: a row that needed retries says so. */
-export const countingLogger = (warnings: Array<string>): Logger => ({
+export const countingLogger = (warnings: Array<string>): Platform.Logger => ({
   warn: (m) => void warnings.push(m),
   info: () => undefined
 })
@@ -55,7 +55,7 @@ export const libraryIngest = async (
       { sink, logger: countingLogger(warnings) }
     )
     const t = stop()
-    if (E.isLeft(result)) throw new Error(`the library's run failed: ${describeError(result.left)}`)
+    if (E.isLeft(result)) throw new Error(`the library's run failed: ${Errors.describeError(result.left)}`)
     return { ...t, runId: result.right.runId }
   } finally {
     sink.close()

@@ -34,15 +34,15 @@ export const localRound = async (
       { sink: lib.localSink({ dir }), logger }
     )
     const writeSeconds = (performance.now() - start) / 1000
-    if (E.isLeft(written)) throw new Error(`the local run failed: ${lib.describeError(written.left)}`)
+    if (E.isLeft(written)) throw new Error(`the local run failed: ${lib.Errors.describeError(written.left)}`)
     const target = await built(lib.mlflowSink(url), { logger })
     try {
       start = performance.now()
       const synced = await lib.syncStore(dir, target)()
       const syncSeconds = (performance.now() - start) / 1000
-      if (E.isLeft(synced)) throw new Error(`the sync failed: ${lib.describeError(synced.left)}`)
+      if (E.isLeft(synced)) throw new Error(`the sync failed: ${lib.Errors.describeError(synced.left)}`)
       const [one] = synced.right.runs
-      if (one?.error !== undefined) throw new Error(`the sync failed: ${lib.describeError(one.error)}`)
+      if (one?.error !== undefined) throw new Error(`the sync failed: ${lib.Errors.describeError(one.error)}`)
       if (one?.remoteRunId === undefined) throw new Error('the sync created no run on the server')
       return { writeSeconds, syncSeconds, remoteRunId: one.remoteRunId }
     } finally {

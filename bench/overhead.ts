@@ -2,7 +2,7 @@
 // recording many params into one context.
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describeError, getParams, memorySink, run, Track, trackParam, withParams } from 'charmory-track'
+import { Errors, getParams, memorySink, run, Track, trackParam, withParams } from 'charmory-track'
 
 // -------------------------------------------------------------------------------------
 // wrapped call
@@ -46,7 +46,7 @@ const timeRun = async (n: number, pipeline: Track.Track<Readonly<Record<string, 
   const start = process.hrtime.bigint()
   const result = await run(pipeline, { sink: memorySink(), logger: quiet })
   const ns = Number(process.hrtime.bigint() - start)
-  if (E.isLeft(result)) throw new Error(describeError(result.left))
+  if (E.isLeft(result)) throw new Error(Errors.describeError(result.left))
   const recorded = Object.keys(result.right).length
   if (recorded !== n) throw new Error(`recorded ${recorded} params, expected ${n}`)
   return ns / n

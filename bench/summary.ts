@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeError, listRuns } from 'charmory-track'
-import { openStore } from '../lib/local/LocalSink.js'
+import { Errors, LocalStore } from 'charmory-track'
+
+import { localQuery } from '../lib/local/LocalQuery.js'
 import * as L from '../lib/local/Store.js'
 import { nodeTs, root } from './support/child.js'
 import { figure, num, show, table, type Figure } from './support/stats.js'
@@ -28,7 +29,7 @@ export interface SummaryResult {
 const writeStore = async (dir: string, runs: number, points: number): Promise<number> => {
   await L.ensureStore(dir)()
   const experimentId = await L.registerExperiment(dir, 'bench-listing')()
-  if (E.isLeft(experimentId)) throw new Error(describeError(experimentId.left))
+  if (E.isLeft(experimentId)) throw new Error(Errors.describeError(experimentId.left))
   let bytes = 0
   for (let r = 0; r < runs; r++) {
     const runId = r.toString(16).padStart(32, '0')
@@ -53,11 +54,11 @@ const writeStore = async (dir: string, runs: number, points: number): Promise<nu
 /** What `charmory-track runs` reads: the table's lines and a search of the runs. */
 const listing = async (dir: string, expected: number): Promise<number> => {
   const start = performance.now()
-  const lines = await listRuns(dir)()
-  const found = await openStore(dir).query.searchRuns({ maxResults: 50_000 })()
+  const lines = await LocalStore.listRuns(dir)()
+  const found = await localQuery(dir).searchRuns({ maxResults: 50_000 })()
   const seconds = (performance.now() - start) / 1000
-  if (E.isLeft(lines)) throw new Error(describeError(lines.left))
-  if (E.isLeft(found)) throw new Error(describeError(found.left))
+  if (E.isLeft(lines)) throw new Error(Errors.describeError(lines.left))
+  if (E.isLeft(found)) throw new Error(Errors.describeError(found.left))
   if (lines.right.length !== expected || found.right.runs.length !== expected) throw new Error(`listed ${lines.right.length} and found ${found.right.runs.length} runs of ${expected}`)
   return seconds
 }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { memorySink, SystemMetrics } from 'charmory-track'
-import { nodeSampler } from '../lib/system/nodeSystemMetrics.js'
+import { nodeSampler } from '../lib/system/nodeSampler.js'
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '500' } } })
 const n = Math.max(10, Number(values.samples))
@@ -24,13 +24,13 @@ if (E.isLeft(opened)) throw new Error('could not open a memory run')
 
 // One tick of the monitor, driven by hand: the sample and its delivery to the sink.
 let fire: () => void = () => undefined
-const monitor = SystemMetrics.startMonitor(
-  opened.right,
-  { sampler: () => nodeSampler(), timers: { every: (_ms, f) => ((fire = f), () => undefined) } },
-  10_000,
-  { clock: { now: () => Date.now() }, logger: { warn: (m) => console.error(m), info: () => undefined } }
-)
-const sampler = nodeSampler()
+const logger = { warn: (m: string) => console.error(m), info: () => undefined }
+const monitor = SystemMetrics.startMonitor(opened.right, nodeSampler({ logger }), 10_000, {
+  timers: { after: () => () => undefined, every: (_ms, f) => ((fire = f), () => undefined), sleep: async () => undefined },
+  clock: { now: () => Date.now() },
+  logger
+})
+const sampler = nodeSampler({ logger })
 for (let i = 0; i < 20; i++) await sampler.sample() // warm-up
 
 const wall: Array<number> = []

@@ -14,12 +14,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
-import { describeError, evaluate, Gate, openSink, Query, run, sinkFromEnv, Track } from 'charmory-track'
+import { Errors, evaluate, Gate, openSink, Query, run, sinkFromEnv, Track } from 'charmory-track'
 
 // one sink for the whole program: built once from the environment, closed at the end
 const opened = await openSink(sinkFromEnv())
 if (E.isLeft(opened)) {
-  console.error(describeError(opened.left))
+  console.error(Errors.describeError(opened.left))
   process.exit(2)
 }
 const sink = opened.right
@@ -43,12 +43,12 @@ const gated = (accuracy: number) =>
 
 for (const accuracy of [0.91, 0.94, 0.935, 0.9]) {
   const verdict = await run(gated(accuracy), { sink })
-  console.log(E.isRight(verdict) ? `gate: ${verdict.right.reason}` : `gate failed: ${describeError(verdict.left)}`)
+  console.log(E.isRight(verdict) ? `gate: ${verdict.right.reason}` : `gate failed: ${Errors.describeError(verdict.left)}`)
 }
 
 // outside a pipeline: the gate as a task over the sink's queries, with a wider tolerance
 const query = Query.queryOf(sink)
 const verdict = E.isLeft(query) ? query : await Gate.gate(query.right, { experiment, metric: 'accuracy', tolerance: 0.05 })()
-console.log(E.isRight(verdict) ? `wider gate: ${verdict.right.reason}` : `wider gate failed: ${describeError(verdict.left)}`)
+console.log(E.isRight(verdict) ? `wider gate: ${verdict.right.reason}` : `wider gate failed: ${Errors.describeError(verdict.left)}`)
 if (E.isLeft(verdict)) process.exitCode = 1
 await sink.close()

@@ -7,22 +7,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
-import {
-  describeError,
-  evaluate,
-  fork,
-  openSink,
-  Query,
-  run,
-  sinkFromEnv,
-  Track,
-  trackParam
-} from 'charmory-track'
+import { Errors, evaluate, fork, openSink, Query, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
 
 // one sink for the whole program: built once from the environment, closed at the end
 const opened = await openSink(sinkFromEnv())
 if (E.isLeft(opened)) {
-  console.error(describeError(opened.left))
+  console.error(Errors.describeError(opened.left))
   process.exit(2)
 }
 const sink = opened.right
@@ -65,7 +55,7 @@ const program = pipe(
 
 const result = await run(program, { sink })
 if (E.isLeft(result)) {
-  console.error(describeError(result.left))
+  console.error(Errors.describeError(result.left))
   process.exit(1)
 }
 console.log(`run id: ${result.right.runId}`)
@@ -77,7 +67,7 @@ const found = E.isRight(query)
   ? await query.right.searchRuns({ experiments: [experiment], filter: "metrics.accuracy > 0.9 and tags.stage = 'prod'", orderBy: ['metrics.accuracy DESC'] })()
   : query
 if (E.isLeft(found)) {
-  console.error(describeError(found.left))
+  console.error(Errors.describeError(found.left))
   process.exit(1)
 }
 for (const r of found.right.runs) console.log(`${r.runName}: accuracy ${r.metrics['accuracy']}, model ${r.params['model']}`)

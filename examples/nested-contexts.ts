@@ -5,17 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  describeError,
-  evaluate,
-  fork,
-  getParams,
-  memorySink,
-  resetParams,
-  run,
-  Track,
-  trackParam
-} from 'charmory-track'
+import { Errors, evaluate, fork, getParams, memorySink, resetParams, run, Track, trackParam } from 'charmory-track'
 
 /** Prints the params of the current context under a label. */
 const show = (label: string): Track.Track<void> =>
@@ -82,7 +72,7 @@ const program = pipe(
   Track.either,
   Track.tap((outcome) =>
     Track.fromPromise(async () => {
-      if (E.isLeft(outcome)) console.log(`child failed: ${describeError(outcome.left)}`)
+      if (E.isLeft(outcome)) console.log(`child failed: ${Errors.describeError(outcome.left)}`)
     })
   ),
   Track.flatMap(() => show('parent after the failed child'))
@@ -91,7 +81,7 @@ const program = pipe(
 const sink = memorySink()
 const result = await run(program, { sink })
 if (E.isLeft(result)) {
-  process.stderr.write(`nested-contexts failed: ${describeError(result.left)}\n`)
+  process.stderr.write(`nested-contexts failed: ${Errors.describeError(result.left)}\n`)
   process.exit(1)
 }
 console.log(`runs recorded in the ${sink.name} sink: ${sink.snapshot().runs.map((r) => `${r.runName} ${r.status}`).join(', ')}`)

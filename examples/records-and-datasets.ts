@@ -10,14 +10,14 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeError, evaluate, fileDigest, Query, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
+import { Digest, Errors, evaluate, Query, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
 
 // a small "dataset" on disk, and its digest as MLflow computes one
 const dir = mkdtempSync(join(tmpdir(), 'records-example-'))
 const data = join(dir, 'test.csv')
 writeFileSync(data, 'image,label\na.png,3\nb.png,5\n')
-const digest = await fileDigest(data)()
-if (E.isLeft(digest)) throw new Error(describeError(digest.left))
+const digest = await Digest.fileDigest(data)()
+if (E.isLeft(digest)) throw new Error(Errors.describeError(digest.left))
 
 const program = pipe(
   // the model's identity as params: name, version, and the digest of its weights
@@ -41,7 +41,7 @@ const program = pipe(
 const found = await run(program, { sink: sinkFromEnv() })
 rmSync(dir, { recursive: true, force: true })
 if (E.isLeft(found)) {
-  console.error(describeError(found.left))
+  console.error(Errors.describeError(found.left))
   process.exit(1)
 }
 console.log(`run id: ${found.right.runId}`)

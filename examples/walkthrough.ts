@@ -8,22 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  describeError,
-  evaluate,
-  fromTracked,
-  getParams,
-  openSink,
-  reopen,
-  run,
-  sinkFromEnv,
-  Track,
-  VERSION,
-  trackParam,
-  withInitParams,
-  withParams,
-  type RunHandle
-} from 'charmory-track'
+import { Errors, evaluate, fromTracked, getParams, openSink, reopen, run, sinkFromEnv, Track, VERSION, trackParam, withInitParams, withParams, type RunHandle } from 'charmory-track'
 
 // -------------------------------------------------------------------------------------
 // ordinary code that knows nothing about tracking
@@ -102,7 +87,7 @@ const program = pipe(
 // MLFLOW_TRACKING_URI names: built once here (to print where it is), closed at the end
 const opened = await openSink(sinkFromEnv())
 if (E.isLeft(opened)) {
-  process.stderr.write(`walkthrough failed: ${describeError(opened.left)}\n`)
+  process.stderr.write(`walkthrough failed: ${Errors.describeError(opened.left)}\n`)
   process.exit(1)
 }
 const sink = opened.right
@@ -110,7 +95,7 @@ const result = await run(program, { sink })
 await sink.close()
 
 if (E.isLeft(result)) {
-  process.stderr.write(`walkthrough failed: ${describeError(result.left)}\n`)
+  process.stderr.write(`walkthrough failed: ${Errors.describeError(result.left)}\n`)
   process.exit(1)
 }
 const { evaluation, params } = result.right

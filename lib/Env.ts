@@ -9,8 +9,6 @@ import type { OpenRuns } from './OpenRuns.js'
 import type { Platform } from './platform/Platform.js'
 import type { RunSink, Sink, SinkDescription } from './Sink.js'
 
-export type { Clock, Files, Logger, SourceInfo } from './platform/Platform.js'
-
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------

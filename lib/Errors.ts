@@ -6,9 +6,9 @@
  * before an error is built.
  *
  * @example
- * import { invalidKey, describeError } from 'charmory-track'
+ * import { Errors } from 'charmory-track'
  *
- * assert.strictEqual(describeError(invalidKey('a//b', 'contains "//"')), 'invalid key "a//b": contains "//"')
+ * assert.strictEqual(Errors.describeError(Errors.invalidKey('a//b', 'contains "//"')), 'invalid key "a//b": contains "//"')
  *
  * @since 0.1.0
  */
@@ -301,8 +301,7 @@ export const paramConflict = (runId: string, key: string, recorded: string, atte
  */
 export const taskFailed = (cause: unknown): TrackError => {
   if (cause instanceof TrackingFailure) return cause.error
-  const message = cause instanceof Error ? cause.message : String(cause)
-  return { _tag: 'TaskFailed', message, cause }
+  return { _tag: 'TaskFailed', message: describeUnknown(cause), cause }
 }
 
 /**
@@ -427,6 +426,14 @@ export const unsynced = (runId: string, store: string, target: string, command: 
 // -------------------------------------------------------------------------------------
 // destructors
 // -------------------------------------------------------------------------------------
+
+/**
+ * What an exception says, in one line: an `Error`'s message, or anything else as text. The one
+ * way this library describes what it caught from code it does not own.
+ * @category destructors
+ * @since 0.3.0
+ */
+export const describeUnknown = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
  * One sentence a person can act on.

@@ -426,12 +426,9 @@ const runTask = async <R>(task: Task<R>, sink: RunSink, context: Context, env: E
   return outcome
 }
 
-/** Six hex digits from the platform's random source (Web Crypto, in Node and browsers alike). */
-const shortId = (): string =>
-  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('')
-
-const defaultRunName = (experiment: string, startTime: number): string =>
-  `${experiment}-${new Date(startTime).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${shortId()}`
+/** The experiment, the start time and six hex digits of the platform's ids. */
+const defaultRunName = (experiment: string, startTime: number, ids: () => string): string =>
+  `${experiment}-${new Date(startTime).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${ids().slice(0, 6)}`
 
 const standardTags = (
   spec: EvaluationSpec,
@@ -564,8 +561,9 @@ export const evaluate =
     const experimentId = await env.sink.experiment(spec.experiment)()
     if (E.isLeft(experimentId)) return done(experimentId)
     const startTime = env.clock.now()
-    const runName = spec.runName ?? defaultRunName(spec.experiment, startTime)
+    const runName = spec.runName ?? defaultRunName(spec.experiment, startTime, env.ids)
     const opened = await env.sink.openRun({
+      runId: env.ids(),
       experimentId: experimentId.right,
       runName,
       startTime,

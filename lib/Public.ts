@@ -58,11 +58,20 @@ export * as ArtifactPath from './ArtifactPath.js'
 
 export { evaluate, reopen, resultMetrics } from './Evaluation.js'
 export type { ArtifactSource, Evaluation, EvaluationSpec, MetricOptions, Results, RunHandle, Task } from './Evaluation.js'
-export { endOpenRuns, runIn } from './Runtime.js'
-export type { OpenSink, Run, RunPromise } from './Runtime.js'
-export type { Env, EnvInput, RunOptions } from './Env.js'
-export { consoleLogger } from './platform/Platform.js'
-export type { Clock, Files, Interrupts, LocalStoreSupport, Logger, Platform, SourceInfo, Timers, Transport } from './platform/Platform.js'
+/**
+ * Running pipelines on any platform: `runIn`, `endOpenRuns`, and the types of `run`, its input
+ * and its environment.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Runtime from './runtime/Runtime.js'
+/**
+ * The capabilities a pipeline reaches the outside world through (clock, logger, files,
+ * variables, ids, timers, transport, signals, the machine's sampler), as interfaces.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Platform from './platform/Platform.js'
 /**
  * The runs a `run` has open, so that a signal (or `endOpenRuns`) can end them all `KILLED`.
  * @category namespaces
@@ -74,14 +83,25 @@ export * as OpenRuns from './OpenRuns.js'
 // sinks
 // -------------------------------------------------------------------------------------
 
-export { describeSink } from './Sink.js'
-export type { Metric, RunRequest, RunSink, RunStatus, Sink, SinkDescription } from './Sink.js'
-export { memorySink } from './sinks/memory.js'
-export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
-export { mlflowSink } from './sinks/mlflow.js'
-export type { JournalSetting, MlflowSink, MlflowSinkOptions } from './sinks/mlflow.js'
-export { sinkFromEnv, trackingTargetFromEnv } from './sinks/env.js'
-export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/env.js'
+/**
+ * The sink model: `Sink`, `RunSink`, `SinkDescription` and what they carry, `describeSink` for
+ * sinks of your own and `buildSink`.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Sink from './Sink.js'
+/**
+ * What was acquired, released together: the scope a sink is built in.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Scope from './Scope.js'
+export { memorySink } from './memory/MemorySink.js'
+export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './memory/MemorySink.js'
+export { mlflowSink } from './mlflow/MlflowSink.js'
+export type { JournalSetting, MlflowSink, MlflowSinkOptions, QueueOptions } from './mlflow/MlflowSink.js'
+export { sinkFromEnv } from './runtime/SinkFromEnv.js'
+export type { FallbackMode, SinkFromEnvOptions } from './runtime/SinkFromEnv.js'
 /**
  * The MLflow client's configuration as MLflow's Python client reads it (`configFromEnv`,
  * `configFor`, `loadMlflowConfig`, the retry policy, the server's limits).
@@ -89,10 +109,13 @@ export type { FallbackMode, SinkFromEnvOptions, TrackingTarget } from './sinks/e
  * @since 0.2.0
  */
 export * as Mlflow from './mlflow/Config.js'
-export type { Fetch } from './mlflow/Http.js'
-export type { QueueOptions } from './mlflow/MetricQueue.js'
-export { adaptiveInFlight, fixedInFlight } from './mlflow/InFlight.js'
-export type { AdaptiveOptions, InFlight } from './mlflow/InFlight.js'
+/**
+ * How many requests the MLflow sink keeps in flight: `adaptiveInFlight` (found while a run
+ * streams) or `fixedInFlight`.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as InFlight from './mlflow/InFlight.js'
 
 // -------------------------------------------------------------------------------------
 // reading runs back, records
@@ -143,5 +166,11 @@ export * as Dataset from './Dataset.js'
 // errors
 // -------------------------------------------------------------------------------------
 
-export * from './Errors.js'
+/**
+ * Every way a pipeline can fail (`TrackError` and its constructors), `describeError`, and the
+ * exception thrown at a promise boundary.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Errors from './Errors.js'
 export { VERSION } from './version.js'

@@ -6,49 +6,40 @@
  * tests, inspectable), `localSink` (the embedded default) and `mlflowSink` (a real tracking
  * server over REST). A sink receives keys that already passed MLflow's key rules.
  *
+ * Most sinks are descriptions (`SinkDescription`) until `run` (or `openSink`) builds them from
+ * the platform, in a `Scope`: whatever a build opens (connections, timers, a journal) it
+ * registers with the scope, which releases it when the run ends, in every outcome, and at once
+ * when the build itself fails.
+ *
+ * @example
+ * import { Sink, memorySink, run, evaluate } from 'charmory-track'
+ * import * as TE from 'fp-ts/lib/TaskEither.js'
+ * import * as E from 'fp-ts/lib/Either.js'
+ *
+ * // a sink of your own: here, memory that says when it is released
+ * const released: Array<string> = []
+ * const mine = Sink.describeSink('mine', (context) => {
+ *   context.scope.addFinalizer(() => void released.push('mine'))
+ *   return TE.right(memorySink())
+ * })
+ * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: mine })
+ * assert.ok(E.isRight(result))
+ * assert.deepStrictEqual(released, ['mine'])
+ *
  * @since 0.1.0
  */
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { DatasetRecord } from './Dataset.js'
 import type { TrackError } from './Errors.js'
-import type { Entry } from './ParamValue.js'
 import type { Platform } from './platform/Platform.js'
-import type { RunQuery } from './Query.js'
+import type { DatasetRecord, Entry, Metric, RunRequest, RunStatus } from './Records.js'
+import type { RunQuery } from './RunQuery.js'
+import { fromBuild, type Scope } from './Scope.js'
+
+export type { Entry, Metric, RunRequest, RunStatus } from './Records.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/**
- * MLflow's run statuses.
- * @category model
- * @since 0.1.0
- */
-export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED'
-
-/**
- * One metric point. `timestamp` is milliseconds since the epoch; `step` defaults to 0.
- * @category model
- * @since 0.1.0
- */
-export interface Metric {
-  readonly key: string
-  readonly value: number
-  readonly timestamp: number
-  readonly step: number
-}
-
-/**
- * What a new run starts with.
- * @category model
- * @since 0.1.0
- */
-export interface RunRequest {
-  readonly experimentId: string
-  readonly runName: string
-  readonly startTime: number
-  readonly tags: ReadonlyArray<Entry>
-}
 
 /**
  * An open run: everything logged through it lands in one run of the sink. Metrics may be
@@ -91,15 +82,40 @@ export interface Sink {
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, RunSink>
   /** Reading runs back (`Query`); `memorySink`, `localSink` and `mlflowSink` have it. @since 0.2.0 */
   readonly query?: RunQuery
-  /** Releases what the sink holds (connections, timers, open files); built sinks have it. @since 0.2.0 */
-  readonly close?: () => Promise<void>
+}
+
+/**
+ * The local run store, where the runtime has one (Node): its default folder, how a `file:` URI
+ * or a path names a folder (undefined when it names none), a sink on a folder, and a server sink
+ * journaled in a folder (`journal`: every run also written there) or falling back to it
+ * (`fallback`: also going on there when the server cannot be reached), built in the context's
+ * scope.
+ * @category model
+ * @since 0.2.0
+ */
+export interface LocalStoreSupport {
+  readonly defaultDir: string
+  readonly folderOf: (uri: string) => string | undefined
+  readonly sink: (dir: string) => SinkDescription
+  readonly around: (remote: Sink, dir: string, mode: 'journal' | 'fallback', context: SinkContext) => TE.TaskEither<TrackError, Sink>
+}
+
+/**
+ * What a sink is built from: the platform (with what `run` was given in place), the scope that
+ * releases what the build opens, and the local store, where the runtime has one.
+ * @category model
+ * @since 0.3.0
+ */
+export interface SinkContext extends Platform {
+  readonly scope: Scope
+  readonly localStore?: LocalStoreSupport
 }
 
 /**
  * A sink not built yet: what `mlflowSink`, `localSink` and `sinkFromEnv` return. `run` builds
- * it from its platform (so a configuration error is a `Left` from `run`, and the logger given
- * to `run` gets the sink's warnings) and closes it when the pipeline ends, also on failure.
- * `openSink` builds one to share between many `run`s; its owner closes it.
+ * it in a scope of its own (so a configuration error is a `Left` from `run`, the logger given to
+ * `run` gets the sink's warnings, and what it opened is released when the pipeline ends, also on
+ * failure). `openSink` builds one to share between many `run`s; its owner closes it.
  * @category model
  * @since 0.2.0
  */
@@ -107,7 +123,8 @@ export interface SinkDescription<S extends Sink = Sink> {
   readonly _tag: 'SinkDescription'
   /** What `build` makes, for logs: `local:/path`, `mlflow:http://host:port`. */
   readonly name: string
-  readonly build: (platform: Platform) => TE.TaskEither<TrackError, S & { readonly close: () => Promise<void> }>
+  /** Builds the sink, registering what it opens with `context.scope` (since 0.3.0; it used to answer a `close`). */
+  readonly build: (context: SinkContext) => TE.TaskEither<TrackError, S>
 }
 
 // -------------------------------------------------------------------------------------
@@ -119,10 +136,11 @@ export interface SinkDescription<S extends Sink = Sink> {
  * @category constructors
  * @since 0.2.0
  */
-export const describeSink = <S extends Sink>(
-  name: string,
-  build: SinkDescription<S>['build']
-): SinkDescription<S> => ({ _tag: 'SinkDescription', name, build })
+export const describeSink = <S extends Sink>(name: string, build: SinkDescription<S>['build']): SinkDescription<S> => ({
+  _tag: 'SinkDescription',
+  name,
+  build
+})
 
 // -------------------------------------------------------------------------------------
 // refinements
@@ -137,19 +155,15 @@ export const isSinkDescription = (sink: Sink | SinkDescription): sink is SinkDes
   '_tag' in sink && sink._tag === 'SinkDescription'
 
 // -------------------------------------------------------------------------------------
-// utils
+// combinators
 // -------------------------------------------------------------------------------------
 
 /**
- * `sink` ready to use on `platform`: a description is built, and `release` closes it; a sink
- * given built is used as it is, and `release` leaves it open for its owner.
- * @category utils
- * @since 0.2.0
+ * `sink` ready to use: a description is built in a child scope of `context.scope` (closed at
+ * once when the build fails, else with its parent); a sink given built is used as it is, left
+ * open for its owner.
+ * @category combinators
+ * @since 0.3.0
  */
-export const acquireSink = <S extends Sink>(
-  sink: S | SinkDescription<S>,
-  platform: Platform
-): TE.TaskEither<TrackError, { readonly sink: S; readonly release: () => Promise<void> }> =>
-  isSinkDescription(sink)
-    ? TE.map((built: S & { readonly close: () => Promise<void> }) => ({ sink: built as S, release: built.close }))((sink as SinkDescription<S>).build(platform))
-    : TE.right({ sink: sink as S, release: async () => undefined })
+export const buildSink = <S extends Sink>(sink: S | SinkDescription<S>, context: SinkContext): TE.TaskEither<TrackError, S> =>
+  isSinkDescription(sink) ? fromBuild(context.scope, (scope) => (sink as SinkDescription<S>).build({ ...context, scope })) : TE.right(sink as S)

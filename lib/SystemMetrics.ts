@@ -10,9 +10,10 @@
  * starts, at step 0, the next at step 1, and so on; sampling stops when the run ends, also
  * when the task fails.
  *
- * This module is pure: how a sample is taken and how time passes come from the environment
- * (`Platform.systemMetrics`; Node's in `nodePlatform`, `lib/system/nodeSystemMetrics.ts`). Where the
- * environment has none (a browser), `systemMetrics: true` logs one warning and samples nothing.
+ * This module is pure: how a sample is taken, how time passes and the variables come from the
+ * platform given to `run` (`Platform.systemSampler`, `timers`, `vars`; Node's sampler is
+ * lib/system/nodeSampler.ts). Where the platform has no sampler (a browser),
+ * `systemMetrics: true` logs one warning and samples nothing.
  *
  * @example
  * import { evaluate, run, memorySink } from 'charmory-track'
@@ -24,44 +25,24 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Clock, Logger, Timers } from './platform/Platform.js'
-import { configError, describeError, isTrackError, type TrackError } from './Errors.js'
-import type { Metric, RunSink } from './Sink.js'
+import { configError, describeError, describeUnknown, isTrackError, type TrackError } from './Errors.js'
+import type { Platform, SystemSampler } from './platform/Platform.js'
+import type { Metric } from './Records.js'
+import type { RunSink } from './Sink.js'
+
+export type { SystemSample, SystemSampler } from './platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
 /**
- * One sample of the machine: MLflow's metric names without the `system/` prefix
- * (`cpu_utilization_percentage`, `system_memory_usage_megabytes`, ...), to their values.
+ * What system metrics take from the platform: its sampler, timers, clock, logger and variables
+ * (`MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING`, `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`).
  * @category model
- * @since 0.2.0
+ * @since 0.3.0
  */
-export type SystemSample = Readonly<Record<string, number>>
-
-/**
- * Takes samples for one run. Figures that count from the start (network traffic) count from
- * the moment the sampler was made.
- * @category model
- * @since 0.2.0
- */
-export interface SystemSampler {
-  readonly sample: () => Promise<SystemSample>
-}
-
-/**
- * What system metrics need from the platform: a sampler per run (given the logger its
- * warnings go to), a timer, and the variables `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` and
- * `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`.
- * @category model
- * @since 0.2.0
- */
-export interface SystemMetricsSupport {
-  readonly sampler: (logger: Logger) => SystemSampler
-  readonly timers: Pick<Timers, 'every'>
-  readonly vars: Readonly<Record<string, string | undefined>>
-}
+export type MonitorEnv = Pick<Platform, 'systemSampler' | 'timers' | 'clock' | 'logger' | 'vars'>
 
 /**
  * Whether to sample, and how often (milliseconds).
@@ -179,11 +160,10 @@ export const systemMetricsSettings = (
  */
 export const startMonitor = (
   run: RunSink,
-  support: Pick<SystemMetricsSupport, 'sampler' | 'timers'>,
+  sampler: SystemSampler,
   intervalMs: number,
-  env: { readonly clock: Clock; readonly logger: Logger }
+  env: Pick<Platform, 'timers' | 'clock' | 'logger'>
 ): Monitor => {
-  const sampler = support.sampler(env.logger)
   let step = 0
   let inFlight: Promise<void> | undefined
   let cancel: (() => void) | undefined
@@ -209,7 +189,7 @@ export const startMonitor = (
       env.logger.warn(`system metrics of run ${run.runId} stopped: ${reasonOf(e)}`)
     }
   }
-  cancel = support.timers.every(intervalMs, () => {
+  cancel = env.timers.every(intervalMs, () => {
     if (inFlight !== undefined) return
     inFlight = tick().finally(() => {
       inFlight = undefined
@@ -223,10 +203,7 @@ export const startMonitor = (
   }
 }
 
-const reasonOf = (e: unknown): string => {
-  if (isTrackError(e)) return describeError(e)
-  return e instanceof Error ? e.message : String(e)
-}
+const reasonOf = (e: unknown): string => (isTrackError(e) ? describeError(e) : describeUnknown(e))
 
 /**
  * What an evaluation does about system metrics: `requested` is its `systemMetrics` option.
@@ -238,14 +215,14 @@ const reasonOf = (e: unknown): string => {
  */
 export const planSystemMetrics = (
   requested: boolean | undefined,
-  env: { readonly systemMetrics?: SystemMetricsSupport; readonly clock: Clock; readonly logger: Logger }
+  env: MonitorEnv
 ): E.Either<TrackError, ((run: RunSink) => Monitor) | undefined> => {
-  const support = env.systemMetrics
-  if (support === undefined) {
+  const sampler = env.systemSampler
+  if (sampler === undefined) {
     if (requested === true) env.logger.warn('system metrics cannot be sampled on this platform; none are logged')
     return E.right(undefined)
   }
   return E.map((s: SystemMetricsSettings) =>
-    s.enabled ? (run: RunSink): Monitor => startMonitor(run, support, s.intervalMs, env) : undefined
-  )(systemMetricsSettings(support.vars, requested))
+    s.enabled ? (run: RunSink): Monitor => startMonitor(run, sampler(env.logger), s.intervalMs, env) : undefined
+  )(systemMetricsSettings(env.vars, requested))
 }

@@ -223,12 +223,12 @@ export const fromEither = <A>(ma: E.Either<TrackError, A>): Track<A> => (E.isLef
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import * as TE from 'fp-ts/lib/TaskEither.js'
- * import { Track, run, memorySink, invalidValue } from 'charmory-track'
+ * import { Errors, Track, run, memorySink } from 'charmory-track'
  *
  * const lookup = (id: string): TE.TaskEither<string, number> => (id === 'a' ? TE.right(1) : TE.left(`no ${id}`))
- * const program = Track.fromTaskEither(lookup('b'), (reason) => invalidValue('id', reason))
+ * const program = Track.fromTaskEither(lookup('b'), (reason) => Errors.invalidValue('id', reason))
  * const result = await run(program, { sink: memorySink() })
- * assert.deepStrictEqual(result, E.left(invalidValue('id', 'no b')))
+ * assert.deepStrictEqual(result, E.left(Errors.invalidValue('id', 'no b')))
  *
  * @category constructors
  * @since 0.1.0

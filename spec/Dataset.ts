@@ -1,7 +1,7 @@
 // Dataset inputs as sinks receive them: sources as JSON, the context tag, every field checked.
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { Dataset, describeError } from 'charmory-track'
+import { Errors, Dataset } from 'charmory-track'
 
 const base: Dataset.DatasetInput = { name: 'cifar10-test', digest: '1a2b3c4d', sourceType: 'local', source: '/data/test.npz' }
 
@@ -36,7 +36,7 @@ t.test('every bad field is named', async (t) => {
   const bad = (input: unknown, key: string): void => {
     const r = Dataset.datasetRecord(input as Dataset.DatasetInput)
     t.match(r, { left: { _tag: 'InvalidValue', key } }, key)
-    if (E.isLeft(r)) t.match(describeError(r.left), key)
+    if (E.isLeft(r)) t.match(Errors.describeError(r.left), key)
   }
   bad(null, 'dataset')
   bad('x', 'dataset')

@@ -4,41 +4,24 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  evaluate,
-  getParams,
-  fileError,
-  memorySink,
-  networkError,
-  reopen,
-  resultMetrics,
-  run,
-  Track,
-  trackParam,
-  TrackingFailure,
-  type EnvInput,
-  type MemorySink,
-  type RunSink,
-  type Sink,
-  type TrackError
-} from 'charmory-track'
+import { Errors, Runtime, Sink, evaluate, getParams, memorySink, reopen, resultMetrics, run, Track, trackParam, type MemorySink } from 'charmory-track'
 import { captureLogger, fixedSource } from './support/behaviour.js'
 
 const T0 = 1_700_000_000_000
 
-const envFor = (sink: Sink): EnvInput & { readonly warnings: Array<string> } => {
+const envFor = (sink: Sink.Sink): Runtime.EnvInput & { readonly warnings: Array<string> } => {
   const { logger, warnings } = captureLogger()
   return { sink, logger, warnings, clock: { now: () => T0 }, source: () => fixedSource() }
 }
 
-const down = networkError('connection refused', 'test')
+const down = Errors.networkError('connection refused', 'test')
 
 /** A memory sink whose runs fail at the operations named in `failing`. */
-const faultyRuns = (memory: MemorySink, failing: Partial<Record<keyof RunSink, TrackError>>): Sink => {
-  const wrap = (r: RunSink): RunSink => {
+const faultyRuns = (memory: MemorySink, failing: Partial<Record<keyof Sink.RunSink, Errors.TrackError>>): Sink.Sink => {
+  const wrap = (r: Sink.RunSink): Sink.RunSink => {
     const out: Record<string, unknown> = { ...r }
     for (const [op, error] of Object.entries(failing)) out[op] = () => TE.left(error)
-    return out as unknown as RunSink
+    return out as unknown as Sink.RunSink
   }
   return {
     ...memory,
@@ -98,9 +81,9 @@ t.test('a sink that fails to find the experiment or to open the run: the task ne
   let ran = 0
   const task = async (): Promise<void> => void ran++
   const memory = memorySink()
-  const noExperiment: Sink = { ...memory, experiment: () => TE.left(down) }
+  const noExperiment: Sink.Sink = { ...memory, experiment: () => TE.left(down) }
   t.strictSame(await run(evaluate({ experiment: 'e' }, task), envFor(noExperiment)), E.left(down))
-  const noRun: Sink = { ...memory, openRun: () => TE.left(down) }
+  const noRun: Sink.Sink = { ...memory, openRun: () => TE.left(down) }
   t.strictSame(await run(evaluate({ experiment: 'e' }, task), envFor(noRun)), E.left(down))
   t.equal(ran, 0)
 })
@@ -140,11 +123,11 @@ t.test('no results, no metrics call', async (t) => {
 t.test('a run that cannot be ended FINISHED is tried FAILED, and the evaluation fails', async (t) => {
   const memory = memorySink()
   let ends = 0
-  const sink: Sink = {
+  const sink: Sink.Sink = {
     ...memory,
     openRun: (request) =>
       TE.map(
-        (r: RunSink): RunSink => ({
+        (r: Sink.RunSink): Sink.RunSink => ({
           ...r,
           end: (status, endTime) => (ends++ === 0 ? TE.left(down) : r.end(status, endTime))
         })
@@ -178,7 +161,7 @@ t.test('the run handle passes sink failures on as TrackingFailure', async (t) =>
     try {
       await p
     } catch (e) {
-      seen.push(e instanceof TrackingFailure ? e.error : e)
+      seen.push(e instanceof Errors.TrackingFailure ? e.error : e)
     }
   }
   const sink = faultyRuns(memory, { logMetrics: down, setTags: down, logArtifact: down })
@@ -204,7 +187,7 @@ t.test('logParam passes a sink failure other than a conflict on, once', async (t
       try {
         await r.logParams({ a: 1, b: 2 })
       } catch (e) {
-        seen.push(e instanceof TrackingFailure ? e.error : e)
+        seen.push(e instanceof Errors.TrackingFailure ? e.error : e)
       }
     }),
     envFor(faultyRuns(memory, { logParams: down }))
@@ -215,19 +198,19 @@ t.test('logParam passes a sink failure other than a conflict on, once', async (t
 t.test('artifacts are read through env.files, once the path is known to be good', async (t) => {
   const memory = memorySink()
   const reads: Array<string> = []
-  const files: EnvInput['files'] = {
+  const files: Runtime.EnvInput['files'] = {
     readFile: (path) => async () => {
       reads.push(path)
-      return path.endsWith('missing') ? E.left(fileError(path, 'no such file')) : E.right(new TextEncoder().encode(`bytes of ${path}`))
+      return path.endsWith('missing') ? E.left(Errors.fileError(path, 'no such file')) : E.right(new TextEncoder().encode(`bytes of ${path}`))
     },
-    listFiles: (dir) => (dir === 'gone' ? TE.left(fileError(dir, 'no such folder')) : TE.right(['a.txt', 'sub/b.txt']))
+    listFiles: (dir) => (dir === 'gone' ? TE.left(Errors.fileError(dir, 'no such folder')) : TE.right(['a.txt', 'sub/b.txt']))
   }
   const refusals: Array<unknown> = []
   const refused = async (p: Promise<void>): Promise<void> => {
     try {
       await p
     } catch (e) {
-      refusals.push((e as TrackingFailure).error)
+      refusals.push((e as Errors.TrackingFailure).error)
     }
   }
   const result = await run(

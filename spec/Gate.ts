@@ -1,12 +1,12 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, Gate, memorySink, run, type RunStatus, type Sink, type TrackError } from 'charmory-track'
+import { Errors, Sink, Gate, memorySink, run } from 'charmory-track'
 import { right } from './support/local-store.js'
 
 /** Runs of `experiment` in start order, each with the metrics given (a status other than FINISHED when asked). */
 let clock = 1000
 
-const fill = async (sink: Sink, experiment: string, runs: ReadonlyArray<Readonly<Record<string, number>> & { status?: never }>, statuses: ReadonlyArray<RunStatus> = []) => {
+const fill = async (sink: Sink.Sink, experiment: string, runs: ReadonlyArray<Readonly<Record<string, number>> & { status?: never }>, statuses: ReadonlyArray<Sink.RunStatus> = []) => {
   const experimentId = right(await sink.experiment(experiment)())
   const ids: Array<string> = []
   for (const [i, metrics] of runs.entries()) {
@@ -20,7 +20,7 @@ const fill = async (sink: Sink, experiment: string, runs: ReadonlyArray<Readonly
   return ids
 }
 
-const leftOf = <A>(r: E.Either<TrackError, A>): TrackError => {
+const leftOf = <A>(r: E.Either<Errors.TrackError, A>): Errors.TrackError => {
   if (E.isRight(r)) throw new Error('expected a failure')
   return r.left
 }
@@ -56,7 +56,7 @@ t.test('the newest finished run against the best other one: ok, within tolerance
     baselineValue: 0.95,
     reason: `accuracy 0.945 (run ${c}) is worse than the baseline 0.95 (run ${b}) by 0.005, beyond the tolerance 0.001 (higher is better)`
   })
-  t.match(describeError(worse), /^regression: accuracy 0.945/)
+  t.match(Errors.describeError(worse), /^regression: accuracy 0.945/)
   // a baseline by id, and a candidate by id
   t.match(right(await Gate.gate(q, { metric: 'accuracy', baseline: a! })()), { candidate: { runId: c }, baseline: { runId: a } })
   t.match(right(await Gate.gate(q, { metric: 'accuracy', candidate: b! })()), { candidate: { runId: b }, baseline: { runId: c } })
@@ -123,6 +123,6 @@ t.test('gateStep runs over the environment\'s sink; a regression fails the pipel
   await fill(sink, 'step', [{ accuracy: 0.9 }, { accuracy: 0.8 }])
   t.match(await run(Gate.gateStep({ experiment: 'step', metric: 'accuracy' }), { sink }), E.left({ _tag: 'Regression' }))
   t.match(await run(Gate.gateStep({ experiment: 'step', metric: 'accuracy', tolerance: 0.2 }), { sink }), E.right({ ok: true }))
-  const blind: Sink = { name: 'blind', experiment: sink.experiment, openRun: sink.openRun, reopenRun: sink.reopenRun }
+  const blind: Sink.Sink = { name: 'blind', experiment: sink.experiment, openRun: sink.openRun, reopenRun: sink.reopenRun }
   t.match(await run(Gate.gateStep({ experiment: 'step', metric: 'accuracy' }), { sink: blind }), E.left({ _tag: 'ConfigError' }))
 })

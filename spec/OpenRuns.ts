@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { describeError, memorySink, notFound, OpenRuns, runEnded, type RunSink, type Sink, type TrackError } from 'charmory-track'
+import { Errors, Sink, memorySink, OpenRuns } from 'charmory-track'
 import { left, right } from './support/local-store.js'
 
 const request = (experimentId: string, runName: string) => ({ experimentId, runName, startTime: 1, tags: [] })
@@ -48,7 +48,7 @@ t.test('a reopened run is registered until it is flushed, and endAll flushes it 
 t.test('endAll waits for a run already ending instead of ending it again, and reports runs it could not end', async (t) => {
   let release: () => void = () => undefined
   const ends: Array<string> = []
-  const slowRun = (runId: string, failing: boolean): RunSink => ({
+  const slowRun = (runId: string, failing: boolean): Sink.RunSink => ({
     runId,
     experimentId: 'e',
     logParams: () => TE.right(undefined),
@@ -58,16 +58,16 @@ t.test('endAll waits for a run already ending instead of ending it again, and re
     flush: () => TE.right(undefined),
     end: (status) => async () => {
       ends.push(`${runId} ${status}`)
-      if (failing) return E.left<TrackError, void>(notFound('run', runId))
+      if (failing) return E.left<Errors.TrackError, void>(Errors.notFound('run', runId))
       await new Promise<void>((ok) => (release = ok))
       return E.right(undefined)
     }
   })
-  const sink: Sink = {
+  const sink: Sink.Sink = {
     name: 'slow',
     experiment: () => TE.right('e'),
     openRun: (r) => TE.right(slowRun(r.runName, r.runName === 'broken')),
-    reopenRun: (id) => TE.left(notFound('run', id))
+    reopenRun: (id) => TE.left(Errors.notFound('run', id))
   }
   const runs = OpenRuns.openRuns()
   const tracked = runs.track(sink)
@@ -77,7 +77,7 @@ t.test('endAll waits for a run already ending instead of ending it again, and re
   const all = runs.endAll('KILLED', 9)
   await new Promise((ok) => setImmediate(ok))
   release()
-  t.strictSame(await all, [{ runId: 'broken', error: notFound('run', 'broken') }])
+  t.strictSame(await all, [{ runId: 'broken', error: Errors.notFound('run', 'broken') }])
   right(await finishing)
   t.strictSame(ends, ['slow FINISHED', 'broken KILLED'], 'the ending run is not ended twice')
   t.equal(runs.size(), 0)
@@ -100,9 +100,9 @@ t.test('a run ended by endAll takes nothing more; ending it again is that same e
     r.logArtifact('a.txt', new Uint8Array([1])),
     r.flush()
   ]) {
-    t.strictSame(left(await refused()), runEnded(r.runId))
+    t.strictSame(left(await refused()), Errors.runEnded(r.runId))
   }
-  t.match(describeError(runEnded(r.runId)), /has ended/)
+  t.match(Errors.describeError(Errors.runEnded(r.runId)), /has ended/)
   right(await r.end('FAILED', 10)())
   t.match(memory.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] }, tags: {} })
 })

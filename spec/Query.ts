@@ -1,20 +1,11 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  describeError,
-  evaluate,
-  memorySink,
-  notFound,
-  Query,
-  run,
-  Track,
-  type TrackError
-} from 'charmory-track'
+import { Errors, evaluate, memorySink, Query, run, Track } from 'charmory-track'
 import { failing } from './support/sinks.js'
 
-const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
@@ -73,7 +64,7 @@ t.test('a metric history has each point once, by timestamp, step and value', asy
   const history = right(await sink.query.getMetricHistory(r.runId, 'm')())
   t.strictSame(history.metrics.map((m) => [m.timestamp, m.step, m.value]), [[4, 3, 7], [5, 1, 1], [5, 1, 2], [6, 0, 9]])
   t.match(await sink.query.getMetricHistory(r.runId, 'm', { maxResults: 2, pageToken: 'bad' })(), E.left({ _tag: 'InvalidValue', key: 'pageToken' }))
-  t.match(await sink.query.getRun('nope')(), E.left(notFound('run', 'nope')))
+  t.match(await sink.query.getRun('nope')(), E.left(Errors.notFound('run', 'nope')))
 })
 
 t.test('runs by experiment id; experiments by their tags', async (t) => {
@@ -93,7 +84,7 @@ t.test('runs by experiment id; experiments by their tags', async (t) => {
 })
 
 t.test('a sink without queries fails the steps with a ConfigError naming it', async (t) => {
-  const sink = failing(notFound('run', 'x'))
+  const sink = failing(Errors.notFound('run', 'x'))
   t.match(Query.queryOf(sink), E.left({ _tag: 'ConfigError', variable: 'sink', message: `${sink.name} cannot answer queries` }))
   t.match(await run(Query.searchRuns(), { sink }), E.left({ _tag: 'ConfigError', variable: 'sink' }))
 })

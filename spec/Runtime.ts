@@ -1,29 +1,7 @@
 import t, { type Test } from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  configError,
-  Context,
-  describeSink,
-  endOpenRuns,
-  evaluate,
-  getParams,
-  memorySink,
-  mlflowSink,
-  notFound,
-  Params,
-  run,
-  runIn,
-  runPromise,
-  nodePlatform,
-  Track,
-  trackParam,
-  TrackingFailure,
-  runEnded,
-  type MemorySnapshot,
-  type RunSink,
-  type Sink
-} from 'charmory-track'
+import { Errors, Runtime, Sink, Context, evaluate, getParams, memorySink, mlflowSink, Params, run, runPromise, nodePlatform, Track, trackParam, type MemorySnapshot } from 'charmory-track'
 import { captureLogger } from './support/behaviour.js'
 
 // -------------------------------------------------------------------------------------
@@ -49,12 +27,12 @@ t.test('runPromise resolves with the value or rejects with a TrackingFailure', a
   const sink = memorySink()
   t.strictSame(await runPromise(Track.of(3), { sink }), 3)
   t.strictSame(await runPromise(getParams, { sink }, Context.fromParams(Params.fromEntries([['a', '1']]))), { a: '1' })
-  const error = notFound('run', 'x')
-  await t.rejects(runPromise(Track.fail(error), { sink }), new TrackingFailure(error))
+  const error = Errors.notFound('run', 'x')
+  await t.rejects(runPromise(Track.fail(error), { sink }), new Errors.TrackingFailure(error))
   try {
     await runPromise(Track.fail(error), { sink })
   } catch (e) {
-    t.equal((e as TrackingFailure).error, error)
+    t.equal((e as Errors.TrackingFailure).error, error)
   }
 })
 
@@ -72,10 +50,11 @@ t.test('a sink description is built from the platform with what run is given, an
   const events: Array<string> = []
   const memory = memorySink()
   const { logger, warnings } = captureLogger()
-  const described = describeSink('described', (platform) => {
-    platform.logger.warn('building')
+  const described = Sink.describeSink('described', (context) => {
+    context.logger.warn('building')
     events.push('built')
-    return TE.right({ ...memory, close: async () => void events.push('closed') })
+    context.scope.addFinalizer(() => void events.push('closed'))
+    return TE.right(memory)
   })
   const done = await run(evaluate({ experiment: 'described' }, async () => ({ ok: 1 })), { sink: described, logger })
   t.ok(E.isRight(done))
@@ -83,7 +62,7 @@ t.test('a sink description is built from the platform with what run is given, an
   t.strictSame(warnings, ['building'], 'the logger given to run is the sink\'s')
   t.equal(memory.snapshot().runs[0]?.status, 'FINISHED')
   events.length = 0
-  const failed = await run(Track.fail(notFound('run', 'x')), { sink: described, logger })
+  const failed = await run(Track.fail(Errors.notFound('run', 'x')), { sink: described, logger })
   t.ok(E.isLeft(failed))
   t.strictSame(events, ['built', 'closed'], 'also when the pipeline fails')
   events.length = 0
@@ -92,23 +71,73 @@ t.test('a sink description is built from the platform with what run is given, an
   t.strictSame(events, ['built', 'closed'], 'also when it throws')
 })
 
+t.test('releasing: every finalizer runs, in reverse order; a failed release fails a good run and never rejects', async (t) => {
+  const events: Array<string> = []
+  const { logger, warnings } = captureLogger()
+  const failing = Sink.describeSink('failing to release', (context) => {
+    context.scope.addFinalizer(() => void events.push('connection released'))
+    context.scope.addFinalizer(() => Promise.reject(Errors.fileError('/journal', 'disk full')))
+    context.scope.addFinalizer(() => {
+      events.push('timer cancelled')
+      throw new Error('timer already gone')
+    })
+    return TE.right(memorySink())
+  })
+  const good = await run(evaluate({ experiment: 'released' }, async () => ({ ok: 1 })), { sink: failing, logger })
+  t.match(good, E.left({ _tag: 'TaskFailed', message: 'timer already gone' }), 'the first failure met is the answer')
+  t.strictSame(events, ['timer cancelled', 'connection released'], 'and the releases after it still ran')
+  t.match(warnings, [/releasing the sink: \/journal: disk full/], 'the other failure is warned about')
+  events.length = 0
+  const bad = await run(Track.fail(Errors.notFound('run', 'x')), { sink: failing, logger })
+  t.strictSame(bad, E.left(Errors.notFound('run', 'x')), "the pipeline's own failure wins")
+  t.strictSame(events, ['timer cancelled', 'connection released'])
+
+  // a build that fails half-way releases what it had opened, before run answers
+  events.length = 0
+  const half = Sink.describeSink('half built', (context) => {
+    context.scope.addFinalizer(() => void events.push('transport released'))
+    return TE.left(Errors.configError('tls.caCertPath', 'cannot be read'))
+  })
+  t.match(await run(Track.of(1), { sink: half }), E.left({ _tag: 'ConfigError' }))
+  t.strictSame(events, ['transport released'])
+  const { openSink } = Runtime.runIn(nodePlatform)
+  events.length = 0
+  t.match(await openSink(half), E.left({ _tag: 'ConfigError' }))
+  t.strictSame(events, ['transport released'], 'openSink too')
+
+  // openSink's owner sees a failed release as a rejection, once every release ran
+  events.length = 0
+  const opened = await openSink(failing, { logger })
+  if (E.isLeft(opened)) return t.fail('built')
+  await t.rejects(opened.right.close(), { name: 'TrackingFailure(TaskFailed)' })
+  t.strictSame(events, ['timer cancelled', 'connection released'])
+})
+
 t.test('a sink that cannot be built is a Left from run, and nothing runs', async (t) => {
   let ran = false
   const program = Track.fromIO(() => void (ran = true))
-  const unbuildable = describeSink('nowhere', () => TE.left(configError('sink', 'cannot be built')))
-  t.strictSame(await run(program, { sink: unbuildable }), E.left(configError('sink', 'cannot be built')))
+  const unbuildable = Sink.describeSink('nowhere', () => TE.left(Errors.configError('sink', 'cannot be built')))
+  t.strictSame(await run(program, { sink: unbuildable }), E.left(Errors.configError('sink', 'cannot be built')))
   t.match(await run(program, { sink: mlflowSink('ftp://example.org') }), E.left({ _tag: 'ConfigError' }))
   t.notOk(ran)
 })
 
 t.test('a sink given built is shared: run neither builds nor closes it', async (t) => {
+  let built = 0
   let closed = 0
-  const shared: Sink = { ...memorySink(), close: async () => void closed++ }
-  for (let i = 0; i < 2; i++) t.ok(E.isRight(await run(evaluate({ experiment: 'shared' }, async () => ({ i })), { sink: shared })))
-  t.equal(closed, 0)
-  const { openSink } = runIn(nodePlatform)
-  const built = await openSink(describeSink('once', () => TE.right({ ...memorySink(), close: async () => void closed++ })))
-  t.ok(E.isRight(built))
+  const { openSink } = Runtime.runIn(nodePlatform)
+  const opened = await openSink(
+    Sink.describeSink('once', (context) => {
+      built++
+      context.scope.addFinalizer(() => void closed++)
+      return TE.right(memorySink())
+    })
+  )
+  if (E.isLeft(opened)) return t.fail('built')
+  for (let i = 0; i < 2; i++) t.ok(E.isRight(await run(evaluate({ experiment: 'shared' }, async () => ({ i })), { sink: opened.right })))
+  t.strictSame([built, closed], [1, 0], 'built once, by openSink; run leaves it open')
+  await opened.right.close()
+  t.equal(closed, 1, 'its owner closes it')
 })
 
 t.test('the environment given to run reaches the pipeline', async (t) => {
@@ -211,10 +240,10 @@ t.test('a signal with no run open exits at once', async (t) => {
 const slowSink = () => {
   const memory = memorySink()
   const held = gate()
-  const sink: Sink = {
+  const sink: Sink.Sink = {
     ...memory,
     openRun: (request) =>
-      TE.map((r: RunSink): RunSink => ({ ...r, end: (status, endTime) => async () => (await held.opened, r.end(status, endTime)()) }))(
+      TE.map((r: Sink.RunSink): Sink.RunSink => ({ ...r, end: (status, endTime) => async () => (await held.opened, r.end(status, endTime)()) }))(
         memory.openRun(request)
       )
   }
@@ -269,9 +298,9 @@ t.test('endOpenRuns ends the open runs for a program that handles signals itself
   const result = await run(
     evaluate({ experiment: 'own handler' }, async (r) => {
       await r.logMetric('loss', 1)
-      await endOpenRuns()
+      await Runtime.endOpenRuns()
       afterwards = memory.snapshot()
-      await t.rejects(r.logMetric('loss', 2), new TrackingFailure(runEnded(r.runId)), 'the ended run takes nothing more')
+      await t.rejects(r.logMetric('loss', 2), new Errors.TrackingFailure(Errors.runEnded(r.runId)), 'the ended run takes nothing more')
     }),
     { sink: memory, logger, clock: { now: () => 42 }, signals: false }
   )
@@ -280,13 +309,13 @@ t.test('endOpenRuns ends the open runs for a program that handles signals itself
   t.match(afterwards?.runs, [{ status: 'KILLED', endTime: 42, metrics: { loss: [{ value: 1 }] } }])
   t.strictSame(warnings, [])
 
-  const failing: Sink = {
+  const failing: Sink.Sink = {
     ...memory,
-    openRun: (request) => TE.map((r: RunSink): RunSink => ({ ...r, end: () => TE.left(notFound('run', r.runId)) }))(memory.openRun(request))
+    openRun: (request) => TE.map((r: Sink.RunSink): Sink.RunSink => ({ ...r, end: () => TE.left(Errors.notFound('run', r.runId)) }))(memory.openRun(request))
   }
   await run(
     evaluate({ experiment: 'own handler' }, async () => {
-      await endOpenRuns('FAILED')
+      await Runtime.endOpenRuns('FAILED')
     }),
     { sink: failing, logger, signals: false }
   )

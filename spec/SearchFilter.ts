@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, SearchFilter, type TrackError } from 'charmory-track'
+import { Errors, SearchFilter } from 'charmory-track'
 
 const {
   matches,
@@ -17,13 +17,13 @@ type Clause = SearchFilter.Clause
 type Lookup = SearchFilter.Lookup
 type Order = SearchFilter.Order
 
-const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
 /** Where and why a query is refused. */
-const refusal = (r: E.Either<TrackError, unknown>): readonly [number, string] | string => {
+const refusal = (r: E.Either<Errors.TrackError, unknown>): readonly [number, string] | string => {
   if (E.isRight(r)) return 'accepted'
   return r.left._tag === 'InvalidQuery' ? [r.left.column, r.left.reason] : r.left._tag
 }
@@ -107,7 +107,7 @@ t.test('a filter that cannot be read is an InvalidQuery naming the column and wh
   for (const [filter, column, reason] of cases) {
     const r = parseRunFilter(filter)
     t.match(refusal(r), [column, reason], filter)
-    if (E.isLeft(r)) t.equal(describeError(r.left), `invalid query ${JSON.stringify(filter)} at column ${column}: ${(r.left as { reason: string }).reason}`)
+    if (E.isLeft(r)) t.equal(Errors.describeError(r.left), `invalid query ${JSON.stringify(filter)} at column ${column}: ${(r.left as { reason: string }).reason}`)
   }
 })
 

@@ -3,15 +3,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  describeError,
-  evaluate,
-  memorySink,
-  networkError,
-  run,
-  type RunSink,
-  type SystemMetrics
-} from 'charmory-track'
+import { Errors, Platform, Sink, evaluate, memorySink, run, type SystemMetrics } from 'charmory-track'
 import {
   DEFAULT_INTERVAL_MS,
   GPU_METRIC_NAMES,
@@ -25,7 +17,10 @@ import { captureLogger, fixedSource } from './support/behaviour.js'
 const T0 = 1_700_000_000_000
 
 interface FakeTimer {
-  readonly support: SystemMetrics.SystemMetricsSupport
+  /** What the platform gives system metrics: the variables, the sampler and the timer. */
+  readonly support: Pick<Platform.Platform, 'vars' | 'systemSampler' | 'timers'>
+  /** The sampler a monitor is started with. */
+  readonly sampler: SystemMetrics.SystemSampler
   /** Fires the timer once and waits for the sample it started to be logged. */
   readonly tick: () => Promise<void>
   readonly intervals: Array<number>
@@ -39,21 +34,27 @@ const fake = (vars: Record<string, string> = {}, sample: (n: number) => Promise<
   let taken = 0
   let pending: Promise<unknown> = Promise.resolve()
   const intervals: Array<number> = []
+  const sampler = (): SystemMetrics.SystemSampler => {
+    made += 1
+    return {
+      sample: () => {
+        const p = sample(taken++)
+        pending = p.catch(() => undefined)
+        return p
+      }
+    }
+  }
   return {
+    get sampler() {
+      return sampler()
+    },
     support: {
       vars,
-      sampler: () => {
-        made += 1
-        return {
-          sample: () => {
-            const p = sample(taken++)
-            pending = p.catch(() => undefined)
-            return p
-          }
-        }
-      },
+      systemSampler: sampler,
       timers: {
-        every: (ms, f) => {
+        after: () => () => undefined,
+        sleep: async () => undefined,
+        every: (ms: number, f: () => void) => {
           intervals.push(ms)
           callback = f
           return () => {
@@ -85,7 +86,7 @@ t.test('settings: the variables, the option winning, bad values named', async (t
   for (const v of ['ten', '0', '-1', 'Infinity']) {
     const r = systemMetricsSettings({ MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL: v }, true)
     t.match(r, { left: { _tag: 'ConfigError', variable: 'MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL' } }, v)
-    if (E.isLeft(r)) t.match(describeError(r.left), v)
+    if (E.isLeft(r)) t.match(Errors.describeError(r.left), v)
   }
   t.equal(SYSTEM_METRIC_NAMES.length, 8)
   t.equal(GPU_METRIC_NAMES.length, 5)
@@ -94,19 +95,18 @@ t.test('settings: the variables, the option winning, bad values named', async (t
 t.test('a monitor gives its sampler the logger warnings go to', async (t) => {
   const { logger } = captureLogger()
   const given: Array<unknown> = []
-  const monitor = startMonitor(
-    { runId: 'r1' } as RunSink,
-    {
-      sampler: (l) => {
-        given.push(l)
-        return { sample: async () => ({}) }
-      },
-      timers: { every: () => () => undefined }
+  const planned = planSystemMetrics(true, {
+    vars: {},
+    systemSampler: (l) => {
+      given.push(l)
+      return { sample: async () => ({}) }
     },
-    1000,
-    { clock: { now: () => T0 }, logger }
-  )
-  await monitor.stop()
+    timers: { after: () => () => undefined, every: () => () => undefined, sleep: async () => undefined },
+    clock: { now: () => T0 },
+    logger
+  })
+  if (E.isLeft(planned) || planned.right === undefined) return t.fail('a monitor was planned')
+  await planned.right({ runId: 'r1' } as Sink.RunSink).stop()
   t.equal(given.length, 1)
   t.equal(given[0], logger)
 })
@@ -123,7 +123,7 @@ t.test('an evaluation samples every interval, steps from 0, and stops when the r
       await timer.tick()
       return { accuracy: 1 }
     }),
-    { sink, clock: { now: () => now }, source: () => fixedSource(), systemMetrics: timer.support }
+    { sink, clock: { now: () => now }, source: () => fixedSource(), ...timer.support }
   )
   t.ok(E.isRight(r))
   t.strictSame(timer.intervals, [2000])
@@ -141,24 +141,24 @@ t.test('an evaluation samples every interval, steps from 0, and stops when the r
 t.test('sampling stops when the task fails too, and is off unless asked for', async (t) => {
   const sink = memorySink()
   const timer = fake()
-  const env = { sink, clock: { now: () => T0 }, source: () => fixedSource(), systemMetrics: timer.support }
+  const env = { sink, clock: { now: () => T0 }, source: () => fixedSource(), ...timer.support }
   const failed = await run(
     evaluate({ experiment: 'sys' }, async () => {
       await timer.tick()
       throw new Error('boom')
     }),
-    { ...env, systemMetrics: { ...timer.support, vars: { MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING: 'true' } } }
+    { ...env, vars: { MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING: 'true' } }
   )
   t.ok(E.isLeft(failed))
   t.notOk(timer.active())
   t.equal(sink.snapshot().runs[0]?.status, 'FAILED')
   t.strictSame(Object.keys(sink.snapshot().runs[0]?.metrics ?? {}).sort(), ['system/cpu_utilization_percentage', 'system/network_receive_megabytes'])
   const off = fake()
-  await run(evaluate({ experiment: 'sys' }, async () => undefined), { ...env, systemMetrics: off.support })
+  await run(evaluate({ experiment: 'sys' }, async () => undefined), { ...env, ...off.support })
   t.equal(off.samplers(), 0, 'no sampler without the option or the variable')
   const bad = await run(evaluate({ experiment: 'sys', systemMetrics: true }, async () => undefined), {
     ...env,
-    systemMetrics: fake({ MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL: 'soon' }).support
+    ...fake({ MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL: 'soon' }).support
   })
   t.match(bad, { left: { _tag: 'ConfigError', variable: 'MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL' } })
   t.equal(sink.snapshot().runs.length, 2, 'a bad variable fails before a run is opened')
@@ -168,10 +168,11 @@ t.test('without platform support, asking for system metrics warns and samples no
   const { logger, warnings } = captureLogger()
   const sink = memorySink()
   const env = { sink, logger, clock: { now: () => T0 }, source: () => fixedSource() }
-  const r = await run(evaluate({ experiment: 'sys', systemMetrics: true }, async () => ({ a: 1 })), { ...env, systemMetrics: undefined })
+  const r = await run(evaluate({ experiment: 'sys', systemMetrics: true }, async () => ({ a: 1 })), { ...env, systemSampler: undefined })
   t.ok(E.isRight(r))
   t.match(warnings, [/system metrics cannot be sampled on this platform/])
-  t.strictSame(planSystemMetrics(undefined, { clock: env.clock, logger }), E.right(undefined))
+  const none = { clock: env.clock, logger, vars: {}, timers: { after: () => () => undefined, every: () => () => undefined, sleep: async () => undefined } }
+  t.strictSame(planSystemMetrics(undefined, none), E.right(undefined))
   t.equal(warnings.length, 1)
 })
 
@@ -192,7 +193,7 @@ t.test('a slow sample skips ticks; a failing sample or delivery warns once and s
     })
   })
   const { logger, warnings } = captureLogger()
-  const monitor = startMonitor(runSink, slow.support, 1000, { clock: { now: () => T0 }, logger })
+  const monitor = startMonitor(runSink, slow.sampler, 1000, { ...slow.support, clock: { now: () => T0 }, logger })
   void slow.tick()
   void slow.tick()
   t.equal(slowCalls, 1, 'a tick during a sample is skipped')
@@ -202,15 +203,15 @@ t.test('a slow sample skips ticks; a failing sample or delivery warns once and s
   t.strictSame(sink.snapshot().runs[0]?.metrics['system/cpu_utilization_percentage']?.map((p) => p.step), [0])
 
   const broken = fake({}, () => Promise.reject(new Error('no /proc')))
-  startMonitor(runSink, broken.support, 1000, { clock: { now: () => T0 }, logger })
+  startMonitor(runSink, broken.sampler, 1000, { ...broken.support, clock: { now: () => T0 }, logger })
   await broken.tick()
   t.notOk(broken.active(), 'a failing sample ends the sampling')
   const thrown = fake({}, () => Promise.reject('plain'))
-  startMonitor(runSink, thrown.support, 1000, { clock: { now: () => T0 }, logger })
+  startMonitor(runSink, thrown.sampler, 1000, { ...thrown.support, clock: { now: () => T0 }, logger })
   await thrown.tick()
-  const refusing: RunSink = { ...runSink, logMetrics: () => TE.left(networkError('connection refused', 'test')) }
+  const refusing: Sink.RunSink = { ...runSink, logMetrics: () => TE.left(Errors.networkError('connection refused', 'test')) }
   const ok = fake()
-  const m = startMonitor(refusing, ok.support, 1000, { clock: { now: () => T0 }, logger })
+  const m = startMonitor(refusing, ok.sampler, 1000, { ...ok.support, clock: { now: () => T0 }, logger })
   await ok.tick()
   await m.stop()
   t.notOk(ok.active())

@@ -7,31 +7,15 @@ import * as RA from 'fp-ts/lib/ReadonlyArray.js'
 import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { sequenceS } from 'fp-ts/lib/Apply.js'
-import {
-  Context,
-  fork,
-  fromTracked,
-  getParams,
-  invalidKey,
-  memorySink,
-  notFound,
-  Params,
-  resetParams,
-  run,
-  Track,
-  trackParam,
-  TrackingFailure,
-  withParams,
-  type EnvInput
-} from 'charmory-track'
+import { Errors, Runtime, Context, fork, fromTracked, getParams, memorySink, Params, resetParams, run, Track, trackParam, withParams } from 'charmory-track'
 import { captureLogger } from './support/behaviour.js'
 
-const env = (): EnvInput & { readonly warnings: Array<string> } => {
+const env = (): Runtime.EnvInput & { readonly warnings: Array<string> } => {
   const { logger, warnings } = captureLogger()
   return { sink: memorySink(), logger, warnings }
 }
 
-const boom = notFound('run', 'r-404')
+const boom = Errors.notFound('run', 'r-404')
 
 /** The params a pipeline ends with, and its result. */
 const finalParams = <A>(p: Track.Track<A>): Track.Track<Readonly<Record<string, string>>> =>
@@ -150,7 +134,7 @@ t.test('tap keeps the value and the effect on the context', async (t) => {
 })
 
 t.test('mapError changes a failure and leaves a success alone', async (t) => {
-  const other = invalidKey('k', 'why')
+  const other = Errors.invalidKey('k', 'why')
   t.strictSame(await run(pipe(Track.fail(boom), Track.mapError(() => other)), env()), E.left(other))
   t.strictSame(await run(pipe(Track.of(1), Track.mapError(() => other)), env()), E.right(1))
 })
@@ -283,7 +267,7 @@ t.test('exceptions thrown inside callbacks become TaskFailed, keeping the contex
     'the params recorded before the throw stay'
   )
   const typed = (): never => {
-    throw new TrackingFailure(boom)
+    throw new Errors.TrackingFailure(boom)
   }
   t.strictSame(await run(pipe(Track.of(1), Track.map(typed)), env()), E.left(boom), 'a TrackingFailure keeps its error')
 })
@@ -613,12 +597,12 @@ t.test('FromEither keeps a TrackError and wraps any other Left as TaskFailed', a
 
 t.test('fromTaskEither and fromReaderTaskEither map foreign errors; the environment reaches a ReaderTaskEither', async (t) => {
   const e = env()
-  const onLeft = (s: string) => invalidKey(s, 'unknown')
-  t.strictSame(await run(Track.fromTaskEither(TE.left('k'), onLeft), e), E.left(invalidKey('k', 'unknown')))
+  const onLeft = (s: string) => Errors.invalidKey(s, 'unknown')
+  t.strictSame(await run(Track.fromTaskEither(TE.left('k'), onLeft), e), E.left(Errors.invalidKey('k', 'unknown')))
   t.strictSame(await run(Track.fromTaskEither(TE.right(1), onLeft), e), E.right(1))
   const sinkName: RTE.ReaderTaskEither<{ readonly sink: { readonly name: string } }, string, string> = (r) => TE.right(r.sink.name)
   t.strictSame(await run(Track.fromReaderTaskEither(sinkName, onLeft), e), E.right('memory'))
-  t.strictSame(await run(Track.fromReaderTaskEither(() => TE.left('k'), onLeft), e), E.left(invalidKey('k', 'unknown')))
+  t.strictSame(await run(Track.fromReaderTaskEither(() => TE.left('k'), onLeft), e), E.left(Errors.invalidKey('k', 'unknown')))
   t.strictSame(await run(Track.fromReaderTaskEither(() => TE.left(boom)), e), E.left(boom))
 })
 
@@ -638,8 +622,8 @@ t.test('bracket releases after a use that succeeds, fails or throws; the use\'s 
   const thrown = await run(Track.bracket(acquire, () => { throw cause }, release), env())
   t.strictSame(thrown, E.left({ _tag: 'TaskFailed', message: 'use threw', cause }))
   t.strictSame(log, ['open', 'close ok', 'open', 'close failed', 'open', 'close failed'])
-  const failingRelease = () => Track.fail<void>(invalidKey('release', 'broke'))
-  t.strictSame(await run(Track.bracket(acquire, () => Track.of(1), failingRelease), env()), E.left(invalidKey('release', 'broke')))
+  const failingRelease = () => Track.fail<void>(Errors.invalidKey('release', 'broke'))
+  t.strictSame(await run(Track.bracket(acquire, () => Track.of(1), failingRelease), env()), E.left(Errors.invalidKey('release', 'broke')))
   t.strictSame(await run(Track.bracket(acquire, () => Track.fail(boom), failingRelease), env()), E.left(boom))
   t.strictSame(await run(Track.bracket(Track.fail<string>(boom), () => Track.of(1), release), env()), E.left(boom), 'nothing to release')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { mapTracked, paramsOf, TrackingFailure, withInitParams, withParams } from 'charmory-track'
+import { Errors, mapTracked, paramsOf, withInitParams, withParams } from 'charmory-track'
 
 const loadModel = (o: { name: string; batchSize: number; device?: string }): string => `model ${o.name}`
 
@@ -82,8 +82,8 @@ const thrown = (f: () => unknown): unknown => {
 
 t.test('an anonymous function or class without prefix is refused when wrapped, not when called', async (t) => {
   const fn = thrown(() => withParams((o: { a: number }) => o.a))
-  t.ok(fn instanceof TrackingFailure)
-  t.strictSame((fn as TrackingFailure).error, { _tag: 'MissingName', what: 'function' })
+  t.ok(fn instanceof Errors.TrackingFailure)
+  t.strictSame((fn as Errors.TrackingFailure).error, { _tag: 'MissingName', what: 'function' })
   const cls = thrown(() =>
     withInitParams(
       class {
@@ -91,9 +91,9 @@ t.test('an anonymous function or class without prefix is refused when wrapped, n
       }
     )
   )
-  t.ok(cls instanceof TrackingFailure)
-  t.strictSame((cls as TrackingFailure).error, { _tag: 'MissingName', what: 'class' })
-  t.strictSame((thrown(() => withParams(loadModel, { prefix: '' })) as TrackingFailure).error, {
+  t.ok(cls instanceof Errors.TrackingFailure)
+  t.strictSame((cls as Errors.TrackingFailure).error, { _tag: 'MissingName', what: 'class' })
+  t.strictSame((thrown(() => withParams(loadModel, { prefix: '' })) as Errors.TrackingFailure).error, {
     _tag: 'MissingName',
     what: 'function'
   })
@@ -115,7 +115,7 @@ t.test('when f throws, the params are still there and the failure is TaskFailed'
 t.test('a TrackingFailure thrown by f keeps its typed error', async (t) => {
   const inner = { _tag: 'NotFound', what: 'run', id: 'r1' } as const
   const f = (o: { id: string }): void => {
-    throw new TrackingFailure({ ...inner, id: o.id })
+    throw new Errors.TrackingFailure({ ...inner, id: o.id })
   }
   t.strictSame(withParams(f)({ id: 'r1' }).result, E.left(inner))
 })

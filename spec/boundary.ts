@@ -3,74 +3,20 @@
 // module, reads no Node global (`process`, `Buffer`, `require`, `__dirname`), and imports a
 // Node-only module for its types at most; the browser entry reaches no Node-only module.
 import t from 'tap'
-import { readdirSync, readFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
-import ts from 'typescript'
+import { factsOf, libFiles } from './support/imports.js'
 
-const root = resolve('lib')
-
-const walk = (dir: string): Array<string> =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []
-  )
-
-const files = walk(root).map((f) => relative(root, f).split('\\').join('/')).sort()
+const files = libFiles()
 
 /** The modules allowed to touch Node. */
 const nodeOnly = (file: string): boolean =>
-  file === 'platform/node.ts' || file === 'index.ts' || /^(local|cli)\//.test(file) || /^system\/node[A-Z]\w*\.ts$/.test(file)
+  file === 'platform/node.ts' || file === 'runtime/node.ts' || file === 'index.ts' || /^(local|cli)\//.test(file) || /^system\/node[A-Z]\w*\.ts$/.test(file)
 
-const NODE_GLOBALS = new Set(['process', 'Buffer', 'require', '__dirname', '__filename'])
-
-interface Facts {
-  /** Modules imported for their values (relative ones resolved to lib/ paths). */
-  readonly imports: ReadonlyArray<string>
-  /** What the file imports for its types only. */
-  readonly typeImports: ReadonlyArray<string>
-  /** Node globals read, with their line. */
-  readonly globals: ReadonlyArray<string>
-}
-
-const resolveSpecifier = (file: string, spec: string): string =>
-  spec.startsWith('.') ? relative(root, resolve(root, dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts') : spec
-
-/** What a module of lib/ imports, and the Node globals it reads. */
-export const factsOf = (file: string, text: string = readFileSync(join(root, file), 'utf8')): Facts => {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true)
-  const imports: Array<string> = []
-  const typeImports: Array<string> = []
-  const globals: Array<string> = []
-  const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
-      const target = resolveSpecifier(file, node.moduleSpecifier.text)
-      const typeOnly = ts.isImportDeclaration(node)
-        ? node.importClause?.isTypeOnly === true ||
-          (node.importClause !== undefined &&
-            node.importClause.name === undefined &&
-            node.importClause.namedBindings !== undefined &&
-            ts.isNamedImports(node.importClause.namedBindings) &&
-            node.importClause.namedBindings.elements.length > 0 &&
-            node.importClause.namedBindings.elements.every((e) => e.isTypeOnly))
-        : node.isTypeOnly
-      ;(typeOnly ? typeImports : imports).push(target)
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      const [arg] = node.arguments
-      imports.push(arg !== undefined && ts.isStringLiteral(arg) ? resolveSpecifier(file, arg.text) : '<dynamic>')
-    } else if (ts.isIdentifier(node) && NODE_GLOBALS.has(node.text)) {
-      const parent = node.parent
-      const isMemberName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node)
-      const isDeclared = ts.isImportSpecifier(parent) || ts.isVariableDeclaration(parent) || ts.isParameter(parent)
-      if (!isMemberName && !isDeclared) globals.push(`${node.text} (line ${source.getLineAndCharacterOfPosition(node.getStart()).line + 1})`)
-    }
-    ts.forEachChild(node, visit)
-  }
-  visit(source)
-  return { imports, typeImports, globals }
-}
+/** The platform's implementations: the only modules that reach the clock, timers and randomness. */
+const platformImplementation = (file: string): boolean => /^platform\/(node|browser|web)\.ts$/.test(file)
 
 const facts = new Map(files.map((f) => [f, factsOf(f)]))
 
-t.test('the rule itself: what counts as touching Node', async (t) => {
+t.test('the rule itself: what counts as touching Node, or the world outside the platform', async (t) => {
   const probe = factsOf(
     'Probe.ts',
     [
@@ -86,6 +32,25 @@ t.test('the rule itself: what counts as touching Node', async (t) => {
   t.strictSame(probe.imports, ['node:fs/promises', 'platform/node.ts', 'node:os'])
   t.strictSame(probe.typeImports, ['local/LocalSink.ts', 'platform/Platform.ts'])
   t.strictSame(probe.globals, ['process (line 7)', 'require (line 7)'])
+  const outside = factsOf(
+    'Probe.ts',
+    [
+      "import { createHash, randomUUID } from 'node:crypto'",
+      'Date.now(); Math.random(); setTimeout(() => 1, 5); performance.now()',
+      'globalThis.crypto.getRandomValues(new Uint8Array(1)); crypto.randomUUID()',
+      'const fetch = (x: string) => x; fetch("mine")',
+      'const clock = { now: () => 1 }; clock.now()'
+    ].join('\n')
+  )
+  t.strictSame(outside.outside, [
+    'node:crypto randomUUID (line 1)',
+    'Date.now (line 2)',
+    'Math.random (line 2)',
+    'setTimeout (line 2)',
+    'performance.now (line 2)',
+    'globalThis.crypto (line 3)',
+    'crypto (line 3)'
+  ], 'a name of its own called fetch, and a clock of its own, are no way out; a content hash is none either')
 })
 
 t.test('no module outside the platform and the Node-only families imports node:* or reads a Node global', async (t) => {
@@ -97,6 +62,11 @@ t.test('no module outside the platform and the Node-only families imports node:*
     t.strictSame(f.globals, [], `${file}: no Node global`)
     t.strictSame(f.imports.filter((i) => files.includes(i) && nodeOnly(i)), [], `${file}: no Node-only module but for its types`)
   }
+})
+
+t.test('nothing outside the platform implementations reaches the clock, timers, randomness or a browser global', async (t) => {
+  for (const file of files.filter((f) => !platformImplementation(f))) t.strictSame(facts.get(file)!.outside, [], file)
+  for (const file of files.filter(platformImplementation)) t.ok(facts.get(file)!.outside.length > 0, `${file} is where they are reached`)
 })
 
 t.test('the browser entry reaches no Node-only module and no node:* import', async (t) => {
@@ -112,5 +82,5 @@ t.test('the browser entry reaches no Node-only module and no node:* import', asy
     t.notOk(nodeOnly(file), `${file} is reached from the browser entry`)
     t.strictSame(f.imports.filter((i) => i.startsWith('node:')), [], `${file}: no node:* import`)
   }
-  t.ok(seen.has('platform/browser.ts') && seen.has('sinks/mlflow.ts') && seen.has('sinks/memory.ts'), 'it reaches the browser platform and the sinks')
+  t.ok(seen.has('platform/browser.ts') && seen.has('mlflow/MlflowSink.ts') && seen.has('memory/MemorySink.ts'), 'it reaches the browser platform and the sinks')
 })

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadRun } from 'charmory-track'
+import { LocalStore } from 'charmory-track'
 
 const root = new URL('..', import.meta.url).pathname
 const examples = readdirSync(join(root, 'examples'))
@@ -96,7 +96,7 @@ for (const file of examples) {
     if (file === 'walkthrough.ts') {
       // the default sink is the local store under $ARMORY_HOME: the printed run is there
       const runId = /^run id: (\S+)$/m.exec(stdout)?.[1] ?? ''
-      const stored = await loadRun(join(home, 'mlruns'), runId)()
+      const stored = await LocalStore.loadRun(join(home, 'mlruns'), runId)()
       t.match(stored, E.right({ status: 'FINISHED', paramValues: { 'loadModel.name': 'threshold-5', seed: '42' } }))
       t.match(stored, E.right({ metricHistories: { custom_metric: [{ value: 42 }] } }))
       const artifacts = E.isRight(stored) ? stored.right.artifacts.map((a) => a.path) : []

@@ -7,18 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  invalidValue,
-  memorySink,
-  paramsOf,
-  run,
-  Track,
-  withInitParams,
-  withParams,
-  type Env,
-  type TrackError,
-  type Tracked
-} from 'charmory-track'
+import { Errors, Runtime, memorySink, paramsOf, run, Track, withInitParams, withParams, type Tracked } from 'charmory-track'
 
 // -------------------------------------------------------------------------------------
 // withParams / withInitParams
@@ -99,10 +88,10 @@ pipe(
 // -------------------------------------------------------------------------------------
 
 const foreign: TE.TaskEither<string, number> = TE.left('no such id')
-const typed: TE.TaskEither<TrackError, number> = TE.right(1)
+const typed: TE.TaskEither<Errors.TrackError, number> = TE.right(1)
 
 const fromTyped: Track.Track<number> = Track.fromTaskEither(typed)
-const mapped: Track.Track<number> = Track.fromTaskEither(foreign, (reason) => invalidValue('id', reason))
+const mapped: Track.Track<number> = Track.fromTaskEither(foreign, (reason) => Errors.invalidValue('id', reason))
 // @ts-expect-error a foreign error type needs `onLeft`
 Track.fromTaskEither(foreign)
 // @ts-expect-error `onLeft` must make a TrackError
@@ -110,11 +99,11 @@ Track.fromTaskEither(foreign, (reason) => reason)
 // @ts-expect-error the value type is kept
 const wrong: Track.Track<string> = Track.fromTaskEither(typed)
 
-const readsEnv: RTE.ReaderTaskEither<Env, string, string> = (env) => TE.right(env.sink.name)
-Track.fromReaderTaskEither(readsEnv, (reason) => invalidValue('env', reason))
+const readsEnv: RTE.ReaderTaskEither<Runtime.Env, string, string> = (env) => TE.right(env.sink.name)
+Track.fromReaderTaskEither(readsEnv, (reason) => Errors.invalidValue('env', reason))
 // @ts-expect-error a foreign error type needs `onLeft`
 Track.fromReaderTaskEither(readsEnv)
-Track.fromReaderTaskEither(RTE.right<Env, TrackError, number>(1))
+Track.fromReaderTaskEither(RTE.right<Runtime.Env, Errors.TrackError, number>(1))
 
 // -------------------------------------------------------------------------------------
 // what the accepted forms do
@@ -126,7 +115,7 @@ t.test('the accepted forms do what their types say', async (t) => {
   const sink = memorySink()
   t.strictSame(await run(bound, { sink }), E.right({ a: 1, b: '2' }))
   t.strictSame(await run(fromTyped, { sink }), E.right(1))
-  t.strictSame(await run(mapped, { sink }), E.left(invalidValue('id', 'no such id')))
+  t.strictSame(await run(mapped, { sink }), E.left(Errors.invalidValue('id', 'no such id')))
   t.ok(wrong !== undefined)
   t.pass('the type tests compiled (npm run typecheck)')
 })

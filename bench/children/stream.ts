@@ -40,7 +40,7 @@ const result = await lib.run(
 const seconds = (performance.now() - start) / 1000
 const used = process.cpuUsage(cpu)
 sink.close()
-if (E.isLeft(result)) throw new Error(lib.describeError(result.left))
+if (E.isLeft(result)) throw new Error(lib.Errors.describeError(result.left))
 process.stdout.write(
   `${JSON.stringify({
     points,

@@ -7,7 +7,7 @@
 // Usage: writer.ts <url> <experiment> <points> <writer>
 // BENCH_CONCURRENCY=n pins the number of requests in flight (adaptive by default).
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, evaluate, mlflowSink, run } from 'charmory-track'
+import { Errors, evaluate, mlflowSink, run } from 'charmory-track'
 import { keyOf, valueOf } from '../support/workload.js'
 
 const [url = '', experiment = 'bench-writers', pointsArg = '1000', writer = '0'] = process.argv.slice(2)
@@ -25,5 +25,5 @@ const result = await run(
   { sink, signals: false, logger: { warn: () => undefined, info: () => undefined } }
 )
 const end = Date.now()
-if (E.isLeft(result)) throw new Error(describeError(result.left))
+if (E.isLeft(result)) throw new Error(Errors.describeError(result.left))
 process.stdout.write(`${JSON.stringify({ start, end, points, runId: result.right.runId })}\n`)

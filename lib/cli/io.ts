@@ -10,15 +10,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Logger } from '../Env.js'
-import type { TrackError } from '../Errors.js'
-import { defaultStoreDir } from '../local/Store.js'
-import type { EnvVars, MlflowConfig } from '../mlflow/Config.js'
-import type { Fetch } from '../mlflow/Http.js'
-import { nodeLocalStore, nodePlatform } from '../platform/node.js'
-import type { Platform } from '../platform/Platform.js'
-import { loadMlflowConfig } from '../mlflow/Config.js'
-import { serverSink, type MlflowSink } from '../sinks/mlflow.js'
+import { describeError, type TrackError } from '../Errors.js'
+import { loadMlflowConfig, tlsTarget, type EnvVars, type MlflowConfig } from '../mlflow/Config.js'
+import { serverSink, type MlflowSink } from '../mlflow/MlflowSink.js'
+import type { Fetch, Logger, Platform } from '../platform/Platform.js'
+import { nodeLocalStore, nodePlatform } from '../runtime/node.js'
+import * as Scope from '../Scope.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -116,15 +113,16 @@ export const platformOf = (io: CliIo): Platform => {
  * The server at `uri`, configured from the command's environment and credentials file
  * (`uriSource` names the flag it came from, for errors; `refusedRetries` caps how often a
  * refused connection is retried, so that a command fails fast when nothing listens), and its
- * transport's `fetch`. Whoever gets it closes the sink.
+ * transport's `fetch`, opened in `scope`.
  * @category utils
  * @since 0.2.0
  */
 export const serverAt = (
   io: CliIo,
   uri: string,
-  options: { readonly uriSource?: string; readonly refusedRetries?: number } = {}
-): Promise<E.Either<TrackError, { readonly sink: MlflowSink; readonly fetch: Fetch }>> => {
+  options: { readonly uriSource?: string; readonly refusedRetries?: number },
+  scope: Scope.Scope
+): TE.TaskEither<TrackError, { readonly sink: MlflowSink; readonly fetch: Fetch }> => {
   const platform = platformOf(io)
   const { uriSource, refusedRetries } = options
   return pipe(
@@ -132,8 +130,33 @@ export const serverAt = (
     TE.map((cfg): MlflowConfig =>
       refusedRetries === undefined ? cfg : { ...cfg, retry: { ...cfg.retry, refusedRetries: Math.min(refusedRetries, cfg.retry.maxRetries) } }
     ),
-    TE.flatMap((cfg) => pipe(platform.transport(cfg), TE.map((transport) => ({ sink: serverSink(cfg, transport, platform), fetch: transport.fetch }))))
-  )()
+    TE.flatMap((cfg) =>
+      pipe(
+        Scope.acquireRelease(scope, platform.transport(tlsTarget(cfg)), (t) => t.close()),
+        TE.map((transport) => ({ sink: serverSink(cfg, transport, platform), fetch: transport.fetch }))
+      )
+    )
+  )
+}
+
+/**
+ * Runs `f` with the server at `uri` (see `serverAt`), or with why it cannot be used, and
+ * releases the server's connections when `f` is done, whatever it did.
+ * @category utils
+ * @since 0.3.0
+ */
+export const withServer = async (
+  io: CliIo,
+  uri: string,
+  options: { readonly uriSource?: string; readonly refusedRetries?: number },
+  f: (server: E.Either<TrackError, { readonly sink: MlflowSink; readonly fetch: Fetch }>) => Promise<number>
+): Promise<number> => {
+  const scope = Scope.make()
+  try {
+    return await f(await serverAt(io, uri, options, scope)())
+  } finally {
+    for (const e of await scope.close()) loggerOf(io).warn(`releasing the connection: ${describeError(e)}`)
+  }
 }
 
 /**

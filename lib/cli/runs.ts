@@ -9,8 +9,8 @@ import { describeError, type TrackError } from '../Errors.js'
 import { listRuns, type RunSummary } from '../local/Store.js'
 import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
-import { openStore } from '../local/LocalSink.js'
-import { localStoreOf, parseFlags, serverAt, type CliIo } from './io.js'
+import { localQuery } from '../local/LocalQuery.js'
+import { localStoreOf, parseFlags, withServer, type CliIo } from './io.js'
 
 /**
  * @category constants
@@ -132,10 +132,9 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
   const matching = flags.filter === undefined ? '' : ' matching the filter'
 
   if (flags.from !== undefined) {
-    const server = await serverAt(io, flags.from)
-    if (E.isLeft(server)) return fail(server.left)
-    const { sink } = server.right
-    try {
+    return withServer(io, flags.from, {}, async (server) => {
+      if (E.isLeft(server)) return fail(server.left)
+      const { sink } = server.right
       const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
       if (E.isLeft(names)) return fail(names.left)
       const found = await collect(sink.query, request, max)
@@ -145,15 +144,13 @@ export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
         return 0
       }
       return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))
-    } finally {
-      await sink.close()
-    }
+    })
   }
 
   const dir = localStoreOf(io)
   const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
   if (E.isLeft(summaries)) return fail(summaries.left)
-  const found = await collect(openStore(dir).query, request, max)
+  const found = await collect(localQuery(dir), request, max)
   if (E.isLeft(found)) return fail(found.left)
   if (found.right.runs.length === 0 && flags.json !== true) {
     io.stdout.write(`no runs${which}${matching} in ${dir}\n`)

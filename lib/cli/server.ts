@@ -12,9 +12,13 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { describeError } from '../Errors.js'
 import { armoryHome } from '../local/Store.js'
 import type { EnvVars } from '../mlflow/Config.js'
-import { localStoreOf, type CliIo } from './io.js'
+import type { Fetch } from '../platform/Platform.js'
+import * as Scope from '../Scope.js'
+import { localStoreOf, platformOf, type CliIo } from './io.js'
 import { syncTo } from './sync.js'
 
 // -------------------------------------------------------------------------------------
@@ -163,12 +167,10 @@ const listenProblem = (address: string): Promise<string | undefined> => {
   })
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms))
-
-const healthy = async (address: string): Promise<boolean> => {
+const healthy = async (fetch: Fetch, address: string): Promise<boolean> => {
   try {
-    const answer = await fetch(`${address}/health`, { signal: AbortSignal.timeout(2000) })
-    return answer.ok
+    const answer = await fetch(`${address}/health`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(2000) })
+    return answer.status === 200
   } catch {
     return false
   }
@@ -209,7 +211,28 @@ const notStarted = (ending: Ending, output: string): string =>
  * @since 0.1.0
  */
 export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: ServerTimeouts): Promise<number> => {
+  const scope = Scope.make()
+  try {
+    return await serveIn(scope, argv, io, timeouts)
+  } finally {
+    await scope.close()
+  }
+}
+
+const serveIn = async (scope: Scope.Scope, argv: ReadonlyArray<string>, io: CliIo, timeouts: ServerTimeouts): Promise<number> => {
   const plan = serverPlan(argv, io.env, io.home)
+  const { clock, timers, transport } = platformOf(io)
+  const { sleep } = timers
+  const connection = await Scope.acquireRelease(
+    scope,
+    transport({ url: plan.address, insecure: false, caCertPath: undefined, clientCertPath: undefined }),
+    (t) => t.close()
+  )()
+  if (E.isLeft(connection)) {
+    io.stderr.write(`charmory-track server: ${describeError(connection.left)}\n`)
+    return 1
+  }
+  const { fetch } = connection.right
   const taken = await listenProblem(plan.address)
   if (taken !== undefined) {
     const where = plan.address.replace(/^http:\/\//, '')
@@ -243,16 +266,16 @@ export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: Se
   })
   const stop = async (): Promise<void> => {
     killGroup(child.pid!, 'SIGTERM')
-    const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), timeouts.stopMs)
+    const cancel = timers.after(timeouts.stopMs, () => killGroup(child.pid!, 'SIGKILL'))
     await ended
-    clearTimeout(timer)
+    cancel()
     // workers may outlive the main process by a moment
     killGroup(child.pid!, 'SIGKILL')
   }
 
-  const deadline = Date.now() + timeouts.startMs
-  while (state.ending === undefined && !state.stopped && !(await healthy(plan.address))) {
-    if (Date.now() > deadline) {
+  const deadline = clock.now() + timeouts.startMs
+  while (state.ending === undefined && !state.stopped && !(await healthy(fetch, plan.address))) {
+    if (clock.now() > deadline) {
       io.stderr.write(`charmory-track server: mlflow server did not answer ${plan.address}/health within ${timeouts.startMs} ms\n`)
       await stop()
       return 1

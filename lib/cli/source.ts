@@ -7,10 +7,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { describeError, type TrackError } from '../Errors.js'
-import type { RunQuery } from '../Query.js'
-import { openStore } from '../local/LocalSink.js'
+import { localQuery } from '../local/LocalQuery.js'
+import type { RunQuery } from '../RunQuery.js'
 import { localArtifacts, serverArtifacts, type ArtifactFile } from './artifacts.js'
-import { localStoreOf, serverAt, type CliIo } from './io.js'
+import { localStoreOf, platformOf, withServer, type CliIo } from './io.js'
 
 /**
  * Where runs are read: the local store's folder or the server's address, its queries, and the
@@ -39,17 +39,14 @@ export const withRuns = async (
 ): Promise<number> => {
   if (from === undefined) {
     const dir = localStoreOf(io)
-    return f({ where: dir, query: openStore(dir).query, artifacts: (runId) => localArtifacts(dir, runId) })
+    return f({ where: dir, query: localQuery(dir), artifacts: (runId) => localArtifacts(dir, runId) })
   }
   // a server that is not there fails the command in seconds, not after minutes of retries
-  const server = await serverAt(io, from, { refusedRetries: 2 })
-  if (E.isLeft(server)) return failed(io, command, server.left)
-  const { sink, fetch } = server.right
-  try {
-    return await f({ where: sink.config.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(sink.config, fetch, runId) })
-  } finally {
-    await sink.close()
-  }
+  return withServer(io, from, { refusedRetries: 2 }, (server) => {
+    if (E.isLeft(server)) return Promise.resolve(failed(io, command, server.left))
+    const { sink, fetch } = server.right
+    return f({ where: sink.config.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(sink.config, fetch, platformOf(io), runId) })
+  })
 }
 
 /**

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describeError } from '../Errors.js'
 import { isUnreachable } from '../local/Fallback.js'
 import { syncStore, type SyncProgress, type SyncReport } from '../local/Sync.js'
-import { localStoreOf, parseFlags, serverAt, type CliIo } from './io.js'
+import { localStoreOf, parseFlags, withServer, type CliIo } from './io.js'
 
 /**
  * Where `charmory-track server` listens unless told otherwise.
@@ -79,33 +79,32 @@ const progressBar = (io: CliIo): { readonly update: (p: SyncProgress) => void; r
  * @category commands
  * @since 0.1.0
  */
-export const syncTo = async (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> => {
+export const syncTo = (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> =>
   // A command fails fast when nothing listens; a run in flight keeps MLflow's long policy.
-  const server = await serverAt(io, uri, { uriSource, refusedRetries: REFUSED_RETRIES })
-  if (E.isLeft(server)) {
-    io.stderr.write(`charmory-track sync: ${describeError(server.left)}\n`)
-    return 2
-  }
-  const target = server.right.sink
-  const trackingUri = target.config.trackingUri
-  const bar = dryRun || io.stderr.isTTY !== true ? undefined : progressBar(io)
-  const result = await syncStore(dir, target, { dryRun, onProgress: bar?.update })()
-  bar?.stop()
-  await target.close()
-  if (E.isLeft(result)) {
-    const hint = isUnreachable(result.left) ? ' (is it running? `charmory-track server` starts one)' : ''
-    io.stderr.write(`charmory-track sync: ${describeError(result.left)}${hint}\n`)
-    return 1
-  }
-  const report = result.right
-  const failed = report.runs.filter((r) => r.error !== undefined)
-  for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describeError(r.error!)}\n`)
-  const n = report.runs.length
-  if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${trackingUri}\n`)
-  else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
-  else io.stdout.write(`synced ${n - failed.length} of ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
-  return failed.length === 0 ? 0 : 1
-}
+  withServer(io, uri, { uriSource, refusedRetries: REFUSED_RETRIES }, async (server) => {
+    if (E.isLeft(server)) {
+      io.stderr.write(`charmory-track sync: ${describeError(server.left)}\n`)
+      return 2
+    }
+    const target = server.right.sink
+    const trackingUri = target.config.trackingUri
+    const bar = dryRun || io.stderr.isTTY !== true ? undefined : progressBar(io)
+    const result = await syncStore(dir, target, { dryRun, onProgress: bar?.update })()
+    bar?.stop()
+    if (E.isLeft(result)) {
+      const hint = isUnreachable(result.left) ? ' (is it running? `charmory-track server` starts one)' : ''
+      io.stderr.write(`charmory-track sync: ${describeError(result.left)}${hint}\n`)
+      return 1
+    }
+    const report = result.right
+    const failed = report.runs.filter((r) => r.error !== undefined)
+    for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describeError(r.error!)}\n`)
+    const n = report.runs.length
+    if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${trackingUri}\n`)
+    else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
+    else io.stdout.write(`synced ${n - failed.length} of ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)
+    return failed.length === 0 ? 0 : 1
+  })
 
 /**
  * Runs the command; yields the exit code.

@@ -22,7 +22,7 @@
  * that was accepted is lost. An `mlflowSink` journals itself this way by default.
  *
  * @example
- * import { withLocalFallback, localSink, mlflowSink, Mlflow, evaluate, run, listRuns } from 'charmory-track'
+ * import { LocalStore, withLocalFallback, localSink, mlflowSink, Mlflow, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
@@ -40,7 +40,7 @@
  * const result = await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink, logger })
  * assert.ok(E.isRight(result)) // the evaluation went on without the server
  * assert.match(warnings.join('\n'), /cannot be reached/)
- * const runs = await listRuns(dir)()
+ * const runs = await LocalStore.listRuns(dir)()
  * assert.ok(E.isRight(runs) && runs.right[0]?.synced === false) // for `charmory-track sync`
  *
  * @since 0.1.0
@@ -49,11 +49,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { consoleLogger, storeOf, type Logger, type Platform } from '../platform/Platform.js'
 import { describeError, notFound, runEnded, unsupported, unsynced, type TrackError } from '../Errors.js'
-import * as L from './Store.js'
-import { acquireSink, describeSink, type RunSink, type RunStatus, type Sink, type SinkDescription } from '../Sink.js'
+import type { Logger } from '../platform/Platform.js'
+import type { RunStatus } from '../Records.js'
+import { buildSink, describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import type { LocalRunSink, LocalSink } from './LocalSink.js'
+import * as L from './Store.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -143,8 +144,8 @@ const serializer = () => {
 // -------------------------------------------------------------------------------------
 
 /** Both sinks; see the module's description for the two modes. */
-const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode: Mode): Sink => {
-  const logger = options.logger ?? consoleLogger
+const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions & { readonly logger: Logger }, mode: Mode): Sink => {
+  const { logger } = options
   const experiments = new Map<string, Experiment>()
   let offline = false
 
@@ -243,7 +244,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
       if (O.isNone(remoteRun.right)) return local.openRun(localRequest)()
       const rs = remoteRun.right.value
       const opened = await pipe(
-        local.openRun(localRequest, rs.runId),
+        local.openRun({ ...localRequest, runId: rs.runId }),
         TE.tap((ls) => L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() }))
       )()
       if (E.isLeft(opened)) {
@@ -301,7 +302,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
  * @category constructors
  * @since 0.2.0
  */
-export const fallbackOver = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+export const fallbackOver = (remote: Sink, local: LocalSink, options: FallbackOptions & { readonly logger: Logger }): Sink =>
   mirrored(remote, local, options, 'fallback')
 
 /**
@@ -309,7 +310,7 @@ export const fallbackOver = (remote: Sink, local: LocalSink, options: FallbackOp
  * @category constructors
  * @since 0.2.0
  */
-export const journalOver = (remote: Sink, local: LocalSink, options: FallbackOptions = {}): Sink =>
+export const journalOver = (remote: Sink, local: LocalSink, options: FallbackOptions & { readonly logger: Logger }): Sink =>
   mirrored(remote, local, options, 'journal')
 
 const combined = (
@@ -318,21 +319,13 @@ const combined = (
   local: LocalSink | SinkDescription<LocalSink>,
   options: FallbackOptions
 ): SinkDescription =>
-  describeSink(`${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`, (platform) =>
+  describeSink(`${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`, (context) =>
     pipe(
-      acquireSink(remote, platform),
-      TE.flatMap((r) =>
-        pipe(
-          acquireSink(local, platform),
-          TE.orElseFirst(() => TE.fromTask(r.release)),
-          TE.map((l): Sink & { readonly close: () => Promise<void> } => ({
-            ...mirrored(r.sink, l.sink, { logger: options.logger ?? platform.logger, defaultDir: options.defaultDir ?? storeOf(platform)?.defaultDir }, mode),
-            close: async () => {
-              await l.release()
-              await r.release()
-            }
-          }))
-        )
+      TE.Do,
+      TE.bind('r', () => buildSink(remote, context)),
+      TE.bind('l', () => buildSink(local, context)),
+      TE.map(({ r, l }) =>
+        mirrored(r, l, { logger: options.logger ?? context.logger, defaultDir: options.defaultDir ?? context.localStore?.defaultDir }, mode)
       )
     )
   )

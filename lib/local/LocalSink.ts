@@ -12,7 +12,7 @@
  * so a run that is accepted here is accepted by the server when it is synced.
  *
  * @example
- * import { localSink, evaluate, run, loadRun } from 'charmory-track'
+ * import { LocalStore, localSink, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
@@ -27,7 +27,7 @@
  *   { sink: localSink({ dir }) }
  * )
  * assert.ok(E.isRight(result))
- * const stored = await loadRun(dir, result.right.runId)()
+ * const stored = await LocalStore.loadRun(dir, result.right.runId)()
  * assert.ok(E.isRight(stored))
  * assert.strictEqual(stored.right.status, 'FINISHED')
  * assert.deepStrictEqual(stored.right.metricHistories['loss']?.map((p) => [p.step, p.value]), [[1, 0.25]])
@@ -39,18 +39,17 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { randomId, type Platform } from '../platform/Platform.js'
-import { describeSink, type SinkDescription } from '../Sink.js'
-import { nodeTimers } from '../system/nodeSystemMetrics.js'
 import { dirname, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import { fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
+import { describeUnknown, fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
-import * as L from './Store.js'
-import type { Entry } from '../ParamValue.js'
-import type { RunQuery } from '../Query.js'
-import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+import type { Platform } from '../platform/Platform.js'
+import type { Entry, Metric, RunRequest, RunStatus } from '../Records.js'
+import type { RunQuery } from '../RunQuery.js'
+import type { Scope } from '../Scope.js'
+import { describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import { localQuery } from './LocalQuery.js'
+import * as L from './Store.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -90,8 +89,8 @@ export interface LocalRunSink extends RunSink {
 export interface LocalSink extends Sink {
   /** The store's folder, absolute. */
   readonly dir: string
-  /** Opens a new run; `runId` gives it a known id (a run mirrored from a server keeps the server's). */
-  readonly openRun: (request: RunRequest, runId?: string) => TE.TaskEither<TrackError, LocalRunSink>
+  /** Opens a new run, under `request.runId` when given (a run mirrored from a server keeps the server's). */
+  readonly openRun: (request: RunRequest) => TE.TaskEither<TrackError, LocalRunSink>
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, LocalRunSink>
   /** Searches the store as an MLflow server would (`Query`). @since 0.2.0 */
   readonly query: RunQuery
@@ -149,7 +148,7 @@ const journalWriter = (
       try {
         await step()
       } catch (e) {
-        failure = fileError(path, L.messageOf(e))
+        failure = fileError(path, describeUnknown(e))
       }
     }))
   const drain = (durable: boolean): Promise<void> => {
@@ -294,7 +293,7 @@ const logArtifact = (run: RunState, path: string, bytes: Uint8Array): TE.TaskEit
       return pipe(
         TE.tryCatch(
           () => mkdir(dirname(target), { recursive: true }),
-          (e) => fileError(target, L.messageOf(e))
+          (e) => fileError(target, describeUnknown(e))
         ),
         TE.flatMap(() => L.replaceFile(target, bytes)),
         TE.flatMap(() => settle(run, run.writer.append(L.encodeRecord({ t: 'artifact', path: p, size: bytes.length }))))
@@ -333,7 +332,7 @@ const runSink = (run: RunState): LocalRunSink => {
 // -------------------------------------------------------------------------------------
 
 const tryIO = <A>(path: string, f: () => Promise<A>): TE.TaskEither<TrackError, A> =>
-  TE.tryCatch(f, (e) => fileError(path, L.messageOf(e)))
+  TE.tryCatch(f, (e) => fileError(path, describeUnknown(e)))
 
 /** Creates the run's folder (failing if the id is taken) and its journal, start record in. */
 const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEither<TrackError, number> => {
@@ -388,7 +387,7 @@ const reopenState = (
  * A sink writing to the local store in `options.dir` (created when missing).
  *
  * @example
- * import { localSink, evaluate, run, listRuns } from 'charmory-track'
+ * import { LocalStore, localSink, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
@@ -398,28 +397,29 @@ const reopenState = (
  * const sink = localSink({ dir, flushIntervalMs: 200 })
  * assert.strictEqual(sink.name, `local:${dir}`)
  * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink })
- * const runs = await listRuns(dir)()
+ * const runs = await LocalStore.listRuns(dir)()
  * assert.deepStrictEqual(E.map((rs: ReadonlyArray<unknown>) => rs.length)(runs), E.right(1))
  *
  * @category constructors
  * @since 0.1.0
  */
 export const localSink = (options: LocalSinkOptions = {}): SinkDescription<LocalSink> =>
-  describeSink(`local:${options.dir === undefined ? '$ARMORY_HOME/mlruns' : resolve(options.dir)}`, (platform) =>
-    TE.right(openStore(resolve(options.dir ?? L.defaultStoreDir(platform.vars, platform.home ?? homedir())), options, platform))
+  describeSink(`local:${options.dir === undefined ? '$ARMORY_HOME/mlruns' : resolve(options.dir)}`, (context) =>
+    TE.right(openStore(resolve(options.dir ?? L.defaultStoreDir(context.vars, context.home ?? homedir())), options, context, context.scope))
   )
 
 /**
- * The live sink on the store in `dir` (what `localSink`'s description builds; the command and
- * the sync use it directly). `close` writes out the runs still open.
+ * The live sink on the store in `dir` (what `localSink`'s description builds; the command uses
+ * it directly): `scope` writes out the runs still open when it closes.
  * @category constructors
  * @since 0.2.0
  */
 export const openStore = (
   dir: string,
-  options: Omit<LocalSinkOptions, 'dir'> = {},
-  platform: Pick<Platform, 'clock' | 'timers' | 'ids'> = { clock: { now: () => Date.now() }, timers: nodeTimers, ids: randomId }
-): LocalSink & { readonly close: () => Promise<void> } => {
+  options: Omit<LocalSinkOptions, 'dir'>,
+  platform: Pick<Platform, 'clock' | 'timers' | 'ids'>,
+  scope: Scope
+): LocalSink => {
   const flushIntervalMs = options.flushIntervalMs ?? 1000
   const bufferBytes = options.bufferBytes ?? 256 * 1024
   const check = keyChecker()
@@ -437,13 +437,13 @@ export const openStore = (
     writers.add(writer)
     return runSink({ dir, runId, experimentId, params, check, writer })
   }
+  scope.addFinalizer(async () => {
+    await Promise.all([...writers].map((w) => w.close()))
+    writers.clear()
+  })
   return {
     name: `local:${dir}`,
     dir,
-    close: async () => {
-      await Promise.all([...writers].map((w) => w.close()))
-      writers.clear()
-    },
     experiment: (name) => {
       const known = experiments.get(name)
       if (known !== undefined) return TE.right(known)
@@ -453,7 +453,7 @@ export const openStore = (
         TE.tap((id) => TE.right(void experiments.set(name, id)))
       )
     },
-    openRun: (request, runId = platform.ids()) =>
+    openRun: ({ runId = platform.ids(), ...request }) =>
       pipe(
         store(),
         TE.flatMap(() => L.readExperiment(dir, request.experimentId)),

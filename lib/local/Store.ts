@@ -42,7 +42,7 @@
  * reads each journal once, not at every listing.
  *
  * @example
- * import { localSink, evaluate, run, listRuns } from 'charmory-track'
+ * import { LocalStore, localSink, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { mkdtempSync } from 'node:fs'
  * import { tmpdir } from 'node:os'
@@ -50,7 +50,7 @@
  *
  * const dir = mkdtempSync(join(tmpdir(), 'store-'))
  * await run(evaluate({ experiment: 'demo' }, async () => ({ accuracy: 0.9 })), { sink: localSink({ dir }) })
- * const runs = await listRuns(dir)()
+ * const runs = await LocalStore.listRuns(dir)()
  * assert.ok(E.isRight(runs))
  * assert.deepStrictEqual(
  *   runs.right.map((r) => [r.experimentName, r.status, r.metrics, r.synced]),
@@ -63,7 +63,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
@@ -421,6 +421,11 @@ export const encodePoints = (points: ReadonlyArray<string>): string => `{"t":"me
  */
 export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
+let temporaries = 0
+
+/** A name beside `path` that no other write uses: this process's id and a counter of its own. */
+const temporary = (path: string): string => `${path}.${process.pid}-${++temporaries}.tmp`
+
 /** Orders text by code points, as `sort()` does, for use inside a comparison. */
 const byText = (a: string, b: string): number => Number(a > b) - Number(a < b)
 
@@ -752,7 +757,7 @@ export const readSummary = (dir: string, runId: string): TE.TaskEither<TrackErro
 
 /** Writes a cache file in place, or leaves it: without fsync, since a torn one does not decode and is rebuilt. */
 const keep = async (file: string, text: string): Promise<void> => {
-  const tmp = `${file}.${randomUUID()}.tmp`
+  const tmp = temporary(file)
   try {
     await writeFile(tmp, text)
     await rename(tmp, file)
@@ -910,7 +915,7 @@ export const linkUnlessExists = (from: string, to: string, linkFile: LinkFile = 
 export const createExclusive = (path: string, text: string, linkFile: LinkFile = link): TE.TaskEither<TrackError, boolean> =>
   TE.tryCatch(
     async () => {
-      const tmp = `${path}.${randomUUID()}.tmp`
+      const tmp = temporary(path)
       await writeFile(tmp, text, { flush: true })
       return linkUnlessExists(tmp, path, linkFile).finally(() => unlink(tmp))
     },
@@ -925,7 +930,7 @@ export const createExclusive = (path: string, text: string, linkFile: LinkFile =
 export const replaceFile = (path: string, data: string | Uint8Array): TE.TaskEither<TrackError, void> =>
   TE.tryCatch(
     async () => {
-      const tmp = `${path}.${randomUUID()}.tmp`
+      const tmp = temporary(path)
       await writeFile(tmp, data, { flush: true })
       await rename(tmp, path)
     },

@@ -1,171 +1,31 @@
 /**
- * The MLflow REST endpoints the sink uses, each with the io-ts codec of its answer. Empty
- * fields are omitted by the server, so arrays are optional and read as empty; int64 fields
- * are accepted as numbers or decimal strings; metric values as numbers or the protobuf-JSON
- * words `NaN`, `Infinity`, `-Infinity`.
+ * The MLflow REST endpoints the sink uses, each decoding its answer with its codec
+ * (`mlflow/Codecs.ts`).
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import * as t from 'io-ts/lib/index.js'
 import type { TrackError } from '../Errors.js'
-import type { DatasetRecord } from '../Dataset.js'
-import type { Entry } from '../ParamValue.js'
-import type { Metric, RunStatus } from '../Sink.js'
+import type { DatasetRecord, Entry, Metric, RunStatus } from '../Records.js'
+import {
+  CreateExperimentAnswer,
+  Empty,
+  ExperimentAnswer,
+  GetRunAnswer,
+  HistoryAnswer,
+  ListArtifactsAnswer,
+  RunAnswer,
+  SearchExperimentsAnswer,
+  SearchRunsAnswer,
+  type Experiment,
+  type Run,
+  type RunInfo
+} from './Codecs.js'
 import type { HttpClient } from './Http.js'
 
-// -------------------------------------------------------------------------------------
-// codecs
-// -------------------------------------------------------------------------------------
-
-/**
- * Decodes an int64 field (a timestamp, a step), which protobuf JSON may write as a number or
- * as decimal text.
- * @category codecs
- * @since 0.1.0
- */
-export const Int64 = new t.Type<number, number, unknown>(
-  'int64',
-  (u): u is number => typeof u === 'number',
-  (u, c) => {
-    const n = typeof u === 'string' && /^-?\d+$/.test(u) ? Number(u) : u
-    return typeof n === 'number' && Number.isInteger(n) ? t.success(n) : t.failure(u, c)
-  },
-  (n) => n
-)
-
-/**
- * Decodes and encodes a metric value: a number, or the words `NaN`, `Infinity` and
- * `-Infinity` in which protobuf JSON writes the values JSON cannot hold.
- * @category codecs
- * @since 0.1.0
- */
-export const Double = new t.Type<number, number | string, unknown>(
-  'double',
-  (u): u is number => typeof u === 'number',
-  (u, c) => {
-    if (typeof u === 'number') return t.success(u)
-    if (u === 'NaN') return t.success(NaN)
-    if (u === 'Infinity') return t.success(Infinity)
-    if (u === '-Infinity') return t.success(-Infinity)
-    return t.failure(u, c)
-  },
-  (n) => (Number.isFinite(n) ? n : String(n))
-)
-
-/**
- * Decodes a run's status as the server writes it: `RUNNING`, `SCHEDULED`, `FINISHED`, `FAILED`
- * or `KILLED`.
- * @category codecs
- * @since 0.1.0
- */
-export const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
-
-/**
- * Decodes a param or a tag as the server writes it: `{ key, value }`.
- * @category codecs
- * @since 0.1.0
- */
-export const KeyValue = t.type({ key: t.string, value: t.string })
-
-/**
- * Decodes one metric point as the server writes it; a left-out `step` means step 0.
- * @category codecs
- * @since 0.1.0
- */
-export const MetricCodec = t.intersection([
-  t.type({ key: t.string, value: Double, timestamp: Int64 }),
-  t.partial({ step: Int64 })
-])
-
-/**
- * Decodes a run's `info`: its id, experiment, status, name, artifact location and times.
- * @category codecs
- * @since 0.1.0
- */
-export const RunInfo = t.intersection([
-  t.type({ run_id: t.string, experiment_id: t.string, status: RunStatusCodec }),
-  t.partial({
-    run_name: t.string,
-    artifact_uri: t.string,
-    start_time: Int64,
-    end_time: Int64,
-    lifecycle_stage: t.string,
-    user_id: t.string
-  })
-])
-
-/**
- * Decodes a run's `data`: its params, latest metric values and tags; the server leaves empty
- * arrays out.
- * @category codecs
- * @since 0.1.0
- */
-export const RunData = t.partial({ params: t.array(KeyValue), metrics: t.array(MetricCodec), tags: t.array(KeyValue) })
-
-/**
- * Decodes a whole run (`info` and `data`) as `runs/get` answers it.
- * @category codecs
- * @since 0.1.0
- */
-export const Run = t.type({ info: RunInfo, data: RunData })
-
-const ExperimentAnswer = t.type({ experiment: t.type({ experiment_id: t.string, name: t.string }) })
-const CreateExperimentAnswer = t.type({ experiment_id: t.string })
-const RunAnswer = t.type({ run: t.type({ info: RunInfo }) })
-const GetRunAnswer = t.type({ run: Run })
-const Empty = t.UnknownRecord
-const HistoryAnswer = t.partial({ metrics: t.array(MetricCodec), next_page_token: t.string })
-
-/**
- * Decodes a `runs/search` answer: a page of runs and the next page's token; the server leaves
- * out an empty list and the last page's token.
- * @category codecs
- * @since 0.2.0
- */
-export const SearchRunsAnswer = t.partial({ runs: t.array(Run), next_page_token: t.string })
-
-/**
- * Decodes an experiment as `experiments/search` answers it: its id, name, times and tags.
- * @category codecs
- * @since 0.2.0
- */
-export const Experiment = t.intersection([
-  t.type({ experiment_id: t.string, name: t.string }),
-  t.partial({ creation_time: Int64, last_update_time: Int64, tags: t.array(KeyValue), lifecycle_stage: t.string })
-])
-
-/**
- * Decodes an `experiments/search` answer: a page of experiments and the next page's token.
- * @category codecs
- * @since 0.2.0
- */
-export const SearchExperimentsAnswer = t.partial({ experiments: t.array(Experiment), next_page_token: t.string })
-
-// -------------------------------------------------------------------------------------
-// model
-// -------------------------------------------------------------------------------------
-
-/**
- * A run's `info`, decoded by the codec `RunInfo`.
- * @category model
- * @since 0.1.0
- */
-export type RunInfo = t.TypeOf<typeof RunInfo>
-/**
- * A whole run, decoded by the codec `Run`.
- * @category model
- * @since 0.1.0
- */
-export type Run = t.TypeOf<typeof Run>
-/**
- * An experiment as the server describes it, decoded by the codec `Experiment`.
- * @category model
- * @since 0.2.0
- */
-export type Experiment = t.TypeOf<typeof Experiment>
+export type { Experiment, Run, RunInfo } from './Codecs.js'
 
 // -------------------------------------------------------------------------------------
 // endpoints
@@ -425,6 +285,48 @@ export const searchExperiments = (
     ),
     TE.map((a) => ({ experiments: a.experiments ?? [], nextPageToken: a.next_page_token || undefined }))
   )
+
+/**
+ * One artifact file of a run: its path in the run and its size in bytes (unknown for some
+ * stores).
+ * @category model
+ * @since 0.2.0
+ */
+export interface ArtifactFile {
+  readonly path: string
+  readonly size: number | undefined
+}
+
+/**
+ * Every artifact file of a run (`GET artifacts/list`, folder by folder, page after page), sorted
+ * by path (a run's paths are unique).
+ * @category endpoints
+ * @since 0.3.0
+ */
+export const listArtifacts = (http: HttpClient, runId: string): TE.TaskEither<TrackError, ReadonlyArray<ArtifactFile>> => {
+  const folder =
+    (path: string, out: Array<ArtifactFile>, pageToken?: string): TE.TaskEither<TrackError, void> =>
+    async () => {
+      const answer = await http.json(
+        'GET',
+        'mlflow/artifacts/list',
+        { run_id: runId, ...(path === '' ? {} : { path }), ...(pageToken === undefined ? {} : { page_token: pageToken }) },
+        ListArtifactsAnswer
+      )()
+      if (E.isLeft(answer)) return answer
+      for (const f of answer.right.files ?? []) {
+        if (f.is_dir !== true) out.push({ path: f.path, size: f.file_size === undefined ? undefined : Number(f.file_size) })
+        else {
+          const inner = await folder(f.path, out)()
+          if (E.isLeft(inner)) return inner
+        }
+      }
+      const next = answer.right.next_page_token
+      return next === undefined ? E.right(undefined) : folder(path, out, next)()
+    }
+  const out: Array<ArtifactFile> = []
+  return TE.map(() => [...out].sort((a, b) => (a.path < b.path ? -1 : 1)))(folder('', out))
+}
 
 /**
  * The proxied-artifact path of a run's artifact root: `mlflow-artifacts:/1/<run>/artifacts`

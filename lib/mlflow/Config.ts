@@ -23,7 +23,7 @@ import { parse as parseIni } from 'ini'
 import * as t from 'io-ts/lib/index.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, type TrackError } from '../Errors.js'
-import type { Platform } from '../platform/Platform.js'
+import type { Platform, TlsTarget } from '../platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -290,6 +290,13 @@ export const configFromEnv = (
       })
     )
   )
+
+/**
+ * Where the transport of `config` connects, with its TLS settings.
+ * @category utils
+ * @since 0.3.0
+ */
+export const tlsTarget = (config: MlflowConfig): TlsTarget => ({ url: config.trackingUri, ...config.tls })
 
 // -------------------------------------------------------------------------------------
 // limits

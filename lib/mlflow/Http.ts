@@ -13,32 +13,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { decodeError, describeError, httpError, networkError, type TrackError } from '../Errors.js'
+import { decodeError, describeError, describeUnknown, httpError, networkError, type TrackError } from '../Errors.js'
+import type { Clock, Fetch, Platform, Timers } from '../platform/Platform.js'
 import type { Auth, RetryPolicy } from './Config.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/**
- * The subset of the WHATWG `fetch` this client uses: cross-fetch, undici, a browser's.
- * @category model
- * @since 0.1.0
- */
-export type Fetch = (
-  url: string,
-  init: {
-    method: string
-    headers: Record<string, string>
-    body?: string | Uint8Array
-    signal: AbortSignal
-  }
-) => Promise<{
-  readonly status: number
-  readonly headers: { get(name: string): string | null }
-  text(): Promise<string>
-  arrayBuffer(): Promise<ArrayBuffer>
-}>
 
 /**
  * A client for one tracking server's REST API: requests that retry, decode their answer and
@@ -70,10 +51,8 @@ export interface HttpOptions {
   readonly auth: Auth
   readonly retry: RetryPolicy
   readonly fetch: Fetch
-  /** Waits `ms` milliseconds: injectable so tests need not sleep. */
-  readonly sleep?: (ms: number) => Promise<void>
-  /** A number in [0, 1), for jitter. */
-  readonly random?: () => number
+  /** How the client waits between attempts (`timers`), reads `Retry-After` dates (`clock`) and draws jitter (`random`). */
+  readonly platform: Pick<Platform, 'clock' | 'timers' | 'random'>
   /** Reports each retry (endpoint, attempt, reason), for a warning. */
   readonly onRetry: (endpoint: string, attempt: number, reason: string) => void
 }
@@ -172,10 +151,16 @@ export const failingPath = (errors: t.Errors): string => {
  * @category utils
  * @since 0.1.0
  */
-export const backoffMs = (policy: RetryPolicy, failures: number, random: () => number, retryAfter: string | null): number => {
+export const backoffMs = (
+  policy: RetryPolicy,
+  failures: number,
+  random: () => number,
+  retryAfter: string | null,
+  clock: Clock
+): number => {
   if (retryAfter !== null) {
     const seconds = Number(retryAfter)
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now()
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - clock.now()
     if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), policy.maxBackoffMs)
   }
   // urllib3's schedule: no wait after the first failure, then factor * 2^(n-1), capped.
@@ -204,8 +189,8 @@ const connectionRefused = (e: unknown): boolean => {
  * @since 0.1.0
  */
 export const httpClient = (options: HttpOptions): HttpClient => {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((ok) => setTimeout(ok, ms)))
-  const random = options.random ?? Math.random
+  const { clock, random } = options.platform
+  const { sleep } = options.platform.timers
   const headers = authHeader(options.auth)
 
   const attempt = async (
@@ -235,7 +220,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
       const reason = timedOut
         ? `no answer within ${options.retry.timeoutMs} ms`
-        : redact(options.auth, e instanceof Error ? e.message : String(e))
+        : redact(options.auth, describeUnknown(e))
       return E.left({ error: networkError(reason, endpoint), retry: true, retryAfter: null, refused: connectionRefused(e) })
     }
   }
@@ -255,7 +240,7 @@ export const httpClient = (options: HttpOptions): HttpClient => {
       const limit = refused ? (options.retry.refusedRetries ?? options.retry.maxRetries) : options.retry.maxRetries
       if (!retry || failures >= limit) return E.left(error)
       options.onRetry(endpoint, failures + 1, describeError(error))
-      await sleep(backoffMs(options.retry, failures + 1, random, retryAfter))
+      await sleep(backoffMs(options.retry, failures + 1, random, retryAfter, clock))
       return tryFrom(failures + 1)
     }
     return () => tryFrom(0)

@@ -16,11 +16,11 @@
  * without a clock.
  *
  * @example
- * import { adaptiveInFlight } from 'charmory-track'
+ * import { InFlight } from 'charmory-track'
  *
  * // a server that delivers 4,000 points/s with 1 in flight, 6,000 with 2 and no more after
  * const rate = (n: number) => (n === 1 ? 4000 : 6000 - (n - 2) * 300)
- * const c = adaptiveInFlight({ initial: 1, min: 1, max: 8 })
+ * const c = InFlight.adaptiveInFlight({ initial: 1, min: 1, max: 8 })
  * let now = 0
  * for (let i = 0; i < 400; i++) {
  *   now += (1000 / rate(c.limit())) * 1000 // one batch of 1,000 points

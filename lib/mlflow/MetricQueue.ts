@@ -15,8 +15,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from '../Errors.js'
-import { plainTimers, type Timers } from '../platform/Platform.js'
-import type { Metric } from '../Sink.js'
+import type { Clock, Timers } from '../platform/Platform.js'
+import type { Metric } from '../Records.js'
 import { adaptiveInFlight, fixedInFlight, type InFlight } from './InFlight.js'
 
 // -------------------------------------------------------------------------------------
@@ -93,9 +93,9 @@ const ADAPTIVE_START = 1
  */
 export const metricQueue = (
   send: (batch: ReadonlyArray<Metric>) => TE.TaskEither<TrackError, void>,
-  options: QueueOptions = defaultQueueOptions,
-  timers: Timers = plainTimers,
-  clock: () => number = () => performance.now()
+  options: QueueOptions,
+  timers: Timers,
+  clock: Clock
 ): MetricQueue => {
   let open: Array<Metric> = []
   const sealed: Array<ReadonlyArray<Metric>> = []
@@ -134,7 +134,7 @@ export const metricQueue = (
         inFlight--
         waiting -= batch.length
         // work waiting for this slot: the number in flight was what held the stream back
-        limiter.completed(batch.length, clock(), sealed.length > 0 || blocked > 0)
+        limiter.completed(batch.length, clock.now(), sealed.length > 0 || blocked > 0)
         if (E.isLeft(r) && failure === undefined) failure = r.left
         pump()
         wake()

@@ -1,21 +1,18 @@
 /**
- * The platform: every capability that touches the outside world, as interfaces. The pipeline,
- * the sinks' logic and `evaluate` reach the clock, the logger, files, environment variables,
- * the home folder, ids, timers, the network and the process's signals only through a
- * `Platform`; `nodePlatform` and `browserPlatform` implement it, and `run` hands the one it
- * was given to the sinks it builds. A spec checks that no other module imports `node:*` or
- * reads `process` (the local store and the command are Node-only families of their own).
+ * The platform: every capability that touches the outside world, as interfaces, at the bottom of
+ * the library. The pipeline, the sinks' logic and `evaluate` reach the clock, the logger, files,
+ * environment variables, the home folder, ids, randomness, timers, the network, the process's
+ * signals and the machine's figures only through a `Platform`; `nodePlatform` and
+ * `browserPlatform` implement it, and `run` hands the one it was given (with what the caller
+ * replaced) to the sinks it builds. `spec/boundary.ts` checks that no other module reaches the
+ * clock, timers, randomness or a Node global directly, and `spec/layers.ts` that this module
+ * imports nothing but the errors.
  *
  * @since 0.2.0
  */
 import type * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from '../Errors.js'
-import type { LocalSink } from '../local/LocalSink.js'
-import type { MlflowConfig } from '../mlflow/Config.js'
-import type { Fetch } from '../mlflow/Http.js'
-import type { Sink, SinkDescription } from '../Sink.js'
-import type { SystemMetricsSupport } from '../SystemMetrics.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -63,14 +60,53 @@ export interface SourceInfo {
 }
 
 /**
- * Timers that never keep a finished program alive: `after` calls `f` once, `every` repeatedly;
- * both return the function that cancels them.
+ * Timers. `after` calls `f` once, `every` repeatedly; both return the function that cancels
+ * them, and neither keeps a finished program alive (a flush timer, a sampling interval) unless
+ * `after` is told to (a deadline that must be met). `sleep` is a wait that something awaits (a
+ * retry's backoff): it keeps the program alive until it is over, so that a program never ends in
+ * the middle of delivering a run.
  * @category model
  * @since 0.2.0
  */
 export interface Timers {
-  readonly after: (ms: number, f: () => void) => () => void
+  readonly after: (ms: number, f: () => void, keepAlive?: boolean) => () => void
   readonly every: (ms: number, f: () => void) => () => void
+  /** Since 0.3.0. */
+  readonly sleep: (ms: number) => Promise<void>
+}
+
+/**
+ * The subset of the WHATWG `fetch` the MLflow client uses: cross-fetch, undici, a browser's.
+ * @category model
+ * @since 0.1.0
+ */
+export type Fetch = (
+  url: string,
+  init: {
+    method: string
+    headers: Record<string, string>
+    body?: string | Uint8Array
+    signal: AbortSignal
+  }
+) => Promise<{
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  text(): Promise<string>
+  arrayBuffer(): Promise<ArrayBuffer>
+}>
+
+/**
+ * Where a transport connects and with which TLS settings: the server's address, whether to skip
+ * certificate checks, a CA bundle to trust and a client certificate to present (files, read
+ * through `Files`).
+ * @category model
+ * @since 0.3.0
+ */
+export interface TlsTarget {
+  readonly url: string
+  readonly insecure: boolean
+  readonly caCertPath: string | undefined
+  readonly clientCertPath: string | undefined
 }
 
 /**
@@ -95,23 +131,21 @@ export interface Interrupts {
 }
 
 /**
- * The local run store, where the platform has one (Node): its default folder, how a
- * `file:` URI or a path names a folder (undefined when it names none), a sink on a folder, and
- * a server sink journaled in a folder (`journal`: every run also written there) or falling back
- * to it (`fallback`: also going on there when the server cannot be reached).
+ * One sample of the machine: MLflow's system metric names without the `system/` prefix
+ * (`cpu_utilization_percentage`, `system_memory_usage_megabytes`, ...), to their values.
  * @category model
  * @since 0.2.0
  */
-export interface LocalStoreSupport {
-  readonly defaultDir: string
-  readonly folderOf: (uri: string) => string | undefined
-  readonly sink: (dir: string) => SinkDescription<LocalSink>
-  readonly around: (
-    remote: Sink,
-    dir: string,
-    mode: 'journal' | 'fallback',
-    platform: Platform
-  ) => TE.TaskEither<TrackError, Sink & { readonly close: () => Promise<void> }>
+export type SystemSample = Readonly<Record<string, number>>
+
+/**
+ * Takes samples of the machine for one run. Figures that count from the start (network
+ * traffic) count from the moment the sampler was made.
+ * @category model
+ * @since 0.2.0
+ */
+export interface SystemSampler {
+  readonly sample: () => Promise<SystemSample>
 }
 
 /**
@@ -132,60 +166,13 @@ export interface Platform {
   readonly home: string | undefined
   /** A fresh random id of 32 hexadecimal digits. */
   readonly ids: () => string
+  /** A random number in [0, 1), for the jitter of retries (since 0.3.0). */
+  readonly random: () => number
   readonly timers: Timers
-  /** A transport to the MLflow server of `config` (its TLS settings read through `files`). */
-  readonly transport: (config: MlflowConfig) => TE.TaskEither<TrackError, Transport>
+  /** A transport to `target` (its certificate files read through `files`). */
+  readonly transport: (target: TlsTarget) => TE.TaskEither<TrackError, Transport>
   readonly interrupts: Interrupts
   readonly source: () => SourceInfo
-  /** Sampling the machine for system metrics; none in a browser. */
-  readonly systemMetrics?: SystemMetricsSupport
-  /** The local run store for these variables and home folder; none in a browser. */
-  readonly localStore?: (vars: Platform['vars'], home: string | undefined) => LocalStoreSupport
-}
-
-// -------------------------------------------------------------------------------------
-// instances
-// -------------------------------------------------------------------------------------
-
-/**
- * The local store of a platform for its own variables and home folder; none in a browser.
- * @category utils
- * @since 0.2.0
- */
-export const storeOf = (platform: Pick<Platform, 'vars' | 'home' | 'localStore'>): LocalStoreSupport | undefined => platform.localStore?.(platform.vars, platform.home)
-
-/**
- * A logger writing to the console's error stream, the same lines as Node's default logger.
- * @category instances
- * @since 0.2.0
- */
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(`charmory-track: warning: ${message}`),
-  info: (message) => console.warn(`charmory-track: ${message}`)
-}
-
-/**
- * A 32-hex-digit random id from the Web Crypto API (`getRandomValues`: Node >= 19 and every
- * browser, also on a page that is not a secure context, where `randomUUID` is missing).
- * @category instances
- * @since 0.2.0
- */
-export const randomId = (): string =>
-  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
-
-/**
- * `setTimeout` / `setInterval` as `Timers`, for platforms where a timer cannot keep the
- * program alive (a browser).
- * @category instances
- * @since 0.2.0
- */
-export const plainTimers: Timers = {
-  after: (ms, f) => {
-    const handle = setTimeout(f, ms)
-    return () => clearTimeout(handle)
-  },
-  every: (ms, f) => {
-    const handle = setInterval(f, ms)
-    return () => clearInterval(handle)
-  }
+  /** A sampler of the machine for system metrics, warning through `logger`; none in a browser (since 0.3.0). */
+  readonly systemSampler?: (logger: Logger) => SystemSampler
 }

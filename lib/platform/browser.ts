@@ -5,17 +5,15 @@
  * variables are given to `run` (`vars`), `sinkFromEnv` keeps runs in memory unless
  * `MLFLOW_TRACKING_URI` names a server, and an MLflow server needs `--cors-allowed-origins`
  * for the page's origin. The package's `run`, `runPromise` and `openSink` in a browser build
- * are those of `browserPlatform`.
+ * (lib/runtime/browser.ts) are those of `browserPlatform`.
  *
  * @since 0.2.0
  */
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, fileError, type TrackError } from '../Errors.js'
-import type { Fetch } from '../mlflow/Http.js'
-import { runIn } from '../Runtime.js'
-import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
-import { consoleLogger, plainTimers, randomId, type Files, type Platform } from './Platform.js'
+import { configError, fileError } from '../Errors.js'
+import type { Fetch, Files, Platform } from './Platform.js'
+import { consoleLogger, mathRandom, plainTimers, randomId, systemClock } from './web.js'
 
 // -------------------------------------------------------------------------------------
 // instances
@@ -40,15 +38,16 @@ export const browserFiles: Files = {
  * @since 0.2.0
  */
 export const browserPlatform: Platform = {
-  clock: { now: () => Date.now() },
+  clock: systemClock,
   logger: consoleLogger,
   files: browserFiles,
   vars: {},
   home: undefined,
   ids: randomId,
+  random: mathRandom,
   timers: plainTimers,
-  transport: (config) => {
-    const { caCertPath, clientCertPath } = config.tls
+  transport: (target) => {
+    const { caCertPath, clientCertPath } = target
     if (caCertPath !== undefined || clientCertPath !== undefined) {
       return TE.left(
         configError(
@@ -64,54 +63,3 @@ export const browserPlatform: Platform = {
   interrupts: { onInterrupt: () => () => undefined, exit: () => undefined },
   source: () => ({ user: 'browser', sourceName: globalThis.location?.href ?? 'browser', gitCommit: O.none })
 }
-
-const browser = runIn(browserPlatform)
-
-// -------------------------------------------------------------------------------------
-// interpreters
-// -------------------------------------------------------------------------------------
-
-/**
- * Runs a pipeline in a browser (see `run` on Node): a sink description is built from
- * `browserPlatform` with what is given, and closed when the pipeline ends.
- * @category interpreters
- * @since 0.2.0
- */
-export const run = browser.run
-
-/**
- * `run`, rejecting with a `TrackingFailure` instead of returning a `Left`.
- * @category interpreters
- * @since 0.2.0
- */
-export const runPromise = browser.runPromise
-
-/**
- * Builds a sink description once in a browser, to share between many `run`s; close it when done.
- * @category interpreters
- * @since 0.2.0
- */
-export const openSink = browser.openSink
-
-// -------------------------------------------------------------------------------------
-// Node only
-// -------------------------------------------------------------------------------------
-
-const nodeOnly = (name: string): TrackError =>
-  configError(name, 'the local store is Node-only: in a browser, keep runs with memorySink or send them to a server with mlflowSink')
-
-/**
- * In a browser there is no local store: a sink that `run` cannot build, with a `ConfigError`
- * saying so (`localSink` is Node-only).
- * @category Node only
- * @since 0.2.0
- */
-export const localSink = (_options?: unknown): SinkDescription => describeSink('local (Node only)', () => TE.left(nodeOnly('localSink')))
-
-/**
- * In a browser there is no local store to sync: a `ConfigError` saying so (`syncStore` is
- * Node-only).
- * @category Node only
- * @since 0.2.0
- */
-export const syncStore = (_dir: string, _target: Sink, _options?: unknown): TE.TaskEither<TrackError, never> => TE.left(nodeOnly('syncStore'))

@@ -4,9 +4,9 @@
  * in Web Crypto, hence `node:crypto` here, in a Node-only module.
  *
  * @example
- * import { digestOf } from 'charmory-track'
+ * import { Digest } from 'charmory-track'
  *
- * assert.strictEqual(digestOf(new TextEncoder().encode('hello')), '5d41402a')
+ * assert.strictEqual(Digest.digestOf(new TextEncoder().encode('hello')), '5d41402a')
  *
  * @since 0.2.0
  */

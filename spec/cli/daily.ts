@@ -1,25 +1,14 @@
 // `show`, `compare` and `gate` in process, over the local store and over fake sources: every
 // branch of the commands (spec/integration/daily-cli.ts runs them as programs, on a server too).
 import t from 'tap'
+import { tlsTarget } from '../../lib/mlflow/Config.js'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import {
-  describeError,
-  evaluate,
-  type Fetch,
-  fork,
-  Mlflow,
-  networkError,
-  nodePlatform,
-  type Query,
-  run,
-  Track,
-  trackParam
-} from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { Errors, Platform, evaluate, fork, Mlflow, nodePlatform, type Query, run, Track, trackParam } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { serverArtifacts } from '../../lib/cli/artifacts.js'
 import { num, sparkline } from '../../lib/cli/chart.js'
 import { compareCommand, compareRuns, renderMarkdown, renderText, searchAll, usage as compareUsage } from '../../lib/cli/compare.js'
@@ -158,7 +147,7 @@ const foundRun = (over: Partial<Query.FoundRun> = {}): Query.FoundRun => ({
 
 /** A query over one run whose metric `nan` is all NaN and whose `long` history comes in pages. */
 const fakeQuery = (failing: Partial<Record<keyof Query.RunQuery, true>> = {}): Query.RunQuery => {
-  const down = TE.left(networkError('connection refused', 'test'))
+  const down = TE.left(Errors.networkError('connection refused', 'test'))
   return {
     searchRuns: () => down,
     getRun: () => (failing.getRun ? down : TE.right(foundRun({ metrics: { nan: NaN, long: 3 } }))),
@@ -188,7 +177,7 @@ t.test('show: histories in pages, all-NaN metrics, sizes, unknown experiments, f
   for (const op of ['getRun', 'searchExperiments', 'getMetricHistory'] as const) {
     t.match(await runDetails({ where: 'x', query: fakeQuery({ [op]: true }), artifacts }, 'r1'), E.left({ _tag: 'NetworkError' }), op)
   }
-  t.match(await runDetails({ where: 'x', query: fakeQuery(), artifacts: () => TE.left(networkError('gone', 'list')) }, 'r1'), E.left({ _tag: 'NetworkError' }))
+  t.match(await runDetails({ where: 'x', query: fakeQuery(), artifacts: () => TE.left(Errors.networkError('gone', 'list')) }, 'r1'), E.left({ _tag: 'NetworkError' }))
 })
 
 t.test('show --from lists the server\'s artifacts folder by folder and page by page', async (t) => {
@@ -200,7 +189,7 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
     'mlflow/artifacts/list?run_id=r1&path=plots&page_token=t2': { files: [{ path: 'plots/b.png' }, { path: 'plots/empty', is_dir: true }] },
     'mlflow/artifacts/list?run_id=r1&path=plots/empty': {}
   }
-  const fetch: Fetch = async (url) => {
+  const fetch: Platform.Fetch = async (url) => {
     const u = new URL(url)
     const key = `${u.pathname.replace('/api/2.0/', '')}${u.search === '' ? '' : `?${[...u.searchParams].map(([k, v]) => `${k}=${v}`).join('&')}`}`
     const answer = answers[key] ?? answers[u.pathname.replace('/api/2.0/', '')]
@@ -215,21 +204,21 @@ t.test('show --from lists the server\'s artifacts folder by folder and page by p
   const broken = { ...testIo(t), fetch }
   t.equal(await showCommand(['r1', '--from', 'http://mlflow.test'], broken), 1)
   t.match(broken.err(), /^charmory-track show: .*404/)
-  const failing: Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"files": 3}', arrayBuffer: async () => new TextEncoder().encode('{"files": 3}').buffer as ArrayBuffer })
+  const failing: Platform.Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"files": 3}', arrayBuffer: async () => new TextEncoder().encode('{"files": 3}').buffer as ArrayBuffer })
   const config = right(Mlflow.configFor('http://127.0.0.1:1'))
-  t.match(await serverArtifacts(config, failing, 'r1')(), E.left({ _tag: 'DecodeError' }))
+  t.match(await serverArtifacts(config, failing, nodePlatform, 'r1')(), E.left({ _tag: 'DecodeError' }))
   // a busy server is asked again
   let calls = 0
-  const busy: Fetch = async () => {
+  const busy: Platform.Fetch = async () => {
     const text = calls++ === 0 ? '{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "busy"}' : '{"files": [{"path": "x.txt", "file_size": 1}]}'
     return { status: calls === 1 ? 503 : 200, headers: { get: () => null }, text: async () => text, arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer }
   }
   const quick = { ...config, retry: { ...config.retry, backoffFactorMs: 0, backoffJitterMs: 0 } }
-  t.strictSame(await serverArtifacts(quick, busy, 'r1')(), E.right([{ path: 'x.txt', size: 1 }]))
+  t.strictSame(await serverArtifacts(quick, busy, nodePlatform, 'r1')(), E.right([{ path: 'x.txt', size: 1 }]))
   // Node's transport: a port nobody listens on
-  const transport = await nodePlatform.transport(config)()
-  if (E.isLeft(transport)) return t.fail(describeError(transport.left))
-  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, transport.right.fetch, 'r1')(), E.left({ _tag: 'NetworkError' }))
+  const transport = await nodePlatform.transport(tlsTarget(config))()
+  if (E.isLeft(transport)) return t.fail(Errors.describeError(transport.left))
+  t.match(await serverArtifacts({ ...config, retry: { ...config.retry, maxRetries: 0, refusedRetries: 0 } }, transport.right.fetch, nodePlatform, 'r1')(), E.left({ _tag: 'NetworkError' }))
   transport.right.close()
 })
 

@@ -2,8 +2,8 @@ import t from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import * as O from 'fp-ts/lib/Option.js'
-import { evaluate, listRuns, localSink, run, VERSION } from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { LocalStore, evaluate, localSink, run, VERSION } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { fixedSource } from '../support/behaviour.js'
 import { childEnv, right, root, runTs, tempDir, tsNode } from '../support/local-store.js'
 import { freePort, mlflowExecutable } from '../support/mlflow-server.js'
@@ -108,8 +108,8 @@ t.test('as a program: server starts MLflow, syncs the local runs, serves, and st
   t.equal(remote.runName, 'to serve')
   t.equal(remote.status, 'FINISHED')
   t.strictSame(remote.metrics['loss'], [{ value: 0.5, step: 1, timestamp: 1000 }])
-  t.ok(right(await listRuns(dir)())[0]?.synced, 'the local run is marked synced')
-  t.equal(right(await listRuns(dir)())[0]?.runId, done.runId)
+  t.ok(right(await LocalStore.listRuns(dir)())[0]?.synced, 'the local run is marked synced')
+  t.equal(right(await LocalStore.listRuns(dir)())[0]?.runId, done.runId)
 
   child.kill('SIGINT')
   t.equal(await exited, 0, stderr.slice(-2000))

@@ -1,16 +1,16 @@
 import t from 'tap'
 import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Fetch, localSink, type RunSink } from 'charmory-track'
+import { Platform, Sink, localSink } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { runsCommand, table, usage } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
 
 const fill = async (dir: string) => {
   const sink = openStore(dir)
-  const open = async (experiment: string, runName: string, startTime: number): Promise<RunSink> =>
+  const open = async (experiment: string, runName: string, startTime: number): Promise<Sink.RunSink> =>
     right(await sink.openRun({ experimentId: right(await sink.experiment(experiment)()), runName, startTime, tags: [] })())
   const a = await open('mnist', 'first', Date.UTC(2024, 4, 1, 12, 0, 0))
   right(await a.logParams([['lr', '0.1'], ['bs', '16']])())
@@ -153,7 +153,7 @@ t.test('--from: a run of an experiment missing from the names shows the experime
       runs: [{ info: { run_id: 'r1', experiment_id: '42', run_name: 'lone', status: 'FINISHED', start_time: 0 }, data: {} }]
     })
   }
-  const fetch: Fetch = async (url) => {
+  const fetch: Platform.Fetch = async (url) => {
     const text = JSON.stringify(answers[new URL(url).pathname.replace('/api/2.0/', '')]!())
     return { status: 200, headers: { get: () => null }, text: async () => text, arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer }
   }

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { appendFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { evaluate, listRuns, localSink, run } from 'charmory-track'
+import { LocalStore, evaluate, localSink, run } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { DEFAULT_SERVER, syncCommand, usage } from '../../lib/cli/sync.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
@@ -90,7 +90,7 @@ t.test('sync to a real server: a summary, then nothing; a failed run is named', 
   const { dir, runId } = await fill(io.home)
   t.equal(await syncCommand(['--to', server.url], io), 0, io.err())
   t.equal(io.out(), `synced 1 of 1 run to ${server.url}: 1 param, 6 metric points, 4 tags, 2 artifacts\n`)
-  const remoteId = right(await listRuns(dir)())[0]?.sync[0]?.remoteRunId
+  const remoteId = right(await LocalStore.listRuns(dir)())[0]?.sync[0]?.remoteRunId
   const got = await restGet(server.url, `mlflow/runs/get?run_id=${remoteId}`)
   t.match(got, { run: { info: { run_name: 'parent', status: 'FINISHED' } } })
 

@@ -8,18 +8,8 @@ import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { randomUUID } from 'node:crypto'
-import {
-  ArtifactPath,
-  evaluate,
-  memorySink,
-  Mlflow,
-  mlflowSink,
-  run,
-  type Sink,
-  type TrackError,
-  TrackingFailure
-} from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { Errors, Sink, ArtifactPath, evaluate, memorySink, Mlflow, mlflowSink, run } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { captureLogger } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { restGet } from '../support/mlflow-read.js'
@@ -148,14 +138,14 @@ t.test('a property over names made of the characters that matter', async (t) => 
 })
 
 /** What logging `path` through a run handle of `sink` does: the name stored, or the error. */
-const throughHandle = async (sink: Sink, path: string): Promise<TrackError | 'stored'> => {
-  let refused: TrackError | undefined
+const throughHandle = async (sink: Sink.Sink, path: string): Promise<Errors.TrackError | 'stored'> => {
+  let refused: Errors.TrackError | undefined
   const r = await run(
     evaluate({ experiment: `handle paths ${randomUUID()}` }, async (h) => {
       try {
         await h.logArtifact({ path, text: 'x' })
       } catch (e) {
-        refused = e instanceof TrackingFailure ? e.error : undefined
+        refused = e instanceof Errors.TrackingFailure ? e.error : undefined
       }
     }),
     { sink, logger }

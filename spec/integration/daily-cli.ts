@@ -3,8 +3,8 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import { mlflowSink, type Sink } from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { Sink, mlflowSink } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { childEnv, right, root, runTs, tempDir } from '../support/local-store.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { built } from '../support/sinks.js'
@@ -17,7 +17,7 @@ const experiment = `daily ${uniq}`
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 
 /** Three finished runs of the experiment: resnet18 (0.91), resnet50 (0.94), vit (0.93, newest). */
-const fill = async (sink: Sink): Promise<readonly [string, string, string]> => {
+const fill = async (sink: Sink.Sink): Promise<readonly [string, string, string]> => {
   const experimentId = right(await sink.experiment(experiment)())
   const ids: Array<string> = []
   for (const [i, [model, lr, accuracy, losses]] of ([

@@ -7,7 +7,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { join } from 'node:path'
-import { describeError, evaluate, listRuns, loadRun, Mlflow, mlflowSink, run } from 'charmory-track'
+import { Errors, LocalStore, evaluate, Mlflow, mlflowSink, run } from 'charmory-track'
 import { cli } from '../../lib/cli/cli.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { testIo } from '../support/local-cli.js'
@@ -34,7 +34,7 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
     MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.1'
   })
-  if (E.isLeft(config)) return t.fail(describeError(config.left))
+  if (E.isLeft(config)) return t.fail(Errors.describeError(config.left))
   const sink = mlflowSink(config.right)
   const { logger, warnings } = captureLogger()
 
@@ -58,15 +58,15 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
   if (error?._tag !== 'Unsynced') return t.fail(`expected Unsynced, got ${JSON.stringify(error)}`)
   t.equal(error.store, store, 'it names the local store')
   t.equal(error.command, `npx charmory-track sync --to ${first.url}`, 'and the command that completes the run')
-  t.match(describeError(error), `run ${error.runId} is kept in the local store ${store}`)
-  t.match(describeError(error), `complete it there with \`npx charmory-track sync --to ${first.url}\``)
+  t.match(Errors.describeError(error), `run ${error.runId} is kept in the local store ${store}`)
+  t.match(Errors.describeError(error), `complete it there with \`npx charmory-track sync --to ${first.url}\``)
   t.ok(['NetworkError', 'HttpError'].includes(error.cause._tag), 'the server\'s failure is the cause')
   t.equal(warnings.filter((w) => w.includes(`run ${error.runId} is kept in the local store`)).length, 1, 'the run\'s loss is reported once (retries are reported too: one logger gets every warning)')
   t.ok(accepted >= 3_000, `logMetric accepted ${accepted} points`)
 
-  const runs = right(await listRuns(store)())
+  const runs = right(await LocalStore.listRuns(store)())
   t.strictSame(runs.map((r) => [r.runId, r.status, r.synced]), [[error.runId, 'FAILED', false]])
-  const journal = right(await loadRun(store, error.runId)())
+  const journal = right(await LocalStore.loadRun(store, error.runId)())
   const points = journal.metricHistories['loss'] ?? []
   t.ok(points.length >= accepted, 'every accepted point is journaled')
   t.strictSame(points.map((p) => p.step), Array.from({ length: points.length }, (_, i) => i))
@@ -90,5 +90,5 @@ t.test('server killed mid-stream: the Left says where the run is; the sync it na
   t.equal(onServer.tags['charmory.error.type'], 'Unsynced')
   t.equal(onServer.tags['phase'], 'eval')
   t.strictSame(onServer.metrics['loss'], points, 'every point, exactly once')
-  t.equal(right(await listRuns(store)())[0]?.synced, true)
+  t.equal(right(await LocalStore.listRuns(store)())[0]?.synced, true)
 })

@@ -3,7 +3,7 @@
 // the server after a sync.
 import t, { type Test } from 'tap'
 import * as O from 'fp-ts/lib/Option.js'
-import { evaluate, listRuns, loadRun, mlflowSink, readArtifact, run, sinkFromEnv, syncStore, type StoredRun } from 'charmory-track'
+import { LocalStore, evaluate, mlflowSink, run, sinkFromEnv, syncStore } from 'charmory-track'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
@@ -31,9 +31,9 @@ const fallbackEnv = (port: number, home: string) => {
 }
 
 /** The stored run as the server should show it, and the server's view restricted to compare. */
-const same = async (t: Test, dir: string, stored: StoredRun, view: RunView): Promise<void> => {
+const same = async (t: Test, dir: string, stored: LocalStore.StoredRun, view: RunView): Promise<void> => {
   const artifacts: Record<string, Uint8Array> = {}
-  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  for (const a of stored.artifacts) artifacts[a.path] = right(await LocalStore.readArtifact(dir, stored.runId, a.path)())
   t.strictSame(
     {
       status: view.status,
@@ -78,7 +78,7 @@ t.test('server down at run start: the run ends whole in the local store, and on 
     )
   )
   t.equal(warnings.filter((w) => /cannot be reached/.test(w)).length, 1, 'a warning says the server cannot be reached')
-  const stored = right(await loadRun(store, done.runId)())
+  const stored = right(await LocalStore.loadRun(store, done.runId)())
   t.equal(stored.status, 'FINISHED')
   t.equal(stored.synced, false)
   t.equal(stored.metricHistories['loss']?.length, 100)
@@ -90,7 +90,7 @@ t.test('server down at run start: the run ends whole in the local store, and on 
   const report = right(await syncStore(store, target)())
   t.equal(report.runs.length, 1)
   await same(t, store, stored, await readRun(server.url, report.runs[0]!.remoteRunId!))
-  t.ok(right(await listRuns(store)())[0]?.synced)
+  t.ok(right(await LocalStore.listRuns(store)())[0]?.synced)
 })
 
 t.test('server dying mid-run: the evaluation finishes locally; sync completes the same server run', async (t) => {
@@ -120,7 +120,7 @@ t.test('server dying mid-run: the evaluation finishes locally; sync completes th
   )
   t.ok(stopped !== undefined)
   t.equal(warnings.filter((w) => /cannot be reached/.test(w)).length, 1)
-  const stored = right(await loadRun(store, done.runId)())
+  const stored = right(await LocalStore.loadRun(store, done.runId)())
   t.equal(stored.status, 'FINISHED', 'the evaluation did not fail')
   t.equal(stored.metricHistories['loss']?.length, 2_000, 'nothing is lost')
   t.equal(stored.synced, false)

@@ -4,23 +4,8 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  evaluate,
-  fork,
-  listRuns,
-  loadRun,
-  localSink,
-  Mlflow,
-  mlflowSink,
-  readArtifact,
-  reopen,
-  run,
-  type StoredRun,
-  syncStore,
-  Track,
-  trackParam
-} from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { LocalStore, evaluate, fork, localSink, Mlflow, mlflowSink, reopen, run, syncStore, Track, trackParam } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir, writeOldRun } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
@@ -28,9 +13,9 @@ import { mlflowExecutable, removeServerDir, serverFor, startMlflowServer } from 
 import { built } from '../support/sinks.js'
 
 /** What the server should hold for a stored run (it keeps +-Infinity as +-MAX_VALUE). */
-const expected = async (dir: string, stored: StoredRun, parentOnServer?: string) => {
+const expected = async (dir: string, stored: LocalStore.StoredRun, parentOnServer?: string) => {
   const artifacts: Record<string, Uint8Array> = {}
-  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  for (const a of stored.artifacts) artifacts[a.path] = right(await LocalStore.readArtifact(dir, stored.runId, a.path)())
   const onServer = (v: number): number => (v === Infinity ? Number.MAX_VALUE : v === -Infinity ? -Number.MAX_VALUE : v)
   return {
     runName: stored.runName,
@@ -110,9 +95,9 @@ t.test('sync to a real server: exact data, parent links on server ids; a second 
   t.ok(report.runs.every((r) => r.error === undefined))
   const remoteOf = new Map(report.runs.map((r) => [r.runId, r.remoteRunId!]))
   const views = new Map<string, RunView>()
-  for (const summary of right(await listRuns(dir)())) {
+  for (const summary of right(await LocalStore.listRuns(dir)())) {
     t.ok(summary.synced, `${summary.runName} is marked synced`)
-    const stored = right(await loadRun(dir, summary.runId)())
+    const stored = right(await LocalStore.loadRun(dir, summary.runId)())
     const want = await expected(dir, stored, stored.parentRunId === undefined ? undefined : remoteOf.get(done.runId))
     const view = await readRun(server.url, remoteOf.get(summary.runId)!)
     views.set(summary.runId, view)
@@ -150,7 +135,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
       { sink, source: () => fixedSource(O.none) }
     )
   )
-  const stored = right(await loadRun(dir, done.runId)())
+  const stored = right(await LocalStore.loadRun(dir, done.runId)())
   const config = right(Mlflow.configFromEnv({ MLFLOW_TRACKING_URI: first.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }))
   const dying = await built(mlflowSink(config), { logger: captureLogger().logger })
   let killing: Promise<void> | undefined
@@ -164,7 +149,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
   await killing
   t.ok(killing !== undefined, 'the server was stopped midway')
   t.match(interrupted, { _tag: 'Left', left: { _tag: 'NetworkError' } }, 'the sync stops when the server is gone')
-  const halfway = right(await loadRun(dir, done.runId)())
+  const halfway = right(await LocalStore.loadRun(dir, done.runId)())
   t.ok(halfway.sync[0] !== undefined && halfway.sync[0].offset < halfway.journalBytes, 'progress was kept, not complete')
 
   const second = await startMlflowServer({ dir: serverDir, port: first.port })

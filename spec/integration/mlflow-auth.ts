@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeError, evaluate, listRuns, localSink, mlflowSink, run, sinkFromEnv, type Logger } from 'charmory-track'
+import { Errors, LocalStore, Platform, evaluate, localSink, mlflowSink, run, sinkFromEnv } from 'charmory-track'
 import { syncCommand } from '../../lib/cli/sync.js'
 import { testIo } from '../support/local-cli.js'
 import { right } from '../support/local-store.js'
@@ -31,7 +31,7 @@ const server = await serverFor(t, { auth: { username: USER, password: PASSWORD }
 if (server === undefined) process.exit(0)
 
 const logged: Array<string> = []
-const logger: Logger = { warn: (m) => void logged.push(m), info: (m) => void logged.push(m) }
+const logger: Platform.Logger = { warn: (m) => void logged.push(m), info: (m) => void logged.push(m) }
 const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` }
 const T0 = 1_770_000_000_000
 
@@ -86,7 +86,7 @@ t.test('a wrong password is a typed unauthenticated error', async (t) => {
   const r = await evaluateWith({ MLFLOW_TRACKING_USERNAME: USER, MLFLOW_TRACKING_PASSWORD: `${PASSWORD}-wrong` }, home())
   results.push(r)
   t.match(r, { _tag: 'Left', left: { _tag: 'HttpError', status: 401, errorCode: 'UNAUTHENTICATED' } })
-  if (E.isLeft(r)) t.notMatch(describeError(r.left), PASSWORD)
+  if (E.isLeft(r)) t.notMatch(Errors.describeError(r.left), PASSWORD)
 })
 
 t.test('no credentials at all is unauthenticated too', async (t) => {
@@ -117,7 +117,7 @@ t.test('credentials in the address are Basic auth, for the sink and for `sync --
   const tty = { ...io, stderr: { ...io.stderr, isTTY: true } }
   t.equal(await syncCommand(['--to', withCredentials], tty), 0, io.err())
   t.match(io.out(), new RegExp(`^synced 1 of 1 run to ${server.url}: 1 param, 1 metric point, \\d+ tags, 1 artifact\n$`))
-  const remoteId = right(await listRuns(store)())[0]?.sync[0]?.remoteRunId ?? ''
+  const remoteId = right(await LocalStore.listRuns(store)())[0]?.sync[0]?.remoteRunId ?? ''
   t.equal((await readRun(server.url, remoteId, basic)).status, 'FINISHED')
   logged.push(io.out(), io.err())
   const bad = testIo(t)

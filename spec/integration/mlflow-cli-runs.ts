@@ -3,7 +3,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { randomUUID } from 'node:crypto'
-import { describeError, mlflowSink, type TrackError } from 'charmory-track'
+import { Errors, mlflowSink } from 'charmory-track'
 import { runsCommand, table } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
 import { serverFor } from '../support/mlflow-server.js'
@@ -12,8 +12,8 @@ import { built } from '../support/sinks.js'
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
 
-const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 

@@ -2,7 +2,7 @@
 // the run still arrives complete, with no duplicated metric point.
 import t, { type Test } from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { evaluate, type Logger, Mlflow, mlflowSink, run } from 'charmory-track'
+import { Platform, evaluate, Mlflow, mlflowSink, run } from 'charmory-track'
 import { startFaultProxy, type Fault } from '../support/fault-proxy.js'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, runIdsOf } from '../support/mlflow-read.js'
@@ -13,11 +13,11 @@ if (server === undefined) process.exit(0)
 
 const pass: Fault = { kind: 'pass' }
 const T0 = 1_760_000_000_000
-const quiet: Logger = { warn: () => undefined, info: () => undefined }
+const quiet: Platform.Logger = { warn: () => undefined, info: () => undefined }
 
 // A short timeout only where a hung answer is the point: a busy 2-core machine can take
 // seconds over a batch, and a timed-out batch is sent again (correctly, but noisily).
-const sinkThrough = async (url: string, logger: Logger = quiet, timeout = '60') => {
+const sinkThrough = async (url: string, logger: Platform.Logger = quiet, timeout = '60') => {
   const config = Mlflow.configFromEnv({
     MLFLOW_TRACKING_URI: url,
     MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.02',
@@ -29,7 +29,7 @@ const sinkThrough = async (url: string, logger: Logger = quiet, timeout = '60') 
   return await built(mlflowSink(config.right, { journal: false }), { logger })
 }
 
-const streamRun = async (url: string, experiment: string, points: number, logger?: Logger, timeout?: string) => {
+const streamRun = async (url: string, experiment: string, points: number, logger?: Platform.Logger, timeout?: string) => {
   const sink = await sinkThrough(url, logger, timeout)
   try {
     return await run(

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describeError, evaluate, mlflowSink, run, Track, trackParam, type TrackError } from 'charmory-track'
+import { Errors, evaluate, mlflowSink, run, Track, trackParam } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
 import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
@@ -17,8 +17,8 @@ import { mlflowExecutable, serverFor } from '../support/mlflow-server.js'
 const server = await serverFor(t)
 if (server === undefined) process.exit(0)
 
-const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 

@@ -6,19 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  evaluate,
-  fromTracked,
-  mlflowSink,
-  reopen,
-  run,
-  trackParam,
-  Track,
-  withParams,
-  type Env,
-  type Logger,
-  type TrackError
-} from 'charmory-track'
+import { Errors, Platform, Runtime, evaluate, fromTracked, mlflowSink, reopen, run, trackParam, Track, withParams } from 'charmory-track'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, restGet } from '../support/mlflow-read.js'
 import { built } from '../support/sinks.js'
@@ -29,8 +17,8 @@ if (server === undefined) process.exit(0)
 const T0 = 1_750_000_000_000
 const fixedClock = { now: () => T0 }
 const warnings: Array<string> = []
-const logger: Logger = { warn: (m) => void warnings.push(m), info: () => undefined }
-const source: Env['source'] = () => ({ user: 'tester', sourceName: 'spec.ts', gitCommit: { _tag: 'Some', value: 'a'.repeat(40) } })
+const logger: Platform.Logger = { warn: (m) => void warnings.push(m), info: () => undefined }
+const source: Runtime.Env['source'] = () => ({ user: 'tester', sourceName: 'spec.ts', gitCommit: { _tag: 'Some', value: 'a'.repeat(40) } })
 // the REST sink itself; the journal `run` adds by default has its own specs
 const sink = await built(mlflowSink(server.url, { journal: false }), { logger })
 t.teardown(() => sink.close())
@@ -42,7 +30,7 @@ mkdirSync(join(files, 'plots/deep'), { recursive: true })
 writeFileSync(join(files, 'plots/roc.txt'), 'roc')
 writeFileSync(join(files, 'plots/deep/pr.txt'), 'pr curve')
 
-const expectRight = <A>(r: E.Either<TrackError, A>): A => {
+const expectRight = <A>(r: E.Either<Errors.TrackError, A>): A => {
   if (E.isLeft(r)) throw new Error(`expected success, got ${JSON.stringify(r.left)}`)
   return r.right
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describeError, evaluate, mlflowSink, run, SystemMetrics } from 'charmory-track'
+import { Errors, evaluate, mlflowSink, run, SystemMetrics } from 'charmory-track'
 import { fixedSource } from '../support/behaviour.js'
 import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
@@ -59,7 +59,7 @@ t.test('a run sampled by Node shows MLflow\'s system metric names, step by step'
     }),
     { sink, source: () => fixedSource() }
   )
-  if (E.isLeft(r)) t.fail(describeError(r.left))
+  if (E.isLeft(r)) t.fail(Errors.describeError(r.left))
   const runId = E.isRight(r) ? r.right.runId : ''
   const read = pythonRead(runId)
   // a machine with nvidia-smi adds the GPU metrics, checked in spec/system/nodeSystemMetrics.ts

@@ -9,24 +9,8 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import {
-  describeError,
-  digestOf,
-  evaluate,
-  loadRun,
-  localSink,
-  memorySink,
-  mlflowSink,
-  readArtifact,
-  reopen,
-  run,
-  type RunHandle,
-  type Sink,
-  syncStore,
-  type TrackError,
-  TrackingFailure
-} from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { Digest, Errors, LocalStore, Sink, evaluate, localSink, memorySink, mlflowSink, reopen, run, type RunHandle, syncStore } from 'charmory-track'
+import { openStore } from '../support/local-store.js'
 import { fixedSource } from '../support/behaviour.js'
 import { built } from '../support/sinks.js'
 import { childEnv } from '../support/local-store.js'
@@ -41,22 +25,22 @@ const TABLE_TAG = '[{"path": "eval/predictions.json", "type": "table"}]'
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 
-const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
-const rejection = async (p: Promise<unknown>): Promise<TrackError | undefined> => {
+const rejection = async (p: Promise<unknown>): Promise<Errors.TrackError | undefined> => {
   try {
     await p
     return undefined
   } catch (e) {
-    return e instanceof TrackingFailure ? e.error : undefined
+    return e instanceof Errors.TrackingFailure ? e.error : undefined
   }
 }
 
 const SCHEMA = '{"mlflow_colspec": [{"type": "string", "name": "image"}]}'
-const dataset = { name: 'cifar10-test', digest: digestOf('cifar10 test split'), sourceType: 'local', source: '/data/cifar10/test.npz', profile: { num_rows: 2 }, schema: SCHEMA, context: 'eval' }
+const dataset = { name: 'cifar10-test', digest: Digest.digestOf('cifar10 test split'), sourceType: 'local', source: '/data/cifar10/test.npz', profile: { num_rows: 2 }, schema: SCHEMA, context: 'eval' }
 
 /** The program every sink runs; yields the run id. */
 const program = (experiment: string) =>
@@ -94,7 +78,7 @@ const expectedArtifacts = {
   'results.json': RESULTS
 }
 
-const env = (sink: Sink) => ({ sink, clock: { now: () => T0 }, source: () => fixedSource(), logger: { warn: () => undefined, info: () => undefined } })
+const env = (sink: Sink.Sink) => ({ sink, clock: { now: () => T0 }, source: () => fixedSource(), logger: { warn: () => undefined, info: () => undefined } })
 
 /** What MLflow's Python client reads of a run: artifacts (text), the table tag, dataset inputs, the YAML dict parsed. */
 const pythonRead = (runId: string): Record<string, unknown> => {
@@ -172,20 +156,20 @@ t.test('local store: journaled, read back, and synced to the server with the dat
   const dir = mkdtempSync(join(tmpdir(), 'records-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const { runId } = right(await run(program(`records local ${randomUUID().slice(0, 8)}`), env(openStore(dir))))
-  const stored = right(await loadRun(dir, runId)())
+  const stored = right(await LocalStore.loadRun(dir, runId)())
   t.strictSame(stored.inputs, [INPUT])
   t.equal(stored.tags['mlflow.loggedArtifacts'], TABLE_TAG)
-  t.equal(text(right(await readArtifact(dir, runId, 'results.json')())), RESULTS)
+  t.equal(text(right(await LocalStore.readArtifact(dir, runId, 'results.json')())), RESULTS)
   const target = await built(mlflowSink(server.url), { logger: { warn: () => undefined, info: () => undefined } })
   t.teardown(() => target.close())
   right(await syncStore(dir, target)())
-  const remoteId = right(await loadRun(dir, runId)()).sync[0]!.remoteRunId
+  const remoteId = right(await LocalStore.loadRun(dir, runId)()).sync[0]!.remoteRunId
   checkPython(t, remoteId)
 })
 
 t.test('the handle refuses bad records at once, naming them; opting out of results.json', async (t) => {
   const sink = memorySink()
-  const refusals: Array<TrackError | undefined> = []
+  const refusals: Array<Errors.TrackError | undefined> = []
   let kept: RunHandle | undefined
   const r = await run(
     evaluate({ experiment: 'refusals', resultsArtifact: false }, async (h) => {
@@ -221,13 +205,13 @@ t.test('the handle refuses bad records at once, naming them; opting out of resul
 
 t.test('a sink without queries or dataset inputs: tables still listed, datasets refused', async (t) => {
   const memory = memorySink()
-  const bare: Sink = {
+  const bare: Sink.Sink = {
     name: 'bare',
     experiment: memory.experiment,
-    openRun: (request) => TE.map(({ logInputs: _drop, ...rest }: import('charmory-track').RunSink) => rest)(memory.openRun(request)),
+    openRun: (request) => TE.map(({ logInputs: _drop, ...rest }: import('charmory-track').Sink.RunSink) => rest)(memory.openRun(request)),
     reopenRun: memory.reopenRun
   }
-  const errors: Array<TrackError | undefined> = []
+  const errors: Array<Errors.TrackError | undefined> = []
   right(
     await run(
       evaluate({ experiment: 'bare' }, async (h) => {
@@ -240,10 +224,10 @@ t.test('a sink without queries or dataset inputs: tables still listed, datasets 
     )
   )
   t.match(errors, [{ _tag: 'Unsupported', what: 'dataset inputs', where: 'bare' }])
-  t.equal(describeError(errors[0]!), 'bare cannot record dataset inputs')
+  t.equal(Errors.describeError(errors[0]!), 'bare cannot record dataset inputs')
   t.equal(memory.snapshot().runs[0]?.tags['mlflow.loggedArtifacts'], '[{"path": "a.json", "type": "table"}, {"path": "b.json", "type": "table"}]')
   t.notOk('results.json' in (memory.snapshot().runs[0]?.artifacts ?? {}), 'no results, no results.json')
-  const lost: Sink = { ...memory, query: { ...memory.query, getRun: () => TE.left({ _tag: 'NotFound', what: 'run', id: 'x' }) } }
+  const lost: Sink.Sink = { ...memory, query: { ...memory.query, getRun: () => TE.left({ _tag: 'NotFound', what: 'run', id: 'x' }) } }
   right(await run(evaluate({ experiment: 'lost' }, async (h) => h.logTable('c.json', [{ x: 1 }])), env(lost)))
   t.equal(memory.snapshot().runs[1]?.tags['mlflow.loggedArtifacts'], '[{"path": "c.json", "type": "table"}]')
 })

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { listRuns, loadRun, mlflowSink, syncStore, type StoredRun } from 'charmory-track'
+import { LocalStore, mlflowSink, syncStore } from 'charmory-track'
 import { captureLogger } from '../support/behaviour.js'
 import { startFaultProxy } from '../support/fault-proxy.js'
 import { childEnv, right, root, tempDir, tsNode } from '../support/local-store.js'
@@ -54,10 +54,10 @@ const start = (t: Test, home: string, ...args: Array<string>): Child => {
 }
 
 /** The one run of a local store. */
-const onlyRun = async (t: Test, dir: string): Promise<StoredRun> => {
-  const runs = right(await listRuns(dir)())
+const onlyRun = async (t: Test, dir: string): Promise<LocalStore.StoredRun> => {
+  const runs = right(await LocalStore.listRuns(dir)())
   t.equal(runs.length, 1)
-  return right(await loadRun(dir, runs[0]!.runId)())
+  return right(await LocalStore.loadRun(dir, runs[0]!.runId)())
 }
 
 /** Points 0..n-1 of the child's series, as stored: each once, none missing. */

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
-import { evaluate, listRuns, localSink, run } from 'charmory-track'
+import { LocalStore, evaluate, localSink, run } from 'charmory-track'
 import { freePort } from '../support/mlflow-server.js'
 import { childEnv, right, root, tempDir, tsNode } from '../support/local-store.js'
 import { firstSeen, readRuns, startWriter, teamFor, type ReadRun, type Writer } from '../support/team.js'
@@ -142,7 +142,7 @@ if (team !== undefined) {
     }
     const runIds = results.map((r) => r.runId as string)
     const store = join(home, 'mlruns')
-    const before = right(await listRuns(store)())
+    const before = right(await LocalStore.listRuns(store)())
     t.strictSame(
       onB.map((w) => before.find((r) => r.runId === runIds[w.writer])?.synced),
       onB.map(() => false),
@@ -158,7 +158,7 @@ if (team !== undefined) {
     const code = await new Promise<number | null>((ok) => sync.once('close', ok))
     t.equal(code, 0, out)
     t.match(out, new RegExp(`^synced ${onB.length} of ${onB.length} runs? to ${a.url.replace(/\./g, '\\.')}`, 'm'))
-    const after = right(await listRuns(store)())
+    const after = right(await LocalStore.listRuns(store)())
     t.ok(after.every((r) => r.synced === true), 'every local run is synced')
     checkRuns(t, await readRuns(team.python, a.url, 'team-failover'), runIds)
   })

@@ -3,49 +3,28 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  describeSink,
-  evaluate,
-  fileError,
-  httpError,
-  isUnreachable,
-  listRuns,
-  loadRun,
-  localSink,
-  memorySink,
-  type MemorySink,
-  networkError,
-  notFound,
-  reopen,
-  run,
-  type RunSink,
-  type Sink,
-  syncCommandFor,
-  syncStore,
-  type TrackError,
-  withLocalFallback,
-  withLocalJournal
-} from 'charmory-track'
+import { Errors, LocalStore, Sink, evaluate, localSink, memorySink, type MemorySink, openSink, reopen, run, syncStore, withLocalFallback, withLocalJournal } from 'charmory-track'
+import { isUnreachable, syncCommandFor } from '../../lib/local/Fallback.js'
 import { fallbackOver, journalOver } from '../../lib/local/Fallback.js'
 import * as L from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir } from '../support/local-store.js'
 
-const down = networkError('connect ECONNREFUSED 127.0.0.1:5999', 'experiments/get-by-name')
+const down = Errors.networkError('connect ECONNREFUSED 127.0.0.1:5999', 'experiments/get-by-name')
 
 /** A memory sink standing in for a server that can be taken down (every call then fails). */
 const server = () => {
   const inner: MemorySink = memorySink()
-  let failure: TrackError | undefined
+  let failure: Errors.TrackError | undefined
   let calls = 0
   const gate =
-    <A>(te: TE.TaskEither<TrackError, A>): TE.TaskEither<TrackError, A> =>
+    <A>(te: TE.TaskEither<Errors.TrackError, A>): TE.TaskEither<Errors.TrackError, A> =>
     () => {
       calls++
       return failure === undefined ? te() : Promise.resolve(E.left(failure))
     }
-  const wrap = (rs: RunSink): RunSink => ({
+  const wrap = (rs: Sink.RunSink): Sink.RunSink => ({
     runId: rs.runId,
     experimentId: rs.experimentId,
     logParams: (p) => gate(rs.logParams(p)),
@@ -55,13 +34,13 @@ const server = () => {
     flush: () => gate(rs.flush()),
     end: (status, endTime) => gate(rs.end(status, endTime))
   })
-  const sink: Sink = {
+  const sink: Sink.Sink = {
     name: 'mlflow:http://127.0.0.1:5999',
     experiment: (name) => gate(inner.experiment(name)),
     openRun: (request) => TE.map(wrap)(gate(inner.openRun(request))),
     reopenRun: (runId) => TE.map(wrap)(gate(inner.reopenRun(runId)))
   }
-  return { sink, inner, fail: (e: TrackError | undefined) => void (failure = e), calls: () => calls }
+  return { sink, inner, fail: (e: Errors.TrackError | undefined) => void (failure = e), calls: () => calls }
 }
 
 const setup = (t: { teardown: (f: () => void) => void }) => {
@@ -86,12 +65,12 @@ const evaluation = (experiment: string, onStep?: (step: number) => void) =>
 
 t.test('which failures mean the server cannot be reached', async (t) => {
   t.ok(isUnreachable(down))
-  t.ok(isUnreachable(httpError(503, 'TEMPORARILY_UNAVAILABLE', '', 'x')))
-  t.ok(isUnreachable(httpError(500, 'INTERNAL_ERROR', '', 'x')))
-  t.ok(isUnreachable(httpError(429, 'REQUEST_LIMIT_EXCEEDED', '', 'x')))
-  t.notOk(isUnreachable(httpError(401, 'UNAUTHENTICATED', '', 'x')))
-  t.notOk(isUnreachable(httpError(400, 'INVALID_PARAMETER_VALUE', '', 'x')))
-  t.notOk(isUnreachable(notFound('run', 'x')))
+  t.ok(isUnreachable(Errors.httpError(503, 'TEMPORARILY_UNAVAILABLE', '', 'x')))
+  t.ok(isUnreachable(Errors.httpError(500, 'INTERNAL_ERROR', '', 'x')))
+  t.ok(isUnreachable(Errors.httpError(429, 'REQUEST_LIMIT_EXCEEDED', '', 'x')))
+  t.notOk(isUnreachable(Errors.httpError(401, 'UNAUTHENTICATED', '', 'x')))
+  t.notOk(isUnreachable(Errors.httpError(400, 'INVALID_PARAMETER_VALUE', '', 'x')))
+  t.notOk(isUnreachable(Errors.notFound('run', 'x')))
 })
 
 t.test('with the server up, every run is on both sides under one id, and synced', async (t) => {
@@ -101,7 +80,7 @@ t.test('with the server up, every run is on both sides under one id, and synced'
   const onServer = remote.inner.snapshot()
   t.equal(onServer.runs[0]?.runId, done.runId, 'the run id is the server\'s')
   t.equal(onServer.experiments[0]?.experimentId, done.experimentId, 'and so is the experiment id')
-  const stored = right(await loadRun(dir, done.runId)())
+  const stored = right(await LocalStore.loadRun(dir, done.runId)())
   t.strictSame(stored.metricHistories, onServer.runs[0]?.metrics)
   t.strictSame(stored.paramValues, onServer.runs[0]?.params)
   t.strictSame(stored.tags, onServer.runs[0]?.tags)
@@ -112,10 +91,10 @@ t.test('with the server up, every run is on both sides under one id, and synced'
 
   right(await run(reopen(done.runId, (r) => r.logMetric('custom', 42, { timestamp: 7 })), { sink }))
   t.strictSame(remote.inner.snapshot().runs[0]?.metrics['custom'], [{ value: 42, step: 0, timestamp: 7 }])
-  t.ok(right(await loadRun(dir, done.runId)()).synced, 'a reopened run that the server confirmed stays synced')
+  t.ok(right(await LocalStore.loadRun(dir, done.runId)()).synced, 'a reopened run that the server confirmed stays synced')
 
-  const quiet = fallbackOver(remote.sink, openStore(dir))
-  t.ok(right(await loadRun(dir, right(await run(evaluation('up'), { sink: quiet })).runId)()).synced, 'warnings go to stderr by default')
+  const quiet = fallbackOver(remote.sink, openStore(dir), { logger: captureLogger().logger })
+  t.ok(right(await LocalStore.loadRun(dir, right(await run(evaluation('up'), { sink: quiet })).runId)()).synced, 'no warning while the server takes the run')
 })
 
 t.test('server down at the start: the run goes on locally, unsynced, and sync pushes it later', async (t) => {
@@ -125,7 +104,7 @@ t.test('server down at the start: the run goes on locally, unsynced, and sync pu
   t.equal(warnings.length, 1)
   t.match(warnings[0], /mlflow:http:\/\/127\.0\.0\.1:5999 cannot be reached .*ECONNREFUSED.*charmory-track sync/)
   t.strictSame(remote.inner.snapshot().runs, [])
-  const stored = right(await loadRun(dir, done.runId)())
+  const stored = right(await LocalStore.loadRun(dir, done.runId)())
   t.equal(stored.status, 'FINISHED')
   t.equal(stored.synced, false)
   t.strictSame(stored.sync, [], 'no run was created on the server')
@@ -146,12 +125,12 @@ t.test('server down at the start: the run goes on locally, unsynced, and sync pu
 t.test('server refusing runs as unreachable (503) at run creation: the run goes on locally', async (t) => {
   const { dir, remote, local, sink, warnings } = setup(t)
   const experimentId = right(await sink.experiment('e')())
-  remote.fail(httpError(503, 'TEMPORARILY_UNAVAILABLE', 'busy', 'runs/create'))
+  remote.fail(Errors.httpError(503, 'TEMPORARILY_UNAVAILABLE', 'busy', 'runs/create'))
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
   right(await r.end('FINISHED', 2)())
   t.equal(warnings.length, 1)
-  t.equal(right(await loadRun(dir, r.runId)()).status, 'FINISHED')
+  t.equal(right(await LocalStore.loadRun(dir, r.runId)()).status, 'FINISHED')
   t.equal(r.experimentId, right(await local.experiment('e')()), 'the local experiment id')
 })
 
@@ -168,7 +147,7 @@ t.test('server dying mid-run: the run finishes locally and sync completes it in 
   right(await r.end('FINISHED', 50)())
   t.equal(warnings.length, 1)
 
-  const stored = right(await loadRun(dir, r.runId)())
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(stored.synced, false)
   t.equal(stored.sync[0]?.remoteRunId, r.runId, 'the server run is remembered')
   t.equal(stored.metricHistories['m']?.length, 10, 'nothing is lost')
@@ -197,7 +176,7 @@ t.test('two runs losing the server at once warn once; both finish locally', asyn
   right(await b.end('FINISHED', 2)())
   t.equal(warnings.length, 1)
   t.strictSame(
-    right(await listRuns(dir)()).map((x) => [x.status, x.metrics, x.synced]),
+    right(await LocalStore.listRuns(dir)()).map((x) => [x.status, x.metrics, x.synced]),
     [
       ['FINISHED', 1, false],
       ['FINISHED', 1, false]
@@ -207,15 +186,15 @@ t.test('two runs losing the server at once warn once; both finish locally', asyn
 
 t.test('a server that answers with a refusal is an error, as without the fallback', async (t) => {
   const { remote, sink, warnings } = setup(t)
-  remote.fail(httpError(401, 'UNAUTHENTICATED', 'credentials required', 'experiments/get-by-name'))
+  remote.fail(Errors.httpError(401, 'UNAUTHENTICATED', 'credentials required', 'experiments/get-by-name'))
   t.match(left(await sink.experiment('e')()), { _tag: 'HttpError', status: 401 })
   remote.fail(undefined)
   const experimentId = right(await sink.experiment('e')())
-  remote.fail(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create'))
+  remote.fail(Errors.httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create'))
   t.match(left(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })()), { status: 400 })
   remote.fail(undefined)
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
-  remote.fail(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch'))
+  remote.fail(Errors.httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch'))
   t.match(left(await r.logParams([['a', '1']])()), { status: 400 })
   t.match(left(await r.logParams([['bad//key', '1']])()), { _tag: 'InvalidKey' }, 'the local store refuses first')
   t.strictSame(warnings, [])
@@ -244,7 +223,7 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
   remote.fail(down)
   right(await run(reopen(synced.runId, (r) => r.logMetric('while down', 1)), { sink }))
   t.equal(warnings.length, 1, 'a server down at reopening: the run goes on locally')
-  t.equal(right(await loadRun(dir, synced.runId)()).synced, false)
+  t.equal(right(await LocalStore.loadRun(dir, synced.runId)()).synced, false)
   right(await run(reopen(synced.runId, (r) => r.logMetric('still down', 1)), { sink }))
 
   remote.fail(undefined)
@@ -260,10 +239,10 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
 
   const offline = right(await run(evaluation('local only'), { sink: fallbackOver(failing(down), local, { logger: captureLogger().logger }) }))
   right(await run(reopen(offline.runId, (r) => r.logMetric('more', 1)), { sink: fresh }))
-  t.equal(right(await loadRun(dir, offline.runId)()).synced, false, 'a run never synced is reopened locally')
+  t.equal(right(await LocalStore.loadRun(dir, offline.runId)()).synced, false, 'a run never synced is reopened locally')
 
   right(await syncStore(dir, remote.sink)())
-  remote.fail(httpError(404, 'RESOURCE_DOES_NOT_EXIST', 'deleted', 'runs/get'))
+  remote.fail(Errors.httpError(404, 'RESOURCE_DOES_NOT_EXIST', 'deleted', 'runs/get'))
   t.match(left(await fresh.reopenRun(synced.runId)()), { _tag: 'HttpError', status: 404 })
 
   appendFileSync(L.journalPath(dir, offline.runId), 'garbage\n')
@@ -271,7 +250,7 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
 })
 
 /** A server that is never there. */
-const failing = (e: TrackError): Sink => ({
+const failing = (e: Errors.TrackError): Sink.Sink => ({
   name: 'mlflow:http://127.0.0.1:5999',
   experiment: () => TE.left(e),
   openRun: () => TE.left(e),
@@ -285,7 +264,7 @@ t.test('dataset inputs go to both sides; a server sink without them is an Unsupp
   const ds = { name: 'd', digest: 'abc', sourceType: 'local', source: '/d' }
   const done = right(await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink }))
   t.equal(remote.snapshot().runs[0]?.inputs[0]?.name, 'd')
-  t.equal(right(await loadRun(dir, done.runId)()).inputs[0]?.name, 'd')
+  t.equal(right(await LocalStore.loadRun(dir, done.runId)()).inputs[0]?.name, 'd')
   const { sink: bare } = setup(t)
   const failed = await run(evaluate({ experiment: 'inputs' }, (r) => r.logInput(ds)), { sink: bare })
   t.match(failed, { left: { _tag: 'Unsupported', what: 'dataset inputs', where: 'mlflow:http://127.0.0.1:5999' } })
@@ -310,7 +289,7 @@ t.test('journaled, with the server up: every run on both sides under one id, and
   const done = right(await run(evaluation('up'), { sink }))
   const onServer = remote.inner.snapshot().runs
   t.equal(onServer[0]?.runId, done.runId)
-  const stored = right(await loadRun(dir, done.runId)())
+  const stored = right(await LocalStore.loadRun(dir, done.runId)())
   t.strictSame(stored.metricHistories, onServer[0]?.metrics)
   t.equal(stored.status, 'FINISHED')
   t.ok(stored.synced)
@@ -325,7 +304,7 @@ t.test('journaled, with the server down before a run opens: the error as without
   const experimentId = right(await sink.experiment('down')())
   remote.fail(down)
   t.strictSame(left(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })()), down)
-  t.strictSame(right(await listRuns(dir)()), [])
+  t.strictSame(right(await LocalStore.listRuns(dir)()), [])
   t.strictSame(warnings, [])
 })
 
@@ -345,7 +324,7 @@ t.test('journaled, with the server dying mid-run: the Left says where the run is
   t.equal(warnings.length, 1, 'one warning, when the server is lost')
   t.match(warnings[0], `run ${error.runId} is kept in the local store ${dir}`)
 
-  const stored = right(await loadRun(dir, error.runId)())
+  const stored = right(await LocalStore.loadRun(dir, error.runId)())
   t.equal(stored.status, 'FAILED', 'the journal has the run to its end')
   t.equal(stored.tags['charmory.error.type'], 'Unsynced')
   t.strictSame(stored.metricHistories['loss']?.map((p) => p.step), [0, 1, 2, 3, 4, 5, 6], 'every point the task logged, the one refused included')
@@ -373,7 +352,7 @@ t.test('journaled, once the server is lost: each operation is journaled and fail
   t.match(left(await r.logMetrics(point(2))()), { _tag: 'Unsynced' })
   t.match(left(await r.end('FINISHED', 5)()), { _tag: 'Unsynced' })
   right(await r.end('FAILED', 6)())
-  const stored = right(await loadRun(dir, r.runId)())
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
   t.match(stored, { status: 'FAILED', endTime: 6 })
   t.equal(stored.metricHistories['m']?.length, 3)
 
@@ -381,7 +360,7 @@ t.test('journaled, once the server is lost: each operation is journaled and fail
   remote.fail(down)
   t.match(left(await k.flush()()), { _tag: 'Unsynced' })
   right(await k.end('KILLED', 7)())
-  t.match(right(await loadRun(dir, k.runId)()), { status: 'KILLED', endTime: 7 })
+  t.match(right(await LocalStore.loadRun(dir, k.runId)()), { status: 'KILLED', endTime: 7 })
 })
 
 t.test('ending KILLED ends the journal at once, then the server run, and leaves the run to a sync', async (t) => {
@@ -390,11 +369,11 @@ t.test('ending KILLED ends the journal at once, then the server run, and leaves 
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
   right(await r.end('KILLED', 9)())
-  t.match(right(await loadRun(dir, r.runId)()), { status: 'KILLED', endTime: 9, synced: false })
+  t.match(right(await LocalStore.loadRun(dir, r.runId)()), { status: 'KILLED', endTime: 9, synced: false })
   t.match(remote.inner.snapshot().runs[0], { status: 'KILLED', endTime: 9, metrics: { m: [{ value: 1 }] } })
   t.match(left(await r.logMetrics([{ key: 'm', value: 2, step: 1, timestamp: 2 }])()), { _tag: 'RunEnded', runId: r.runId }, 'a killed run takes nothing more')
   t.match(left(await r.end('FAILED', 10)()), { _tag: 'RunEnded' })
-  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['m']?.length, 1)
+  t.equal(right(await LocalStore.loadRun(dir, r.runId)()).metricHistories['m']?.length, 1)
 
   const fallback = setup(t)
   const fid = right(await fallback.sink.experiment('killed')())
@@ -402,7 +381,7 @@ t.test('ending KILLED ends the journal at once, then the server run, and leaves 
   fallback.remote.fail(down)
   right(await f.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
   right(await f.end('KILLED', 3)())
-  t.match(right(await loadRun(fallback.dir, f.runId)()), { status: 'KILLED', endTime: 3 })
+  t.match(right(await LocalStore.loadRun(fallback.dir, f.runId)()), { status: 'KILLED', endTime: 3 })
 
   const g = right(await sink.openRun({ experimentId, runName: 'g', startTime: 1, tags: [] })())
   rmSync(L.runDir(dir, g.runId), { recursive: true })
@@ -423,23 +402,22 @@ t.test('syncCommandFor: the command that pushes a store to a server, without cre
 
 t.test('the sink over the server keeps what the server offers besides writing', async (t) => {
   const dir = tempDir(t)
-  const closed: Array<string> = []
-  const remote = { ...server().sink, close: async () => void closed.push('closed'), config: { trackingUri: 'http://h' } }
-  for (const sink of [journalOver(remote, openStore(dir)), fallbackOver(remote, openStore(dir))]) {
-    const kept = sink as Sink & { readonly config?: unknown }
+  const remote = { ...server().sink, config: { trackingUri: 'http://h' } }
+  const { logger } = captureLogger()
+  for (const sink of [journalOver(remote, openStore(dir), { logger }), fallbackOver(remote, openStore(dir), { logger })]) {
+    const kept = sink as Sink.Sink & { readonly config?: unknown }
     t.strictSame(kept.config, { trackingUri: 'http://h' })
-    await kept.close?.()
   }
-  t.strictSame(closed, ['closed', 'closed'])
 })
 
 t.test('withLocalFallback and withLocalJournal are descriptions: run builds what they name and closes it', async (t) => {
   const dir = tempDir(t)
   const events: Array<string> = []
   const remote = server()
-  const described = describeSink(remote.sink.name, () => {
+  const described = Sink.describeSink(remote.sink.name, (context) => {
     events.push('remote built')
-    return TE.right({ ...remote.sink, close: async () => void events.push('remote closed') })
+    context.scope.addFinalizer(() => void events.push('remote closed'))
+    return TE.right(remote.sink)
   })
   const { logger, warnings } = captureLogger()
   const fallback = withLocalFallback(described, localSink({ dir }))
@@ -448,23 +426,25 @@ t.test('withLocalFallback and withLocalJournal are descriptions: run builds what
   const done = right(await run(evaluation('fallback'), { sink: fallback, logger }))
   t.strictSame(events, ['remote built', 'remote closed'])
   t.equal(warnings.length, 1, 'the logger given to run gets the warning')
-  t.match(right(await listRuns(dir)()), [{ runId: done.runId, synced: false }])
+  t.match(right(await LocalStore.listRuns(dir)()), [{ runId: done.runId, synced: false }])
 
   // a built remote is kept open; the options' logger wins over run's
   remote.fail(undefined)
   const own = captureLogger()
-  let closed = 0
-  const live: Sink = { ...remote.sink, close: async () => void closed++ }
+  events.length = 0
+  const live = right(await openSink(described))
   const journaled = withLocalJournal(live, localSink({ dir }), { logger: own.logger })
   t.equal(journaled.name, `mlflow:http://127.0.0.1:5999 (journaled in local:${dir})`)
   t.ok(E.isRight(await run(evaluation('journaled'), { sink: journaled, logger })))
-  t.equal(closed, 0, 'a sink given built is not closed')
+  t.strictSame(events, ['remote built'], 'a sink given built is not released by run')
+  await live.close()
+  t.strictSame(events, ['remote built', 'remote closed'], 'but by its owner')
 
   // a local store that cannot be built: the remote built for it is closed again
   const blocked = join(dir, 'blocked')
   writeFileSync(blocked, 'a file')
   events.length = 0
-  const unbuildable = withLocalFallback(described, describeSink('local:nowhere', () => TE.left(fileError(blocked, 'not a folder'))))
+  const unbuildable = withLocalFallback(described, Sink.describeSink('local:nowhere', () => TE.left(Errors.fileError(blocked, 'not a folder'))))
   t.match(await run(evaluation('never'), { sink: unbuildable }), E.left({ _tag: 'FileError' }))
   t.strictSame(events, ['remote built', 'remote closed'])
 })

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {  } from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { right, tempDir } from '../support/local-store.js'
 
 t.test('a search keeps each metric\'s latest point however the points were logged', async (t) => {

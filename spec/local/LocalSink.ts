@@ -6,25 +6,9 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import {
-  type EnvInput,
-  evaluate,
-  fork,
-  listExperiments,
-  listRuns,
-  loadRun,
-  localSink,
-  memorySink,
-  readArtifact,
-  reopen,
-  run,
-  type RunRecord,
-  type StoredRun,
-  Track,
-  trackParam
-} from 'charmory-track'
+import { LocalStore, Runtime, evaluate, fork, localSink, memorySink, reopen, run, type RunRecord, Track, trackParam } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
 import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
 import { built } from '../support/sinks.js'
@@ -33,9 +17,9 @@ const writer = join(root, 'spec/support/local-writer.ts')
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /** A run of the store as the shared suite reads runs: artifacts with their bytes, histories sorted. */
-const viewOf = async (dir: string, stored: StoredRun): Promise<RunView> => {
+const viewOf = async (dir: string, stored: LocalStore.StoredRun): Promise<RunView> => {
   const artifacts: Record<string, Uint8Array> = {}
-  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  for (const a of stored.artifacts) artifacts[a.path] = right(await LocalStore.readArtifact(dir, stored.runId, a.path)())
   const metrics = Object.fromEntries(
     Object.entries(stored.metricHistories).map(([k, points]) => [
       k,
@@ -57,7 +41,7 @@ void behaviourSuite(t, 'local sink', async () => {
   const dir = tempDir(t)
   return {
     sink: openStore(dir),
-    readRun: async (runId) => viewOf(dir, right(await loadRun(dir, runId)())),
+    readRun: async (runId) => viewOf(dir, right(await LocalStore.loadRun(dir, runId)())),
     close: async () => undefined
   }
 })
@@ -99,11 +83,10 @@ const everything = (folder: string) =>
     Track.tap(({ runId }) => reopen(runId, (r) => r.logMetric('custom_metric', 42)))
   )
 
-const comparable = async (dir: string, stored: StoredRun) => {
+const comparable = async (dir: string, stored: LocalStore.StoredRun) => {
   const view = await viewOf(dir, stored)
   return { runName: stored.runName, ...view, metrics: stored.metricHistories }
 }
-
 
 t.test('round trip: the local store reads back everything the memory sink records', async (t) => {
   const dir = tempDir(t)
@@ -112,7 +95,7 @@ t.test('round trip: the local store reads back everything the memory sink record
   writeFileSync(join(folder, 'a.txt'), 'a')
   writeFileSync(join(folder, 'sub', 'b.txt'), 'b')
   let now = 1_700_000_000_000
-  const env = (sink: EnvInput['sink']): EnvInput => ({
+  const env = (sink: Runtime.EnvInput['sink']): Runtime.EnvInput => ({
     sink,
     clock: { now: () => (now += 7) },
     source: () => fixedSource(O.none),
@@ -125,11 +108,11 @@ t.test('round trip: the local store reads back everything the memory sink record
   const local = right(await run(everything(folder), env(openStore(dir))))
 
   const snapshot = memory.snapshot()
-  const stored = right(await listRuns(dir)())
+  const stored = right(await LocalStore.listRuns(dir)())
   t.equal(stored.length, 2)
   for (const m of snapshot.runs) {
     const summary = stored.find((s) => s.runName === m.runName)!
-    const run = right(await loadRun(dir, summary.runId)())
+    const run = right(await LocalStore.loadRun(dir, summary.runId)())
     const expected = asStored(m)
     const parent = m.tags['mlflow.parentRunId']
     const tags =
@@ -137,7 +120,7 @@ t.test('round trip: the local store reads back everything the memory sink record
     t.strictSame(await comparable(dir, run), { ...expected, tags }, `run ${m.runName}`)
     t.equal(run.parentRunId, parent === undefined ? undefined : local.runId)
   }
-  t.strictSame(right(await listExperiments(dir)()), [{ experimentId: local.experimentId, name: 'round trip' }])
+  t.strictSame(right(await LocalStore.listExperiments(dir)()), [{ experimentId: local.experimentId, name: 'round trip' }])
 })
 
 t.test('the sink enforces what the server enforces', async (t) => {
@@ -175,7 +158,7 @@ t.test('the sink enforces what the server enforces', async (t) => {
   t.match(left(await r.logArtifact('../escape.txt', utf8('x'))()), { _tag: 'InvalidArtifactPath' })
   t.match(left(await r.end('FINISHED', 1.5)()), { _tag: 'InvalidValue', key: 'endTime' })
   right(await r.end('FINISHED', 2)())
-  const stored = right(await loadRun(dir, r.runId)())
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
   t.strictSame(stored.paramValues, { lr: '0.1' })
   t.strictSame(stored.metricHistories, {}, 'nothing of a refused batch is recorded')
   t.equal(
@@ -192,10 +175,10 @@ t.test('a run can be opened with a given id, once', async (t) => {
   const sink = openStore(dir)
   const experimentId = right(await sink.experiment('ids')())
   const request = { experimentId, runName: 'r', startTime: 1, tags: [] }
-  const r = right(await sink.openRun(request, 'abc123')())
+  const r = right(await sink.openRun({ ...request, runId: 'abc123' })())
   t.equal(r.runId, 'abc123')
-  t.match(left(await sink.openRun(request, 'abc123')()), { _tag: 'FileError', path: L.runDir(dir, 'abc123') })
-  t.match(left(await sink.openRun(request, 'a/b')()), { _tag: 'InvalidValue', key: 'runId' })
+  t.match(left(await sink.openRun({ ...request, runId: 'abc123' })()), { _tag: 'FileError', path: L.runDir(dir, 'abc123') })
+  t.match(left(await sink.openRun({ ...request, runId: 'a/b' })()), { _tag: 'InvalidValue', key: 'runId' })
 })
 
 t.test('a reopened run keeps its params immutable and appends after what is there', async (t) => {
@@ -207,11 +190,11 @@ t.test('a reopened run keeps its params immutable and appends after what is ther
   right(await r.end('FINISHED', 9)())
   const again = right(await openStore(dir).reopenRun(r.runId)())
   t.equal(again.experimentId, experimentId)
-  t.equal(again.written(), right(await loadRun(dir, r.runId)()).journalBytes)
+  t.equal(again.written(), right(await LocalStore.loadRun(dir, r.runId)()).journalBytes)
   t.match(left(await again.logParams([['lr', '0.3']])()), { _tag: 'ParamConflict' })
   right(await again.logMetrics([{ key: 'late', value: 1, step: 0, timestamp: 10 }])())
   right(await again.flush()())
-  const stored = right(await loadRun(dir, r.runId)())
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(stored.status, 'FINISHED', 'reopening leaves the status')
   t.equal(stored.endTime, 9)
   t.strictSame(stored.metricHistories, { late: [{ value: 1, step: 0, timestamp: 10 }] })
@@ -238,7 +221,7 @@ t.test('a flushed run keeps no file open: reopening a run again and again leaks 
     t.ok(E.isRight(result))
   }
   t.equal(openOnJournal(), 0, 'no descriptor of the journal is left open')
-  t.equal(right(await loadRun(dir, r.runId)()).metricHistories['late']?.length, 20)
+  t.equal(right(await LocalStore.loadRun(dir, r.runId)()).metricHistories['late']?.length, 20)
 })
 
 t.test('a run written to after its end writes on (the file is opened again)', async (t) => {
@@ -250,7 +233,7 @@ t.test('a run written to after its end writes on (the file is opened again)', as
   right(await r.flush()())
   right(await r.setTags([['late', 'yes']])())
   right(await r.flush()())
-  t.equal(right(await loadRun(dir, r.runId)()).tags['late'], 'yes')
+  t.equal(right(await LocalStore.loadRun(dir, r.runId)()).tags['late'], 'yes')
 })
 
 t.test('a torn last line is ignored when reading and cut off when the run is reopened', async (t) => {
@@ -261,13 +244,13 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
   right(await r.flush()())
   appendFileSync(L.journalPath(dir, r.runId), '{"t":"metrics","m":[["m",2,')
-  const before = right(await loadRun(dir, r.runId)())
+  const before = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(before.status, 'RUNNING', 'a run that did not end is shown as not finished')
   t.strictSame(before.metricHistories, { m: [{ value: 1, step: 0, timestamp: 1 }] })
   const again = right(await sink.reopenRun(r.runId)())
   right(await again.logMetrics([{ key: 'm', value: 3, step: 1, timestamp: 2 }])())
   right(await again.end('KILLED', 3)())
-  const after = right(await loadRun(dir, r.runId)())
+  const after = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(after.status, 'KILLED')
   t.strictSame(after.metricHistories['m']?.map((p) => p.value), [1, 3])
   t.equal(readFileSync(L.journalPath(dir, r.runId), 'utf8').includes('["m",2,'), false)
@@ -280,7 +263,7 @@ t.test('a corrupt line inside a journal is a DecodeError naming the file and lin
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.end('FINISHED', 2)())
   appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FINISHED","endTime":3}\n')
-  t.match(left(await loadRun(dir, r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
+  t.match(left(await LocalStore.loadRun(dir, r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
   t.match(left(await sink.reopenRun(r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
 })
 
@@ -292,7 +275,7 @@ t.test('data is written within the flush interval, and at once when the buffer i
     return right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   }
   const onDisk = async (runId: string): Promise<number> =>
-    right(await loadRun(dir, runId)()).metricHistories['m']?.length ?? 0
+    right(await LocalStore.loadRun(dir, runId)()).metricHistories['m']?.length ?? 0
   const point = (step: number) => [{ key: 'm', value: step, step, timestamp: 1 }]
 
   const timed = await open({ flushIntervalMs: 30 })
@@ -363,7 +346,7 @@ t.test('many distinct keys are all checked and recorded', async (t) => {
   t.match(left(await r.logMetrics([{ key: 'bad//key', value: 1, step: 0, timestamp: 1 }])()), { _tag: 'InvalidKey' })
   right(await r.logMetrics([{ key: 'k0', value: 1, step: 1, timestamp: 1 }])())
   right(await r.end('FINISHED', 2)())
-  t.equal(right(await loadRun(dir, r.runId)()).metrics, 10_050)
+  t.equal(right(await LocalStore.loadRun(dir, r.runId)()).metrics, 10_050)
 })
 
 t.test('by default the store is $ARMORY_HOME/mlruns', async (t) => {
@@ -387,14 +370,14 @@ t.test('two processes writing runs into one store at once do not corrupt each ot
     ...(JSON.parse(b.stdout) as { runIds: Array<string> }).runIds
   ]
   t.strictSame(
-    right(await listExperiments(dir)()).map((e) => e.name),
+    right(await LocalStore.listExperiments(dir)()).map((e) => e.name),
     ['shared-0', 'shared-1'],
     'each experiment registered once'
   )
-  const runs = right(await listRuns(dir)())
+  const runs = right(await LocalStore.listRuns(dir)())
   t.strictSame(runs.map((r) => r.runId).sort(), [...ids].sort())
   for (const summary of runs) {
-    const stored = right(await loadRun(dir, summary.runId)())
+    const stored = right(await LocalStore.loadRun(dir, summary.runId)())
     const [who, i] = stored.runName.split('-')
     t.equal(stored.status, 'FINISHED')
     t.equal(stored.experimentName, `shared-${Number(i) % 2}`)
@@ -402,7 +385,7 @@ t.test('two processes writing runs into one store at once do not corrupt each ot
     t.ok(stored.metricHistories['loss']?.every((p, step) => p.step === step && p.value === step / 2000))
     t.strictSame(stored.metricHistories['done'], [{ value: Number(i), step: 0, timestamp: stored.metricHistories['done']?.[0]?.timestamp }])
     t.equal(stored.tags['writer'], who)
-    t.equal(new TextDecoder().decode(right(await readArtifact(dir, stored.runId, 'who.txt')())), `${who} ${i}`)
+    t.equal(new TextDecoder().decode(right(await LocalStore.readArtifact(dir, stored.runId, 'who.txt')())), `${who} ${i}`)
   }
 })
 
@@ -427,7 +410,7 @@ t.test('SIGKILL mid-run: everything flushed before the kill reads back, the run 
     child.once('exit', () => fail(new Error(`the writer ended before it was killed: ${stderr}`)))
   })
   t.equal(await exited, 'SIGKILL')
-  const stored = right(await loadRun(dir, flushed.runId)())
+  const stored = right(await LocalStore.loadRun(dir, flushed.runId)())
   t.equal(stored.status, 'RUNNING', 'the run is shown as not finished')
   t.equal(stored.endTime, undefined)
   t.strictSame(stored.paramValues, { lr: '0.1' })
@@ -439,6 +422,6 @@ t.test('SIGKILL mid-run: everything flushed before the kill reads back, the run 
     loss.every((p, i) => p.value === i && p.step === i && p.timestamp === 2000 + i),
     'the points read back are the ones logged, in order, none missing in between'
   )
-  const runs = right(await listRuns(dir)())
+  const runs = right(await LocalStore.listRuns(dir)())
   t.strictSame(runs.map((r) => [r.runId, r.status, r.synced]), [[flushed.runId, 'RUNNING', false]])
 })

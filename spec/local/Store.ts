@@ -4,8 +4,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, readArtifact } from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { LocalStore } from 'charmory-track'
+
+import { openStore } from '../support/local-store.js'
 import * as L from '../../lib/local/Store.js'
 import { left, right, tempDir } from '../support/local-store.js'
 
@@ -22,10 +23,10 @@ const storeWith = async (dir: string, name: string, runId: string, lines: Readon
 }
 
 t.test('the store lives in $ARMORY_HOME/mlruns, ARMORY_HOME defaulting to ~/.armory', async (t) => {
-  t.equal(defaultStoreDir({}, '/home/ada'), '/home/ada/.armory/mlruns')
-  t.equal(defaultStoreDir({ ARMORY_HOME: '' }, '/home/ada'), '/home/ada/.armory/mlruns')
-  t.equal(defaultStoreDir({ ARMORY_HOME: '/data/armory' }, '/home/ada'), '/data/armory/mlruns')
-  t.equal(armoryHome({ ARMORY_HOME: 'rel' }, '/home/ada'), join(process.cwd(), 'rel'))
+  t.equal(LocalStore.defaultStoreDir({}, '/home/ada'), '/home/ada/.armory/mlruns')
+  t.equal(LocalStore.defaultStoreDir({ ARMORY_HOME: '' }, '/home/ada'), '/home/ada/.armory/mlruns')
+  t.equal(LocalStore.defaultStoreDir({ ARMORY_HOME: '/data/armory' }, '/home/ada'), '/data/armory/mlruns')
+  t.equal(LocalStore.armoryHome({ ARMORY_HOME: 'rel' }, '/home/ada'), join(process.cwd(), 'rel'))
 })
 
 t.test('metric points are encoded without a whole-record stringify and decode back exactly', async (t) => {
@@ -106,15 +107,15 @@ t.test('a journal starts with exactly one start record', async (t) => {
   await storeWith(dir, 'e', 'r1', [L.encodeRecord({ t: 'params', params: [['a', '1']] })])
   mkdirSync(L.runDir(dir, 'r2'))
   writeFileSync(L.journalPath(dir, 'r2'), '')
-  t.match(left(await loadRun(dir, 'r2')()), { _tag: 'NotFound', id: 'r2' }, 'an empty journal holds no run')
+  t.match(left(await LocalStore.loadRun(dir, 'r2')()), { _tag: 'NotFound', id: 'r2' }, 'an empty journal holds no run')
   mkdirSync(L.runDir(dir, 'r3'))
   writeFileSync(L.journalPath(dir, 'r3'), L.encodeRecord({ t: 'params', params: [] }))
-  t.match(left(await loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' })
+  t.match(left(await LocalStore.loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' })
   mkdirSync(L.runDir(dir, 'r4'))
   writeFileSync(L.journalPath(dir, 'r4'), start('r4', 'x', 1) + start('r4', 'x', 1))
-  t.match(left(await loadRun(dir, 'r4')()), { source: `${L.journalPath(dir, 'r4')}:2` })
+  t.match(left(await LocalStore.loadRun(dir, 'r4')()), { source: `${L.journalPath(dir, 'r4')}:2` })
   appendFileSync(L.journalPath(dir, 'r1'), '{"t":"params","params":[["a"]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
-  t.match(left(await listRuns(dir)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' })
+  t.match(left(await LocalStore.listRuns(dir)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' })
 })
 
 t.test('listRuns and loadRun read runs back, newest first, with counts and sync state', async (t) => {
@@ -135,7 +136,7 @@ t.test('listRuns and loadRun read runs back, newest first, with counts and sync 
   mkdirSync(L.runDir(dir, 'r5'), { recursive: true })
   writeFileSync(L.journalPath(dir, 'r5'), start('r5', 'gone', 2000))
 
-  const runs = right(await listRuns(dir)())
+  const runs = right(await LocalStore.listRuns(dir)())
   t.strictSame(
     runs.map((r) => [r.runId, r.experimentName, r.status, r.params, r.metrics, r.parentRunId, r.synced]),
     [
@@ -146,11 +147,11 @@ t.test('listRuns and loadRun read runs back, newest first, with counts and sync 
     'a run folder without journal is left out; an unknown experiment shows its id'
   )
   t.strictSame(
-    right(await listRuns(dir, { experiment: 'alpha' })()).map((r) => r.runId),
+    right(await LocalStore.listRuns(dir, { experiment: 'alpha' })()).map((r) => r.runId),
     ['r1']
   )
 
-  const r1 = right(await loadRun(dir, 'r1')())
+  const r1 = right(await LocalStore.loadRun(dir, 'r1')())
   t.match(r1, {
     runId: 'r1',
     experimentId: expA,
@@ -172,23 +173,23 @@ t.test('listRuns and loadRun read runs back, newest first, with counts and sync 
   ])
   t.ok(Number.isNaN(r1.metricHistories['acc']?.[0]?.value))
 
-  const r2 = right(await loadRun(dir, 'r2')())
+  const r2 = right(await LocalStore.loadRun(dir, 'r2')())
   t.equal(r2.journalBytes, Buffer.byteLength(start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']])), 'the torn line is ignored')
 
   right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: 10 })())
   right(await L.recordSyncState(dir, 'r1', { target: 'other', remoteRunId: 'y1', offset: 10 })())
-  t.equal(right(await loadRun(dir, 'r1')()).synced, false, 'a partial sync is not synced')
+  t.equal(right(await LocalStore.loadRun(dir, 'r1')()).synced, false, 'a partial sync is not synced')
   right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes })())
-  const synced = right(await loadRun(dir, 'r1')())
+  const synced = right(await LocalStore.loadRun(dir, 'r1')())
   t.equal(synced.synced, true)
   t.strictSame(synced.sync, [
     { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes },
     { target: 'other', remoteRunId: 'y1', offset: 10 }
   ])
 
-  t.match(left(await loadRun(dir, 'nope')()), { _tag: 'NotFound', what: 'run', id: 'nope' })
-  t.match(left(await loadRun(dir, 'r0')()), { _tag: 'NotFound', what: 'run', id: 'r0' })
-  t.match(left(await loadRun(dir, '../r1')()), { _tag: 'NotFound', what: 'run', id: '../r1' })
+  t.match(left(await LocalStore.loadRun(dir, 'nope')()), { _tag: 'NotFound', what: 'run', id: 'nope' })
+  t.match(left(await LocalStore.loadRun(dir, 'r0')()), { _tag: 'NotFound', what: 'run', id: 'r0' })
+  t.match(left(await LocalStore.loadRun(dir, '../r1')()), { _tag: 'NotFound', what: 'run', id: '../r1' })
 })
 
 t.test('a corrupt sync record is a DecodeError; a torn one is ignored', async (t) => {
@@ -197,12 +198,12 @@ t.test('a corrupt sync record is a DecodeError; a torn one is ignored', async (t
   appendFileSync(L.syncPath(dir, 'r1'), '{"target":"m","remoteRunId":"x","offset":3}\n{"target":"m"')
   t.strictSame(right(await L.readSyncStates(dir, 'r1')()), [{ target: 'm', remoteRunId: 'x', offset: 3 }])
   appendFileSync(L.syncPath(dir, 'r1'), '}\n')
-  t.match(left(await listRuns(dir)()), { _tag: 'DecodeError', source: `${L.syncPath(dir, 'r1')}:2`, path: 'remoteRunId' })
+  t.match(left(await LocalStore.listRuns(dir)()), { _tag: 'DecodeError', source: `${L.syncPath(dir, 'r1')}:2`, path: 'remoteRunId' })
 })
 
 t.test('experiments are registered once, by name, also when registered many times at once', async (t) => {
   const dir = tempDir(t)
-  t.strictSame(right(await listExperiments(dir)()), [], 'a folder without a store has no experiments')
+  t.strictSame(right(await LocalStore.listExperiments(dir)()), [], 'a folder without a store has no experiments')
   right(await L.ensureStore(dir)())
   const ids = await Promise.all(Array.from({ length: 20 }, () => L.registerExperiment(dir, 'mnist')()))
   const id = right(ids[0]!)
@@ -210,7 +211,7 @@ t.test('experiments are registered once, by name, also when registered many time
   t.equal(id, L.experimentIdOf('mnist'))
   right(await L.registerExperiment(dir, 'cifar')())
   writeFileSync(join(dir, 'experiments', 'notes.txt'), 'not an experiment')
-  t.strictSame(right(await listExperiments(dir)()), [
+  t.strictSame(right(await LocalStore.listExperiments(dir)()), [
     { experimentId: L.experimentIdOf('cifar'), name: 'cifar' },
     { experimentId: id, name: 'mnist' }
   ])
@@ -229,7 +230,7 @@ t.test('an experiment file that names another experiment is refused', async (t) 
   writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('a')}.json`), JSON.stringify({ experimentId: 'x', name: 'b' }))
   t.match(left(await L.registerExperiment(dir, 'a')()), { _tag: 'DecodeError', path: 'name' })
   writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('c')}.json`), '{"name": 3}')
-  t.match(left(await listExperiments(dir)()), { _tag: 'DecodeError', source: /\.json:1$/ })
+  t.match(left(await LocalStore.listExperiments(dir)()), { _tag: 'DecodeError', source: /\.json:1$/ })
 })
 
 t.test('a store of another format or version is refused', async (t) => {
@@ -266,7 +267,7 @@ t.test('file system failures are FileErrors naming the path', async (t) => {
   const flat = join(dir, 'flat')
   mkdirSync(flat)
   writeFileSync(join(flat, 'runs'), '')
-  t.match(left(await listRuns(flat)()), { _tag: 'FileError', path: join(flat, 'runs') })
+  t.match(left(await LocalStore.listRuns(flat)()), { _tag: 'FileError', path: join(flat, 'runs') })
 })
 
 t.test('readArtifact reads an artifact of a run', async (t) => {
@@ -274,11 +275,11 @@ t.test('readArtifact reads an artifact of a run', async (t) => {
   await storeWith(dir, 'e', 'r1', [])
   mkdirSync(join(L.runDir(dir, 'r1'), 'artifacts', 'plots', 'roc'), { recursive: true })
   writeFileSync(L.artifactFile(dir, 'r1', 'plots/a.txt'), 'abc')
-  t.strictSame(right(await readArtifact(dir, 'r1', 'plots/./a.txt')()), new Uint8Array([97, 98, 99]))
-  t.match(left(await readArtifact(dir, 'r1', 'plots/b.txt')()), { _tag: 'NotFound', what: 'artifact', id: 'r1/plots/b.txt' })
-  t.match(left(await readArtifact(dir, 'r1', '../journal.jsonl')()), { _tag: 'InvalidArtifactPath' })
-  t.match(left(await readArtifact(dir, '..', 'journal.jsonl')()), { _tag: 'NotFound', what: 'run' })
-  t.match(left(await readArtifact(dir, 'r1', 'plots/roc')()), { _tag: 'FileError' })
+  t.strictSame(right(await LocalStore.readArtifact(dir, 'r1', 'plots/./a.txt')()), new Uint8Array([97, 98, 99]))
+  t.match(left(await LocalStore.readArtifact(dir, 'r1', 'plots/b.txt')()), { _tag: 'NotFound', what: 'artifact', id: 'r1/plots/b.txt' })
+  t.match(left(await LocalStore.readArtifact(dir, 'r1', '../journal.jsonl')()), { _tag: 'InvalidArtifactPath' })
+  t.match(left(await LocalStore.readArtifact(dir, '..', 'journal.jsonl')()), { _tag: 'NotFound', what: 'run' })
+  t.match(left(await LocalStore.readArtifact(dir, 'r1', 'plots/roc')()), { _tag: 'FileError' })
 })
 t.test('inputs records decode, a bad one names its field; journals from 0.1 read with no inputs', async (t) => {
   const line = '{"t":"inputs","datasets":[{"name":"d","digest":"abc","sourceType":"local","source":"{}","schema":"s","tags":[["mlflow.data.context","eval"]]}]}'
@@ -291,7 +292,7 @@ t.test('inputs records decode, a bad one names its field; journals from 0.1 read
     L.journalPath(dir, 'old'),
     '{"t":"start","format":1,"runId":"old","experimentId":"e","runName":"r","startTime":1,"tags":[]}\n{"t":"end","status":"FINISHED","endTime":2}\n'
   )
-  t.strictSame(right(await loadRun(dir, 'old')()).inputs, [])
+  t.strictSame(right(await LocalStore.loadRun(dir, 'old')()).inputs, [])
 })
 
 t.test('listing keeps a summary per run: read while current, rebuilt when missing, damaged or behind the journal', async (t) => {
@@ -299,7 +300,7 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   const runId = 'a'.repeat(32)
   const points = L.encodePoints([L.encodePoint('"loss"', 0.5, 10, 1), L.encodePoint('"loss"', NaN, 11, 2), L.encodePoint('"acc"', 0.9, 12, 0)])
   await storeWith(dir, 'exp', runId, [L.encodeRecord({ t: 'params', params: [['lr', '0.1']] }), points])
-  const first = right(await listRuns(dir)())
+  const first = right(await LocalStore.listRuns(dir)())
   t.match(first, [{ runId, runName: `run ${runId}`, status: 'RUNNING', params: 1, metrics: 2 }])
   const file = L.summaryPath(dir, runId)
   const summary = right(L.SummaryFile.decode(JSON.parse(readFileSync(file, 'utf8'))) as E.Either<never, L.SummaryFile>)
@@ -308,24 +309,24 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
 
   // a current summary is what is read: the journal is not
   writeFileSync(file, JSON.stringify({ ...L.SummaryFile.encode(summary), start: { ...L.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
-  t.equal(right(await listRuns(dir)())[0]?.runName, 'from the summary')
+  t.equal(right(await LocalStore.listRuns(dir)())[0]?.runName, 'from the summary')
 
   // the journal grew: the summary is behind, and rebuilt
   appendFileSync(L.journalPath(dir, runId), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
-  t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
+  t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
   t.equal(JSON.parse(readFileSync(file, 'utf8')).status, 'FINISHED', 'and written back')
 
   // damaged (a crash while it was written, a format from elsewhere): rebuilt
   for (const damage of ['{"format":', JSON.stringify({ format: 'charmory-track-run-summary', version: 2 })]) {
     writeFileSync(file, damage)
-    t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', params: 1, metrics: 2 }])
+    t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', params: 1, metrics: 2 }])
     t.equal(JSON.parse(readFileSync(file, 'utf8')).version, 1)
   }
 
   // a store where it cannot be written is read from the journal every time
   rmSync(file)
   mkdirSync(file)
-  t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED' }])
+  t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED' }])
   t.strictSame(readdirSync(L.runDir(dir, runId)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left behind')
 
   // the local sink's searches read the same summaries

@@ -2,29 +2,9 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
-import {
-  evaluate,
-  httpError,
-  listRuns,
-  loadRun,
-  localSink,
-  type LocalSink,
-  memorySink,
-  type MemorySink,
-  networkError,
-  readArtifact,
-  run,
-  withLocalFallback,
-  type RunRecord,
-  type RunSink,
-  type Sink,
-  type StoredRun,
-  type SyncProgress,
-  syncStore,
-  type TrackError
-} from 'charmory-track'
+import { Errors, LocalStore, Sink, evaluate, localSink, type LocalSink, memorySink, type MemorySink, run, withLocalFallback, type RunRecord, type SyncProgress, syncStore } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { openStore } from '../support/local-store.js'
 import { failing } from '../support/sinks.js'
 import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
@@ -36,7 +16,7 @@ const write = async (
   experiment: string,
   runName: string,
   startTime: number,
-  body: (r: RunSink) => Promise<unknown>,
+  body: (r: Sink.RunSink) => Promise<unknown>,
   tags: ReadonlyArray<readonly [string, string]> = []
 ): Promise<string> => {
   const experimentId = right(await sink.experiment(experiment)())
@@ -45,7 +25,7 @@ const write = async (
   return r.runId
 }
 
-const must = async (te: TE.TaskEither<TrackError, void>): Promise<void> => void right(await te())
+const must = async (te: TE.TaskEither<Errors.TrackError, void>): Promise<void> => void right(await te())
 
 /** A parent with a failed child, a running run and a run with every kind of record. */
 const sampleStore = async (dir: string) => {
@@ -82,9 +62,9 @@ const sampleStore = async (dir: string) => {
 
 /** What the memory sink holds of a run, as the store shows it (parent link on the target's ids). */
 
-const expected = async (dir: string, stored: StoredRun, parentOnTarget?: string) => {
+const expected = async (dir: string, stored: LocalStore.StoredRun, parentOnTarget?: string) => {
   const artifacts: Record<string, Uint8Array> = {}
-  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  for (const a of stored.artifacts) artifacts[a.path] = right(await LocalStore.readArtifact(dir, stored.runId, a.path)())
   return {
     runName: stored.runName,
     status: stored.status,
@@ -121,7 +101,7 @@ t.test('sync pushes every run exactly: params, histories, tags, status, times, a
 
   const parentRemote = byId.get(parent)?.remoteRunId
   for (const id of [parent, child, running]) {
-    const stored = right(await loadRun(dir, id)())
+    const stored = right(await LocalStore.loadRun(dir, id)())
     const remote = targetRun(target, byId.get(id)?.remoteRunId)
     t.strictSame(asStored(remote), await expected(dir, stored, id === child ? parentRemote : undefined), `run ${stored.runName}`)
   }
@@ -129,11 +109,11 @@ t.test('sync pushes every run exactly: params, histories, tags, status, times, a
     target.snapshot().experiments.map((e) => e.name),
     ['exp', 'other']
   )
-  const after = right(await listRuns(dir)())
+  const after = right(await LocalStore.listRuns(dir)())
   t.ok(after.every((r) => r.synced), 'every run is marked synced')
   t.strictSame(
-    right(await loadRun(dir, child)()).sync,
-    [{ target: 'memory', remoteRunId: byId.get(child)?.remoteRunId, offset: right(await loadRun(dir, child)()).journalBytes }]
+    right(await LocalStore.loadRun(dir, child)()).sync,
+    [{ target: 'memory', remoteRunId: byId.get(child)?.remoteRunId, offset: right(await LocalStore.loadRun(dir, child)()).journalBytes }]
   )
 })
 
@@ -172,11 +152,11 @@ t.test('a second sync sends nothing; data added later goes into the run already 
 })
 
 /** A target that dies (unreachable) once it has taken `budget` metric batches. */
-const dying = (inner: Sink, budget: number): Sink & { calls: () => number } => {
+const dying = (inner: Sink.Sink, budget: number): Sink.Sink & { calls: () => number } => {
   let calls = 0
-  const wrap = (rs: RunSink): RunSink => ({
+  const wrap = (rs: Sink.RunSink): Sink.RunSink => ({
     ...rs,
-    logMetrics: (ms) => (++calls > budget ? TE.left(networkError('connection refused', 'runs/log-batch')) : rs.logMetrics(ms))
+    logMetrics: (ms) => (++calls > budget ? TE.left(Errors.networkError('connection refused', 'runs/log-batch')) : rs.logMetrics(ms))
   })
   return {
     name: inner.name,
@@ -208,7 +188,7 @@ t.test('a sync interrupted by an unreachable target resumes without duplicating 
   const halfway = target.snapshot()
   t.equal(halfway.runs.length, 2, 'the second run was under way')
   t.equal(halfway.runs[1]?.metrics['m']?.length, 15)
-  t.equal(right(await listRuns(dir)()).filter((r) => r.synced).length, 1)
+  t.equal(right(await LocalStore.listRuns(dir)()).filter((r) => r.synced).length, 1)
 
   const resumed = right(await syncStore(dir, target, { checkpointBytes: 1 })())
   t.strictSame(resumed.runs.map((r) => [r.runId, r.metrics]), [[ids[1], 25]], 'only what was missing is sent')
@@ -248,8 +228,8 @@ t.test('a run the target refuses is reported and the others go on; its children 
   const dir = tempDir(t)
   const { parent, child, running } = await sampleStore(dir)
   const inner = memorySink()
-  const refused = httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create')
-  const refusing: Sink = {
+  const refused = Errors.httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/create')
+  const refusing: Sink.Sink = {
     ...inner,
     openRun: (req) => (req.runName === 'parent' ? TE.left(refused) : inner.openRun(req))
   }
@@ -261,7 +241,7 @@ t.test('a run the target refuses is reported and the others go on; its children 
   t.match(byId.get(child)?.error, { _tag: 'InvalidValue', key: 'mlflow.parentRunId', reason: /not synced to memory/ })
   t.equal(byId.get(child)?.remoteRunId, undefined)
   t.strictSame(
-    right(await listRuns(dir)()).map((r) => [r.runName, r.synced]),
+    right(await LocalStore.listRuns(dir)()).map((r) => [r.runName, r.synced]),
     [
       ['running', true],
       ['child', false],
@@ -283,13 +263,13 @@ t.test('a run refused midway keeps its place on the target; its children link to
   const dir = tempDir(t)
   const { parent, child } = await sampleStore(dir)
   const inner = memorySink()
-  const refusing: Sink = {
+  const refusing: Sink.Sink = {
     ...inner,
     openRun: (req) =>
       TE.map(
-        (rs: RunSink): RunSink =>
+        (rs: Sink.RunSink): Sink.RunSink =>
           req.runName === 'parent'
-            ? { ...rs, logParams: () => TE.left(httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch')) }
+            ? { ...rs, logParams: () => TE.left(Errors.httpError(400, 'INVALID_PARAMETER_VALUE', 'no', 'runs/log-batch')) }
             : rs
       )(inner.openRun(req))
   }
@@ -326,7 +306,7 @@ t.test('a run that fails midway ends on the target as it ended here; one that ne
   t.match(targetRun(target, report.runs[0]?.remoteRunId), { status: 'KILLED', endTime: 1700, params: { lr: '0.1' }, metrics: { loss: [{ value: 0.5 }] } })
   t.match(targetRun(target, report.runs[1]?.remoteRunId), { status: 'RUNNING', endTime: undefined })
   t.strictSame(
-    right(await listRuns(dir)()).map((r) => r.synced),
+    right(await LocalStore.listRuns(dir)()).map((r) => r.synced),
     [false, false],
     'neither is confirmed: a later sync tries the rest again'
   )
@@ -335,7 +315,7 @@ t.test('a run that fails midway ends on the target as it ended here; one that ne
 t.test('a dry run counts what would be sent and touches nothing', async (t) => {
   const dir = tempDir(t)
   const { parent, child, running } = await sampleStore(dir)
-  const nowhere = failing(networkError('must not be called', 'nowhere'))
+  const nowhere = failing(Errors.networkError('must not be called', 'nowhere'))
   const report = right(await syncStore(dir, nowhere, { dryRun: true, target: 'mlflow:http://127.0.0.1:5000' })())
   t.equal(report.dryRun, true)
   t.equal(report.target, 'mlflow:http://127.0.0.1:5000')
@@ -347,7 +327,7 @@ t.test('a dry run counts what would be sent and touches nothing', async (t) => {
       [child, 0, 1, 3, 0, undefined, undefined]
     ]
   )
-  t.strictSame(right(await listRuns(dir)()).map((r) => r.sync), [[], [], []], 'no progress recorded')
+  t.strictSame(right(await LocalStore.listRuns(dir)()).map((r) => r.sync), [[], [], []], 'no progress recorded')
   const target = memorySink()
   right(await syncStore(dir, target)())
   t.strictSame(right(await syncStore(dir, target, { dryRun: true })()).runs, [])
@@ -361,7 +341,7 @@ t.test('progress under another name is kept apart', async (t) => {
   const second = right(await syncStore(dir, target, { target: 'second' })())
   t.equal(second.runs.length, 3)
   t.equal(target.snapshot().runs.length, 6)
-  t.strictSame(right(await listRuns(dir)())[0]?.sync.map((s) => s.target), ['first', 'second'])
+  t.strictSame(right(await LocalStore.listRuns(dir)())[0]?.sync.map((s) => s.target), ['first', 'second'])
 })
 
 t.test('progress is reported as journal bytes, up to the total', async (t) => {
@@ -369,7 +349,7 @@ t.test('progress is reported as journal bytes, up to the total', async (t) => {
   await sampleStore(dir)
   const seen: Array<SyncProgress> = []
   right(await syncStore(dir, memorySink(), { onProgress: (p) => void seen.push(p) })())
-  const total = right(await listRuns(dir)()).reduce((n, r) => n + r.journalBytes, 0)
+  const total = right(await LocalStore.listRuns(dir)()).reduce((n, r) => n + r.journalBytes, 0)
   t.ok(seen.length > 3)
   t.ok(seen.every((p, i) => p.bytes === total && p.runs === 3 && p.bytesDone >= (seen[i - 1]?.bytesDone ?? 0)))
   t.equal(seen[seen.length - 1]?.bytesDone, total)
@@ -432,7 +412,7 @@ t.test('dataset inputs are carried to the target; a target that cannot take them
   })
   const inner = memorySink()
   const { logInputs: _none, ...bareRun } = right(await inner.openRun({ experimentId: right(await inner.experiment('x')()), runName: 'x', startTime: 0, tags: [] })())
-  const bare: Sink = { ...inner, name: 'bare', openRun: () => TE.right(bareRun) }
+  const bare: Sink.Sink = { ...inner, name: 'bare', openRun: () => TE.right(bareRun) }
   const refused = right(await syncStore(dir, bare)())
   t.match(refused.runs[0], { runId, error: { _tag: 'Unsupported', what: 'dataset inputs', where: 'bare' } })
   const target = memorySink()

@@ -1,7 +1,9 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { artifactRoot, Double, getMetricHistory, Int64, metricJson } from '../../lib/mlflow/Api.js'
+import { artifactRoot, getMetricHistory, metricJson } from '../../lib/mlflow/Api.js'
+import { Int64 } from '../../lib/mlflow/Codecs.js'
+import { MetricValue as Double } from '../../lib/Records.js'
 import type { HttpClient } from '../../lib/mlflow/Http.js'
 
 t.test('int64 fields read from numbers or decimal text', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, Mlflow } from 'charmory-track'
+import { Errors, Mlflow } from 'charmory-track'
 
 const URI = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }
 
@@ -60,7 +60,7 @@ t.test('a bad address names where it came from, never echoing it', async (t) => 
   for (const uri of ['not a url', 'ftp://x', 'http://', 'ftp://bob:hunter2@x', 'bob:hunter2@host']) {
     const c = Mlflow.configFor(uri)
     t.match(c, { left: { _tag: 'ConfigError', variable: 'the address given to mlflowSink' } }, uri)
-    t.notMatch(E.isLeft(c) ? describeError(c.left) : '', /hunter2/)
+    t.notMatch(E.isLeft(c) ? Errors.describeError(c.left) : '', /hunter2/)
   }
   t.match(Mlflow.configFor('ftp://x', '--to'), { left: { variable: '--to', message: 'expected an http(s):// address, not a "ftp:" one' } })
 })
@@ -87,7 +87,7 @@ t.test('retry variables are decoded; a bad value names the variable and is not e
   for (const [name, value] of bad) {
     const r = Mlflow.configFromEnv({ ...URI, [name]: value })
     t.match(r, { _tag: 'Left', left: { _tag: 'ConfigError', variable: name } }, `${name}=${value}`)
-    t.notOk(E.isLeft(r) && describeError(r.left).includes(`"${value}"`))
+    t.notOk(E.isLeft(r) && Errors.describeError(r.left).includes(`"${value}"`))
   }
 })
 

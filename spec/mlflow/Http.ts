@@ -4,14 +4,14 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as io from 'io-ts/lib/index.js'
-import { describeError, type Fetch, Mlflow } from 'charmory-track'
+import { Errors, Platform, Mlflow } from 'charmory-track'
 import { backoffMs, failingPath, httpClient, redact } from '../../lib/mlflow/Http.js'
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> } | Error
 
 const scripted = (answers: Array<Answer>) => {
   const calls: Array<{ url: string; method: string; headers: Record<string, string>; body?: string | Uint8Array }> = []
-  const fetch: Fetch = async (url, init) => {
+  const fetch: Platform.Fetch = async (url, init) => {
     calls.push({ url, method: init.method, headers: init.headers, ...(init.body === undefined ? {} : { body: init.body }) })
     const a = answers.shift() ?? { status: 200, body: '{}' }
     if (a instanceof Error) throw a
@@ -27,6 +27,16 @@ const scripted = (answers: Array<Answer>) => {
 }
 
 const sleeps: Array<number> = []
+/** A platform whose timers record each wait and fire at once, whose jitter is always half. */
+const instant = {
+  clock: { now: () => Date.now() },
+  random: () => 0.5,
+  timers: {
+    after: () => () => undefined,
+    every: () => () => undefined,
+    sleep: async (ms: number) => void sleeps.push(ms)
+  }
+}
 const client = (answers: Array<Answer>, auth: Parameters<typeof httpClient>[0]['auth'] = { _tag: 'None' }, retries = 3) => {
   const s = scripted(answers)
   sleeps.length = 0
@@ -36,8 +46,7 @@ const client = (answers: Array<Answer>, auth: Parameters<typeof httpClient>[0]['
     auth,
     retry: { ...Mlflow.defaultRetryPolicy, maxRetries: retries, backoffFactorMs: 100, backoffJitterMs: 10 },
     fetch: s.fetch,
-    sleep: async (ms) => void sleeps.push(ms),
-    random: () => 0.5,
+    platform: instant,
     onRetry: (endpoint, n, reason) => void retriesSeen.push(`${endpoint} #${n}: ${reason}`)
   })
   return { http, calls: s.calls, retriesSeen }
@@ -131,7 +140,7 @@ t.test('credentials go in the Authorization header and never into an error', asy
   const r = await http.json('GET', 'mlflow/experiments/get-by-name', {}, io.UnknownRecord)()
   t.equal(calls[0]?.headers['authorization'], `Basic ${token}`)
   t.ok(E.isLeft(r))
-  const text = E.isLeft(r) ? JSON.stringify(r.left) + describeError(r.left) : ''
+  const text = E.isLeft(r) ? JSON.stringify(r.left) + Errors.describeError(r.left) : ''
   t.notMatch(text, /s3cret-pw/)
   t.notMatch(text, token)
   const bearer = client([{ status: 200, body: '{}' }], { _tag: 'Bearer', token: 'tkn' })
@@ -153,24 +162,25 @@ t.test('put and get move raw bytes', async (t) => {
 })
 
 t.test('backoff: capped, with jitter, Retry-After in seconds or as a date', async (t) => {
+  const clock = { now: () => Date.now() }
   const policy = { ...Mlflow.defaultRetryPolicy, backoffFactorMs: 2000, backoffJitterMs: 1000, maxBackoffMs: 120000 }
-  t.equal(backoffMs(policy, 1, () => 0, null), 0)
-  t.equal(backoffMs(policy, 2, () => 0, null), 4000)
-  t.equal(backoffMs(policy, 3, () => 0.5, null), 8500)
-  t.equal(backoffMs(policy, 20, () => 0, null), 120000)
-  t.equal(backoffMs(policy, 1, () => 0, '7'), 7000)
-  t.equal(backoffMs(policy, 1, () => 0, '100000'), 120000)
+  t.equal(backoffMs(policy, 1, () => 0, null, clock), 0)
+  t.equal(backoffMs(policy, 2, () => 0, null, clock), 4000)
+  t.equal(backoffMs(policy, 3, () => 0.5, null, clock), 8500)
+  t.equal(backoffMs(policy, 20, () => 0, null, clock), 120000)
+  t.equal(backoffMs(policy, 1, () => 0, '7', clock), 7000)
+  t.equal(backoffMs(policy, 1, () => 0, '100000', clock), 120000)
   const inFuture = new Date(Date.now() + 60_000).toUTCString()
-  const wait = backoffMs(policy, 1, () => 0, inFuture)
+  const wait = backoffMs(policy, 1, () => 0, inFuture, clock)
   t.ok(wait > 50_000 && wait <= 60_000, 'an HTTP date is a moment to wait for')
-  t.equal(backoffMs(policy, 1, () => 0, new Date(0).toUTCString()), 0, 'a date in the past means now')
-  t.equal(backoffMs(policy, 2, () => 0, 'soon'), 4000, 'an unreadable Retry-After falls back to the schedule')
+  t.equal(backoffMs(policy, 1, () => 0, new Date(0).toUTCString(), clock), 0, 'a date in the past means now')
+  t.equal(backoffMs(policy, 2, () => 0, 'soon', clock), 4000, 'an unreadable Retry-After falls back to the schedule')
 })
 
 t.test('an answer of the wrong kind at its root, and a transport that throws a non-Error', async (t) => {
   const { http } = client([{ status: 200, body: '"just text"' }])
   t.match(await http.json('GET', 'mlflow/runs/get', undefined, Answer)(), { left: { _tag: 'DecodeError', path: '(root)' } })
-  const odd: Fetch = async () => {
+  const odd: Platform.Fetch = async () => {
     throw 'socket closed by peer'
   }
   const raw = httpClient({
@@ -178,6 +188,7 @@ t.test('an answer of the wrong kind at its root, and a transport that throws a n
     auth: { _tag: 'None' },
     retry: { ...Mlflow.defaultRetryPolicy, maxRetries: 0 },
     fetch: odd,
+    platform: instant,
     onRetry: () => undefined
   })
   t.match(await raw.get('x')(), { left: { _tag: 'NetworkError', message: 'socket closed by peer' } })
@@ -194,7 +205,7 @@ t.test('a refused connection is retried refusedRetries times; other network erro
       auth: { _tag: 'None' },
       retry: { ...Mlflow.defaultRetryPolicy, maxRetries: 5, ...(refusedRetries === undefined ? {} : { refusedRetries }) },
       fetch: s.fetch,
-      sleep: async () => undefined,
+      platform: instant,
       onRetry: () => undefined
     })
     t.match(await http.json('GET', 'mlflow/experiments/get', undefined, io.UnknownRecord)(), { left: { _tag: 'NetworkError' } })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { adaptiveInFlight, fixedInFlight, type InFlight } from 'charmory-track'
+import { InFlight } from 'charmory-track'
 
 /** Points/s a simulated server delivers with `n` requests in flight. */
 type Profile = (n: number) => number
@@ -8,7 +8,7 @@ type Profile = (n: number) => number
  * Feeds `c` `batches` completions of 1,000 points from a server with `profile`, on a simulated
  * clock; gives the limit after each completion.
  */
-const drive = (c: InFlight, profile: (n: number, i: number) => number, batches: number, saturated = true): Array<number> => {
+const drive = (c: InFlight.InFlight, profile: (n: number, i: number) => number, batches: number, saturated = true): Array<number> => {
   const limits: Array<number> = []
   let now = 0
   for (let i = 0; i < batches; i++) {
@@ -38,7 +38,7 @@ const profiles: ReadonlyArray<readonly [string, Profile, number]> = [
 
 for (const [name, profile, best] of profiles) {
   t.test(`hill climbing finds the best number in flight: ${name}`, async (t) => {
-    const c = adaptiveInFlight({ initial: 2, min: 1, max: 8 })
+    const c = InFlight.adaptiveInFlight({ initial: 2, min: 1, max: 8 })
     const limits = drive(c, profile, 600)
     t.equal(mode(limits.slice(300)), best)
     // after it settled, re-measuring the neighbours costs a bounded share of the requests
@@ -47,12 +47,12 @@ for (const [name, profile, best] of profiles) {
 }
 
 t.test('two limits within 1% are a tie, settled for the lower one', async (t) => {
-  const c = adaptiveInFlight({ initial: 1, min: 1, max: 8 })
+  const c = InFlight.adaptiveInFlight({ initial: 1, min: 1, max: 8 })
   t.equal(mode(drive(c, (n) => (n >= 3 ? 9000 + n * 10 : n * 3000), 600).slice(300)), 3)
 })
 
 t.test('a server whose best changes is followed (neighbours are measured again)', async (t) => {
-  const c = adaptiveInFlight({ initial: 2, min: 1, max: 8 })
+  const c = InFlight.adaptiveInFlight({ initial: 2, min: 1, max: 8 })
   // a second worker starts after 400 requests: four in flight become best
   const limits = drive(c, (n, i) => (i < 400 ? (n === 2 ? 6000 : 5000) : Math.min(n, 4) * 2500), 1400)
   t.equal(mode(limits.slice(200, 400)), 2)
@@ -60,7 +60,7 @@ t.test('a server whose best changes is followed (neighbours are measured again)'
 })
 
 t.test('windows where the producer was slower than the server teach nothing', async (t) => {
-  const c = adaptiveInFlight({ initial: 2, min: 1, max: 8 })
+  const c = InFlight.adaptiveInFlight({ initial: 2, min: 1, max: 8 })
   const limits = drive(c, (n) => n * 1000, 500, false)
   t.ok(limits.every((l) => l === 2))
   // one unsaturated completion breaks a window: it starts again at the next saturated one
@@ -74,23 +74,23 @@ t.test('windows where the producer was slower than the server teach nothing', as
 })
 
 t.test('bounds hold: the initial limit is clamped, and a single allowed value is kept', async (t) => {
-  t.equal(adaptiveInFlight({ initial: 20, min: 1, max: 4 }).limit(), 4)
-  t.equal(adaptiveInFlight({ initial: 0, min: 1, max: 4 }).limit(), 1)
-  const one = adaptiveInFlight({ initial: 1, min: 1, max: 1, probeEvery: 1 })
+  t.equal(InFlight.adaptiveInFlight({ initial: 20, min: 1, max: 4 }).limit(), 4)
+  t.equal(InFlight.adaptiveInFlight({ initial: 0, min: 1, max: 4 }).limit(), 1)
+  const one = InFlight.adaptiveInFlight({ initial: 1, min: 1, max: 1, probeEvery: 1 })
   t.ok(drive(one, (n) => n * 1000, 200).every((l) => l === 1))
-  const top = adaptiveInFlight({ initial: 1, min: 1, max: 3, probeEvery: 2 })
+  const top = InFlight.adaptiveInFlight({ initial: 1, min: 1, max: 3, probeEvery: 2 })
   const limits = drive(top, (n) => n * 1000, 400)
   t.ok(limits.every((l) => l >= 1 && l <= 3))
   t.equal(mode(limits.slice(200)), 3)
 })
 
 t.test('a clock that does not move between completions is taken as one millisecond', async (t) => {
-  const c = adaptiveInFlight({ initial: 2, min: 1, max: 8 })
+  const c = InFlight.adaptiveInFlight({ initial: 2, min: 1, max: 8 })
   for (let i = 0; i < 100; i++) c.completed(1000, 42, true)
   t.ok(c.limit() >= 1 && c.limit() <= 8)
 })
 
 t.test('a fixed number in flight never changes', async (t) => {
-  const c = fixedInFlight(3)
+  const c = InFlight.fixedInFlight(3)
   t.ok(drive(c, (n) => n * 1000, 100).every((l) => l === 3))
 })

@@ -1,21 +1,23 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { httpError, type Metric, type TrackError } from 'charmory-track'
-import { defaultQueueOptions, metricQueue, type QueueOptions } from '../../lib/mlflow/MetricQueue.js'
+import { Errors, Sink } from 'charmory-track'
 
-const points = (n: number, from = 0): Array<Metric> =>
+import { defaultQueueOptions, metricQueue, type QueueOptions } from '../../lib/mlflow/MetricQueue.js'
+import { plainTimers, systemClock } from '../../lib/platform/web.js'
+
+const points = (n: number, from = 0): Array<Sink.Metric> =>
   Array.from({ length: n }, (_, i) => ({ key: 'm', value: from + i, step: from + i, timestamp: 0 }))
 
 /** A send whose answers the test releases by hand. */
 const controlled = () => {
-  const sent: Array<ReadonlyArray<Metric>> = []
-  const pending: Array<(r: E.Either<TrackError, void>) => void> = []
-  const send = (batch: ReadonlyArray<Metric>) => () =>
-    new Promise<E.Either<TrackError, void>>((ok) => {
+  const sent: Array<ReadonlyArray<Sink.Metric>> = []
+  const pending: Array<(r: E.Either<Errors.TrackError, void>) => void> = []
+  const send = (batch: ReadonlyArray<Sink.Metric>) => () =>
+    new Promise<E.Either<Errors.TrackError, void>>((ok) => {
       sent.push(batch)
       pending.push(ok)
     })
-  const release = (r: E.Either<TrackError, void> = E.right(undefined)) => pending.shift()?.(r)
+  const release = (r: E.Either<Errors.TrackError, void> = E.right(undefined)) => pending.shift()?.(r)
   return { sent, pending, send, release }
 }
 
@@ -23,7 +25,7 @@ const tick = () => new Promise((ok) => setImmediate(ok))
 
 t.test('points go out in full batches, at most `concurrency` in flight', async (t) => {
   const c = controlled()
-  const q = metricQueue(c.send, { batchSize: 10, concurrency: 2, capacity: 1000, lingerMs: 10_000 })
+  const q = metricQueue(c.send, { batchSize: 10, concurrency: 2, capacity: 1000, lingerMs: 10_000 }, plainTimers, systemClock)
   await q.push(points(45))
   t.equal(c.sent.length, 2, 'two batches in flight')
   t.strictSame(c.sent.map((b) => b.length), [10, 10])
@@ -42,7 +44,7 @@ t.test('points go out in full batches, at most `concurrency` in flight', async (
 
 t.test('a producer faster than the server waits for room (backpressure)', async (t) => {
   const c = controlled()
-  const q = metricQueue(c.send, { batchSize: 10, concurrency: 1, capacity: 30, lingerMs: 10_000 })
+  const q = metricQueue(c.send, { batchSize: 10, concurrency: 1, capacity: 30, lingerMs: 10_000 }, plainTimers, systemClock)
   let accepted = false
   const push = q.push(points(50)).then((r) => {
     accepted = true
@@ -61,7 +63,7 @@ t.test('a producer faster than the server waits for room (backpressure)', async 
 
 t.test('a slow stream still goes out after the linger time', async (t) => {
   const c = controlled()
-  const q = metricQueue(c.send, { batchSize: 1000, concurrency: 1, capacity: 5000, lingerMs: 5 })
+  const q = metricQueue(c.send, { batchSize: 1000, concurrency: 1, capacity: 5000, lingerMs: 5 }, plainTimers, systemClock)
   await q.push(points(3))
   t.equal(c.sent.length, 0)
   await new Promise((ok) => setTimeout(ok, 30))
@@ -73,11 +75,11 @@ t.test('a slow stream still goes out after the linger time', async (t) => {
 
 t.test('the first failed send is reported by later pushes and by flush', async (t) => {
   const c = controlled()
-  const q = metricQueue(c.send, { batchSize: 2, concurrency: 2, capacity: 1000, lingerMs: 10_000 })
+  const q = metricQueue(c.send, { batchSize: 2, concurrency: 2, capacity: 1000, lingerMs: 10_000 }, plainTimers, systemClock)
   await q.push(points(4))
-  const boom = httpError(503, 'TEMPORARILY_UNAVAILABLE', 'down', 'POST log-batch')
+  const boom = Errors.httpError(503, 'TEMPORARILY_UNAVAILABLE', 'down', 'POST log-batch')
   c.release(E.left(boom))
-  c.release(E.left(httpError(500, 'INTERNAL_ERROR', 'later', 'POST log-batch')))
+  c.release(E.left(Errors.httpError(500, 'INTERNAL_ERROR', 'later', 'POST log-batch')))
   await tick()
   t.strictSame(await q.push(points(1)), E.left(boom))
   t.strictSame(await q.flush(), E.left(boom))
@@ -85,10 +87,10 @@ t.test('the first failed send is reported by later pushes and by flush', async (
 
 t.test('a failure releases a producer waiting for room', async (t) => {
   const c = controlled()
-  const q = metricQueue(c.send, { batchSize: 5, concurrency: 1, capacity: 5, lingerMs: 10_000 })
+  const q = metricQueue(c.send, { batchSize: 5, concurrency: 1, capacity: 5, lingerMs: 10_000 }, plainTimers, systemClock)
   const push = q.push(points(20))
   await tick()
-  c.release(E.left(httpError(503, 'X', 'down', 'e')))
+  c.release(E.left(Errors.httpError(503, 'X', 'down', 'e')))
   t.match(await push, { _tag: 'Left', left: { status: 503 } })
 })
 
@@ -96,7 +98,7 @@ t.test('defaults fit MLflow limits', async (t) => {
   t.equal(defaultQueueOptions.batchSize, 1000)
   t.equal(defaultQueueOptions.concurrency, 'adaptive')
   t.ok(defaultQueueOptions.capacity >= defaultQueueOptions.batchSize * (defaultQueueOptions.maxConcurrency ?? 0))
-  const q = metricQueue(() => async () => E.right(undefined))
+  const q = metricQueue(() => async () => E.right(undefined), defaultQueueOptions, plainTimers, systemClock)
   t.strictSame(await q.flush(), E.right(undefined), 'flushing an empty queue is immediate')
 })
 
@@ -107,15 +109,15 @@ t.test('defaults fit MLflow limits', async (t) => {
 const simulate = async (options: QueueOptions | undefined, batches: number, latencyMs: (inFlight: number) => number) => {
   let now = 0
   let inFlight = 0
-  const due: Array<{ at: number; ok: (r: E.Either<TrackError, void>) => void }> = []
+  const due: Array<{ at: number; ok: (r: E.Either<Errors.TrackError, void>) => void }> = []
   const inFlightSeen: Array<number> = []
   const send = () => () =>
-    new Promise<E.Either<TrackError, void>>((ok) => {
+    new Promise<E.Either<Errors.TrackError, void>>((ok) => {
       inFlight++
       inFlightSeen.push(inFlight)
       due.push({ at: now + latencyMs(inFlight), ok })
     })
-  const q = metricQueue(send, options, undefined, () => now)
+  const q = metricQueue(send, options ?? defaultQueueOptions, plainTimers, { now: () => now })
   const producer = (async () => {
     for (let i = 0; i < batches; i++) await q.push(points(1000, i * 1000))
     return q.flush()

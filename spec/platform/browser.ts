@@ -2,8 +2,10 @@
 // the console, Web Crypto, timers). The real browser: the browser specs of the package.
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { evaluate, memorySink, Mlflow, sinkFromEnv, type Fetch } from 'charmory-track'
-import { browserFiles, browserPlatform, openSink, run, runPromise } from '../../lib/platform/browser.js'
+import { Platform, evaluate, memorySink, Mlflow, sinkFromEnv } from 'charmory-track'
+import { browserFiles, browserPlatform } from '../../lib/platform/browser.js'
+import { localSink, openSink, run, runPromise, syncStore } from '../../lib/runtime/browser.js'
+import { tlsTarget } from '../../lib/mlflow/Config.js'
 import { captureLogger } from '../support/behaviour.js'
 
 t.test('no file system: reading a file is a FileError saying to log bytes', async (t) => {
@@ -20,7 +22,7 @@ t.test('the transport is the global fetch; certificate files are a ConfigError',
     return new Response('{}', { status: 200 })
   }
   t.capture(globalThis, 'fetch', fake as typeof globalThis.fetch)
-  const transport = await browserPlatform.transport(config.right)()
+  const transport = await browserPlatform.transport(tlsTarget(config.right))()
   if (E.isLeft(transport)) return t.fail('transport')
   const answer = await transport.right.fetch('https://mlflow.example:8443/health', { method: 'GET', headers: {}, signal: new AbortController().signal })
   t.equal(answer.status, 200)
@@ -30,7 +32,7 @@ t.test('the transport is the global fetch; certificate files are a ConfigError',
     [{ caCertPath: '/ca.pem' }, 'tls.caCertPath'],
     [{ clientCertPath: '/client.pem' }, 'tls.clientCertPath']
   ] as const) {
-    t.match(await browserPlatform.transport({ ...config.right, tls: { ...config.right.tls, ...tls } })(), E.left({ _tag: 'ConfigError', variable }))
+    t.match(await browserPlatform.transport({ ...tlsTarget(config.right), ...tls })(), E.left({ _tag: 'ConfigError', variable }))
   }
 })
 
@@ -41,8 +43,7 @@ t.test('no signals, no variables, no home, no local store, no system metrics', a
   t.pass('exit does nothing')
   t.strictSame(browserPlatform.vars, {})
   t.equal(browserPlatform.home, undefined)
-  t.equal(browserPlatform.localStore, undefined)
-  t.equal(browserPlatform.systemMetrics, undefined)
+  t.equal(browserPlatform.systemSampler, undefined)
   t.match(browserPlatform.ids(), /^[0-9a-f]{32}$/)
   t.not(browserPlatform.ids(), browserPlatform.ids())
   t.ok(Math.abs(browserPlatform.clock.now() - Date.now()) < 1000)
@@ -88,7 +89,7 @@ t.test('run, runPromise and openSink on the browser platform', async (t) => {
   t.equal(fromEnv.right.name, 'memory', 'no MLFLOW_TRACKING_URI and no local store: memory')
   t.match(warnings, [/in memory only/])
   await fromEnv.right.close()
-  const answered: Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"experiment_id": "1"}', arrayBuffer: async () => new ArrayBuffer(0) })
+  const answered: Platform.Fetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"experiment_id": "1"}', arrayBuffer: async () => new ArrayBuffer(0) })
   const server = await openSink(sinkFromEnv({ fetch: answered }), { vars: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } })
   if (E.isLeft(server)) return t.fail('server')
   t.equal(server.right.name, 'mlflow:http://127.0.0.1:5000', 'a server, and no journal without a local store')
@@ -103,7 +104,6 @@ t.test('the console logger writes the same lines as Node\'s default logger', asy
 })
 
 t.test('localSink and syncStore say that they are Node-only', async (t) => {
-  const { localSink, syncStore } = await import('../../lib/platform/browser.js')
   const sink = localSink({ dir: '/tmp/x' })
   t.equal(sink.name, 'local (Node only)')
   t.match(await run(evaluate({ experiment: 'e' }, async () => ({ a: 1 })), { sink }), E.left({ _tag: 'ConfigError', variable: 'localSink', message: /Node-only/ }))

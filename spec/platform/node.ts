@@ -8,7 +8,10 @@ import { homedir } from 'node:os'
 import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { Mlflow, nodePlatform } from 'charmory-track'
-import { gitCommitAt, nodeFiles, nodeSource, nodeTransport, stderrLogger, systemClock } from '../../lib/platform/node.js'
+import { gitCommitAt, nodeFiles, nodeSource, nodeTransport, stderrLogger } from '../../lib/platform/node.js'
+import { systemClock } from '../../lib/platform/web.js'
+import { tlsTarget } from '../../lib/mlflow/Config.js'
+import { nodeServices } from '../../lib/runtime/node.js'
 import { tempDir as tempDirWith } from '../support/local-store.js'
 
 /** A temporary folder outside any git checkout, removed after the test. */
@@ -209,11 +212,11 @@ t.test('gitCommitAt gives none for a .git that cannot be read', async (t) => {
 t.test('nodeTransport: a certificate that cannot be read is a ConfigError naming the setting', async (t) => {
   const config = Mlflow.configFor('https://mlflow.example:8443')
   if (E.isLeft(config)) return t.fail('config')
-  const tls = { ...config.right, tls: { ...config.right.tls, caCertPath: '/no/such/ca.pem' } }
+  const tls = { ...tlsTarget(config.right), caCertPath: '/no/such/ca.pem' }
   t.match(await nodeTransport(nodeFiles)(tls)(), E.left({ _tag: 'ConfigError', variable: /caCertPath/, message: 'the file /no/such/ca.pem cannot be read (ENOENT)' }))
   const refusing = { ...nodeFiles, readFile: () => TE.left({ _tag: 'NetworkError', message: 'm', endpoint: 'e' } as const) }
   t.match(await nodeTransport(refusing)(tls)(), E.left({ message: 'the file /no/such/ca.pem cannot be read (NetworkError)' }), 'a platform whose files fail otherwise')
-  const plain = await nodeTransport(nodeFiles)(config.right)()
+  const plain = await nodeTransport(nodeFiles)(tlsTarget(config.right))()
   if (E.isLeft(plain)) return t.fail('transport')
   plain.right.close()
 })
@@ -234,9 +237,9 @@ t.test('nodeSignals: SIGINT and SIGTERM reach the handler until unsubscribed', a
 })
 
 t.test('the local store: the default folder from the variables and home, a file: URI or a path from the working folder', async (t) => {
-  const store = nodePlatform.localStore!({ ARMORY_HOME: '/data/armory' }, undefined)
+  const store = nodeServices.localStore!({ ...nodePlatform, vars: { ARMORY_HOME: '/data/armory' }, home: undefined })
   t.equal(store.defaultDir, '/data/armory/mlruns')
-  t.equal(nodePlatform.localStore!({}, undefined).defaultDir, join(homedir(), '.armory', 'mlruns'), 'the user\'s home by default')
+  t.equal(nodeServices.localStore!({ ...nodePlatform, vars: {}, home: undefined }).defaultDir, join(homedir(), '.armory', 'mlruns'), 'the user\'s home by default')
   t.equal(store.folderOf('file:///x/y'), '/x/y')
   t.equal(store.folderOf('runs'), resolve('runs'))
   t.equal(store.folderOf('file://elsewhere/x'), undefined)

@@ -3,28 +3,16 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import {
-  describeError,
-  evaluate,
-  listRuns,
-  nodePlatform,
-  openSink,
-  run,
-  sinkFromEnv,
-  trackingTargetFromEnv,
-  type FallbackMode,
-  type Fetch,
-  type Logger,
-  type Platform
-} from 'charmory-track'
-import { nodeLocalStore } from '../../lib/platform/node.js'
+import { Errors, LocalStore, Platform, Runtime, Sink, evaluate, nodePlatform, openSink, run, sinkFromEnv, type FallbackMode } from 'charmory-track'
+import { trackingTargetFromEnv } from '../../lib/runtime/SinkFromEnv.js'
+import { nodeLocalStore, nodeServices } from '../../lib/runtime/node.js'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir, withVars } from '../support/local-store.js'
 
 /** A transport that records every request and answers with `status` (or fails to connect). */
 const recording = (status: number | 'refused') => {
   const requests: Array<{ url: string; headers: Record<string, string> }> = []
-  const fetch: Fetch = async (url, init) => {
+  const fetch: Platform.Fetch = async (url, init) => {
     requests.push({ url, headers: init.headers })
     if (status === 'refused') throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })
     return {
@@ -37,22 +25,25 @@ const recording = (status: number | 'refused') => {
   return { fetch, requests }
 }
 
-/** Node's platform with these variables, home and working folder. */
-const platform = (vars: Record<string, string>, home = '/home/ada', cwd = '/work/somewhere'): Platform => ({
+/** Node's platform with these variables, home and working folder, and its local store. */
+const platform = (vars: Record<string, string>, home = '/home/ada', cwd = '/work/somewhere'): Platform.Platform & { readonly localStore: Sink.LocalStoreSupport } => ({
   ...nodePlatform,
   vars,
   home,
-  localStore: (v, h) => nodeLocalStore(v, h ?? home, cwd)
+  localStore: nodeLocalStore(vars, home, cwd)
 })
 
 /** A browser-like platform: no local store. */
-const storeless = (vars: Record<string, string>, logger: Logger): Platform => ({ ...nodePlatform, vars, home: undefined, logger, localStore: undefined })
+const storeless = (vars: Record<string, string>, logger: Platform.Logger): Platform.Platform => ({ ...nodePlatform, vars, home: undefined, logger })
 
 const targetOf = async (vars: Record<string, string>, home?: string, fallback?: boolean | FallbackMode) =>
   trackingTargetFromEnv(platform(vars, home), fallback === undefined ? {} : { fallback })()
 
-/** The sink `sinkFromEnv` builds on `on`. */
-const builtOn = async (on: Platform, fetch?: Fetch) => openSink(sinkFromEnv(fetch === undefined ? {} : { fetch }), on)
+/** The sink `sinkFromEnv` builds on `on` (and its local store, if it has one). */
+const builtOn = async (on: Platform.Platform & { readonly localStore?: Sink.LocalStoreSupport }, fetch?: Platform.Fetch) => {
+  const { localStore } = on
+  return Runtime.runIn(on, localStore === undefined ? {} : { localStore: () => localStore }).openSink(sinkFromEnv(fetch === undefined ? {} : { fetch }))
+}
 
 const noRetries = { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }
 
@@ -61,7 +52,7 @@ t.test('without MLFLOW_TRACKING_URI, runs go to the local store in $ARMORY_HOME/
   const sink = right(await builtOn(platform({}, home)))
   t.equal(sink.name, `local:${join(home, '.armory', 'mlruns')}`)
   const done = right(await run(evaluate({ experiment: 'e' }, () => ({ a: 1 })), { sink: sinkFromEnv(), vars: {}, home }))
-  t.strictSame(right(await listRuns(join(home, '.armory', 'mlruns'))()).map((r) => r.runId), [done.runId])
+  t.strictSame(right(await LocalStore.listRuns(join(home, '.armory', 'mlruns'))()).map((r) => r.runId), [done.runId])
   t.equal(right(await builtOn(platform({ MLFLOW_TRACKING_URI: '  ' }, home))).name, `local:${join(home, '.armory', 'mlruns')}`)
   t.equal(right(await builtOn(platform({ ARMORY_HOME: join(home, 'a') }, home))).name, `local:${join(home, 'a', 'mlruns')}`)
 })
@@ -114,7 +105,7 @@ t.test('any other store is a ConfigError from run that says to run a server on i
   for (const uri of ['sqlite:///mlflow.db', 'postgresql://ada:hunter2@db/mlflow', 'mysql+pymysql://x', 'databricks', 'databricks://profile', 'databricks-uc', 'DataBricks']) {
     const e = left(await run(evaluate({ experiment: 'e' }, () => undefined), { sink: sinkFromEnv(), vars: { MLFLOW_TRACKING_URI: uri } }))
     t.match(e, { _tag: 'ConfigError', variable: 'MLFLOW_TRACKING_URI', message: /mlflow server --backend-store-uri/ }, uri)
-    t.notOk(describeError(e).includes('hunter2'), 'no password in the message')
+    t.notOk(Errors.describeError(e).includes('hunter2'), 'no password in the message')
   }
   t.match(left(await targetOf({ MLFLOW_TRACKING_URI: 'sqlite:///x.db' })), { message: /a "sqlite:" store/ })
   t.match(left(await targetOf({ MLFLOW_TRACKING_URI: 'databricks' })), { message: /a Databricks store/ })
@@ -131,7 +122,7 @@ t.test('CHARMORY_TRACK_FALLBACK=local falls back to the local store when the ser
   const done = right(await run(evaluate({ experiment: 'e' }, () => ({ a: 1 })), { sink, logger }))
   await sink.close()
   t.equal(warnings.length, 1)
-  t.strictSame(right(await listRuns(store)()).map((r) => [r.runId, r.status, r.synced]), [[done.runId, 'FINISHED', false]])
+  t.strictSame(right(await LocalStore.listRuns(store)()).map((r) => [r.runId, r.status, r.synced]), [[done.runId, 'FINISHED', false]])
 
   const target = async (extra: Record<string, string>, fallback?: boolean) => right(await targetOf({ MLFLOW_TRACKING_URI: 'http://h:1', ...extra }, home, fallback))
   t.match(await target({ CHARMORY_TRACK_FALLBACK: 'LOCAL ' }), { _tag: 'Mlflow', fallback: true, localDir: store })
@@ -192,9 +183,10 @@ t.test('without a local store (a browser): memory, with a warning, and a server 
 
 t.test('by default the process environment, home and working directory are read', async (t) => {
   withVars(t, { MLFLOW_TRACKING_URI: 'file:some-runs' })
-  t.strictSame(await trackingTargetFromEnv(nodePlatform)(), E.right({ _tag: 'Local', dir: resolve('some-runs') }))
+  const node = () => ({ ...nodePlatform, localStore: nodeServices.localStore!(nodePlatform) })
+  t.strictSame(await trackingTargetFromEnv(node())(), E.right({ _tag: 'Local', dir: resolve('some-runs') }))
   t.equal(right(await openSink(sinkFromEnv())).name, `local:${resolve('some-runs')}`)
   delete process.env['MLFLOW_TRACKING_URI']
   const home = process.env['ARMORY_HOME'] === undefined ? join(homedir(), '.armory') : resolve(process.env['ARMORY_HOME'])
-  t.strictSame(await trackingTargetFromEnv(nodePlatform)(), E.right({ _tag: 'Local', dir: join(home, 'mlruns') }))
+  t.strictSame(await trackingTargetFromEnv(node())(), E.right({ _tag: 'Local', dir: join(home, 'mlruns') }))
 })

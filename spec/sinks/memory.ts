@@ -1,14 +1,14 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
-import { memorySink, type MemorySink, type RunSink, type TrackError } from 'charmory-track'
+import { Errors, Sink, memorySink, type MemorySink } from 'charmory-track'
 
-const right = async <A>(task: () => Promise<E.Either<TrackError, A>>): Promise<A> => {
+const right = async <A>(task: () => Promise<E.Either<Errors.TrackError, A>>): Promise<A> => {
   const r = await task()
   if (E.isLeft(r)) throw new Error(`expected success, got ${JSON.stringify(r.left)}`)
   return r.right
 }
 
-const openOne = async (sink: MemorySink): Promise<RunSink> => {
+const openOne = async (sink: MemorySink): Promise<Sink.RunSink> => {
   const experimentId = await right(sink.experiment('exp'))
   return right(sink.openRun({ experimentId, runName: 'r', startTime: 1000, tags: [['mlflow.runName', 'r']] }))
 }

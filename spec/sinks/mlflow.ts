@@ -7,24 +7,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  configError,
-  evaluate,
-  type Fetch,
-  fileError,
-  type Logger,
-  Mlflow,
-  mlflowSink,
-  nodePlatform,
-  openSink,
-  run
-} from 'charmory-track'
-import { nodeLocalStore } from '../../lib/platform/node.js'
-import { entryBatches } from '../../lib/sinks/mlflow.js'
+import { Errors, Platform, Runtime, evaluate, Mlflow, mlflowSink, nodePlatform, openSink, run } from 'charmory-track'
+import { nodeLocalStore, nodeServices } from '../../lib/runtime/node.js'
+import { entryBatches } from '../../lib/mlflow/MlflowSink.js'
 import { scriptedTransport } from '../support/scripted-transport.js'
 import { built } from '../support/sinks.js'
 
-const quiet: Logger = { warn: () => undefined, info: () => undefined }
+const quiet: Platform.Logger = { warn: () => undefined, info: () => undefined }
 const info = (artifact_uri: string) => ({ run_id: 'r1', experiment_id: '3', status: 'RUNNING', artifact_uri })
 
 t.test('params and tags split by count and by the 1 MB body limit', async (t) => {
@@ -69,23 +58,20 @@ t.test('the journal: on by default where the platform has a local store, off by 
     ['journal: { dir } wins over the variable', { journal: { dir } }, { CHARMORY_TRACK_FALLBACK: 'off' }, true]
   ] as const
   for (const [what, options, vars, expected] of cases) {
-    const sink = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch, ...options }), { vars: { ARMORY_HOME: dir, ...vars }, localStore: nodePlatform.localStore })
+    const sink = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch, ...options }), { vars: { ARMORY_HOME: dir, ...vars } }, nodeServices)
     t.equal(journaled(sink), expected, what)
     t.match(await sink.experiment('e')(), { right: '4' })
     await sink.close()
   }
-  const noStore = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch }), { localStore: undefined })
+  const noStore = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch }))
   t.notOk(journaled(noStore), 'no journal on a platform without a local store')
   const blocked = join(dir, 'blocked')
   writeFileSync(blocked, 'a file where the store would go')
   let closed = false
-  const unjournaled = await openSink(mlflowSink('http://mlflow.test', { journal: { dir: join(blocked, 'store') } }), {
-    localStore: (vars, home) => {
-      const store = nodeLocalStore(vars, home ?? dir, dir)
-      return { ...store, around: (...args) => TE.left(fileError(blocked, 'not a folder')) }
-    },
-    transport: () => TE.right({ fetch: answers.fetch, close: () => void (closed = true) })
-  })
+  const unjournaled = await Runtime.runIn(
+    { ...nodePlatform, transport: () => TE.right({ fetch: answers.fetch, close: () => void (closed = true) }) },
+    { localStore: (p) => ({ ...nodeLocalStore(p.vars, p.home ?? dir, dir), around: () => TE.left(Errors.fileError(blocked, 'not a folder')) }) }
+  ).openSink(mlflowSink('http://mlflow.test', { journal: { dir: join(blocked, 'store') } }))
   t.match(unjournaled, { left: { _tag: 'FileError' } }, 'a journal that cannot be opened is the build\'s error')
   t.ok(closed, 'and the connections are released')
 })
@@ -93,7 +79,7 @@ t.test('the journal: on by default where the platform has a local store, off by 
 t.test('credentials in the address are Basic auth and never appear in the sink\'s name', async (t) => {
   const seen: Array<{ url: string; headers: Record<string, string> }> = []
   const answered = scriptedTransport(() => ({ status: 200, body: { experiment: { experiment_id: '4', name: 'e' } } }))
-  const fetch: Fetch = (url, init) => {
+  const fetch: Platform.Fetch = (url, init) => {
     seen.push({ url, headers: init.headers })
     return answered.fetch(url, init)
   }
@@ -200,7 +186,7 @@ t.test('loadMlflowConfig reads ~/.mlflow/credentials under the platform\'s home'
   t.match(await load({ MLFLOW_TRACKING_URI: 'http://h' }, broken + '/'), {
     left: { _tag: 'ConfigError', variable: join(broken, '.mlflow', 'credentials'), message: /cannot be read: EISDIR/ }
   })
-  const odd = await Mlflow.loadMlflowConfig({ vars: { MLFLOW_TRACKING_URI: 'http://h' }, home, files: { ...nodePlatform.files, readFile: () => TE.left(configError('x', 'y')) } })()
+  const odd = await Mlflow.loadMlflowConfig({ vars: { MLFLOW_TRACKING_URI: 'http://h' }, home, files: { ...nodePlatform.files, readFile: () => TE.left(Errors.configError('x', 'y')) } })()
   t.match(odd, { left: { _tag: 'ConfigError', message: 'cannot be read: ConfigError' } })
   t.match(await Mlflow.loadMlflowConfig({ ...nodePlatform, vars: { MLFLOW_TRACKING_URI: 'ftp://h' } }, { uriSource: '--to' })(), { left: { variable: '--to' } })
 })

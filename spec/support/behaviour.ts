@@ -9,30 +9,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import {
-  describeError,
-  evaluate,
-  fork,
-  fromTracked,
-  getParams,
-  invalidKey,
-  reopen,
-  resetParams,
-  run,
-  Track,
-  trackParam,
-  TrackingFailure,
-  VERSION,
-  withParams,
-  type Clock,
-  type EnvInput,
-  type Logger,
-  type Results,
-  type RunHandle,
-  type Sink,
-  type SourceInfo,
-  type TrackError
-} from 'charmory-track'
+import { Errors, Platform, Runtime, Sink, evaluate, fork, fromTracked, getParams, reopen, resetParams, run, Track, trackParam, VERSION, withParams, type Results, type RunHandle } from 'charmory-track'
 import { queryCases } from './query-behaviour.js'
 
 // -------------------------------------------------------------------------------------
@@ -40,7 +17,7 @@ import { queryCases } from './query-behaviour.js'
 // -------------------------------------------------------------------------------------
 
 /** A logger that keeps every message, for tests that check warnings. */
-export const captureLogger = (): { readonly logger: Logger; readonly warnings: Array<string>; readonly infos: Array<string> } => {
+export const captureLogger = (): { readonly logger: Platform.Logger; readonly warnings: Array<string>; readonly infos: Array<string> } => {
   const warnings: Array<string> = []
   const infos: Array<string> = []
   return {
@@ -51,7 +28,7 @@ export const captureLogger = (): { readonly logger: Logger; readonly warnings: A
 }
 
 /** What `env.source` says about the program, fixed so that tags can be compared exactly. */
-export const fixedSource = (gitCommit: O.Option<string> = O.some('0123456789abcdef0123456789abcdef01234567')): SourceInfo => ({
+export const fixedSource = (gitCommit: O.Option<string> = O.some('0123456789abcdef0123456789abcdef01234567')): Platform.SourceInfo => ({
   user: 'ada',
   sourceName: '/home/ada/eval/run.ts',
   gitCommit
@@ -84,7 +61,7 @@ export interface RunView {
 
 /** A sink under test, with a way to read its runs back and to release it. */
 export interface SinkUnderTest {
-  readonly sink: Sink
+  readonly sink: Sink.Sink
   readonly readRun: (runId: string) => Promise<RunView>
   readonly close: () => Promise<void>
 }
@@ -92,23 +69,23 @@ export interface SinkUnderTest {
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 
 /** A clock that stands still until a test moves it, so that every time is known exactly. */
-const manualClock = (): Clock & { set: (t: number) => void } => {
+const manualClock = (): Platform.Clock & { set: (t: number) => void } => {
   let now = T0
   return { now: () => now, set: (t) => void (now = t) }
 }
 
-const expectRight = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const expectRight = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
 /** The error a run-handle promise rejected with, or undefined when it resolved. */
-const rejection = async (p: Promise<unknown>): Promise<TrackError | string | undefined> => {
+const rejection = async (p: Promise<unknown>): Promise<Errors.TrackError | string | undefined> => {
   try {
     await p
     return undefined
   } catch (e) {
-    return e instanceof TrackingFailure ? e.error : `not a TrackingFailure: ${String(e)}`
+    return e instanceof Errors.TrackingFailure ? e.error : `not a TrackingFailure: ${String(e)}`
   }
 }
 
@@ -158,7 +135,7 @@ export const behaviourSuite = (
       t.teardown(() => under.close())
       const clock = manualClock()
       const { logger, warnings } = captureLogger()
-      const env: EnvInput & { readonly sink: Sink } = { sink: under.sink, clock, logger, source: () => fixedSource() }
+      const env: Runtime.EnvInput & { readonly sink: Sink.Sink } = { sink: under.sink, clock, logger, source: () => fixedSource() }
       return { ...under, env, clock, warnings }
     }
 
@@ -247,7 +224,7 @@ export const behaviourSuite = (
     t.test('a run gets a default name; no git commit tag outside a checkout', async (t) => {
       const { env, readRun } = await setup(t)
       const experiment = experimentName('defaults')
-      const noGit: EnvInput = { ...env, source: () => fixedSource(O.none) }
+      const noGit: Runtime.EnvInput = { ...env, source: () => fixedSource(O.none) }
       const { runId } = expectRight(await run(evaluate({ experiment }, () => undefined), noGit))
       const view = await readRun(runId)
       t.equal(view.status, 'FINISHED')
@@ -327,7 +304,7 @@ export const behaviourSuite = (
     t.test('a pipeline task that fails ends the run FAILED too', async (t) => {
       const { env, readRun } = await setup(t)
       let runId = ''
-      const failure = invalidKey('x//y', 'contains "//"')
+      const failure = Errors.invalidKey('x//y', 'contains "//"')
       const program = evaluate({ experiment: experimentName('failing pipeline') }, (r) => {
         runId = r.runId
         return Track.fail(failure)
@@ -335,7 +312,7 @@ export const behaviourSuite = (
       t.strictSame(await run(program, env), E.left(failure))
       const view = await readRun(runId)
       t.equal(view.status, 'FAILED')
-      t.equal(view.tags['charmory.error'], describeError(failure))
+      t.equal(view.tags['charmory.error'], Errors.describeError(failure))
       t.equal(view.tags['charmory.error.type'], 'InvalidKey')
     })
 
@@ -400,7 +377,7 @@ export const behaviourSuite = (
 
     t.test('a tag value that is not a string, number or boolean is refused, naming the tag', async (t) => {
       const { env, readRun } = await setup(t)
-      const refusals: Array<TrackError | string | undefined> = []
+      const refusals: Array<Errors.TrackError | string | undefined> = []
       const { runId } = expectRight(
         await run(
           evaluate({ experiment: experimentName('tag values') }, async (r) => {
@@ -471,7 +448,7 @@ export const behaviourSuite = (
         await rejection(h.logArtifacts('/nowhere'))
       ]
       t.strictSame(refusals, Array(5).fill({ _tag: 'RunEnded', runId }))
-      t.match(describeError(refusals[0] as TrackError), `reopen("${runId}", task)`)
+      t.match(Errors.describeError(refusals[0] as Errors.TrackError), `reopen("${runId}", task)`)
       // reopen's handle is the way in, and it too ends with its reopen
       let reopened: RunHandle | undefined
       expectRight(
@@ -498,7 +475,7 @@ export const behaviourSuite = (
 
     t.test('logParam(s) from the run handle: converted, checked, new keys kept beside a conflict', async (t) => {
       const { env, readRun } = await setup(t)
-      const refusals: Array<TrackError | string | undefined> = []
+      const refusals: Array<Errors.TrackError | string | undefined> = []
       let handle: RunHandle | undefined
       const program = pipe(
         trackParam('seed', 1),
@@ -662,7 +639,7 @@ export const behaviourSuite = (
 
     t.test('the run handle rejects bad input at once, naming it; nothing logged before is lost', async (t) => {
       const { env, readRun } = await setup(t)
-      const refusals: Array<TrackError | string | undefined> = []
+      const refusals: Array<Errors.TrackError | string | undefined> = []
       const program = evaluate({ experiment: experimentName('handle') }, async (r) => {
         await r.logMetric('kept', 1, { step: 0 })
         refusals.push(await rejection(r.logMetric('bad//key', 1)))
@@ -709,7 +686,7 @@ export const behaviourSuite = (
         'model.bin': Buffer.from(weights),
         sub: { 'a.txt': 'first', deeper: { 'b.json': '{"k":1}' } }
       })
-      let missing: TrackError | string | undefined
+      let missing: Errors.TrackError | string | undefined
       const program = evaluate({ experiment: experimentName('artifacts') }, async (r) => {
         await r.logArtifact(join(dir, 'model.bin'))
         await r.logArtifact(join(dir, 'model.bin'), 'weights')

@@ -4,11 +4,26 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { describeError, localSink, type RunRecord, type TrackError } from 'charmory-track'
+import { Errors, localSink, type RunRecord } from 'charmory-track'
 import * as LocalStore from '../../lib/local/Store.js'
-import { openStore } from '../../lib/local/LocalSink.js'
+import * as LocalSink from '../../lib/local/LocalSink.js'
+import { nodePlatform } from '../../lib/runtime/node.js'
+import * as Scope from '../../lib/Scope.js'
 
 type JournalRecord = LocalStore.JournalRecord
+
+/**
+ * The live local sink on `dir`, as the command opens it, with a `close` that releases it (the
+ * scope it was opened in).
+ */
+export const openStore = (
+  dir: string,
+  options: Omit<LocalSink.LocalSinkOptions, 'dir'> = {},
+  platform: Pick<typeof nodePlatform, 'clock' | 'timers' | 'ids'> = nodePlatform
+): LocalSink.LocalSink & { readonly close: () => Promise<void> } => {
+  const scope = Scope.make()
+  return { ...LocalSink.openStore(dir, options, platform, scope), close: async () => void (await scope.close()) }
+}
 
 /** A fresh folder, removed when the test ends. */
 export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'charmory-local-'): string => {
@@ -18,13 +33,13 @@ export const tempDir = (t: { teardown: (f: () => void) => void }, prefix = 'char
 }
 
 /** The value of a `Right`; a `Left` throws with the error described. */
-export const right = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+export const right = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
 /** The error of a `Left`; a `Right` throws. */
-export const left = <A>(r: E.Either<TrackError, A>): TrackError => {
+export const left = <A>(r: E.Either<Errors.TrackError, A>): Errors.TrackError => {
   if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
   return r.left
 }

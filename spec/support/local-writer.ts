@@ -6,14 +6,14 @@
 //                                                points and prints "flushed <runId> <count>",
 //                                                until it is killed
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, evaluate, run, type TrackError } from 'charmory-track'
-import { openStore } from '../../lib/local/LocalSink.js'
+import { Errors, evaluate, run } from 'charmory-track'
+import { openStore } from './local-store.js'
 
 const [mode, dir = '', writer = 'w'] = process.argv.slice(2)
 
-const check = <A>(r: E.Either<TrackError, A>): A => {
+const check = <A>(r: E.Either<Errors.TrackError, A>): A => {
   if (E.isLeft(r)) {
-    process.stderr.write(`${describeError(r.left)}\n`)
+    process.stderr.write(`${Errors.describeError(r.left)}\n`)
     process.exit(2)
   }
   return r.right

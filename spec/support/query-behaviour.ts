@@ -8,26 +8,16 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import {
-  describeError,
-  type EnvInput,
-  evaluate,
-  Query,
-  run,
-  type Sink,
-  Track,
-  type TrackError,
-  trackParam
-} from 'charmory-track'
+import { Errors, Runtime, Sink, evaluate, Query, run, Track, trackParam } from 'charmory-track'
 
-const expectRight = <A>(r: E.Either<TrackError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`expected success, got ${describeError(r.left)}`)
+const expectRight = <A>(r: E.Either<Errors.TrackError, A>): A => {
+  if (E.isLeft(r)) throw new Error(`expected success, got ${Errors.describeError(r.left)}`)
   return r.right
 }
 
 /** What the suite needs from one subtest's setup. */
 export interface QuerySetup {
-  readonly env: EnvInput & { readonly sink: Sink }
+  readonly env: Runtime.EnvInput & { readonly sink: Sink.Sink }
   readonly clock: { readonly set: (t: number) => void }
 }
 

@@ -1,6 +1,6 @@
 // A `fetch` that answers from a script, for the MLflow sink's unit specs: what a real server
 // answers only in unusual cases (creation races, fields left out, failing lookups).
-import type { Fetch } from 'charmory-track'
+import { Platform } from 'charmory-track'
 
 /** The answer to one request, or undefined for `200 {}`. `path` is relative to `/api/2.0/`. */
 export type Route = (
@@ -17,7 +17,7 @@ export type Route = (
 export const scriptedTransport = (route: Route) => {
   const calls: Array<string> = []
   const requests: Array<string> = []
-  const fetch: Fetch = async (url, init) => {
+  const fetch: Platform.Fetch = async (url, init) => {
     const u = new URL(url)
     const path = u.pathname.replace('/api/2.0/', '')
     const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined

@@ -8,7 +8,7 @@
 // Point i is `loss` = i at step i, timestamp 1000 + i. The child prints "logged <n>" once
 // 500 points were logged, and "result <json>" if `run` ever returns (with the Left described).
 import * as E from 'fp-ts/lib/Either.js'
-import { describeError, evaluate, localSink, mlflowSink, run } from 'charmory-track'
+import { Errors, evaluate, localSink, mlflowSink, run } from 'charmory-track'
 
 const [kind = 'local', target = '', experiment = 'signals', grace = '60000'] = process.argv.slice(2)
 
@@ -26,4 +26,4 @@ const result = await run(
   }),
   { sink, graceMs: Number(grace) }
 )
-process.stdout.write(`result ${JSON.stringify(E.isLeft(result) ? { left: result.left._tag, message: describeError(result.left) } : { right: true })}\n`)
+process.stdout.write(`result ${JSON.stringify(E.isLeft(result) ? { left: result.left._tag, message: Errors.describeError(result.left) } : { right: true })}\n`)

@@ -12,7 +12,7 @@
 // `result <json>`: the run id and the evaluation's result.
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describeError, evaluate, run, sinkFromEnv, Track, trackParam, type Logger } from 'charmory-track'
+import { Errors, Platform, evaluate, run, sinkFromEnv, Track, trackParam } from 'charmory-track'
 import { teamParams, teamPoint } from './team-data.js'
 
 const [experiment = 'team', writerText = '0', pointsText = '5000', hold = '0'] = process.argv.slice(2)
@@ -20,7 +20,7 @@ const writer = Number(writerText)
 const points = Number(pointsText)
 
 const line = (text: string): void => void process.stdout.write(`${text.replace(/\n/g, ' ')}\n`)
-const logger: Logger = { warn: (m) => line(`warn ${m}`), info: () => undefined }
+const logger: Platform.Logger = { warn: (m) => line(`warn ${m}`), info: () => undefined }
 const sink = sinkFromEnv()
 const goAhead = (): Promise<void> =>
   new Promise((ok) => {
@@ -53,4 +53,4 @@ const result = await run(
   ),
   { sink, logger, signals: false }
 )
-line(`result ${JSON.stringify(E.isLeft(result) ? { runId, left: result.left._tag, message: describeError(result.left) } : { runId: result.right.runId })}`)
+line(`result ${JSON.stringify(E.isLeft(result) ? { runId, left: result.left._tag, message: Errors.describeError(result.left) } : { runId: result.right.runId })}`)

@@ -24,15 +24,18 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, paramConflict, type TrackError } from '../Errors.js'
-import * as Api from '../mlflow/Api.js'
-import { configFor, LIMITS, type MlflowConfig } from '../mlflow/Config.js'
-import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
-import { defaultQueueOptions, metricQueue, type QueueOptions } from '../mlflow/MetricQueue.js'
-import type { Entry } from '../ParamValue.js'
-import { storeOf, type Logger, type Platform, type Timers, type Transport } from '../platform/Platform.js'
-import { describeSink, type Metric, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
-import { mlflowQuery } from './mlflowQuery.js'
-import type { RunQuery } from '../Query.js'
+import type { Clock, Fetch, Logger, Platform, Timers, Transport } from '../platform/Platform.js'
+import type { Entry, Metric } from '../Records.js'
+import type { RunQuery } from '../RunQuery.js'
+import * as Scope from '../Scope.js'
+import { describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
+import * as Api from './Api.js'
+import { configFor, LIMITS, tlsTarget, type MlflowConfig } from './Config.js'
+import { httpClient, type HttpClient } from './Http.js'
+import { defaultQueueOptions, metricQueue, type QueueOptions } from './MetricQueue.js'
+import { mlflowQuery } from './MlflowQuery.js'
+
+export type { QueueOptions } from './MetricQueue.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -66,20 +69,16 @@ export interface MlflowSinkOptions {
 export type JournalSetting = boolean | { readonly dir: string }
 
 /**
- * A built MLflow sink; `close` releases its connections, timers and journal.
+ * A built MLflow sink: its connections, timers and journal are released by the scope it was
+ * built in.
  * @category model
  * @since 0.1.0
  */
 export interface MlflowSink extends Sink {
   readonly config: MlflowConfig
-  readonly close: () => Promise<void>
   /** Searches through the server's `runs/search` and friends (`Query`). @since 0.2.0 */
   readonly query: RunQuery
 }
-
-// -------------------------------------------------------------------------------------
-// constants
-// -------------------------------------------------------------------------------------
 
 
 // -------------------------------------------------------------------------------------
@@ -140,11 +139,11 @@ const runWriter = (
   state: RunState,
   logger: Logger,
   queueOptions: QueueOptions,
-  timers: Timers
+  platform: { readonly timers: Timers; readonly clock: Clock }
 ): RunSink => {
   const runId = state.info.run_id
   const root = Api.artifactRoot(state.info.artifact_uri)
-  const queue = metricQueue((batch) => Api.logBatch(http, runId, { metrics: batch }), queueOptions, timers)
+  const queue = metricQueue((batch) => Api.logBatch(http, runId, { metrics: batch }), queueOptions, platform.timers, platform.clock)
 
   const logArtifact = (path: string, bytes: Uint8Array): TE.TaskEither<TrackError, void> =>
     E.isLeft(root)
@@ -210,23 +209,25 @@ const runWriter = (
 // -------------------------------------------------------------------------------------
 
 /**
- * The live sink on a server, from its configuration, a transport and the platform's logger and
- * timers (what `mlflowSink`'s description builds; the command uses it directly).
+ * The live sink on a server, from its configuration, a transport and the platform's logger,
+ * clock, timers and randomness (what `mlflowSink`'s description builds; the command uses it
+ * directly).
  * @category constructors
  * @since 0.2.0
  */
 export const serverSink = (
   cfg: MlflowConfig,
   transport: Transport,
-  platform: Pick<Platform, 'logger' | 'timers'>,
+  platform: Pick<Platform, 'logger' | 'timers' | 'clock' | 'random'>,
   queue: Partial<QueueOptions> = {}
 ): MlflowSink => {
-  const { logger, timers } = platform
+  const { logger } = platform
   const http = httpClient({
     baseUri: cfg.trackingUri,
     auth: cfg.auth,
     retry: cfg.retry,
     fetch: transport.fetch,
+    platform,
     onRetry: (endpoint, attempt, reason) => logger.warn(`${endpoint}: retry ${attempt} after ${reason}`)
   })
   const queueOptions = { ...defaultQueueOptions, ...queue }
@@ -253,7 +254,6 @@ export const serverSink = (
   return {
     name: `mlflow:${cfg.trackingUri}`,
     config: cfg,
-    close: async () => transport.close(),
     query: mlflowQuery(http),
     experiment: (name) => {
       const known = experiments.get(name)
@@ -264,7 +264,7 @@ export const serverSink = (
       const [first = [], ...rest] = entryBatches('tags', fitTags(request.tags, logger))
       return pipe(
         Api.createRun(http, { ...request, tags: first }),
-        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions, timers)),
+        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions, platform)),
         TE.tap((run) => run.setTags(rest.flat()))
       )
     },
@@ -277,7 +277,7 @@ export const serverSink = (
             { info: run.info, params: new Map((run.data.params ?? []).map((p) => [p.key, p.value])) },
             logger,
             queueOptions,
-            timers
+            platform
           )
         )
       )
@@ -291,7 +291,7 @@ const journalSetting = (option: JournalSetting | undefined, vars: Platform['vars
 /**
  * A sink that writes to the tracking server of `config` (or at the address `config`, which may
  * carry Basic credentials: `http://user:password@host:5000`), described: `run` builds it with
- * its platform's transport, logger and timers and closes it at the end. It never throws: an
+ * its platform's transport, logger and timers and releases it at the end. It never throws: an
  * address that is not `http(s)://`, or a certificate file that cannot be read, is a
  * `ConfigError` naming it, a `Left` from `run` (or `openSink`). On Node its runs are journaled
  * in the local store unless `journal: false` or `CHARMORY_TRACK_FALLBACK=off`.
@@ -301,30 +301,23 @@ const journalSetting = (option: JournalSetting | undefined, vars: Platform['vars
  */
 export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOptions = {}): SinkDescription<MlflowSink> => {
   const resolved = typeof config === 'string' ? configFor(config) : E.right(config)
-  return describeSink(E.isRight(resolved) ? `mlflow:${resolved.right.trackingUri}` : 'mlflow:(unusable)', (platform) =>
+  return describeSink(E.isRight(resolved) ? `mlflow:${resolved.right.trackingUri}` : 'mlflow:(unusable)', (context) =>
     pipe(
       TE.fromEither(resolved),
       TE.bindTo('cfg'),
       TE.bind('transport', ({ cfg }) =>
-        options.fetch === undefined ? platform.transport(cfg) : TE.right({ fetch: options.fetch, close: () => undefined })
+        options.fetch === undefined
+          ? Scope.acquireRelease(context.scope, context.transport(tlsTarget(cfg)), (t) => t.close())
+          : TE.right({ fetch: options.fetch, close: () => undefined })
       ),
       TE.flatMap(({ cfg, transport }) => {
-        const remote = serverSink(cfg, transport, platform, options.queue)
-        const journal = journalSetting(options.journal, platform.vars)
-        const store = storeOf(platform)
+        const remote = serverSink(cfg, transport, context, options.queue)
+        const journal = journalSetting(options.journal, context.vars)
+        const store = context.localStore
         if (journal === false || store === undefined) return TE.right(remote)
         return pipe(
-          store.around(remote, journal === true ? store.defaultDir : journal.dir, 'journal', platform),
-          TE.orElseFirst(() => TE.fromTask(remote.close)),
-          TE.map((journaled): MlflowSink => ({
-            ...journaled,
-            config: cfg,
-            query: remote.query,
-            close: async () => {
-              await journaled.close()
-              await remote.close()
-            }
-          }))
+          store.around(remote, journal === true ? store.defaultDir : journal.dir, 'journal', context),
+          TE.map((journaled): MlflowSink => ({ ...journaled, config: cfg, query: remote.query }))
         )
       })
     )

@@ -10,9 +10,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { notFound, type TrackError } from '../Errors.js'
-import * as Api from '../mlflow/Api.js'
-import type { HttpClient } from '../mlflow/Http.js'
-import type { FoundExperiment, FoundRun, RunQuery, SearchRunsRequest } from '../Query.js'
+import type { FoundExperiment, FoundRun, RunQuery, SearchRunsRequest } from '../RunQuery.js'
+import * as Api from './Api.js'
+import type { HttpClient } from './Http.js'
 import * as F from '../SearchFilter.js'
 
 // -------------------------------------------------------------------------------------

@@ -30,23 +30,22 @@ import { readFileSync } from 'node:fs'
 import { readFile, statfs } from 'node:fs/promises'
 import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { consoleLogger, type Logger, type Timers } from '../platform/Platform.js'
-import type { SystemSampler, SystemMetricsSupport } from '../SystemMetrics.js'
+import type { Logger, SystemSampler } from '../platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
 /**
- * Where the sampler looks: `proc` (`/proc`) and the file system measured (`/`); `logger`
- * (`consoleLogger` by default) gets the warning of a failing `nvidia-smi`.
+ * Where the sampler looks: `proc` (`/proc`) and the file system measured (`/`); `logger` gets
+ * the warning of a failing `nvidia-smi`.
  * @category model
  * @since 0.2.0
  */
 export interface NodeSamplerOptions {
   readonly proc?: string
   readonly disk?: string
-  readonly logger?: Logger
+  readonly logger: Logger
 }
 
 // -------------------------------------------------------------------------------------
@@ -190,12 +189,12 @@ const gpuSampler = (logger: Logger): (() => Promise<Record<string, number>>) => 
  * @category instances
  * @since 0.2.0
  */
-export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => {
+export const nodeSampler = (options: NodeSamplerOptions): SystemSampler => {
   const proc = options.proc ?? '/proc'
   const disk = options.disk ?? '/'
   let cpu = cpuTimes()
   const start = traffic(readTextNow(join(proc, 'net', 'dev')))
-  const gpu = gpuSampler(options.logger ?? consoleLogger)
+  const gpu = gpuSampler(options.logger)
   return {
     sample: async () => {
       const gpus = gpu()
@@ -224,34 +223,3 @@ export const nodeSampler = (options: NodeSamplerOptions = {}): SystemSampler => 
     }
   }
 }
-
-/**
- * `setTimeout` and `setInterval`, unref'd so that a forgotten timer never keeps the process
- * alive.
- * @category instances
- * @since 0.2.0
- */
-export const nodeTimers: Timers = {
-  after: (ms, f) => {
-    const handle = setTimeout(f, ms)
-    handle.unref()
-    return () => clearTimeout(handle)
-  },
-  every: (ms, f) => {
-    const handle = setInterval(f, ms)
-    handle.unref()
-    return () => clearInterval(handle)
-  }
-}
-
-/**
- * Node's system metrics: `nodeSampler` (warning through the run's logger), `nodeTimers` and
- * `process.env`.
- * @category instances
- * @since 0.2.0
- */
-export const nodeSystemMetrics = (options: NodeSamplerOptions = {}): SystemMetricsSupport => ({
-  sampler: (logger) => nodeSampler({ logger, ...options }),
-  timers: nodeTimers,
-  vars: process.env
-})

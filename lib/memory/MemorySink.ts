@@ -16,13 +16,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import type { DatasetRecord } from '../Dataset.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
-import type { Entry } from '../ParamValue.js'
-import { randomId } from '../platform/Platform.js'
-import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
-import type { Metric, RunRequest, RunSink, RunStatus, Sink } from '../Sink.js'
+import { queryOver, type HeldRun } from '../Query.js'
+import type { DatasetRecord, Entry, Metric, RunRequest, RunStatus } from '../Records.js'
+import type { RunQuery } from '../RunQuery.js'
+import type { RunSink, Sink } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -99,6 +98,9 @@ const checkKeys = (items: ReadonlyArray<{ readonly key: string } | Entry>): E.Ei
   }
   return E.right(undefined)
 }
+
+/** A run id for a caller that proposes none: 32 hex digits, counting up, as readable in a test as a random one is in a log. */
+const sequentialId = (n: number): string => n.toString(16).padStart(32, '0')
 
 const copyRun = (r: MutableRun): RunRecord => ({
   runId: r.runId,
@@ -215,7 +217,7 @@ export const memorySink = (): MemorySink => {
       const checked = checkKeys(request.tags)
       if (E.isLeft(checked)) return checked
       const run: MutableRun = {
-        runId: randomId(),
+        runId: request.runId !== undefined && !runs.has(request.runId) ? request.runId : sequentialId(runs.size + 1),
         experimentId: request.experimentId,
         runName: request.runName,
         status: 'RUNNING',

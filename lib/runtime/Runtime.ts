@@ -15,17 +15,18 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as C from './Context.js'
-import type { Env, EnvInput, Logger } from './Env.js'
-import { describeError, TrackingFailure, taskFailed, type TrackError } from './Errors.js'
-import { openRuns, type EndFailure } from './OpenRuns.js'
-import type { Platform, Interrupts } from './platform/Platform.js'
-import { acquireSink, type RunStatus, type Sink, type SinkDescription } from './Sink.js'
-import type { Track } from './Track.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as C from '../Context.js'
+import type { Env, EnvInput } from '../Env.js'
+import { describeError, TrackingFailure, taskFailed, type TrackError } from '../Errors.js'
+import { openRuns, type EndFailure } from '../OpenRuns.js'
+import type { Interrupts, Logger, Platform } from '../platform/Platform.js'
+import type { RunStatus } from '../Records.js'
+import * as Scope from '../Scope.js'
+import { buildSink, type LocalStoreSupport, type Sink, type SinkContext, type SinkDescription } from '../Sink.js'
+import type { Track } from '../Track.js'
 
-// -------------------------------------------------------------------------------------
-// the sink a run writes to
-// -------------------------------------------------------------------------------------
+export type { Env, EnvInput, RunOptions } from '../Env.js'
 
 
 // -------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ const report = (logger: Logger, failures: ReadonlyArray<EndFailure>): void => {
   for (const f of failures) logger.warn(`run ${f.runId} could not be ended: ${describeError(f.error)}`)
 }
 
-let deadline: ReturnType<typeof setTimeout> | undefined
+let cancelDeadline: (() => void) | undefined
 /** Settles when a shutdown ends without the process exiting (the exit stubbed, in specs). */
 let shutdown: { readonly done: Promise<void>; readonly settle: () => void } | undefined
 
@@ -65,7 +66,8 @@ const unsubscribeIdle = (): void => {
 
 /** Exits; were the exit stubbed (in a spec), the program is as if no signal had come. */
 const exit = (signals: Interrupts, code: number): void => {
-  clearTimeout(deadline)
+  cancelDeadline?.()
+  cancelDeadline = undefined
   stopping = false
   shutdown?.settle()
   unsubscribeIdle()
@@ -85,10 +87,15 @@ const onSignal = (signals: Interrupts) => (signal: 'SIGINT' | 'SIGTERM'): void =
     if (open > 0) r.env.logger.warn(`${signal}: ending the open runs KILLED (${open}); ${signal} again exits at once`)
   }
   const graceMs = Math.max(...runs.map((r) => r.graceMs))
-  deadline = setTimeout(() => {
-    for (const r of runs) r.env.logger.warn(`the open runs were not ended within ${graceMs} ms; exiting`)
-    exit(signals, code)
-  }, graceMs)
+  // the deadline keeps the program alive: a program whose runs cannot end still exits with the signal's code
+  cancelDeadline = runs[0]!.env.timers.after(
+    graceMs,
+    () => {
+      for (const r of runs) r.env.logger.warn(`the open runs were not ended within ${graceMs} ms; exiting`)
+      exit(signals, code)
+    },
+    true
+  )
   void endOpenRuns('KILLED').then(() => stopping && exit(signals, code))
 }
 
@@ -110,9 +117,9 @@ const leave = (running: Running): void => {
  * For programs that handle SIGINT / SIGTERM themselves (`run(..., { signals: false })`).
  *
  * @example
- * import { endOpenRuns } from 'charmory-track'
+ * import { Runtime } from 'charmory-track'
  *
- * process.once('SIGINT', () => void endOpenRuns().then(() => process.exit(130)))
+ * process.once('SIGINT', () => void Runtime.endOpenRuns().then(() => process.exit(130)))
  *
  * @category interpreters
  * @since 0.2.0
@@ -141,7 +148,9 @@ export type RunPromise = <A>(pipeline: Track<A>, env: EnvInput, context?: C.Cont
 
 /**
  * Builds a sink description for use by many `run`s (a long-lived sink), from the platform
- * with `overrides` (a logger, a clock, ...) in place; whoever opened it calls `close`.
+ * with `overrides` (a logger, a clock, ...) in place; whoever opened it calls `close`, which
+ * releases everything the build opened (all of it, in reverse order) and rejects with the first
+ * failure, if any, once every release was tried.
  * @category model
  * @since 0.2.0
  */
@@ -151,30 +160,54 @@ export type OpenSink = <S extends Sink>(
 ) => Promise<E.Either<TrackError, S & { readonly close: () => Promise<void> }>>
 
 /**
- * The `run`, `runPromise` and `openSink` of a platform.
+ * What a runtime adds to its platform for the sinks it builds: the local run store for the
+ * variables and home folder a run is given (Node has one, a browser none).
+ * @category model
+ * @since 0.3.0
+ */
+export interface Services {
+  readonly localStore?: (platform: Platform) => LocalStoreSupport
+}
+
+const warnLost = (logger: Logger) => (e: TrackError): void => logger.warn(`releasing the sink: ${describeError(e)}`)
+
+/**
+ * The `run`, `runPromise` and `openSink` of a platform (and of the services its runtime adds).
  * @category interpreters
  * @since 0.2.0
  */
-export const runIn = (platform: Platform): { readonly run: Run; readonly runPromise: RunPromise; readonly openSink: OpenSink } => {
+export const runIn = (
+  platform: Platform,
+  services: Services = {}
+): { readonly run: Run; readonly runPromise: RunPromise; readonly openSink: OpenSink } => {
+  const contextOf = (here: Platform, scope: Scope.Scope): SinkContext => {
+    const localStore = services.localStore?.(here)
+    return { ...here, scope, ...(localStore === undefined ? {} : { localStore }) }
+  }
   const run: Run = async <A>(pipeline: Track<A>, input: EnvInput, context = C.empty()): Promise<E.Either<TrackError, A>> => {
     const { signals: handleSignals, graceMs, sink: given, ...overrides } = input
     const here: Platform = { ...platform, ...overrides }
-    const acquired = await acquireSink(given, here)()
-    if (E.isLeft(acquired)) return acquired
-    const runs = openRuns()
-    const env: Env = { ...here, sink: runs.track(acquired.right.sink), openRuns: runs }
-    const running: Running = { env, graceMs: graceMs ?? 5000 }
-    registries.add(running)
-    if (handleSignals !== false) enter(running)
-    let result: E.Either<TrackError, A>
-    try {
-      result = (await pipeline(context, env)).result
-    } catch (e) {
-      result = E.left(taskFailed(e))
+    let running: Running | undefined
+    const result = await Scope.scoped(
+      (scope) =>
+        TE.flatMap((sink: Sink) => async () => {
+          const runs = openRuns()
+          const env: Env = { ...here, sink: runs.track(sink), openRuns: runs }
+          running = { env, graceMs: graceMs ?? 5000 }
+          registries.add(running)
+          if (handleSignals !== false) enter(running)
+          try {
+            return (await pipeline(context, env)).result
+          } catch (e) {
+            return E.left(taskFailed(e))
+          }
+        })(buildSink(given, contextOf(here, scope))),
+      warnLost(here.logger)
+    )()
+    if (running !== undefined) {
+      registries.delete(running)
+      leave(running)
     }
-    await acquired.right.release()
-    registries.delete(running)
-    leave(running)
     // the program is on its way out: it does not go on meanwhile
     if (stopping) await shutdown?.done
     return result
@@ -184,6 +217,17 @@ export const runIn = (platform: Platform): { readonly run: Run; readonly runProm
     if (E.isLeft(result)) throw new TrackingFailure(result.left)
     return result.right
   }
-  const openSink: OpenSink = (description, overrides = {}) => description.build({ ...platform, ...overrides })()
+  const openSink: OpenSink = async (description, overrides = {}) => {
+    const here: Platform = { ...platform, ...overrides }
+    const scope = Scope.make()
+    const built = await buildSink(description, contextOf(here, scope))()
+    if (E.isLeft(built)) return built
+    const close = async (): Promise<void> => {
+      const [first, ...rest] = await scope.close()
+      rest.forEach(warnLost(here.logger))
+      if (first !== undefined) throw new TrackingFailure(first)
+    }
+    return E.right({ ...built.right, close })
+  }
   return { run, runPromise, openSink }
 }

@@ -6,12 +6,13 @@ import t, { type Test } from 'tap'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { SystemMetrics } from 'charmory-track'
-import { nodeSampler, nodeSystemMetrics, nodeTimers } from '../../lib/system/nodeSystemMetrics.js'
+import { SystemMetrics, nodePlatform } from 'charmory-track'
+import { nodeTimers } from '../../lib/platform/node.js'
+import { nodeSampler } from '../../lib/system/nodeSampler.js'
 import { captureLogger } from '../support/behaviour.js'
 
 t.test('the real machine gives every name MLflow logs', async (t) => {
-  const s = nodeSampler()
+  const s = nodeSampler({ logger: captureLogger().logger })
   const sample = await s.sample()
   // a machine with a GPU adds gpu_{i}_... figures (checked below with a fake nvidia-smi)
   const names = Object.keys(sample).filter((k) => !k.startsWith('gpu_'))
@@ -19,9 +20,7 @@ t.test('the real machine gives every name MLflow logs', async (t) => {
   for (const [k, v] of Object.entries(sample)) t.ok(Number.isFinite(v) && v >= 0, `${k} = ${v}`)
   t.ok(sample['system_memory_usage_percentage']! <= 100)
   t.ok(sample['disk_usage_percentage']! <= 100)
-  const support = nodeSystemMetrics()
-  t.equal(support.vars, process.env)
-  t.ok('cpu_utilization_percentage' in (await support.sampler(captureLogger().logger).sample()))
+  t.ok('cpu_utilization_percentage' in (await nodePlatform.systemSampler!(captureLogger().logger).sample()), "Node's platform samples with it")
 })
 
 // -------------------------------------------------------------------------------------
@@ -188,8 +187,7 @@ t.test('nvidia-smi failing at the first call (present, no driver): one warning',
   onPath(t, [smi.bin])
   smi.failing(true)
   const { logger, warnings } = captureLogger()
-  const support = nodeSystemMetrics()
-  const s = support.sampler(logger)
+  const s = nodePlatform.systemSampler!(logger)
   t.strictSame(gpuOf(await s.sample()), {})
   t.equal(warnings.length, 1, 'through the logger the monitor gives')
   t.match(warnings[0], /^GPU metrics stopped: nvidia-smi failed/)
@@ -206,7 +204,7 @@ t.test('fake /proc folders: the counters since the start, and the fallbacks', as
     `Inter-|   Receive\n face |bytes packets\n    lo: ${rx} 1 0 0 0 0 0 0 ${tx} 1 0 0 0 0 0 0\n  eth0: ${rx} 1 0 0 0 0 0 0 ${tx} 1 0 0 0 0 0 0\n`
   writeFileSync(join(dir, 'net', 'dev'), dev(1_000_000, 2_000_000))
   writeFileSync(join(dir, 'meminfo'), 'MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 100 kB\nCached: 200 kB\nSReclaimable: 100 kB\n')
-  const s = nodeSampler({ proc: dir, disk: dir })
+  const s = nodeSampler({ proc: dir, disk: dir, logger: captureLogger().logger })
   writeFileSync(join(dir, 'net', 'dev'), dev(2_500_000, 2_000_000))
   const a = await s.sample()
   t.equal(a['network_receive_megabytes'], 3, 'both interfaces, since the sampler was made')
@@ -219,7 +217,7 @@ t.test('fake /proc folders: the counters since the start, and the fallbacks', as
   t.equal((await s.sample())['system_memory_usage_percentage'], 60, 'no cache figures')
   rmSync(join(dir, 'meminfo'))
   rmSync(join(dir, 'net'), { recursive: true })
-  const off = await nodeSampler({ proc: dir, disk: dir }).sample()
+  const off = await nodeSampler({ proc: dir, disk: dir, logger: captureLogger().logger }).sample()
   t.notOk('network_receive_megabytes' in off, 'no network figures without /proc/net/dev')
   t.ok(off['system_memory_usage_megabytes']! > 0, 'memory from node:os without /proc/meminfo')
 })

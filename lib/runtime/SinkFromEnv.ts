@@ -37,13 +37,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
 import { configError, type TrackError } from '../Errors.js'
-import type { MlflowConfig } from '../mlflow/Config.js'
-import type { Fetch } from '../mlflow/Http.js'
-import { storeOf, type Platform } from '../platform/Platform.js'
-import { describeSink, type Sink, type SinkDescription } from '../Sink.js'
-import { memorySink } from './memory.js'
-import { loadMlflowConfig } from '../mlflow/Config.js'
-import { mlflowSink } from './mlflow.js'
+import { memorySink } from '../memory/MemorySink.js'
+import { loadMlflowConfig, type MlflowConfig } from '../mlflow/Config.js'
+import { mlflowSink } from '../mlflow/MlflowSink.js'
+import type { Fetch } from '../platform/Platform.js'
+import { buildSink, describeSink, type Sink, type SinkContext, type SinkDescription } from '../Sink.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -103,7 +101,7 @@ const FallbackSetting = t.keyof({ local: null, journal: null, off: null }, 'loca
 
 const scheme = (uri: string): string | undefined => /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(uri)?.[1]?.toLowerCase()
 
-const fallbackFrom = (env: Platform['vars'], option: boolean | FallbackMode | undefined): E.Either<TrackError, FallbackMode> => {
+const fallbackFrom = (env: SinkContext['vars'], option: boolean | FallbackMode | undefined): E.Either<TrackError, FallbackMode> => {
   if (option !== undefined) return E.right(option === true ? 'local' : option === false ? 'off' : option)
   const raw = env['CHARMORY_TRACK_FALLBACK']
   if (raw === undefined || raw === '') return E.right('journal')
@@ -137,11 +135,11 @@ const unsupported = (name: string): TrackError =>
  * @since 0.1.0
  */
 export const trackingTargetFromEnv = (
-  platform: Pick<Platform, 'vars' | 'home' | 'files' | 'localStore'>,
+  platform: Pick<SinkContext, 'vars' | 'home' | 'files' | 'localStore'>,
   options: Pick<SinkFromEnvOptions, 'fallback'> = {}
 ): TE.TaskEither<TrackError, TrackingTarget> => {
   const env = platform.vars
-  const store = storeOf(platform)
+  const store = platform.localStore
   const uri = (env['MLFLOW_TRACKING_URI'] ?? '').trim()
   const kind = scheme(uri)
   if (kind === 'http' || kind === 'https') {
@@ -168,42 +166,29 @@ export const trackingTargetFromEnv = (
     : TE.right({ _tag: 'Local', dir })
 }
 
-type Built = Sink & { readonly close: () => Promise<void> }
-
-const inMemory = (platform: Platform, ignored: string | undefined): TE.TaskEither<TrackError, Built> => {
-  platform.logger.warn(
+const inMemory = (context: SinkContext, ignored: string | undefined): TE.TaskEither<TrackError, Sink> => {
+  context.logger.warn(
     ignored === undefined
       ? 'MLFLOW_TRACKING_URI is not set and there is no local store here: runs are kept in memory only'
       : 'MLFLOW_TRACKING_URI names a local folder and there is no local store here: runs are kept in memory only'
   )
-  return TE.right({ ...memorySink(), close: async () => undefined })
+  return TE.right(memorySink())
 }
 
 const serverOf = (
   target: Extract<TrackingTarget, { readonly _tag: 'Mlflow' }>,
   options: SinkFromEnvOptions,
-  platform: Platform
-): TE.TaskEither<TrackError, Built> => {
+  context: SinkContext
+): TE.TaskEither<TrackError, Sink> => {
   const { localDir } = target
   const fetch = options.fetch === undefined ? {} : { fetch: options.fetch }
-  const store = storeOf(platform)
+  const store = context.localStore
   if (!target.fallback || store === undefined || localDir === undefined) {
-    return mlflowSink(target.config, { ...fetch, journal: target.journal && localDir !== undefined && { dir: localDir } }).build(platform)
+    return buildSink(mlflowSink(target.config, { ...fetch, journal: target.journal && localDir !== undefined && { dir: localDir } }), context)
   }
   return pipe(
-    mlflowSink(target.config, { ...fetch, journal: false }).build(platform),
-    TE.flatMap((server) =>
-      pipe(
-        store.around(server, localDir, 'fallback', platform),
-        TE.map((local): Built => ({
-          ...local,
-          close: async () => {
-            await local.close()
-            await server.close()
-          }
-        }))
-      )
-    )
+    buildSink(mlflowSink(target.config, { ...fetch, journal: false }), context),
+    TE.flatMap((server) => store.around(server, localDir, 'fallback', context))
   )
 }
 
@@ -213,14 +198,14 @@ const serverOf = (
  * @since 0.1.0
  */
 export const sinkFromEnv = (options: SinkFromEnvOptions = {}): SinkDescription =>
-  describeSink('from MLFLOW_TRACKING_URI', (platform) =>
+  describeSink('from MLFLOW_TRACKING_URI', (context) =>
     pipe(
-      trackingTargetFromEnv(platform, options),
+      trackingTargetFromEnv(context, options),
       TE.flatMap((target) => {
-        if (target._tag === 'Mlflow') return serverOf(target, options, platform)
-        if (target._tag === 'Memory') return inMemory(platform, target.ignored)
-        // a Local target comes only from a platform with a local store
-        return storeOf(platform)!.sink(target.dir).build(platform)
+        if (target._tag === 'Mlflow') return serverOf(target, options, context)
+        if (target._tag === 'Memory') return inMemory(context, target.ignored)
+        // a Local target comes only from a runtime with a local store
+        return buildSink(context.localStore!.sink(target.dir), context)
       })
     )
   )
