@@ -7,6 +7,7 @@
 import { VERSION } from '../version.js'
 import { compareCommand } from './compare.js'
 import { gateCommand } from './gate.js'
+import type { Command } from './Command.js'
 import type { CliIo } from './io.js'
 import { runsCommand } from './runs.js'
 import { serverCommand } from './server.js'
@@ -41,7 +42,7 @@ Run \`charmory-track <command> --help\` for a command's flags.
   --version                the version of charmory-track
 `
 
-const commands: Readonly<Record<string, (argv: ReadonlyArray<string>, io: CliIo) => Promise<number>>> = {
+const commands: Readonly<Record<string, Command>> = {
   server: serverCommand,
   sync: syncCommand,
   runs: runsCommand,
@@ -71,10 +72,6 @@ export const cli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<numbe
     io.stderr.write(`${name === '' ? 'charmory-track: a command is needed' : `charmory-track: unknown command ${JSON.stringify(name)}`}\n\n${usage}`)
     return 2
   }
-  try {
-    return await command(rest, io)
-  } catch (e) {
-    io.stderr.write(`charmory-track ${name}: ${e instanceof Error ? e.message : String(e)}\n`)
-    return 1
-  }
+  // a command reports its own failures and exceptions (lib/cli/Command.ts)
+  return command(rest, io)
 }

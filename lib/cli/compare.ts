@@ -10,9 +10,9 @@ import type { TrackError } from '../Errors.js'
 import { better, lowerIsBetter, type Direction } from '../Gate.js'
 import type { FoundRun, RunQuery, SearchRunsRequest } from '../Query.js'
 import { num } from './chart.js'
-import { parseCommand, type CliIo } from './io.js'
+import { command } from './Command.js'
 import { table } from './runs.js'
-import { failed, toJson, usageError, withRuns } from './source.js'
+import { toJson, withRuns } from './source.js'
 
 /**
  * @category constants
@@ -177,8 +177,10 @@ const getAll = async (query: RunQuery, ids: ReadonlyArray<string>): Promise<E.Ei
  * @category commands
  * @since 0.2.0
  */
-export const compareCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const parsed = parseCommand(io, 'compare', usage, argv, {
+export const compareCommand = command({
+  name: 'compare',
+  usage,
+  flags: {
     experiment: { type: 'string', multiple: true },
     filter: { type: 'string' },
     'order-by': { type: 'string', multiple: true },
@@ -187,46 +189,42 @@ export const compareCommand = async (argv: ReadonlyArray<string>, io: CliIo): Pr
     'lower-is-better': { type: 'string', multiple: true },
     markdown: { type: 'boolean' },
     json: { type: 'boolean' },
-    from: { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
-  })
-  if (parsed === undefined) return 2
-  const { flags, positionals } = parsed
-  if (flags.help === true) {
-    io.stdout.write(usage)
-    return 0
-  }
-  const searching = flags.experiment !== undefined || flags.filter !== undefined || flags['order-by'] !== undefined
-  if (positionals.length === 0 && !searching) return usageError(io, 'compare', 'name runs by id, or search them with --experiment or --filter', usage)
-  if (positionals.length > 0 && searching) return usageError(io, 'compare', 'run ids and a search (--experiment, --filter, --order-by) exclude each other', usage)
-  const max = flags.max === undefined ? 10 : Number(flags.max)
-  if (!(Number.isSafeInteger(max) && max > 0)) return usageError(io, 'compare', `--max takes a positive whole number, not ${JSON.stringify(flags.max)}`, usage)
-  if (flags.markdown === true && flags.json === true) return usageError(io, 'compare', '--markdown and --json exclude each other', usage)
-  const higher = new Set(flags['higher-is-better'] ?? [])
-  const lower = new Set(flags['lower-is-better'] ?? [])
-  const both = [...higher].find((m) => lower.has(m))
-  if (both !== undefined) return usageError(io, 'compare', `${JSON.stringify(both)} cannot be both higher- and lower-is-better`, usage)
-  const directionOf = (m: string): Direction => (higher.has(m) ? 'higher' : lower.has(m) || lowerIsBetter(m) ? 'lower' : 'higher')
-  return withRuns(io, 'compare', flags.from, async ({ query, where }) => {
-    const found =
-      positionals.length > 0
-        ? await getAll(query, positionals)
-        : await searchAll(
-            query,
-            {
-              ...(flags.experiment === undefined ? {} : { experiments: flags.experiment }),
-              ...(flags.filter === undefined ? {} : { filter: flags.filter }),
-              ...(flags['order-by'] === undefined ? {} : { orderBy: flags['order-by'] })
-            },
-            max
-          )
-    if (E.isLeft(found)) return failed(io, 'compare', found.left)
-    if (found.right.length === 0 && flags.json !== true) {
-      io.stdout.write(`no runs to compare in ${where}\n`)
+    from: { type: 'string' }
+  },
+  positionals: true,
+  run: async ({ flags, positionals, usageError, failed }, io) => {
+    const searching = flags.experiment !== undefined || flags.filter !== undefined || flags['order-by'] !== undefined
+    if (positionals.length === 0 && !searching) return usageError('name runs by id, or search them with --experiment or --filter')
+    if (positionals.length > 0 && searching) return usageError('run ids and a search (--experiment, --filter, --order-by) exclude each other')
+    const max = flags.max === undefined ? 10 : Number(flags.max)
+    if (!(Number.isSafeInteger(max) && max > 0)) return usageError(`--max takes a positive whole number, not ${JSON.stringify(flags.max)}`)
+    if (flags.markdown === true && flags.json === true) return usageError('--markdown and --json exclude each other')
+    const higher = new Set(flags['higher-is-better'] ?? [])
+    const lower = new Set(flags['lower-is-better'] ?? [])
+    const both = [...higher].find((m) => lower.has(m))
+    if (both !== undefined) return usageError(`${JSON.stringify(both)} cannot be both higher- and lower-is-better`)
+    const directionOf = (m: string): Direction => (higher.has(m) ? 'higher' : lower.has(m) || lowerIsBetter(m) ? 'lower' : 'higher')
+    return withRuns(io, flags.from, failed, async ({ query, where }) => {
+      const found =
+        positionals.length > 0
+          ? await getAll(query, positionals)
+          : await searchAll(
+              query,
+              {
+                ...(flags.experiment === undefined ? {} : { experiments: flags.experiment }),
+                ...(flags.filter === undefined ? {} : { filter: flags.filter }),
+                ...(flags['order-by'] === undefined ? {} : { orderBy: flags['order-by'] })
+              },
+              max
+            )
+      if (E.isLeft(found)) return failed(found.left)
+      if (found.right.length === 0 && flags.json !== true) {
+        io.stdout.write(`no runs to compare in ${where}\n`)
+        return 0
+      }
+      const c = compareRuns(found.right, directionOf)
+      io.stdout.write(flags.json === true ? toJson(c) : flags.markdown === true ? renderMarkdown(c) : renderText(c))
       return 0
-    }
-    const c = compareRuns(found.right, directionOf)
-    io.stdout.write(flags.json === true ? toJson(c) : flags.markdown === true ? renderMarkdown(c) : renderText(c))
-    return 0
-  })
-}
+    })
+  }
+})

@@ -8,8 +8,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { gate, type GateOptions } from '../Gate.js'
-import { parseFlags, type CliIo } from './io.js'
-import { failed, toJson, usageError, withRuns } from './source.js'
+import { command } from './Command.js'
+import { toJson, withRuns } from './source.js'
 
 /**
  * @category constants
@@ -44,8 +44,10 @@ run, the metric missing, a server that cannot be reached), 2 on a usage error.
  * @category commands
  * @since 0.2.0
  */
-export const gateCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const flags = parseFlags(io, 'gate', usage, argv, {
+export const gateCommand = command({
+  name: 'gate',
+  usage,
+  flags: {
     metric: { type: 'string' },
     baseline: { type: 'string' },
     tolerance: { type: 'string' },
@@ -54,42 +56,38 @@ export const gateCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promi
     'lower-is-better': { type: 'boolean' },
     'higher-is-better': { type: 'boolean' },
     json: { type: 'boolean' },
-    from: { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
-  })
-  if (flags === undefined) return 2
-  if (flags.help === true) {
-    io.stdout.write(usage)
-    return 0
-  }
-  if (flags.metric === undefined || flags.metric === '') return usageError(io, 'gate', '--metric is needed', usage)
-  const tolerance = flags.tolerance === undefined ? 0 : Number(flags.tolerance)
-  if (flags.tolerance?.trim() === '' || !(Number.isFinite(tolerance) && tolerance >= 0)) {
-    return usageError(io, 'gate', `--tolerance takes a number of 0 or more, not ${JSON.stringify(flags.tolerance)}`, usage)
-  }
-  if (flags['lower-is-better'] === true && flags['higher-is-better'] === true) {
-    return usageError(io, 'gate', '--lower-is-better and --higher-is-better exclude each other', usage)
-  }
-  const options: GateOptions = {
-    metric: flags.metric,
-    tolerance,
-    baseline: flags.baseline ?? 'best',
-    ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
-    ...(flags.run === undefined ? {} : { candidate: flags.run }),
-    ...(flags['lower-is-better'] === true ? { direction: 'lower' as const } : {}),
-    ...(flags['higher-is-better'] === true ? { direction: 'higher' as const } : {})
-  }
-  if (options.experiment === undefined && options.baseline === 'best' && options.candidate === undefined) {
-    return usageError(io, 'gate', '--experiment is needed with --baseline best (or name a baseline or --run by id)', usage)
-  }
-  return withRuns(io, 'gate', flags.from, async ({ query }) => {
-    const verdict = await gate(query, options)()
-    if (E.isRight(verdict)) {
-      io.stdout.write(flags.json === true ? toJson(verdict.right) : `${verdict.right.reason}\n`)
-      return 0
+    from: { type: 'string' }
+  },
+  run: async ({ flags, usageError, failed }, io) => {
+    if (flags.metric === undefined || flags.metric === '') return usageError('--metric is needed')
+    const tolerance = flags.tolerance === undefined ? 0 : Number(flags.tolerance)
+    if (flags.tolerance?.trim() === '' || !(Number.isFinite(tolerance) && tolerance >= 0)) {
+      return usageError(`--tolerance takes a number of 0 or more, not ${JSON.stringify(flags.tolerance)}`)
     }
-    if (verdict.left._tag !== 'Regression') return failed(io, 'gate', verdict.left)
-    io.stdout.write(flags.json === true ? toJson({ ok: false, ...verdict.left, _tag: undefined }) : `regression: ${verdict.left.reason}\n`)
-    return 1
-  })
-}
+    if (flags['lower-is-better'] === true && flags['higher-is-better'] === true) {
+      return usageError('--lower-is-better and --higher-is-better exclude each other')
+    }
+    const options: GateOptions = {
+      metric: flags.metric,
+      tolerance,
+      baseline: flags.baseline ?? 'best',
+      ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
+      ...(flags.run === undefined ? {} : { candidate: flags.run }),
+      ...(flags['lower-is-better'] === true ? { direction: 'lower' as const } : {}),
+      ...(flags['higher-is-better'] === true ? { direction: 'higher' as const } : {})
+    }
+    if (options.experiment === undefined && options.baseline === 'best' && options.candidate === undefined) {
+      return usageError('--experiment is needed with --baseline best (or name a baseline or --run by id)')
+    }
+    return withRuns(io, flags.from, failed, async ({ query }) => {
+      const verdict = await gate(query, options)()
+      if (E.isRight(verdict)) {
+        io.stdout.write(flags.json === true ? toJson(verdict.right) : `${verdict.right.reason}\n`)
+        return 0
+      }
+      if (verdict.left._tag !== 'Regression') return failed(verdict.left)
+      io.stdout.write(flags.json === true ? toJson({ ok: false, ...verdict.left, _tag: undefined }) : `regression: ${verdict.left.reason}\n`)
+      return 1
+    })
+  }
+})

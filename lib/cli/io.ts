@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process'
 import { homedir } from 'node:os'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
@@ -168,61 +167,3 @@ export const loggerOf = (io: CliIo): Logger => ({
   warn: (message) => void io.stderr.write(`charmory-track: warning: ${message}\n`),
   info: (message) => void io.stderr.write(`charmory-track: ${message}\n`)
 })
-
-/**
- * The flags and the positional arguments of a command, parsed with `util.parseArgs`;
- * on a bad flag, the error and the command's usage go to standard error and the result is
- * `undefined`.
- * @category utils
- * @since 0.2.0
- */
-export const parseCommand = <T extends FlagsConfig>(
-  io: CliIo,
-  command: string,
-  usage: string,
-  argv: ReadonlyArray<string>,
-  options: T
-): { readonly flags: ParsedFlags<T>; readonly positionals: ReadonlyArray<string> } | undefined => {
-  try {
-    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
-    return { flags: parsed.values as ParsedFlags<T>, positionals: parsed.positionals }
-  } catch (e) {
-    io.stderr.write(`charmory-track ${command}: ${(e as Error).message}\n\n${usage}`)
-    return undefined
-  }
-}
-
-/**
- * The flags of a command that takes no positional argument (see `parseCommand`).
- * @category utils
- * @since 0.1.0
- */
-export const parseFlags = <T extends FlagsConfig>(
-  io: CliIo,
-  command: string,
-  usage: string,
-  argv: ReadonlyArray<string>,
-  options: T
-): ParsedFlags<T> | undefined => {
-  const parsed = parseCommand(io, command, usage, argv, options)
-  const [extra] = parsed?.positionals ?? []
-  if (parsed === undefined || extra === undefined) return parsed?.flags
-  io.stderr.write(`charmory-track ${command}: unexpected argument ${JSON.stringify(extra)}\n\n${usage}`)
-  return undefined
-}
-
-/**
- * The flags a command accepts, as `util.parseArgs` describes them.
- * @category model
- * @since 0.1.0
- */
-export type FlagsConfig = NonNullable<ParseArgsConfig['options']>
-
-/**
- * The values of parsed flags.
- * @category model
- * @since 0.1.0
- */
-export type ParsedFlags<T extends FlagsConfig> = ReturnType<
-  typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>
->['values']

@@ -10,7 +10,8 @@ import { listRuns, type RunSummary } from '../local/Store.js'
 import type { ExperimentsPage, FoundRun, RunQuery, RunsPage, SearchRunsRequest } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
 import { localQuery } from '../local/LocalQuery.js'
-import { localStoreOf, parseFlags, withServer, type CliIo } from './io.js'
+import { command } from './Command.js'
+import { localStoreOf, withServer } from './io.js'
 
 /**
  * @category constants
@@ -93,69 +94,60 @@ const json = (runs: ReadonlyArray<FoundRun>): string =>
  * @category commands
  * @since 0.1.0
  */
-export const runsCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const flags = parseFlags(io, 'runs', usage, argv, {
+export const runsCommand = command({
+  name: 'runs',
+  usage,
+  flags: {
     experiment: { type: 'string', multiple: true },
     filter: { type: 'string' },
     'order-by': { type: 'string', multiple: true },
     max: { type: 'string' },
     json: { type: 'boolean' },
-    from: { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
-  })
-  if (flags === undefined) return 2
-  if (flags.help === true) {
-    io.stdout.write(usage)
-    return 0
-  }
-  const max = flags.max === undefined ? undefined : Number(flags.max)
-  if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) {
-    io.stderr.write(`charmory-track runs: --max takes a positive whole number, not ${JSON.stringify(flags.max)}\n\n${usage}`)
-    return 2
-  }
-  const fail = (e: TrackError): number => {
-    io.stderr.write(`charmory-track runs: ${describeError(e)}\n`)
-    return 1
-  }
-  /** The runs as JSON or through `show`, with a note on standard error when more match. */
-  const print = (found: { readonly runs: ReadonlyArray<FoundRun>; readonly more: boolean }, show: () => string): number => {
-    io.stdout.write(flags.json === true ? json(found.runs) : show())
-    if (found.more) io.stderr.write(`charmory-track runs: more runs match than the ${found.runs.length} shown (see --max, --filter)\n`)
-    return 0
-  }
-  const request: SearchRunsRequest = {
-    ...(flags.experiment === undefined ? {} : { experiments: flags.experiment }),
-    ...(flags.filter === undefined ? {} : { filter: flags.filter }),
-    ...(flags['order-by'] === undefined ? {} : { orderBy: flags['order-by'] })
-  }
-  const which = flags.experiment === undefined ? '' : ` of experiment ${flags.experiment.map((n) => JSON.stringify(n)).join(', ')}`
-  const matching = flags.filter === undefined ? '' : ' matching the filter'
+    from: { type: 'string' }
+  },
+  run: async ({ flags, usageError, failed: fail }, io) => {
+    const max = flags.max === undefined ? undefined : Number(flags.max)
+    if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) return usageError(`--max takes a positive whole number, not ${JSON.stringify(flags.max)}`)
+    /** The runs as JSON or through `show`, with a note on standard error when more match. */
+    const print = (found: { readonly runs: ReadonlyArray<FoundRun>; readonly more: boolean }, show: () => string): number => {
+      io.stdout.write(flags.json === true ? json(found.runs) : show())
+      if (found.more) io.stderr.write(`charmory-track runs: more runs match than the ${found.runs.length} shown (see --max, --filter)\n`)
+      return 0
+    }
+    const request: SearchRunsRequest = {
+      ...(flags.experiment === undefined ? {} : { experiments: flags.experiment }),
+      ...(flags.filter === undefined ? {} : { filter: flags.filter }),
+      ...(flags['order-by'] === undefined ? {} : { orderBy: flags['order-by'] })
+    }
+    const which = flags.experiment === undefined ? '' : ` of experiment ${flags.experiment.map((n) => JSON.stringify(n)).join(', ')}`
+    const matching = flags.filter === undefined ? '' : ' matching the filter'
 
-  if (flags.from !== undefined) {
-    return withServer(io, flags.from, {}, async (server) => {
-      if (E.isLeft(server)) return fail(server.left)
-      const { sink } = server.right
-      const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
-      if (E.isLeft(names)) return fail(names.left)
-      const found = await collect(sink.query, request, max)
-      if (E.isLeft(found)) return fail(found.left)
-      if (found.right.runs.length === 0 && flags.json !== true) {
-        io.stdout.write(`no runs${which}${matching} on ${sink.config.trackingUri}\n`)
-        return 0
-      }
-      return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))
-    })
-  }
+    if (flags.from !== undefined) {
+      return withServer(io, flags.from, {}, async (server) => {
+        if (E.isLeft(server)) return fail(server.left)
+        const { sink } = server.right
+        const names = flags.json === true ? E.right(new Map<string, string>()) : await experimentNames(sink.query)
+        if (E.isLeft(names)) return fail(names.left)
+        const found = await collect(sink.query, request, max)
+        if (E.isLeft(found)) return fail(found.left)
+        if (found.right.runs.length === 0 && flags.json !== true) {
+          io.stdout.write(`no runs${which}${matching} on ${sink.config.trackingUri}\n`)
+          return 0
+        }
+        return print(found.right, () => table([columns.slice(0, -1), ...found.right.runs.map((r) => remoteRow(names.right, r))]))
+      })
+    }
 
-  const dir = localStoreOf(io)
-  const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
-  if (E.isLeft(summaries)) return fail(summaries.left)
-  const found = await collect(localQuery(dir), request, max)
-  if (E.isLeft(found)) return fail(found.left)
-  if (found.right.runs.length === 0 && flags.json !== true) {
-    io.stdout.write(`no runs${which}${matching} in ${dir}\n`)
-    return 0
+    const dir = localStoreOf(io)
+    const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
+    if (E.isLeft(summaries)) return fail(summaries.left)
+    const found = await collect(localQuery(dir), request, max)
+    if (E.isLeft(found)) return fail(found.left)
+    if (found.right.runs.length === 0 && flags.json !== true) {
+      io.stdout.write(`no runs${which}${matching} in ${dir}\n`)
+      return 0
+    }
+    const byId = new Map(summaries.right.map((s) => [s.runId, s]))
+    return print(found.right, () => table([columns, ...found.right.runs.map((r) => row(byId.get(r.runId)!))]))
   }
-  const byId = new Map(summaries.right.map((s) => [s.runId, s]))
-  return print(found.right, () => table([columns, ...found.right.runs.map((r) => row(byId.get(r.runId)!))]))
-}
+})

@@ -18,6 +18,7 @@ import { armoryHome } from '../local/Store.js'
 import type { EnvVars } from '../mlflow/Config.js'
 import type { Fetch } from '../platform/Platform.js'
 import * as Scope from '../Scope.js'
+import { command } from './Command.js'
 import { localStoreOf, platformOf, type CliIo } from './io.js'
 import { syncTo } from './sync.js'
 
@@ -305,10 +306,10 @@ const serveIn = async (scope: Scope.Scope, argv: ReadonlyArray<string>, io: CliI
  * @category commands
  * @since 0.1.0
  */
-export const serverCommand = (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  if (argv.includes('--help')) {
-    io.stdout.write(usage)
-    return Promise.resolve(0)
-  }
-  return serve(argv, io, { startMs: 120_000, stopMs: 10_000, pollMs: 250 })
-}
+export const serverCommand = command({
+  name: 'server',
+  usage,
+  flags: {},
+  passThrough: true,
+  run: ({ positionals }, io) => serve(positionals, io, { startMs: 120_000, stopMs: 10_000, pollMs: 250 })
+})

@@ -10,9 +10,9 @@ import type { FoundRun, RunQuery } from '../Query.js'
 import { PAGE } from '../SearchFilter.js'
 import type { ArtifactFile } from './artifacts.js'
 import { num, sparkline } from './chart.js'
-import { parseCommand, type CliIo } from './io.js'
+import { command } from './Command.js'
 import { table } from './runs.js'
-import { failed, toJson, usageError, withRuns, type RunSource } from './source.js'
+import { toJson, withRuns, type RunSource } from './source.js'
 
 /**
  * @category constants
@@ -147,26 +147,21 @@ export const renderDetails = (d: RunDetails): string => {
  * @category commands
  * @since 0.2.0
  */
-export const showCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const parsed = parseCommand(io, 'show', usage, argv, {
-    json: { type: 'boolean' },
-    from: { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
-  })
-  if (parsed === undefined) return 2
-  const { flags, positionals } = parsed
-  if (flags.help === true) {
-    io.stdout.write(usage)
-    return 0
+export const showCommand = command({
+  name: 'show',
+  usage,
+  flags: { json: { type: 'boolean' }, from: { type: 'string' } },
+  positionals: true,
+  run: async ({ flags, positionals, usageError, failed }, io) => {
+    const [runId, ...extra] = positionals
+    if (runId === undefined || extra.length > 0) {
+      return usageError(runId === undefined ? 'a run id is needed' : `one run id at a time, not ${positionals.length}`)
+    }
+    return withRuns(io, flags.from, failed, async (source) => {
+      const details = await runDetails(source, runId)
+      if (E.isLeft(details)) return failed(details.left)
+      io.stdout.write(flags.json === true ? toJson(details.right) : renderDetails(details.right))
+      return 0
+    })
   }
-  const [runId, ...extra] = positionals
-  if (runId === undefined || extra.length > 0) {
-    return usageError(io, 'show', runId === undefined ? 'a run id is needed' : `one run id at a time, not ${positionals.length}`, usage)
-  }
-  return withRuns(io, 'show', flags.from, async (source) => {
-    const details = await runDetails(source, runId)
-    if (E.isLeft(details)) return failed(io, 'show', details.left)
-    io.stdout.write(flags.json === true ? toJson(details.right) : renderDetails(details.right))
-    return 0
-  })
-}
+})

@@ -33,8 +33,8 @@ export interface RunSource {
  */
 export const withRuns = async (
   io: CliIo,
-  command: string,
   from: string | undefined,
+  failed: (e: TrackError) => number,
   f: (source: RunSource) => Promise<number>
 ): Promise<number> => {
   if (from === undefined) {
@@ -43,30 +43,10 @@ export const withRuns = async (
   }
   // a server that is not there fails the command in seconds, not after minutes of retries
   return withServer(io, from, { refusedRetries: 2 }, (server) => {
-    if (E.isLeft(server)) return Promise.resolve(failed(io, command, server.left))
+    if (E.isLeft(server)) return Promise.resolve(failed(server.left))
     const { sink, fetch } = server.right
     return f({ where: sink.config.trackingUri, query: sink.query, artifacts: (runId) => serverArtifacts(sink.config, fetch, platformOf(io), runId) })
   })
-}
-
-/**
- * Writes `charmory-track COMMAND: <the error>` to standard error; yields 1.
- * @category utils
- * @since 0.2.0
- */
-export const failed = (io: CliIo, command: string, e: TrackError): number => {
-  io.stderr.write(`charmory-track ${command}: ${describeError(e)}\n`)
-  return 1
-}
-
-/**
- * Writes `charmory-track COMMAND: <message>` and the usage to standard error; yields 2.
- * @category utils
- * @since 0.2.0
- */
-export const usageError = (io: CliIo, command: string, message: string, usage: string): number => {
-  io.stderr.write(`charmory-track ${command}: ${message}\n\n${usage}`)
-  return 2
 }
 
 /**

@@ -9,7 +9,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describeError } from '../Errors.js'
 import { isUnreachable } from '../local/Fallback.js'
 import { syncStore, type SyncProgress, type SyncReport } from '../local/Sync.js'
-import { localStoreOf, parseFlags, withServer, type CliIo } from './io.js'
+import { command } from './Command.js'
+import { localStoreOf, withServer, type CliIo } from './io.js'
 
 /**
  * Where `charmory-track server` listens unless told otherwise.
@@ -111,19 +112,14 @@ export const syncTo = (io: CliIo, dir: string, uri: string, dryRun: boolean, uri
  * @category commands
  * @since 0.1.0
  */
-export const syncCommand = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const flags = parseFlags(io, 'sync', usage, argv, {
-    to: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' }
-  })
-  if (flags === undefined) return 2
-  if (flags.help === true) {
-    io.stdout.write(usage)
-    return 0
+export const syncCommand = command({
+  name: 'sync',
+  usage,
+  flags: { to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  run: ({ flags }, io) => {
+    const fromEnv = io.env['MLFLOW_TRACKING_URI']?.trim()
+    const uri = flags.to ?? (fromEnv !== undefined && /^https?:\/\//i.test(fromEnv) ? fromEnv : DEFAULT_SERVER)
+    const source = flags.to !== undefined ? '--to' : 'MLFLOW_TRACKING_URI'
+    return syncTo(io, localStoreOf(io), uri, flags['dry-run'] === true, source)
   }
-  const fromEnv = io.env['MLFLOW_TRACKING_URI']?.trim()
-  const uri = flags.to ?? (fromEnv !== undefined && /^https?:\/\//i.test(fromEnv) ? fromEnv : DEFAULT_SERVER)
-  const source = flags.to !== undefined ? '--to' : 'MLFLOW_TRACKING_URI'
-  return syncTo(io, localStoreOf(io), uri, flags['dry-run'] === true, source)
-}
+})

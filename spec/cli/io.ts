@@ -1,7 +1,7 @@
 import t from 'tap'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { localStoreOf, loggerOf, nodeIo, parseFlags } from '../../lib/cli/io.js'
+import { localStoreOf, loggerOf, nodeIo } from '../../lib/cli/io.js'
 import { testIo } from '../support/local-cli.js'
 
 t.test('nodeIo is the real process; onStop listens to SIGINT and SIGTERM until told to stop', async (t) => {
@@ -47,14 +47,4 @@ t.test('warnings go to standard error', async (t) => {
   loggerOf(io).warn('careful')
   loggerOf(io).info('fyi')
   t.equal(io.err(), 'charmory-track: warning: careful\ncharmory-track: fyi\n')
-})
-
-t.test('a bad flag is reported with the usage', async (t) => {
-  const io = testIo(t)
-  t.equal(parseFlags(io, 'runs', 'Usage: here\n', ['--nope'], { experiment: { type: 'string' } }), undefined)
-  t.match(io.err(), /^charmory-track runs: Unknown option '--nope'.*\n\nUsage: here\n$/s)
-  const extra = testIo(t)
-  t.equal(parseFlags(extra, 'sync', 'Usage: sync\n', ['--to', 'http://h', 'stray'], { to: { type: 'string' } }), undefined)
-  t.equal(extra.err(), 'charmory-track sync: unexpected argument "stray"\n\nUsage: sync\n', 'a command without positionals refuses one')
-  t.same(parseFlags(io, 'runs', '', ['--experiment=x'], { experiment: { type: 'string' } }), { experiment: 'x' })
 })
