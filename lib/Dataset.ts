@@ -20,7 +20,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts/lib/index.js'
-import { invalidValue, type TrackError } from './Errors.js'
+import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
 
 // -------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ const jsonField = (
   try {
     return E.right(JSON.stringify(v))
   } catch (e) {
-    return E.left(invalidValue(`dataset.${field}`, `cannot be written as JSON: ${e instanceof Error ? e.message : String(e)}`))
+    return E.left(invalidValue(`dataset.${field}`, `cannot be written as JSON: ${describeUnknown(e)}`))
   }
 }
 

@@ -32,7 +32,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { invalidValue, type TrackError } from './Errors.js'
+import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
 import { keyProblem } from './Key.js'
 import { invalidKey } from './Errors.js'
 
@@ -220,7 +220,7 @@ const collect = (facts: KeyFacts, value: unknown, out: Array<Entry>): TrackError
   } catch (e) {
     if (e instanceof Refused) return e.error
     // A getter or `toJSON` of the user's value threw: still a typed error, not an exception.
-    return invalidValue(facts.key, `reading the value threw: ${e instanceof Error ? e.message : String(e)}`)
+    return invalidValue(facts.key, `reading the value threw: ${describeUnknown(e)}`)
   }
   return undefined
 }

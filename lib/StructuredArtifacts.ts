@@ -14,7 +14,7 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { invalidValue, type TrackError } from './Errors.js'
+import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -72,7 +72,6 @@ const extensionOf = (path: string): string => {
   return dot <= 0 ? '' : name.slice(dot).toLowerCase()
 }
 
-const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
  * `value` as plain JSON: what `JSON.stringify` makes of it (dates by `toJSON`, `undefined`
@@ -89,7 +88,7 @@ export const toJson = (key: string, value: unknown): E.Either<TrackError, Json> 
       typeof v === 'bigint' ? String(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v
     )
   } catch (e) {
-    return E.left(invalidValue(key, `cannot be written as JSON: ${reason(e)}`))
+    return E.left(invalidValue(key, `cannot be written as JSON: ${describeUnknown(e)}`))
   }
   if (text === undefined) return E.left(invalidValue(key, `cannot be written as JSON: ${typeof value} has no JSON form`))
   return E.right(JSON.parse(text) as Json)

@@ -12,7 +12,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts/lib/index.js'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileError, notFound, type TrackError } from '../Errors.js'
+import { describeUnknown, fileError, notFound, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
 import { isLater, queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
@@ -99,7 +99,7 @@ const runIds = (dir: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =
         (names) => names.filter((n) => L.RunId.is(n)).sort(),
         (e: unknown) => ((e as { code?: unknown }).code === 'ENOENT' ? [] : Promise.reject(e))
       ),
-    (e) => fileError(join(dir, 'runs'), L.messageOf(e))
+    (e) => fileError(join(dir, 'runs'), describeUnknown(e))
   )
 
 /**

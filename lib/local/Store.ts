@@ -67,7 +67,7 @@ import { createHash } from 'node:crypto'
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import { decodeError, fileError, notFound, type TrackError } from '../Errors.js'
+import { decodeError, describeUnknown, fileError, notFound, type TrackError } from '../Errors.js'
 import { DatasetRecordCodec, type DatasetRecord } from '../Dataset.js'
 import { isLater } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
@@ -414,12 +414,6 @@ export const encodePoints = (points: ReadonlyArray<string>): string => `{"t":"me
 // reading
 // -------------------------------------------------------------------------------------
 
-/**
- * The message of what a failed file operation threw.
- * @category utils
- * @since 0.1.0
- */
-export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 let temporaries = 0
 
@@ -454,7 +448,7 @@ export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: 
   try {
     json = JSON.parse(text)
   } catch (e) {
-    return E.left(decodeError(`${file}:${line}`, '(line)', `not JSON: ${messageOf(e)}`))
+    return E.left(decodeError(`${file}:${line}`, '(line)', `not JSON: ${describeUnknown(e)}`))
   }
   return pipe(
     codec.decode(json),
@@ -482,11 +476,11 @@ export const readLines = (
     try {
       handle = await open(file, 'r')
     } catch (e) {
-      return isMissing(e) ? E.right(0) : E.left(fileError(file, messageOf(e)))
+      return isMissing(e) ? E.right(0) : E.left(fileError(file, describeUnknown(e)))
     }
     return walkLines(handle, onLine).then(
       (r) => handle.close().then(() => r),
-      (e: unknown) => handle.close().then(() => E.left(fileError(file, messageOf(e))))
+      (e: unknown) => handle.close().then(() => E.left(fileError(file, describeUnknown(e))))
     )
   }
 
@@ -561,7 +555,7 @@ const readJson = <A>(file: string, codec: t.Decoder<unknown, A>): TE.TaskEither<
     try {
       text = await readFile(file, 'utf8')
     } catch (e) {
-      return isMissing(e) ? E.right(undefined) : E.left(fileError(file, messageOf(e)))
+      return isMissing(e) ? E.right(undefined) : E.left(fileError(file, describeUnknown(e)))
     }
     return decodeLine(codec, text, file, 1)
   }
@@ -577,7 +571,7 @@ export const readExperiment = (dir: string, experimentId: string): TE.TaskEither
 const listDir = (path: string): TE.TaskEither<TrackError, ReadonlyArray<string>> =>
   TE.tryCatch(
     () => readdir(path).then((names) => names.sort(), (e: unknown) => (isMissing(e) ? [] : Promise.reject(e))),
-    (e) => fileError(path, messageOf(e))
+    (e) => fileError(path, describeUnknown(e))
   )
 
 // -------------------------------------------------------------------------------------
@@ -876,7 +870,7 @@ export const readArtifact = (dir: string, runId: string, path: string): TE.TaskE
         ? TE.left(notFound('run', runId))
         : TE.tryCatch(
             async () => new Uint8Array(await readFile(artifactFile(dir, runId, p))),
-            (e) => (isMissing(e) ? notFound('artifact', `${runId}/${p}`) : fileError(artifactFile(dir, runId, p), messageOf(e)))
+            (e) => (isMissing(e) ? notFound('artifact', `${runId}/${p}`) : fileError(artifactFile(dir, runId, p), describeUnknown(e)))
           )
     )
   )
@@ -919,7 +913,7 @@ export const createExclusive = (path: string, text: string, linkFile: LinkFile =
       await writeFile(tmp, text, { flush: true })
       return linkUnlessExists(tmp, path, linkFile).finally(() => unlink(tmp))
     },
-    (e) => fileError(path, messageOf(e))
+    (e) => fileError(path, describeUnknown(e))
   )
 
 /**
@@ -934,7 +928,7 @@ export const replaceFile = (path: string, data: string | Uint8Array): TE.TaskEit
       await writeFile(tmp, data, { flush: true })
       await rename(tmp, path)
     },
-    (e) => fileError(path, messageOf(e))
+    (e) => fileError(path, describeUnknown(e))
   )
 
 const storeFileText = `${JSON.stringify(StoreFile.encode({ format: 'charmory-track-local-store', version: 1 }))}\n`
@@ -952,7 +946,7 @@ export const ensureStore = (dir: string): TE.TaskEither<TrackError, void> =>
         await mkdir(join(dir, 'experiments'), { recursive: true })
         await mkdir(join(dir, 'runs'), { recursive: true })
       },
-      (e) => fileError(dir, messageOf(e))
+      (e) => fileError(dir, describeUnknown(e))
     ),
     TE.flatMap(() => createExclusive(join(dir, 'charmory-store.json'), storeFileText)),
     TE.flatMap(() => readJson(join(dir, 'charmory-store.json'), StoreFile)),
@@ -991,5 +985,5 @@ export const recordSyncState = (dir: string, runId: string, state: SyncState): T
       const line = `${JSON.stringify(SyncStateRecord.encode(state))}\n`
       await writeFile(syncPath(dir, runId), line, { flag: 'a', flush: true })
     },
-    (e) => fileError(syncPath(dir, runId), messageOf(e))
+    (e) => fileError(syncPath(dir, runId), describeUnknown(e))
   )
