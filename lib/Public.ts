@@ -74,8 +74,8 @@ export * as OpenRuns from './OpenRuns.js'
 // sinks
 // -------------------------------------------------------------------------------------
 
-export { describeSink } from './Sink.js'
-export type { Metric, RunRequest, RunSink, RunStatus, Sink, SinkDescription } from './Sink.js'
+export { describeSink, unmirrored } from './Sink.js'
+export type { Journaled, Metric, RunRequest, RunSink, RunStatus, Sink, SinkDescription } from './Sink.js'
 export { memorySink } from './sinks/memory.js'
 export type { MemorySink, MemorySnapshot, MetricPoint, RunRecord } from './sinks/memory.js'
 export { mlflowSink } from './sinks/mlflow.js'

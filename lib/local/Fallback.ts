@@ -269,6 +269,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions, mode
   return {
     ...extrasOf(remote),
     name: `${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`,
+    journaled: { remote, dir: local.dir },
     experiment: (name) =>
       pipe(
         local.experiment(name),

@@ -16,6 +16,15 @@
  * checkpoint is sent again, which an MLflow server absorbs (identical params are accepted,
  * identical metric points are stored once, tags and artifacts are overwritten).
  *
+ * A target that mirrors its runs into a local store (`Journaled`: an `mlflowSink` with its
+ * journal, `withLocalJournal`, `withLocalFallback`, `sinkFromEnv` over a server) is not written
+ * through: the sync sends to the sink it mirrors (`unmirrored`) and keeps progress under that
+ * sink's name, so one server is one target in `sync.jsonl` whichever sink reaches it. What the
+ * sync replays is in a store already; journaling it again would append to the journal being
+ * read (the very run, once adopted) and the sync would feed itself. As a safeguard for a sink
+ * that journals into the store without saying so, a sync sends a run's journal only up to the
+ * length it had when the sync listed it: what is appended meanwhile waits for the next sync.
+ *
  * A target that cannot be reached stops the sync with that error; any other failure of one
  * run (an artifact the target refuses, a file gone from the store) is reported with the run
  * and the sync goes on with the next. A run that had ended locally is then ended on the
@@ -52,7 +61,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { invalidValue, unsupported, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
-import type { RunSink, Sink } from '../Sink.js'
+import { unmirrored, type RunSink, type Sink } from '../Sink.js'
 import { isUnreachable } from './Fallback.js'
 
 // -------------------------------------------------------------------------------------
@@ -67,7 +76,7 @@ import { isUnreachable } from './Fallback.js'
 export interface SyncOptions {
   /** Count what would be sent, without contacting the target or writing progress. */
   readonly dryRun?: boolean
-  /** The name progress is kept under; the target's `name` by default. */
+  /** The name progress is kept under; by default the `name` of the sink runs are sent to (`unmirrored(target)`). */
   readonly target?: string
   /** Called as the sync moves through the journals. */
   readonly onProgress?: (progress: SyncProgress) => void
@@ -112,7 +121,7 @@ export interface RunSync {
  * @since 0.1.0
  */
 export interface SyncReport {
-  /** The name progress is kept under (the option `target`, or the target sink's `name`). */
+  /** The name progress is kept under (the option `target`, or the `name` of the sink runs were sent to). */
   readonly target: string
   readonly dryRun: boolean
   /** Every run that was not synced to the target before, parents first. */
@@ -289,7 +298,8 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
 
   const walked = await pipe(
     L.readJournal(ctx.dir, run.runId, async (record, end) => {
-      if (end <= seen) return E.right(undefined)
+      // what the journal holds past its listed length waits for the next sync (see `syncStore`)
+      if (end <= seen || end > run.journalBytes) return E.right(undefined)
       const applied = ctx.dryRun ? E.right(undefined) : await pipe(apply(record, end), TE.flatMap(() => checkpoint(end)))()
       if (E.isLeft(applied)) return applied
       count(counts, record)
@@ -297,9 +307,12 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       seen = end
       return applied
     }),
-    TE.flatMap((complete) =>
-      ctx.dryRun || confirmed >= complete ? TE.right(undefined) : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(complete)))
-    )
+    TE.flatMap((complete) => {
+      const walkedTo = Math.min(complete, run.journalBytes)
+      return ctx.dryRun || confirmed >= walkedTo
+        ? TE.right(undefined)
+        : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(walkedTo)))
+    })
   )()
   if (E.isLeft(walked) && !isUnreachable(walked.left)) await endAsLocal(run, remoteRunId === '' ? undefined : current)
   return {
@@ -329,7 +342,8 @@ const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, R
 // -------------------------------------------------------------------------------------
 
 /**
- * Pushes every run of the store in `dir` that `target` has not wholly confirmed yet.
+ * Pushes every run of the store in `dir` that `sink` (or, when it mirrors into a local store,
+ * the sink it mirrors: see the module's description) has not wholly confirmed yet.
  *
  * @example
  * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
@@ -352,7 +366,8 @@ const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, R
  * @category constructors
  * @since 0.1.0
  */
-export const syncStore = (dir: string, target: Sink, options: SyncOptions = {}): TE.TaskEither<TrackError, SyncReport> => {
+export const syncStore = (dir: string, sink: Sink, options: SyncOptions = {}): TE.TaskEither<TrackError, SyncReport> => {
+  const target = unmirrored(sink)
   const key = options.target ?? target.name
   const dryRun = options.dryRun ?? false
   const onProgress = options.onProgress ?? (() => undefined)

@@ -1,8 +1,10 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import {
+  describeSink,
   evaluate,
   httpError,
   listRuns,
@@ -12,9 +14,13 @@ import {
   memorySink,
   type MemorySink,
   networkError,
+  openSink,
   readArtifact,
   run,
+  type SinkDescription,
+  unmirrored,
   withLocalFallback,
+  withLocalJournal,
   type RunRecord,
   type RunSink,
   type Sink,
@@ -25,6 +31,8 @@ import {
 } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
 import { openStore } from '../../lib/local/LocalSink.js'
+import { journalOver } from '../../lib/local/Fallback.js'
+import { captureLogger } from '../support/behaviour.js'
 import { failing } from '../support/sinks.js'
 import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
@@ -476,4 +484,122 @@ t.test('a run journaled under a server run id is completed in place through anot
   const copied = right(await syncStore(dir, elsewhere)())
   t.not(copied.runs[0]?.remoteRunId, evaluated.runId)
   t.equal(targetRun(elsewhere, copied.runs[0]?.remoteRunId).metrics['loss']?.length, 30)
+})
+
+// -------------------------------------------------------------------------------------
+// a sink that journals into the store being synced
+// -------------------------------------------------------------------------------------
+
+/** A stand-in for a server: a memory sink under a server's name. */
+const standIn = (): MemorySink => ({ ...memorySink(), name: 'mlflow:http://127.0.0.1:5999' })
+
+/**
+ * A run journaled through `sink` (its server's run id, confirmed there), with points and an
+ * end added to it in the store alone since, and a run of the store alone: both unsynced.
+ */
+const unsyncedThrough = async (dir: string, sink: Sink): Promise<{ mirrored: string; local: string }> => {
+  let now = 1000
+  const done = right(
+    await run(
+      evaluate({ experiment: 'mirrored', runName: 'eval', resultsArtifact: false }, async (r) => {
+        for (let step = 0; step < 20; step++) await r.logMetric('loss', step, { step, timestamp: 1000 + step })
+      }),
+      { sink, logger: captureLogger().logger, clock: { now: () => (now += 1) } }
+    )
+  )
+  const reopened = right(await openStore(dir).reopenRun(done.runId)())
+  await must(reopened.logMetrics([{ key: 'late', value: 1, step: 0, timestamp: 5000 }]))
+  await must(reopened.end('FINISHED', 6000))
+  const local = await write(openStore(dir), 'alone', 'alone', 7000, async (r) => {
+    await must(r.logMetrics([{ key: 'm', value: 2, step: 0, timestamp: 7001 }]))
+    await must(r.end('FINISHED', 7002))
+  })
+  return { mirrored: done.runId, local }
+}
+
+/** Each run of the store with the size of its journal. */
+const sizes = (dir: string): Record<string, number> =>
+  existsSync(join(dir, 'runs'))
+    ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(L.journalPath(dir, id)).size]))
+    : {}
+
+t.test('a sink that journals into the store being synced: the sync sends to its server, journals nothing, keeps one target', async (t) => {
+  // the journal over a journal confirms what it journals under the name of the sink it mirrors
+  const kinds: ReadonlyArray<[string, (server: Sink, dir: string, other: string) => SinkDescription, (server: Sink, other: string) => ReadonlyArray<string>]> = [
+    ['withLocalJournal', (server, dir) => withLocalJournal(server, localSink({ dir })), (server) => [server.name]],
+    ['withLocalFallback', (server, dir) => withLocalFallback(server, localSink({ dir })), (server) => [server.name]],
+    [
+      'a journal over a journal',
+      (server, dir, other) => withLocalJournal(journalOver(server, openStore(other)), localSink({ dir })),
+      (server, other) => [`${server.name} (journaled in local:${other})`, server.name]
+    ]
+  ]
+  for (const [kind, make, targets] of kinds) {
+    t.test(kind, async (t) => {
+      const dir = tempDir(t)
+      const other = tempDir(t)
+      const server = standIn()
+      const sink = right(await openSink(make(server, dir, other), { logger: captureLogger().logger }))
+      t.teardown(() => sink.close())
+      t.equal(unmirrored(sink), server, 'the sink says where it sends')
+      const { mirrored, local } = await unsyncedThrough(dir, sink)
+      const before = sizes(dir)
+      const elsewhere = sizes(other)
+
+      const report = right(await syncStore(dir, sink)())
+      t.equal(report.target, server.name, 'progress is kept under the server\'s name')
+      t.strictSame(report.runs.map((r) => [r.runId, r.error]), [[mirrored, undefined], [local, undefined]])
+      t.equal(report.runs[0]?.remoteRunId, mirrored, 'the journaled run is completed in place')
+      t.strictSame(sizes(dir), before, 'no journal grew and no run was added to the store')
+      t.strictSame(sizes(other), elsewhere, 'nor to the store of the inner journal')
+      const confirmed = right(await loadRun(dir, mirrored)())
+      t.strictSame(confirmed.sync.map((s) => s.target), targets(server, other), 'one target for the server')
+      t.equal(confirmed.sync.find((s) => s.target === server.name)?.offset, confirmed.journalBytes, 'which has all of the run')
+      t.strictSame(right(await loadRun(dir, local)()).sync.map((s) => s.target), [server.name])
+      const onServer = targetRun(server, mirrored)
+      t.match(onServer, { status: 'FINISHED', endTime: 6000 })
+      t.strictSame(onServer.metrics['loss']?.map((p) => p.step), Array.from({ length: 20 }, (_, i) => i), 'every point once')
+      t.strictSame(onServer.metrics['late'], [{ value: 1, step: 0, timestamp: 5000 }])
+      t.strictSame(targetRun(server, report.runs[1]?.remoteRunId).metrics['m'], [{ value: 2, step: 0, timestamp: 7001 }])
+      t.strictSame(right(await syncStore(dir, sink)()).runs, [], 'a second sync has nothing to send')
+    })
+  }
+})
+
+t.test('a sink of one\'s own that says it journals (describeSink) takes part', async (t) => {
+  const dir = tempDir(t)
+  const server = standIn()
+  const own = describeSink<Sink>('mine', () => {
+    const mirror = journalOver(server, openStore(dir))
+    const sink: Sink = {
+      name: 'mine',
+      experiment: mirror.experiment,
+      openRun: mirror.openRun,
+      reopenRun: mirror.reopenRun,
+      journaled: { remote: server, dir }
+    }
+    return TE.right({ ...sink, close: async () => undefined })
+  })
+  const sink = right(await openSink(own))
+  const { mirrored } = await unsyncedThrough(dir, sink)
+  const before = sizes(dir)
+  const report = right(await syncStore(dir, sink)())
+  t.equal(report.target, server.name)
+  t.strictSame(sizes(dir), before)
+  t.match(targetRun(server, mirrored), { status: 'FINISHED', metrics: { late: [{ value: 1 }] } })
+})
+
+t.test('a sink that journals into the store without saying so cannot make a sync feed itself', async (t) => {
+  const dir = tempDir(t)
+  const server = standIn()
+  const mirror = journalOver(server, openStore(dir))
+  const silent: Sink = { name: 'silent', experiment: mirror.experiment, openRun: mirror.openRun, reopenRun: mirror.reopenRun }
+  const { mirrored } = await unsyncedThrough(dir, mirror)
+  const listed = right(await loadRun(dir, mirrored)()).journalBytes
+  // the run is adopted, reopened through the sink, and what is replayed is journaled again
+  const report = right(await syncStore(dir, silent)())
+  t.equal(report.runs.find((r) => r.runId === mirrored)?.error, undefined)
+  const grown = right(await loadRun(dir, mirrored)())
+  t.ok(grown.journalBytes > listed && grown.journalBytes < 2 * listed, 'the sync sent the journal as it was listed, once')
+  t.equal(grown.sync.find((s) => s.target === 'silent')?.offset, listed, 'and confirmed that much')
 })
