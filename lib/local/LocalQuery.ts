@@ -14,6 +14,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileError, notFound, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
+import { metricHistory } from '../MetricHistory.js'
 import { isLater, queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 
@@ -27,6 +28,8 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
   const params: Record<string, string> = {}
   const tags: Record<string, string> = {}
   const metrics = new Map<string, Array<Point>>()
+  // the metric asked for whole, identical points once (a journal may hold a run's points twice)
+  const asked = metricHistory<Point>()
   const onRecord = (record: L.JournalRecord): E.Either<TrackError, void> => {
     switch (record.t) {
       case 'start':
@@ -43,8 +46,8 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
         for (const [key, value, timestamp, step] of record.m) {
           const point = { value, timestamp, step }
           const kept = metrics.get(key)
-          if (kept === undefined) metrics.set(key, [point])
-          else if (key === history) kept.push(point)
+          if (key === history) asked.add(point)
+          else if (kept === undefined) metrics.set(key, [point])
           else if (isLater(kept[0]!, point)) kept[0] = point
         }
         break
@@ -68,7 +71,8 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
             endTime,
             params,
             tags,
-            metrics: Object.fromEntries(metrics)
+            // `asked` is fed only when a metric was asked for
+            metrics: Object.fromEntries(asked.points.length === 0 ? metrics : new Map([...metrics, [history!, asked.points]]))
           }
     )
   )

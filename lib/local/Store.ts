@@ -27,7 +27,10 @@
  *   (dataset inputs, since 0.2.0; journals without them read as before);
  * - `{"t":"end","status","endTime"}`.
  *
- * A run without an `end` record has not finished (status `RUNNING`). A last line without its
+ * A run without an `end` record has not finished (status `RUNNING`); one with several ended as
+ * the last says. Identical metric points (key, value, timestamp, step) are one point, as MLflow
+ * stores them, so a journal that holds a run more than once (a sync before 0.3 into a journaling
+ * sink could append a run to itself) reads back as one copy. A last line without its
  * newline was torn by a crash while being written: readers ignore it, and a writer that
  * reopens the run cuts it off first. Any other line that does not decode is a `DecodeError`
  * naming the file and line. An experiment's id is derived from its name and its file is
@@ -69,6 +72,7 @@ import { join, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
 import { decodeError, fileError, notFound, type TrackError } from '../Errors.js'
 import { DatasetRecordCodec, type DatasetRecord } from '../Dataset.js'
+import { metricHistory, type MetricHistory } from '../MetricHistory.js'
 import { isLater } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 
@@ -596,7 +600,8 @@ interface Fold {
   start: t.TypeOf<typeof StartRecord> | undefined
   readonly params: Map<string, string>
   readonly tags: Map<string, string>
-  readonly metrics: Map<string, Array<StoredPoint>>
+  /** Identical points once, as the server keeps them (a journal may hold a run's points twice). */
+  readonly metrics: Map<string, MetricHistory<StoredPoint>>
   readonly artifacts: Map<string, number>
   readonly inputs: Array<DatasetRecord>
   status: RunStatus
@@ -618,8 +623,8 @@ const step = (fold: Fold, record: JournalRecord): void => {
     case 'metrics':
       for (const [key, value, timestamp, s] of record.m) {
         let history = fold.metrics.get(key)
-        if (history === undefined) fold.metrics.set(key, (history = []))
-        history.push({ value, timestamp, step: s })
+        if (history === undefined) fold.metrics.set(key, (history = metricHistory()))
+        history.add({ value, timestamp, step: s })
       }
       return
     case 'artifact':
@@ -673,7 +678,7 @@ const foldRun = (dir: string, runId: string): TE.TaskEither<TrackError, StoredRu
         sync,
         synced: sync.some((s) => s.offset >= journalBytes),
         paramValues: Object.fromEntries(fold.params),
-        metricHistories: Object.fromEntries(fold.metrics),
+        metricHistories: Object.fromEntries([...fold.metrics].map(([key, history]) => [key, history.points])),
         tags: Object.fromEntries(fold.tags),
         artifacts: [...fold.artifacts].sort(([a], [b]) => byText(a, b)).map(([path, size]) => ({ path, size })),
         inputs: fold.inputs

@@ -25,6 +25,12 @@
  * that journals into the store without saying so, a sync sends a run's journal only up to the
  * length it had when the sync listed it: what is appended meanwhile waits for the next sync.
  *
+ * Each metric point is sent once, also from a journal that holds a run more than once (as a
+ * sync before 0.3 into a journaling sink could leave it) and by a sync that resumes: identical
+ * points (key, value, timestamp, step) are one point, as on an MLflow server. A metric whose
+ * points come in order costs nothing to tell; only the points of a metric logged out of order
+ * are remembered while its run is sent.
+ *
  * A target that cannot be reached stops the sync with that error; any other failure of one
  * run (an artifact the target refuses, a file gone from the store) is reported with the run
  * and the sync goes on with the next. A run that had ended locally is then ended on the
@@ -63,6 +69,7 @@ import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
 import { unmirrored, type RunSink, type Sink } from '../Sink.js'
 import { isUnreachable } from './Fallback.js'
+import { comparePoints, metricHistory, type MetricHistory, type Point } from '../MetricHistory.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -107,6 +114,7 @@ export interface RunSync {
   /** The run's id on the target, once it exists there. */
   readonly remoteRunId: string | undefined
   readonly params: number
+  /** Metric points, each identical point once. */
   readonly metrics: number
   readonly tags: number
   readonly artifacts: number
@@ -141,6 +149,7 @@ interface Context {
 }
 
 type StartRecord = Extract<L.JournalRecord, { t: 'start' }>
+type MetricsRecord = Extract<L.JournalRecord, { t: 'metrics' }>
 
 interface Counts {
   params: number
@@ -205,6 +214,47 @@ const rewriteParent = (ctx: Context, tags: ReadonlyArray<Entry>): E.Either<Track
   return E.right(out)
 }
 
+/**
+ * The metric keys of a run with a point that does not come after the key's point before it
+ * (`comparePoints`): only their points can repeat. A metric logged in order is sent without
+ * its points being remembered.
+ */
+const unorderedKeys = (dir: string, runId: string): TE.TaskEither<TrackError, ReadonlySet<string>> => {
+  const last = new Map<string, Point>()
+  const keys = new Set<string>()
+  return pipe(
+    L.readJournal(dir, runId, (record) => {
+      if (record.t !== 'metrics') return E.right(undefined)
+      for (const [key, value, timestamp, step] of record.m) {
+        const point = { value, timestamp, step }
+        const before = last.get(key)
+        if (before !== undefined && comparePoints(before, point) >= 0) keys.add(key)
+        last.set(key, point)
+      }
+      return E.right(undefined)
+    }),
+    TE.as(keys)
+  )
+}
+
+/**
+ * The points of a journal's `metrics` records not seen before in it, for a journal that may
+ * hold a run's points more than once (an MLflow server stores identical points once anyway):
+ * the histories of the `unordered` keys are kept to tell.
+ */
+const firstSeen = (unordered: ReadonlySet<string>) => {
+  const histories = new Map<string, MetricHistory<Point>>()
+  return (points: MetricsRecord['m']): MetricsRecord['m'] =>
+    unordered.size === 0
+      ? points
+      : points.filter(([key, value, timestamp, step]) => {
+          if (!unordered.has(key)) return true
+          let history = histories.get(key)
+          if (history === undefined) histories.set(key, (history = metricHistory()))
+          return history.add({ value, timestamp, step })
+        })
+}
+
 const count = (counts: Counts, record: L.JournalRecord): void => {
   if (record.t === 'start') counts.tags += record.tags.length
   if (record.t === 'params') counts.params += record.params.length
@@ -264,10 +314,12 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
           TE.flatMap((tags) => pipe(current, TE.flatMap((s) => s.setTags(tags))))
         )
       case 'metrics':
-        return pipe(
-          current,
-          TE.flatMap((s) => s.logMetrics(record.m.map(([key, value, timestamp, step]) => ({ key, value, timestamp, step }))))
-        )
+        return record.m.length === 0
+          ? TE.right(undefined)
+          : pipe(
+              current,
+              TE.flatMap((s) => s.logMetrics(record.m.map(([key, value, timestamp, step]) => ({ key, value, timestamp, step }))))
+            )
       case 'artifact':
         return pipe(
           L.readArtifact(ctx.dir, run.runId, record.path),
@@ -296,17 +348,24 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       ? TE.right(undefined)
       : pipe(open.flush(), TE.flatMap(() => confirm(end)))
 
-  const walked = await pipe(
-    L.readJournal(ctx.dir, run.runId, async (record, end) => {
+  const walk = (fresh: (points: MetricsRecord['m']) => MetricsRecord['m']): TE.TaskEither<TrackError, number> =>
+    L.readJournal(ctx.dir, run.runId, async (read, end) => {
       // what the journal holds past its listed length waits for the next sync (see `syncStore`)
-      if (end <= seen || end > run.journalBytes) return E.right(undefined)
+      if (end > run.journalBytes) return E.right(undefined)
+      // every point is looked at, also before `seen`, so that each is sent once
+      const record = read.t === 'metrics' ? { ...read, m: fresh(read.m) } : read
+      if (end <= seen) return E.right(undefined)
       const applied = ctx.dryRun ? E.right(undefined) : await pipe(apply(record, end), TE.flatMap(() => checkpoint(end)))()
       if (E.isLeft(applied)) return applied
       count(counts, record)
       ctx.advance(run.runId, end - seen)
       seen = end
       return applied
-    }),
+    })
+
+  const walked = await pipe(
+    unorderedKeys(ctx.dir, run.runId),
+    TE.flatMap((keys) => walk(firstSeen(keys))),
     TE.flatMap((complete) => {
       const walkedTo = Math.min(complete, run.journalBytes)
       return ctx.dryRun || confirmed >= walkedTo

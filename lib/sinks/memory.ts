@@ -1,8 +1,8 @@
 /**
  * `memorySink`: keeps everything in memory, for tests. It enforces what an MLflow server
- * enforces (key rules, immutable params, runs that exist), so that a pipeline that passes
- * against it means the same against a real server, and its `snapshot` is plain data a test
- * can compare.
+ * enforces (key rules, immutable params, runs that exist) and keeps what it keeps (identical
+ * metric points once), so that a pipeline that passes against it means the same against a
+ * real server, and its `snapshot` is plain data a test can compare.
  *
  * @example
  * import { memorySink, evaluate, run } from 'charmory-track'
@@ -19,6 +19,7 @@ import { validateArtifactPath } from '../ArtifactPath.js'
 import type { DatasetRecord } from '../Dataset.js'
 import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
+import { metricHistory, type MetricHistory } from '../MetricHistory.js'
 import type { Entry } from '../ParamValue.js'
 import { randomId } from '../platform/Platform.js'
 import { queryOver, type HeldRun, type RunQuery } from '../Query.js'
@@ -81,7 +82,8 @@ interface MutableRun {
   readonly startTime: number
   endTime: number | undefined
   readonly params: Map<string, string>
-  readonly metrics: Map<string, Array<MetricPoint>>
+  /** Identical points once, as an MLflow server keeps them. */
+  readonly metrics: Map<string, MetricHistory<MetricPoint>>
   readonly tags: Map<string, string>
   readonly artifacts: Map<string, Uint8Array>
   readonly inputs: Array<DatasetRecord>
@@ -108,7 +110,7 @@ const copyRun = (r: MutableRun): RunRecord => ({
   startTime: r.startTime,
   endTime: r.endTime,
   params: Object.fromEntries(r.params),
-  metrics: Object.fromEntries([...r.metrics].map(([k, points]) => [k, points.map((p) => ({ ...p }))])),
+  metrics: Object.fromEntries([...r.metrics].map(([k, history]) => [k, history.points.map((p) => ({ ...p }))])),
   tags: Object.fromEntries(r.tags),
   artifacts: Object.fromEntries([...r.artifacts].map(([k, bytes]) => [k, bytes.slice()])),
   inputs: r.inputs.map((d) => ({ ...d, tags: d.tags.map(([k, v]): Entry => [k, v]) }))
@@ -169,8 +171,8 @@ export const memorySink = (): MemorySink => {
         const bad = metrics.find((m) => typeof m.value !== 'number' || !Number.isSafeInteger(m.step))
         if (bad !== undefined) return E.left(invalidValue(bad.key, 'a metric needs a number value and an integer step'))
         for (const m of metrics) {
-          const history = run.metrics.get(m.key) ?? []
-          history.push({ value: m.value, step: m.step, timestamp: m.timestamp })
+          const history = run.metrics.get(m.key) ?? metricHistory()
+          history.add({ value: m.value, step: m.step, timestamp: m.timestamp })
           run.metrics.set(m.key, history)
         }
         return E.right(undefined)

@@ -1,13 +1,25 @@
 import t from 'tap'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { armoryHome, defaultStoreDir, listExperiments, listRuns, loadRun, readArtifact } from 'charmory-track'
+import {
+  armoryHome,
+  defaultStoreDir,
+  listExperiments,
+  listRuns,
+  loadRun,
+  memorySink,
+  readArtifact,
+  type RunSink,
+  type Sink,
+  syncStore
+} from 'charmory-track'
 import { openStore } from '../../lib/local/LocalSink.js'
 import * as L from '../../lib/local/Store.js'
-import { left, right, tempDir } from '../support/local-store.js'
+import { left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
   L.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })
@@ -333,4 +345,56 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   const found = right(await openStore(dir).query.searchRuns({ filter: 'metrics.acc > 0.5' })())
   t.match(found.runs, [{ runId, status: 'FINISHED', params: { lr: '0.1' }, metrics: { acc: 0.9 } }])
   t.ok(existsSync(file))
+})
+
+t.test('a journal that holds its run several times (replayed into it by a sync) reads back as one copy everywhere', async (t) => {
+  const dir = tempDir(t)
+  const runId = 'b'.repeat(32)
+  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', 1 / (s + 1), 1000 + s, s] as const) })
+  // `down` is logged against the order of its steps: distinct points, which must all stay
+  const down: L.JournalRecord = { t: 'metrics', m: [4, 3, 2, 1, 0].map((s) => ['down', s, 2000, s] as const) }
+  const copy = (end: L.JournalRecord): ReadonlyArray<L.JournalRecord> => [
+    { t: 'params', params: [['lr', '0.1']] },
+    { t: 'tags', tags: [['phase', 'eval']] },
+    loss([0, 1, 2, 3, 4]),
+    loss([5, 6, 7, 8, 9, 9]),
+    down,
+    end
+  ]
+  const failed: L.JournalRecord = { t: 'end', status: 'FAILED', endTime: 1500 }
+  await writeOldRun(dir, 'polluted', runId, [
+    ...copy(failed),
+    ...copy(failed),
+    // the same points batched otherwise, one point never logged before, and the last end
+    loss([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    ...copy({ t: 'end', status: 'FINISHED', endTime: 3000 }),
+    loss([10])
+  ])
+  const lossOnce = Array.from({ length: 11 }, (_, s) => ({ value: 1 / (s + 1), timestamp: 1000 + s, step: s }))
+  const downOnce = [4, 3, 2, 1, 0].map((s) => ({ value: s, timestamp: 2000, step: s }))
+
+  const stored = right(await loadRun(dir, runId)())
+  t.strictSame(stored.metricHistories, { loss: lossOnce, down: downOnce }, 'loadRun: every point once, in the order first logged')
+  t.match(stored, { status: 'FINISHED', endTime: 3000, params: 1, metrics: 2, paramValues: { lr: '0.1' }, tags: { phase: 'eval' } }, 'ended as its last end record says')
+
+  t.match(right(await listRuns(dir)()), [{ runId, status: 'FINISHED', endTime: 3000, params: 1, metrics: 2 }], 'listRuns')
+  const summary = right(await L.readSummary(dir, runId)())
+  t.match(summary, { status: 'FINISHED', endTime: 3000, latest: { loss: [1 / 11, 1010, 10], down: [4, 2000, 4] } }, 'summary.json')
+
+  const query = openStore(dir).query
+  const history = right(await query.getMetricHistory(runId, 'loss')())
+  t.strictSame(history.metrics.map((m) => [m.step, m.value]), lossOnce.map((p) => [p.step, p.value]), 'getMetricHistory')
+  t.equal(right(await query.getMetricHistory(runId, 'down')()).metrics.length, 5)
+  t.match(right(await query.searchRuns({ experiments: ['polluted'], filter: 'metrics.loss < 0.1' })()).runs, [{ runId, status: 'FINISHED' }], 'searchRuns')
+  t.match(right(await query.getRun(runId)()), { status: 'FINISHED', endTime: 3000, metrics: { loss: 1 / 11, down: 4 } }, 'getRun')
+
+  const target = memorySink()
+  let sent = 0
+  const count = TE.map((rs: RunSink): RunSink => ({ ...rs, logMetrics: (ms) => ((sent += ms.length), rs.logMetrics(ms)) }))
+  const counting: Sink = { ...target, openRun: (request) => count(target.openRun(request)), reopenRun: (id) => count(target.reopenRun(id)) }
+  t.match(right(await syncStore(dir, counting, { dryRun: true })()).runs, [{ runId, metrics: 16 }], 'a dry run counts each point once')
+  const report = right(await syncStore(dir, counting)())
+  t.match(report.runs, [{ runId, metrics: 16, params: 3, error: undefined }])
+  t.equal(sent, 16, 'a sync sends each point once')
+  t.match(target.snapshot().runs, [{ status: 'FINISHED', endTime: 3000, metrics: { loss: lossOnce, down: downOnce } }])
 })

@@ -242,14 +242,40 @@ t.test('without checkpoints in between, a resumed sync re-sends from the last on
     }
   })
   const target = memorySink()
-  t.ok(E.isLeft(await syncStore(dir, dying(target, 6))()))
-  right(await syncStore(dir, target)())
-  const points = target.snapshot().runs[0]?.metrics['m'] ?? []
+  const sent: Array<number> = []
+  const record = TE.map((rs: RunSink): RunSink => ({ ...rs, logMetrics: (ms) => (sent.push(...ms.map((m) => m.step)), rs.logMetrics(ms)) }))
+  const recording: Sink = { ...target, openRun: (req) => record(target.openRun(req)), reopenRun: (id) => record(target.reopenRun(id)) }
+  t.ok(E.isLeft(await syncStore(dir, dying(recording, 6))()))
+  right(await syncStore(dir, recording)())
   t.strictSame(
-    points.map((p) => p.step),
+    sent,
     [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    'everything after the run was created is sent again (an MLflow server stores identical points once)'
+    'everything after the run was created is sent again'
   )
+  t.strictSame(
+    target.snapshot().runs[0]?.metrics['m']?.map((p) => p.step),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'and stored once, as an MLflow server stores identical points'
+  )
+})
+
+t.test('a journal that holds its run twice is sent with each point once, also by a sync that resumes', async (t) => {
+  const dir = tempDir(t)
+  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', s, 10 + s, s] as const) })
+  const copy: ReadonlyArray<L.JournalRecord> = [loss([0, 1, 2, 3, 4]), loss([5, 6, 7, 8, 9]), { t: 'end', status: 'FINISHED', endTime: 100 }]
+  // `once` comes in order: its points are sent without being remembered
+  const last: L.JournalRecord = { t: 'metrics', m: [['loss', 10, 20, 10], ['once', 1, 30, 0]] }
+  await writeOldRun(dir, 'polluted', 'twice', [...copy, ...copy, last])
+  const target = memorySink()
+  const sent: Array<number> = []
+  const record = TE.map((rs: RunSink): RunSink => ({ ...rs, logMetrics: (ms) => (sent.push(...ms.map((m) => m.step)), rs.logMetrics(ms)) }))
+  const recording: Sink = { ...target, openRun: (req) => record(target.openRun(req)), reopenRun: (id) => record(target.reopenRun(id)) }
+  t.ok(E.isLeft(await syncStore(dir, dying(recording, 1), { checkpointBytes: 1 })()), 'the first sync stops after one batch')
+  t.strictSame(sent, [0, 1, 2, 3, 4])
+  const resumed = right(await syncStore(dir, recording)())
+  t.match(resumed.runs, [{ runId: 'twice', metrics: 7, error: undefined }])
+  t.strictSame(sent.slice(5), [5, 6, 7, 8, 9, 10, 0], 'the resumed sync sends what the first did not, once')
+  t.match(targetRun(target, resumed.runs[0]?.remoteRunId), { status: 'FINISHED', endTime: 100 })
 })
 
 t.test('a run the target refuses is reported and the others go on; its children wait for it', async (t) => {
@@ -602,4 +628,6 @@ t.test('a sink that journals into the store without saying so cannot make a sync
   const grown = right(await loadRun(dir, mirrored)())
   t.ok(grown.journalBytes > listed && grown.journalBytes < 2 * listed, 'the sync sent the journal as it was listed, once')
   t.equal(grown.sync.find((s) => s.target === 'silent')?.offset, listed, 'and confirmed that much')
+  t.strictSame(grown.metricHistories['loss']?.map((p) => p.step), Array.from({ length: 20 }, (_, i) => i), 'what it journaled again reads as one copy')
+  t.equal(grown.metricHistories['late']?.length, 1)
 })

@@ -102,6 +102,22 @@ t.test('metrics keep their whole history; bad points are refused as a batch', as
   })
 })
 
+t.test('an identical point (key, value, timestamp, step) is one point, as on an MLflow server', async (t) => {
+  const sink = memorySink()
+  const run = await openOne(sink)
+  const points = [
+    { key: 'loss', value: 1, step: 0, timestamp: 10 },
+    { key: 'loss', value: 0.5, step: 1, timestamp: 20 }
+  ]
+  await right(run.logMetrics(points))
+  await right(run.logMetrics([...points, { key: 'loss', value: 0.75, step: 1, timestamp: 20 }, { key: 'acc', value: 1, step: 0, timestamp: 10 }]))
+  const again = await right(sink.reopenRun(run.runId))
+  await right(again.logMetrics(points))
+  const want = [...points.map(({ value, step, timestamp }) => ({ value, step, timestamp })), { value: 0.75, step: 1, timestamp: 20 }]
+  t.strictSame(runOf(sink, run.runId)?.metrics, { loss: want, acc: [{ value: 1, step: 0, timestamp: 10 }] })
+  t.strictSame((await right(sink.query.getMetricHistory(run.runId, 'loss'))).metrics.length, 3, 'and the queries agree')
+})
+
 t.test('tags can be overwritten; a bad tag key is refused', async (t) => {
   const sink = memorySink()
   const run = await openOne(sink)
