@@ -21,6 +21,10 @@
  * the run and the command that completes it on the server (`charmory-track sync`). Nothing
  * that was accepted is lost. An `mlflowSink` journals itself this way by default.
  *
+ * Both say what they mirror (`sink.journaled`: the remote and the local store's folder), so
+ * that `syncStore` given one of them sends to the remote rather than journaling what it
+ * replays into the store it reads (since 0.3.0).
+ *
  * @example
  * import { withLocalFallback, localSink, mlflowSink, Mlflow, evaluate, run, listRuns } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
