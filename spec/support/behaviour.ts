@@ -532,7 +532,7 @@ export const behaviourSuite = (
         { _tag: 'InvalidKey', key: 'bad//key' },
         { _tag: 'InvalidValue', key: 'unset' },
         { _tag: 'InvalidKey', key: 'nested.x,' },
-        { _tag: 'InvalidValue', key: 'params', reason: 'logParams takes a record of params, not null' },
+        { _tag: 'InvalidValue', key: 'params', reason: 'logParams takes params as a record, not null' },
         { _tag: 'ParamConflict', runId, key: 'threshold', recorded: '0.5', attempted: '0.9' },
         { _tag: 'RunEnded', runId }
       ])
