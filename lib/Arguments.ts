@@ -138,11 +138,17 @@ export const optional = <A>(codec: t.Type<A, A, unknown>): t.Type<A | undefined,
 // destructors
 // -------------------------------------------------------------------------------------
 
+const composite = (codec: t.Decoder<unknown, unknown> | undefined): boolean =>
+  codec instanceof t.IntersectionType || codec instanceof t.UnionType
+
 /** The first failure as an `InvalidValue` naming the field (or the argument) and what it takes. */
 const argumentError = (fn: string, name: string, errors: t.Errors, key: string | undefined): TrackError => {
   // a failed decoding has at least one error, and its context at least the codec itself
   const first = errors[0]!
-  const fields = first.context.map((c) => c.key).filter((k) => k !== '')
+  // a union or an intersection numbers its members in the path: they are not fields
+  const fields = first.context
+    .filter((c, i) => c.key !== '' && !composite(first.context[i - 1]?.type))
+    .map((c) => c.key)
   const field = fields.length === 0 ? name : fields.join('.')
   // a codec's own message is the whole reason; else its name says what it takes
   const reason = first.message ?? `${fn} takes ${field} as ${first.context[first.context.length - 1]!.type.name}, not ${kindOf(first.value)}`

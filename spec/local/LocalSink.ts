@@ -187,6 +187,39 @@ t.test('the sink enforces what the server enforces', async (t) => {
   t.match(left(await sink.reopenRun('../x')()), { _tag: 'NotFound', what: 'run', id: '../x' })
 })
 
+t.test('values are kept as an MLflow server keeps them, and no record the reader would refuse is written', async (t) => {
+  const dir = tempDir(t)
+  const sink = openStore(dir)
+  const experimentId = right(await sink.experiment('kept')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [['opened', 'o'.repeat(8001)]] })())
+  right(await r.logParams([['p', 'x'.repeat(6001)]])())
+  right(await r.logParams([['p', `${'x'.repeat(6000)}another tail`]])())
+  right(await r.setTags([['t', 'y'.repeat(8001)]])())
+  right(await r.logMetrics([{ key: 'kept', value: 1, step: 0, timestamp: 1 }])())
+  const bad = <A>(u: unknown): A => u as A
+  t.match(left(await r.logParams([['n', bad(5)]])()), { _tag: 'InvalidValue', key: 'n' })
+  t.match(left(await r.setTags([['n', bad(null)]])()), { _tag: 'InvalidValue', key: 'n' })
+  t.match(left(await r.logMetrics([bad({ key: 123, value: 1, step: 0, timestamp: 1 })])()), { _tag: 'InvalidKey', key: '123' })
+  t.match(left(await r.logInputs([bad({ name: 7, digest: 'd', sourceType: 'local', source: '{}', tags: [] })])()), {
+    _tag: 'InvalidValue',
+    key: 'datasets.0.name',
+    reason: 'logInputs takes datasets.0.name as string, not a number'
+  })
+  t.match(left(await r.end(bad('DONE'), 2)()), { _tag: 'InvalidValue', key: 'status' })
+  t.match(left(await sink.openRun(bad({ experimentId, runName: 5, startTime: 1, tags: [] }))()), { _tag: 'InvalidValue', key: 'runName' })
+  t.match(left(await sink.openRun(bad(null))()), { _tag: 'TaskFailed' }, 'a task that neither throws nor rejects')
+  t.match(left(await r.logParams(bad(null))()), { _tag: 'TaskFailed' })
+  t.match(left(await sink.experiment(bad(7))()), { _tag: 'InvalidValue', key: 'name' })
+  right(await r.end('FINISHED', 2)())
+  const stored = right(await loadRun(dir, r.runId)())
+  t.equal(stored.paramValues['p'], 'x'.repeat(6000))
+  t.equal(stored.tags['t'], 'y'.repeat(8000))
+  t.equal(stored.tags['opened'], 'o'.repeat(8000))
+  t.strictSame(stored.metricHistories, { kept: [{ value: 1, step: 0, timestamp: 1 }] })
+  t.equal(stored.status, 'FINISHED')
+  t.equal(right(await listRuns(dir)()).length, 1, 'the store lists')
+})
+
 t.test('a run can be opened with a given id, once', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)

@@ -552,6 +552,43 @@ export const behaviourSuite = (
       })
     })
 
+    t.test('a value longer than MLflow keeps is kept alike by every sink: cut, a long param whole as params/<key>.txt, warned', async (t) => {
+      const { env, readRun, warnings } = await setup(t)
+      // 6001 characters, the last two outside the BMP: cut by code points, as the server counts
+      const param = 'p'.repeat(5999) + '\u{1F600}\u{1F601}'
+      const tag = 't'.repeat(8001)
+      const { runId } = expectRight(
+        await run(
+          pipe(
+            trackParam('prompt', param),
+            Track.flatMap(() =>
+              evaluate({ experiment: experimentName('limits'), description: tag, tags: { spec_tag: tag } }, async (r) => {
+                await r.logParam('found', `${param}!`)
+                await r.setTag('long', tag)
+                await r.setTag('short', 'kept')
+              })
+            )
+          ),
+          env
+        )
+      )
+      const cut = [...param].slice(0, 6000).join('')
+      const view = await readRun(runId)
+      t.equal(view.params['prompt'], cut)
+      t.equal(view.params['found'], cut)
+      t.equal(new TextDecoder().decode(view.artifacts['params/prompt.txt']), param, 'the whole value beside it')
+      t.equal(new TextDecoder().decode(view.artifacts['params/found.txt']), `${param}!`)
+      for (const key of ['long', 'spec_tag', 'mlflow.note.content']) t.equal(view.tags[key], tag.slice(0, 8000), key)
+      t.equal(view.tags['short'], 'kept')
+      t.match(warnings.filter((w) => /characters/.test(w)).sort(), [
+        /param "found" has 6002 characters; MLflow keeps 6000: the whole value is the artifact params\/found.txt/,
+        /param "prompt" has 6001 characters; MLflow keeps 6000: the whole value is the artifact params\/prompt.txt/,
+        /tag "long" is longer than MLflow's 8000 characters and was cut/,
+        /tag "mlflow.note.content" is longer than MLflow's 8000 characters and was cut/,
+        /tag "spec_tag" is longer than MLflow's 8000 characters and was cut/
+      ])
+    })
+
     t.test('an evaluate inside a task opens a child run tagged with its parent', async (t) => {
       const { env, clock, readRun } = await setup(t)
       const experiment = experimentName('nested')
