@@ -401,18 +401,25 @@ const reopenState = (
 ): TE.TaskEither<TrackError, { experimentId: string; params: Map<string, string>; complete: number }> => {
   const params = new Map<string, string>()
   let experimentId: string | undefined
+  let unreadable: TrackError | undefined
   return pipe(
     TE.fromEither(pipe(L.RunId.decode(runId), E.mapLeft(() => notFound('run', runId)))),
     TE.flatMap(() =>
-      L.readJournal(dir, runId, (record) => {
-        if (record.t === 'start') experimentId = record.experimentId
-        if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
-        return E.right(undefined)
-      })
+      L.readJournal(
+        dir,
+        runId,
+        (record) => {
+          if (record.t === 'start') experimentId = record.experimentId
+          if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
+          return E.right(undefined)
+        },
+        // a line that cannot be read is skipped; without its start, the run cannot be reopened
+        (e) => void (unreadable ??= e)
+      )
     ),
     TE.flatMap((complete) =>
       experimentId === undefined
-        ? TE.left(notFound('run', runId))
+        ? TE.left(unreadable ?? notFound('run', runId))
         : pipe(
             cutTornTail(dir, runId, complete),
             TE.as({ experimentId, params, complete })

@@ -306,15 +306,22 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
   t.equal(readFileSync(L.journalPath(dir, r.runId), 'utf8').includes('["m",2,'), false)
 })
 
-t.test('a corrupt line inside a journal is a DecodeError naming the file and line', async (t) => {
+t.test('a corrupt line inside a journal is skipped and named (file and line); the run reads and reopens', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)
   const experimentId = right(await sink.experiment('corrupt')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.logParams([['lr', '0.1']])())
   right(await r.end('FINISHED', 2)())
-  appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FINISHED","endTime":3}\n')
-  t.match(left(await loadRun(dir, r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
-  t.match(left(await sink.reopenRun(r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
+  appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FAILED","endTime":3}\n')
+  const stored = right(await loadRun(dir, r.runId)())
+  t.match(stored, { status: 'FAILED', endTime: 3, paramValues: { lr: '0.1' } }, 'the lines after it are read')
+  t.match(stored.unreadable, [{ _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:4`, path: '(line)', message: /^not JSON/ }])
+  const again = right(await sink.reopenRun(r.runId)())
+  t.match(left(await again.logParams([['lr', '0.2']])()), { _tag: 'ParamConflict' }, 'the params before it are still known')
+  right(await again.logParams([['later', '1']])())
+  right(await again.flush()())
+  t.strictSame(right(await loadRun(dir, r.runId)()).paramValues, { lr: '0.1', later: '1' })
 })
 
 t.test('data is written within the flush interval, and at once when the buffer is full', async (t) => {
