@@ -39,16 +39,19 @@ export const kindOf = (v: unknown): string => {
   if (Array.isArray(v)) return 'an array'
   if (typeof v !== 'object') return `a ${typeof v}`
   const ctor: unknown = (v as { constructor?: unknown }).constructor
-  return typeof ctor === 'function' && ctor.name !== '' && ctor !== Object ? `a ${ctor.name}` : 'an object'
+  if (typeof ctor !== 'function' || ctor.name === '' || ctor === Object) return 'an object'
+  return `${/^[AEIO]/.test(ctor.name) ? 'an' : 'a'} ${ctor.name}`
 }
 
 /**
  * Whether `u` is a record: an object that is not an array, a `Map`, a `Date` or another built-in
- * (its `Object.prototype.toString` tag is `Object`).
+ * (its `Object.prototype.toString` tag is `Object`; io-ts's `UnknownRecord` takes any object
+ * but an array).
  * @category utils
  * @since 0.3.0
  */
-export const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => t.UnknownRecord.is(u)
+export const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === 'object' && u !== null && Object.prototype.toString.call(u) === '[object Object]'
 
 // -------------------------------------------------------------------------------------
 // codecs
@@ -119,7 +122,20 @@ export const Bytes = described('bytes (a Uint8Array)', (u): u is Uint8Array => u
  * @category codecs
  * @since 0.3.0
  */
-export const options = <P extends t.Props>(name: string, props: P): t.PartialC<P> => t.partial(props, name)
+export const options = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.PartialC<P>>, t.OutputOf<t.PartialC<P>>, unknown> => {
+  const fields = t.partial(props, name)
+  return new t.Type(name, (u): u is t.TypeOf<t.PartialC<P>> => isRecord(u) && fields.is(u), (u, c) => (isRecord(u) ? fields.validate(u, c) : t.failure(u, c)), fields.encode)
+}
+
+/**
+ * A record of named arguments that must be given: `options`' counterpart for io-ts's `type`.
+ * @category codecs
+ * @since 0.3.0
+ */
+export const required = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>, unknown> => {
+  const fields = t.type(props, name)
+  return new t.Type(name, (u): u is t.TypeOf<t.TypeC<P>> => isRecord(u) && fields.is(u), (u, c) => (isRecord(u) ? fields.validate(u, c) : t.failure(u, c)), fields.encode)
+}
 
 /**
  * `codec`, or `undefined` (an argument that may be left out).

@@ -32,7 +32,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { Bytes, Callable, decodeArgument, described, Fields, Flag, isRecord, kindOf, optional, options, Text } from './Arguments.js'
+import { Bytes, Callable, decodeArgument, described, Fields, Flag, isRecord, kindOf, optional, options, required, Text } from './Arguments.js'
 import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import type { Context } from './Context.js'
 import { datasetRecord, type DatasetInput } from './Dataset.js'
@@ -199,9 +199,10 @@ const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : kindO
 const metricPoint = (key: unknown, value: unknown, options: MetricOptions, now: number): E.Either<TrackError, Metric> =>
   E.flatMap((k: string): E.Either<TrackError, Metric> => {
     if (typeof value !== 'number') return E.left(invalidValue(k, `a metric must be a number, got ${typeof value}`))
-    const step = options.step ?? 0
+    // only a step left out is 0: a null from JSON is not taken for one
+    const step = options.step === undefined ? 0 : options.step
     if (!Number.isSafeInteger(step)) return E.left(invalidValue(k, `the step must be an integer, got ${shown(step)}`))
-    const timestamp = options.timestamp ?? now
+    const timestamp = options.timestamp === undefined ? now : options.timestamp
     if (!Number.isSafeInteger(timestamp)) {
       return E.left(invalidValue(k, `the timestamp must be integer milliseconds, got ${shown(timestamp)}`))
     }
@@ -294,8 +295,8 @@ const decoded = <A>(argument: E.Either<TrackError, A>, f: (a: A) => Promise<void
 
 const MetricOptionsCodec = optional(options('a record of options ({ step, timestamp })', {}))
 
-const BytesSource = t.type({ path: Text, bytes: Bytes })
-const TextSource = t.type({ path: Text, text: Text })
+const BytesSource = required('{ path, bytes }', { path: Text, bytes: Bytes })
+const TextSource = required('{ path, text }', { path: Text, text: Text })
 
 /** A file path, or bytes or text at a path: told apart by the field, so that an error names it. */
 const ArtifactSourceCodec = new t.Type<ArtifactSource, ArtifactSource, unknown>(
@@ -527,7 +528,7 @@ const ExperimentName = new t.Type<string, string, unknown>(
 )
 
 const SPEC = "a spec such as { experiment: 'name' }"
-const SpecName = t.type({ experiment: ExperimentName }, SPEC)
+const SpecName = required(SPEC, { experiment: ExperimentName })
 const SpecFields = options(SPEC, {
   runName: Text,
   description: Text,

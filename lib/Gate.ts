@@ -32,7 +32,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { decodeArgument, Numeric, options as optionsOf, Text } from './Arguments.js'
+import { decodeArgument, Numeric, options as optionsOf, required, Text } from './Arguments.js'
 import { invalidValue, notFound, regression, type TrackError } from './Errors.js'
 import { queryOf, type FoundRun, type RunQuery, type RunsPage } from './Query.js'
 import * as T from './Track.js'
@@ -169,7 +169,7 @@ export const judge = (
 const finished = "attributes.status = 'FINISHED'"
 
 const GateOptionsCodec = t.intersection([
-  t.type({ metric: Text }, 'options such as { metric }'),
+  required('options such as { metric }', { metric: Text }),
   optionsOf('options', {
     experiment: Text,
     baseline: Text,

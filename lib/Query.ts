@@ -30,7 +30,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
-import { decodeArgument, Flag, Numeric, optional, options, Text, Texts } from './Arguments.js'
+import { decodeArgument, Flag, Numeric, optional, options, required, Text, Texts } from './Arguments.js'
 import { configError, taskFailed, type TrackError } from './Errors.js'
 import * as F from './SearchFilter.js'
 import type { Metric, RunStatus, Sink } from './Sink.js'
@@ -323,7 +323,7 @@ const SearchExperimentsCodec = optional(
   options('a search request ({ filter, orderBy, maxResults, pageToken })', { filter: Text, orderBy: Texts, ...PAGE })
 )
 const BestRunCodec = t.intersection([
-  t.type({ experiment: Text, metric: Text }, 'options such as { experiment, metric }'),
+  required('options such as { experiment, metric }', { experiment: Text, metric: Text }),
   options('options', { lowestIsBest: Flag, filter: Text })
 ])
 
