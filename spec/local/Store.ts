@@ -319,6 +319,14 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   writeFileSync(file, JSON.stringify({ ...L.SummaryFile.encode(summary), start: { ...L.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
   t.equal(right(await listRuns(dir)())[0]?.runName, 'from the summary')
 
+  // a summary written before 0.3.0 has no `unreadable`: none
+  const { unreadable: _none, ...older } = L.SummaryFile.encode(summary) as Record<string, unknown>
+  writeFileSync(file, JSON.stringify(older))
+  t.match(right(await listRuns(dir)()), [{ runId, unreadable: [] }])
+  t.match(left(L.decodeLine(L.SummaryFile, JSON.stringify({ ...older, latest: { loss: [1, 'noon', 2] } }), file, 1)), { path: 'latest.loss.1' })
+  t.notOk(L.ownRecord(L.SafeInteger).is([]), 'an own record is a record')
+  t.ok(L.ownRecord(L.SafeInteger).is({ ['__proto__']: 1 }) && !L.ownRecord(L.SafeInteger).is({ a: 1.5 }))
+
   // the journal grew: the summary is behind, and rebuilt
   appendFileSync(L.journalPath(dir, runId), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
   t.match(right(await listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
