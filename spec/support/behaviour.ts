@@ -589,6 +589,40 @@ export const behaviourSuite = (
       ])
     })
 
+    t.test('keys named after Object.prototype are keys like any other: stored, read back, searched', async (t) => {
+      const { env, readRun } = await setup(t)
+      const experiment = experimentName('prototype keys')
+      const { runId } = expectRight(
+        await run(
+          evaluate({ experiment, tags: { constructor: 'c' } }, async (r) => {
+            await r.logParams({ ['__proto__']: 'p', constructor: 'c', toString: 't' })
+            await r.logMetric('__proto__', 1, { step: 0 })
+            await r.logMetric('__proto__', 2, { step: 1 })
+            await r.logMetric('hasOwnProperty', NaN)
+            await r.setTag('toString', 'tag')
+          }),
+          env
+        )
+      )
+      const view = await readRun(runId)
+      t.strictSame([view.params['__proto__'], view.params['constructor'], view.params['toString']], ['p', 'c', 't'])
+      t.ok(Object.hasOwn(view.metrics, '__proto__') && Object.hasOwn(view.metrics, 'hasOwnProperty'))
+      t.strictSame([view.tags['constructor'], view.tags['toString']], ['c', 'tag'])
+      const query = env.sink.query
+      if (query === undefined) return
+      const found = expectRight(await query.getRun(runId)())
+      t.ok(Object.hasOwn(found.params, '__proto__') && Object.hasOwn(found.metrics, '__proto__'), 'getRun keeps them')
+      t.equal(found.metrics['__proto__'], 2)
+      t.strictSame(expectRight(await query.getMetricHistory(runId, '__proto__')()).metrics.map((m) => m.value), [1, 2])
+      for (const missing of ['constructor', 'valueOf']) {
+        t.strictSame(expectRight(await query.getMetricHistory(runId, missing)()).metrics, [], `no ${missing} history`)
+      }
+      const hits = async (filter: string): Promise<number> => expectRight(await query.searchRuns({ experiments: [experiment], filter })()).runs.length
+      t.equal(await hits("params.`__proto__` = 'p' and params.toString = 't' and tags.constructor = 'c'"), 1)
+      t.equal(await hits('metrics.`__proto__` = 2'), 1)
+      t.equal(await hits("params.valueOf = 'x'"), 0, 'a key the run does not have matches nothing')
+    })
+
     t.test('an evaluate inside a task opens a child run tagged with its parent', async (t) => {
       const { env, clock, readRun } = await setup(t)
       const experiment = experimentName('nested')
