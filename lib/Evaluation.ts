@@ -362,7 +362,9 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
     }
     return promised(logKeeping(sink, out))
   }
+  // each file of a folder is checked too: what is stored after the run ended could race its end
   const store = (path: string, bytes: TE.TaskEither<TrackError, Uint8Array>): Promise<void> =>
+    ended() ??
     promised(
       pipe(
         TE.fromEither(validateArtifactPath(path)),
@@ -406,7 +408,7 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
       decoded(decodeArgument('logArtifacts', 'dir', Text, dir), (d) =>
         decoded(decodeArgument('logArtifacts', 'artifactDir', FolderCodec, artifactDir), (folder) => artifacts(d, folder))
       ),
-    ...recordsOf(sink, env, (path, bytes) => ended() ?? store(path, TE.right(bytes)), ended)
+    ...recordsOf(sink, env, (path, bytes) => store(path, TE.right(bytes)), ended)
   })
 }
 
