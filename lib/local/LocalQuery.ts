@@ -2,7 +2,9 @@
  * The queries of the local sink: its store read from disk at each call. A search reads the
  * runs' summaries (`summary.json`, rebuilt from a journal that grew since), which hold each
  * metric's latest point only; a run's metric history is read from its journal, one journal at
- * a time, so that a search costs no memory for long metric histories.
+ * a time, so that a search costs no memory for long metric histories. A journal line that
+ * cannot be read is skipped (`listRuns` and `loadRun` name it), and a run whose first line
+ * cannot be read is not found, as a run whose folder holds no journal yet.
  *
  * @since 0.2.0
  */
@@ -25,8 +27,9 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
   let start: t.TypeOf<typeof L.StartRecord> | undefined
   let status: RunStatus = 'RUNNING'
   let endTime: number | undefined
-  const params: Record<string, string> = {}
-  const tags: Record<string, string> = {}
+  // without a prototype, `__proto__` and `constructor` are keys like any other
+  const params: Record<string, string> = Object.create(null)
+  const tags: Record<string, string> = Object.create(null)
   const metrics = new Map<string, Array<Point>>()
   // the metric asked for whole, identical points once (a journal may hold a run's points twice)
   const asked = metricHistory<Point>()

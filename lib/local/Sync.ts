@@ -120,6 +120,8 @@ export interface RunSync {
   readonly artifacts: number
   /** Why this run could not be synced (the others went on). */
   readonly error: TrackError | undefined
+  /** The journal lines that could not be read, skipped: the rest was sent (`RunSummary`). Since 0.3.0. */
+  readonly unreadable: L.RunSummary['unreadable']
 }
 
 /**
@@ -378,7 +380,8 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
     runId: run.runId,
     remoteRunId: remoteRunId === '' ? undefined : remoteRunId,
     ...counts,
-    error: E.isLeft(walked) ? walked.left : undefined
+    error: E.isLeft(walked) ? walked.left : undefined,
+    unreadable: run.unreadable
   }
 }
 

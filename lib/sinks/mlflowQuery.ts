@@ -12,7 +12,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { notFound, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
 import type { HttpClient } from '../mlflow/Http.js'
-import type { FoundExperiment, FoundRun, RunQuery, SearchRunsRequest } from '../Query.js'
+import { guardedQuery, type FoundExperiment, type FoundRun, type RunQuery, type SearchRunsRequest } from '../Query.js'
 import * as F from '../SearchFilter.js'
 
 // -------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ export const mlflowQuery = (http: HttpClient): RunQuery => {
       TE.mapLeft((e) => (missing(e) ? notFound('run', runId) : e))
     )
 
-  return {
+  return guardedQuery({
     searchRuns: (request = {}) =>
       pipe(
         TE.fromEither(checked(F.parseRunFilter, F.parseRunOrder, request)),
@@ -152,5 +152,5 @@ export const mlflowQuery = (http: HttpClient): RunQuery => {
         ),
         TE.map((p) => ({ experiments: p.experiments.map(foundExperimentOf), nextPageToken: p.nextPageToken }))
       )
-  }
+  })
 }

@@ -447,12 +447,23 @@ t.test('a run whose store files are damaged is reported with the file at fault',
   t.match(left(await syncStore(dir, memorySink())()), { _tag: 'FileError', path: L.syncPath(dir, fine) }, 'an unreadable store stops the sync')
 })
 
-t.test('a journal that does not decode stops the sync with the file and line at fault', async (t) => {
+t.test('a journal line that cannot be read is skipped with a report naming the file and line; the rest is synced', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)
-  const id = await write(sink, 'e', 'r', 1, (r) => r.end('FINISHED', 2)())
-  appendFileSync(L.journalPath(dir, id), 'not json\n')
-  t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
+  const id = await write(sink, 'e', 'r', 1, async (r) => {
+    await must(r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }]))
+    await must(r.flush())
+  })
+  appendFileSync(L.journalPath(dir, id), 'not json\n{"t":"metrics","m":[[123,2,2,1]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
+  const lines = [
+    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3`, path: '(line)' },
+    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:4`, path: 'm.0.0' }
+  ]
+  t.match(right(await syncStore(dir, memorySink(), { dryRun: true })()).runs, [{ runId: id, metrics: 1, unreadable: lines }])
+  const target = memorySink()
+  t.match(right(await syncStore(dir, target)()).runs, [{ runId: id, error: undefined, metrics: 1, unreadable: lines }])
+  t.match(target.snapshot().runs, [{ status: 'FINISHED', endTime: 2, metrics: { m: [{ value: 1 }] } }])
+  t.strictSame(right(await syncStore(dir, target)()).runs, [], 'the whole journal is confirmed: nothing is sent again')
 })
 
 t.test('dataset inputs are carried to the target; a target that cannot take them is reported', async (t) => {
