@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { kindOf } from './Arguments.js'
 import { invalidArtifactPath, type TrackError } from './Errors.js'
 
 // Python's urllib.parse.unquote: each run of %XX escapes is UTF-8, bad bytes U+FFFD.
@@ -63,7 +64,8 @@ const serverProblem = (path: string): string | undefined => {
 
 /**
  * The path in normal form (`a/./b//c` becomes `a/b/c`), or `InvalidArtifactPath` when any sink
- * (MLflow's server above all) would refuse it or store it under another name.
+ * (MLflow's server above all) would refuse it or store it under another name (a path that is
+ * not a string, from JavaScript, too: since 0.3.0).
  *
  * @example
  * import { ArtifactPath } from 'charmory-track'
@@ -77,6 +79,7 @@ const serverProblem = (path: string): string | undefined => {
  * @since 0.1.0
  */
 export const validateArtifactPath = (path: string): E.Either<TrackError, string> => {
+  if (typeof path !== 'string') return E.left(invalidArtifactPath(kindOf(path), `an artifact path is a string, not ${kindOf(path)}`))
   if (path.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(path)) {
     return E.left(invalidArtifactPath(path, 'an artifact path must be relative to the run'))
   }

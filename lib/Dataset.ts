@@ -20,6 +20,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts/lib/index.js'
+import { isRecord, kindOf } from './Arguments.js'
 import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
 import type { Entry } from './ParamValue.js'
 
@@ -169,7 +170,9 @@ export const datasetRecord = (input: DatasetInput): E.Either<TrackError, Dataset
   if (out.source === undefined) return E.left(invalidValue('dataset.source', "a dataset's source is a URI or a record"))
   const tags: Array<Entry> = []
   if (input.context !== undefined) tags.push([CONTEXT_TAG, input.context])
-  for (const [k, v] of Object.entries(input.tags ?? {})) tags.push([k, v])
+  const more: unknown = input.tags ?? {}
+  if (!isRecord(more)) return E.left(invalidValue('dataset.tags', `a dataset's tags are a record of names to strings, not ${kindOf(more)}`))
+  for (const [k, v] of Object.entries(more)) tags.push([k, v as string])
   const record: DatasetRecord = { ...(out as DatasetRecord), tags }
   for (const field of ['name', 'digest', 'source', 'schema', 'profile'] as const) {
     const v = record[field]

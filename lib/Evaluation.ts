@@ -31,17 +31,21 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts/lib/index.js'
+import { Bytes, Callable, decodeArgument, described, Fields, Flag, isRecord, kindOf, optional, options, required, Text } from './Arguments.js'
 import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import type { Context } from './Context.js'
 import { datasetRecord, type DatasetInput } from './Dataset.js'
 import type { Env } from './Env.js'
 import { describeError, invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
+import { cutTo, fitTags, TAG_VALUE_LIMIT, withinLimits } from './Limits.js'
 import * as P from './Params.js'
 import { isSecretName, REDACTED, toEntries, type Entry } from './ParamValue.js'
 import type { Metric, RunSink } from './Sink.js'
 import {
   checkExtension,
+  checkImage,
   dictText,
   IMAGE_EXTENSIONS,
   LOGGED_ARTIFACTS_TAG,
@@ -189,27 +193,21 @@ export type Task<R> = (run: RunHandle) => Track<R> | PromiseLike<R> | R
 // utils
 // -------------------------------------------------------------------------------------
 
-const metricPoint = (key: string, value: unknown, options: MetricOptions, now: number): E.Either<TrackError, Metric> => {
-  const checked = validateKey(key)
-  if (E.isLeft(checked)) return checked
-  if (typeof value !== 'number') return E.left(invalidValue(key, `a metric must be a number, got ${typeof value}`))
-  const step = options.step ?? 0
-  if (!Number.isSafeInteger(step)) return E.left(invalidValue(key, `the step must be an integer, got ${step}`))
-  const timestamp = options.timestamp ?? now
-  if (!Number.isSafeInteger(timestamp)) {
-    return E.left(invalidValue(key, `the timestamp must be integer milliseconds, got ${timestamp}`))
-  }
-  return E.right({ key, value, step, timestamp })
-}
+/** A number as an error message shows it; anything else by what it is. */
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : kindOf(v))
 
-/** What a value is, for an error message: `a Date`, `a Map`, `an array`, `undefined`. */
-const kindOf = (v: unknown): string => {
-  if (v === null || v === undefined) return String(v)
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v !== 'object') return `a ${typeof v}`
-  const ctor: unknown = (v as { constructor?: unknown }).constructor
-  return typeof ctor === 'function' && ctor.name !== '' && ctor !== Object ? `a ${ctor.name}` : 'an object'
-}
+const metricPoint = (key: unknown, value: unknown, options: MetricOptions, now: number): E.Either<TrackError, Metric> =>
+  E.flatMap((k: string): E.Either<TrackError, Metric> => {
+    if (typeof value !== 'number') return E.left(invalidValue(k, `a metric must be a number, got ${typeof value}`))
+    // only a step left out is 0: a null from JSON is not taken for one
+    const step = options.step === undefined ? 0 : options.step
+    if (!Number.isSafeInteger(step)) return E.left(invalidValue(k, `the step must be an integer, got ${shown(step)}`))
+    const timestamp = options.timestamp === undefined ? now : options.timestamp
+    if (!Number.isSafeInteger(timestamp)) {
+      return E.left(invalidValue(k, `the timestamp must be integer milliseconds, got ${shown(timestamp)}`))
+    }
+    return E.right({ key: k, value, step, timestamp })
+  })(validateKey(key))
 
 const walkable = (v: unknown): v is object => {
   if (typeof v !== 'object' || v === null) return false
@@ -285,36 +283,86 @@ const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
     return r.right
   })
 
+const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackingFailure(e))
+
+/** `f` of what was decoded, or the rejection naming what was not. */
+const decoded = <A>(argument: E.Either<TrackError, A>, f: (a: A) => Promise<void>): Promise<void> =>
+  E.isLeft(argument) ? rejected(argument.left) : f(argument.right)
+
+// -------------------------------------------------------------------------------------
+// argument codecs of the run handle
+// -------------------------------------------------------------------------------------
+
+const MetricOptionsCodec = optional(options('a record of options ({ step, timestamp })', {}))
+
+const BytesSource = required('{ path, bytes }', { path: Text, bytes: Bytes })
+const TextSource = required('{ path, text }', { path: Text, text: Text })
+
+/** A file path, or bytes or text at a path: told apart by the field, so that an error names it. */
+const ArtifactSourceCodec = new t.Type<ArtifactSource, ArtifactSource, unknown>(
+  'a file path, or { path, bytes } or { path, text }',
+  (u): u is ArtifactSource => typeof u === 'string' || BytesSource.is(u) || TextSource.is(u),
+  (u, c) => {
+    if (typeof u === 'string') return t.success(u)
+    if (!isRecord(u)) return t.failure(u, c)
+    return 'bytes' in u ? BytesSource.validate(u, c) : TextSource.validate(u, c)
+  },
+  t.identity
+)
+
+const TableCodec = described(
+  'rows (an array of records) or columns (a record of arrays)',
+  (u): u is Table => Array.isArray(u) || isRecord(u)
+)
+
+const FolderCodec = optional(Text)
+
+/**
+ * Every method of `handle`, made to reject with a `TrackingFailure` whatever happens inside:
+ * a getter of an argument that throws, or anything not foreseen, is a `TaskFailed`, never a
+ * synchronous throw nor a rejection with a `TypeError`.
+ */
+const sealed = (handle: RunHandle): RunHandle => {
+  const failure = (e: unknown): TrackingFailure => (e instanceof TrackingFailure ? e : new TrackingFailure(taskFailed(e)))
+  const seal =
+    (f: (...args: ReadonlyArray<unknown>) => Promise<void>) =>
+    (...args: ReadonlyArray<unknown>): Promise<void> => {
+      try {
+        return f(...args).catch((e: unknown) => Promise.reject(failure(e)))
+      } catch (e) {
+        return Promise.reject(failure(e))
+      }
+    }
+  return Object.fromEntries(
+    Object.entries(handle).map(([name, v]) => [name, typeof v === 'function' ? seal(v as (...args: ReadonlyArray<unknown>) => Promise<void>) : v])
+  ) as unknown as RunHandle
+}
+
 const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
   // Checked when a method is called: a call made while the run was open is delivered.
   const ended = (): Promise<void> | undefined =>
     live.open ? undefined : Promise.reject(new TrackingFailure(runEnded(sink.runId)))
-  const metrics = (entries: ReadonlyArray<readonly [string, unknown]>, options: MetricOptions = {}): Promise<void> => {
-    const refused = ended()
-    if (refused !== undefined) return refused
-    const now = env.clock.now()
-    const points: Array<Metric> = []
+  const metrics = (fn: string, entries: ReadonlyArray<readonly [unknown, unknown]>, options: unknown): Promise<void> =>
+    decoded(decodeArgument(fn, 'options', MetricOptionsCodec, options), (o: MetricOptions = {}) => {
+      const now = env.clock.now()
+      const points: Array<Metric> = []
+      for (const [key, value] of entries) {
+        const p = metricPoint(key, value, o, now)
+        if (E.isLeft(p)) return rejected(p.left)
+        points.push(p.right)
+      }
+      return promised(sink.logMetrics(points))
+    })
+  const params = (entries: ReadonlyArray<readonly [unknown, unknown]>): Promise<void> => {
+    const out: Array<Entry> = []
     for (const [key, value] of entries) {
-      const p = metricPoint(key, value, options, now)
-      if (E.isLeft(p)) return Promise.reject(new TrackingFailure(p.left))
-      points.push(p.right)
+      const converted = toEntries(key as string, value)
+      if (E.isLeft(converted)) return rejected(converted.left)
+      out.push(...converted.right)
     }
-    return promised(sink.logMetrics(points))
+    return promised(logKeeping(sink, out))
   }
-  const params = (record: Readonly<Record<string, unknown>>): Promise<void> => {
-    const refused = ended()
-    if (refused !== undefined) return refused
-    if (typeof record !== 'object' || record === null) {
-      return Promise.reject(new TrackingFailure(invalidValue('params', `logParams takes a record of params, not ${kindOf(record)}`)))
-    }
-    const entries: Array<Entry> = []
-    for (const [key, value] of Object.entries(record)) {
-      const converted = toEntries(key, value)
-      if (E.isLeft(converted)) return Promise.reject(new TrackingFailure(converted.left))
-      entries.push(...converted.right)
-    }
-    return promised(logKeeping(sink, entries))
-  }
+  // each file of a folder is checked too: what is stored after the run ended could race its end
   const store = (path: string, bytes: TE.TaskEither<TrackError, Uint8Array>): Promise<void> =>
     ended() ??
     promised(
@@ -323,40 +371,48 @@ const handleOf = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
         TE.flatMap((p) => TE.flatMap((b: Uint8Array) => sink.logArtifact(p, b))(bytes))
       )
     )
-  return {
+  const artifact = (source: ArtifactSource, folder: string | undefined): Promise<void> => {
+    if (typeof source === 'string') {
+      const name = source.split(/[\\/]/).filter((s) => s !== '').pop() ?? source
+      return store(joinArtifactPath(folder, name), env.files.readFile(source))
+    }
+    const bytes = 'bytes' in source ? source.bytes : new TextEncoder().encode(source.text)
+    return store(joinArtifactPath(folder, source.path), TE.right(bytes))
+  }
+  const artifacts = async (dir: string, folder: string | undefined): Promise<void> => {
+    const files = await promised(env.files.listFiles(dir))
+    for (const f of files) await store(joinArtifactPath(folder, f), env.files.readFile(`${dir}/${f}`))
+  }
+  return sealed({
     runId: sink.runId,
     experimentId: sink.experimentId,
-    logMetric: (key, value, options) => metrics([[key, value]], options),
-    logMetrics: (record, options) => metrics(Object.entries(record), options),
-    logParam: (key, value) => params({ [key]: value }),
-    logParams: (record) => params(record),
+    logMetric: (key, value, options) => ended() ?? metrics('logMetric', [[key, value]], options),
+    logMetrics: (record, options) =>
+      ended() ?? decoded(decodeArgument('logMetrics', 'metrics', Fields, record), (r) => metrics('logMetrics', Object.entries(r), options)),
+    logParam: (key, value) => ended() ?? params([[key, value]]),
+    logParams: (record) => ended() ?? decoded(decodeArgument('logParams', 'params', Fields, record), (r) => params(Object.entries(r))),
     setTag: (key, value) => {
       const refused = ended()
       if (refused !== undefined) return refused
       const entry = tagEntry(key, value)
-      if (E.isLeft(entry)) return Promise.reject(new TrackingFailure(entry.left))
+      if (E.isLeft(entry)) return rejected(entry.left)
       return promised(sink.setTags([entry.right]))
     },
-    logArtifact: (source, artifactDir) => {
-      if (typeof source === 'string') {
-        const name = source.split(/[\\/]/).filter((s) => s !== '').pop() ?? source
-        return store(joinArtifactPath(artifactDir, name), env.files.readFile(source))
-      }
-      const bytes = 'bytes' in source ? source.bytes : new TextEncoder().encode(source.text)
-      return store(joinArtifactPath(artifactDir, source.path), TE.right(bytes))
-    },
-    logArtifacts: async (dir, artifactDir) => {
-      await ended()
-      const files = await promised(env.files.listFiles(dir))
-      for (const f of files) await store(joinArtifactPath(artifactDir, f), env.files.readFile(`${dir}/${f}`))
-    },
+    logArtifact: (source, artifactDir) =>
+      ended() ??
+      decoded(decodeArgument('logArtifact', 'source', ArtifactSourceCodec, source), (s) =>
+        decoded(decodeArgument('logArtifact', 'artifactDir', FolderCodec, artifactDir), (folder) => artifact(s, folder))
+      ),
+    logArtifacts: (dir, artifactDir) =>
+      ended() ??
+      decoded(decodeArgument('logArtifacts', 'dir', Text, dir), (d) =>
+        decoded(decodeArgument('logArtifacts', 'artifactDir', FolderCodec, artifactDir), (folder) => artifacts(d, folder))
+      ),
     ...recordsOf(sink, env, (path, bytes) => store(path, TE.right(bytes)), ended)
-  }
+  })
 }
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
-
-const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackingFailure(e))
 
 /** The handle's structured artifacts and dataset inputs, stored through `store` and `sink`. */
 const recordsOf = (
@@ -371,25 +427,34 @@ const recordsOf = (
     const found = env.sink.query === undefined ? undefined : await env.sink.query.getRun(sink.runId)()
     return found !== undefined && E.isRight(found) ? (found.right.tags[LOGGED_ARTIFACTS_TAG] ?? tables) : tables
   }
+  /** The artifact path of `fn`, a string (its rules are checked where it is stored). */
+  const at = (fn: string, path: unknown, f: (p: string) => Promise<void>): Promise<void> => decoded(decodeArgument(fn, 'path', Text, path), f)
   return {
-    logDict: (path, value) => {
-      const text = dictText(path, value)
-      return E.isLeft(text) ? rejected(text.left) : store(path, utf8(text.right))
-    },
-    logText: (path, text) =>
-      typeof text === 'string' ? store(path, utf8(text)) : rejected(invalidValue(path, `text is a string, not ${typeof text}`)),
-    logTable: async (path, table) => {
-      const json = E.flatMap(() => tableJson(table))(checkExtension(path, ['.json'], 'a table'))
-      if (E.isLeft(json)) return rejected(json.left)
-      await store(path, utf8(json.right))
-      tables = loggedArtifactsWith(await currentTables(), path)
-      return promised(sink.setTags([[LOGGED_ARTIFACTS_TAG, tables]]))
-    },
-    logImage: (path, bytes) => {
-      const checked = checkExtension(path, IMAGE_EXTENSIONS, 'an image')
-      if (E.isLeft(checked)) return rejected(checked.left)
-      return bytes instanceof Uint8Array ? store(path, bytes) : rejected(invalidValue(path, 'an image is the bytes of an encoded file'))
-    },
+    logDict: (path, value) =>
+      at('logDict', path, (p) => {
+        const text = dictText(p, value)
+        return E.isLeft(text) ? rejected(text.left) : store(p, utf8(text.right))
+      }),
+    logText: (path, text) => at('logText', path, (p) => decoded(decodeArgument('logText', 'text', Text, text, p), (s) => store(p, utf8(s)))),
+    logTable: (path, table) =>
+      at('logTable', path, (p) =>
+        decoded(decodeArgument('logTable', 'table', TableCodec, table, p), async (rows) => {
+          const json = E.flatMap(() => tableJson(rows))(checkExtension(p, ['.json'], 'a table'))
+          if (E.isLeft(json)) return rejected(json.left)
+          await store(p, utf8(json.right))
+          tables = loggedArtifactsWith(await currentTables(), p)
+          return promised(sink.setTags([[LOGGED_ARTIFACTS_TAG, tables]]))
+        })
+      ),
+    logImage: (path, bytes) =>
+      at('logImage', path, (p) => {
+        const checked = checkExtension(p, IMAGE_EXTENSIONS, 'an image')
+        if (E.isLeft(checked)) return rejected(checked.left)
+        return decoded(
+          E.flatMap((b: Uint8Array) => checkImage(p, b))(decodeArgument('logImage', 'bytes', Bytes, bytes, p)),
+          (b) => store(p, b)
+        )
+      }),
     logInput: (dataset) => {
       const refused = ended()
       if (refused !== undefined) return refused
@@ -449,49 +514,50 @@ const standardTags = (
   return [...tags, ...userTags]
 }
 
-const optionalText = (spec: Readonly<Record<string, unknown>>, field: 'runName' | 'description'): E.Either<TrackError, void> => {
-  const v = spec[field]
-  return v === undefined || typeof v === 'string'
-    ? E.right(undefined)
-    : E.left(invalidValue(field, `the ${field} is a string (or left out), not ${kindOf(v)}`))
-}
+const ExperimentName = new t.Type<string, string, unknown>(
+  "an experiment's name",
+  (u): u is string => typeof u === 'string' && u.trim() !== '' && u.length <= 500,
+  (u, c) =>
+    typeof u !== 'string'
+      ? t.failure(u, c)
+      : u.trim() === '' || u.length > 500
+        ? t.failure(u, c, 'an experiment name has 1 to 500 characters')
+        : t.success(u),
+  t.identity
+)
+
+const SPEC = "a spec such as { experiment: 'name' }"
+const SpecName = required(SPEC, { experiment: ExperimentName })
+const SpecFields = options(SPEC, {
+  runName: Text,
+  description: Text,
+  tags: Fields,
+  systemMetrics: Flag,
+  resultsArtifact: Flag
+})
 
 /**
- * The spec's user tags as stored, once every field of the spec is known to be usable: a spec
- * built from untyped input (a config file, JavaScript) fails here, naming the field.
+ * The spec decoded, with its user tags as stored: a spec built from untyped input (a config
+ * file, JavaScript) fails here, naming the field.
  */
-const checkSpec = (spec: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
-  if (typeof spec !== 'object' || spec === null) {
-    return E.left(invalidValue('spec', `evaluate takes a spec such as { experiment: 'name' }, not ${kindOf(spec)}`))
-  }
-  const fields = spec as Readonly<Record<string, unknown>>
-  const experiment = fields['experiment']
-  if (typeof experiment !== 'string') {
-    return E.left(invalidValue('experiment', `the experiment's name is a string, not ${kindOf(experiment)}`))
-  }
-  if (experiment.trim() === '' || experiment.length > 500) {
-    return E.left(invalidValue('experiment', 'an experiment name has 1 to 500 characters'))
-  }
-  for (const field of ['runName', 'description'] as const) {
-    const checked = optionalText(fields, field)
-    if (E.isLeft(checked)) return checked
-  }
-  const tags = fields['tags'] ?? {}
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
-    return E.left(invalidValue('tags', `the tags are a record of names to values, not ${kindOf(tags)}`))
-  }
-  const out: Array<Entry> = []
-  for (const [key, value] of Object.entries(tags)) {
-    const entry = tagEntry(key, value)
-    if (E.isLeft(entry)) return entry
-    out.push(entry.right)
-  }
-  return E.right(out)
-}
+const checkSpec = (spec: unknown): E.Either<TrackError, { readonly spec: EvaluationSpec; readonly tags: ReadonlyArray<Entry> }> =>
+  pipe(
+    decodeArgument('evaluate', 'spec', SpecName, spec),
+    E.flatMap(() => decodeArgument('evaluate', 'spec', SpecFields, spec)),
+    E.flatMap((fields) => {
+      const out: Array<Entry> = []
+      for (const [key, value] of Object.entries(fields.tags ?? {})) {
+        const entry = tagEntry(key, value)
+        if (E.isLeft(entry)) return entry
+        out.push(entry.right)
+      }
+      return E.right({ spec: spec as EvaluationSpec, tags: out })
+    })
+  )
 
 /** The error tags a failed run keeps. */
 const errorTags = (e: TrackError): ReadonlyArray<Entry> => [
-  ['charmory.error', describeError(e).slice(0, 8000)],
+  ['charmory.error', cutTo(describeError(e), TAG_VALUE_LIMIT)],
   ['charmory.error.type', e._tag]
 ]
 
@@ -554,7 +620,9 @@ export const evaluate =
   <R extends Results | void>(spec: EvaluationSpec, task: Task<R>): Track<Evaluation<R>> =>
   primitive(async (context, env): Promise<Step<Evaluation<R>>> => {
     const done = (result: E.Either<TrackError, Evaluation<R>>): Step<Evaluation<R>> => ({ context, result })
-    const checked = checkSpec(spec)
+    const checked = E.flatMap((c: { readonly spec: EvaluationSpec; readonly tags: ReadonlyArray<Entry> }) =>
+      E.as(c)(decodeArgument('evaluate', 'task', Callable, task))
+    )(checkSpec(spec))
     if (E.isLeft(checked)) return done(checked)
     const monitoring = planSystemMetrics(spec.systemMetrics, env)
     if (E.isLeft(monitoring)) return done(monitoring)
@@ -567,10 +635,10 @@ export const evaluate =
       experimentId: experimentId.right,
       runName,
       startTime,
-      tags: standardTags(spec, checked.right, runName, env)
+      tags: fitTags(standardTags(spec, checked.right.tags, runName, env), env.logger)
     })()
     if (E.isLeft(opened)) return done(opened)
-    const sink = opened.right
+    const sink = withinLimits(opened.right, env.logger)
     const monitor = monitoring.right?.(sink)
     const params = P.toEntries(P.set('charmory-track.version', VERSION)(context.params))
     const outcome = await pipe(
@@ -621,9 +689,11 @@ export const evaluate =
 export const reopen =
   <R>(runId: string, task: Task<R>): Track<R> =>
   primitive(async (context, env) => {
+    const checked = E.flatMap(() => decodeArgument('reopen', 'task', Callable, task))(decodeArgument('reopen', 'runId', Text, runId))
+    if (E.isLeft(checked)) return { context, result: checked }
     const opened = await env.sink.reopenRun(runId)()
     if (E.isLeft(opened)) return { context, result: opened }
-    const sink = opened.right
+    const sink = withinLimits(opened.right, env.logger)
     const outcome = await runTask(task, sink, context, env)
     const flushed = await sink.flush()()
     return { context, result: E.isLeft(outcome) ? outcome : E.as(outcome.right)(flushed) }

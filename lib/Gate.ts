@@ -31,6 +31,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts/lib/index.js'
+import { decodeArgument, Numeric, options as optionsOf, required, Text } from './Arguments.js'
 import { invalidValue, notFound, regression, type TrackError } from './Errors.js'
 import { queryOf, type FoundRun, type RunQuery, type RunsPage } from './Query.js'
 import * as T from './Track.js'
@@ -166,6 +168,17 @@ export const judge = (
 
 const finished = "attributes.status = 'FINISHED'"
 
+const GateOptionsCodec = t.intersection([
+  required('options such as { metric }', { metric: Text }),
+  optionsOf('options', {
+    experiment: Text,
+    baseline: Text,
+    candidate: Text,
+    tolerance: Numeric,
+    direction: t.keyof({ higher: null, lower: null }, "'higher' or 'lower'")
+  })
+])
+
 /** Which experiment a search looks in: by name, or by the id of a run's experiment. */
 type Scope = { readonly experiments: ReadonlyArray<string> } | { readonly experimentIds: ReadonlyArray<string> }
 
@@ -200,6 +213,8 @@ const scopeOf = (query: RunQuery, options: GateOptions): TE.TaskEither<TrackErro
  * @since 0.2.0
  */
 export const gate = (query: RunQuery, options: GateOptions): TE.TaskEither<TrackError, GateVerdict> => {
+  const checked = decodeArgument('gate', 'options', GateOptionsCodec, options)
+  if (E.isLeft(checked)) return TE.left(checked.left)
   const { metric } = options
   const tolerance = options.tolerance ?? 0
   if (!(Number.isFinite(tolerance) && tolerance >= 0)) {

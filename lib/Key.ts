@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { kindOf } from './Arguments.js'
 import { invalidKey, type TrackError } from './Errors.js'
 
 /**
@@ -52,11 +53,13 @@ const segmentProblem = (key: string): string | undefined => {
 }
 
 /**
- * Why `key` would be refused, or `undefined` when it is fine.
+ * Why `key` would be refused, or `undefined` when it is fine. A key that is not a string (from
+ * JavaScript) is refused too (since 0.3.0).
  * @category utils
  * @since 0.1.0
  */
-export const keyProblem = (key: string): string | undefined => {
+export const keyProblem = (key: unknown): string | undefined => {
+  if (typeof key !== 'string') return `a key is a string, not ${kindOf(key)}`
   if (key.length === 0) return 'a key cannot be empty'
   if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters (${key.length})`
   if (!plainAscii(key) && !ALLOWED.test(key)) return 'only letters, digits, "_", "-", ".", "/", " " and ":" are allowed'
@@ -76,7 +79,19 @@ export const keyProblem = (key: string): string | undefined => {
  * @category utils
  * @since 0.1.0
  */
-export const validateKey = (key: string): E.Either<TrackError, string> => {
+export const validateKey = (key: unknown): E.Either<TrackError, string> => {
   const problem = keyProblem(key)
-  return problem === undefined ? E.right(key) : E.left(invalidKey(key, problem))
+  return problem === undefined ? E.right(key as string) : E.left(invalidKey(shownKey(key), problem))
+}
+
+/**
+ * A key as an error names it: itself, or for a key that is not a string (from JavaScript) its
+ * text (`123`, `null`) or what it is (`an object`).
+ * @category utils
+ * @since 0.3.0
+ */
+export const shownKey = (key: unknown): string => {
+  if (typeof key === 'string') return key
+  // a function's text is its source: never quoted
+  return typeof key === 'function' || (typeof key === 'object' && key !== null) ? kindOf(key) : String(key)
 }

@@ -33,7 +33,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
-import { keyProblem } from './Key.js'
+import { keyProblem, shownKey } from './Key.js'
 import { invalidKey } from './Errors.js'
 
 // -------------------------------------------------------------------------------------
@@ -237,6 +237,7 @@ const MAX_KNOWN_NAMES = 256
  * @since 0.1.0
  */
 export const toEntries = (key: string, value: unknown): E.Either<TrackError, ReadonlyArray<Entry>> => {
+  if (typeof key !== 'string') return E.left(invalidKey(shownKey(key), keyProblem(key)!))
   if (value === undefined) return E.left(invalidValue(key, 'the value is undefined: record null to say "none", or leave the param out'))
   const out: Array<Entry> = []
   const refused = collect(factsOf(key), value, out)

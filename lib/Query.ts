@@ -29,7 +29,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, type TrackError } from './Errors.js'
+import * as t from 'io-ts/lib/index.js'
+import { decodeArgument, Flag, Numeric, optional, options, required, Text, Texts } from './Arguments.js'
+import { configError, taskFailed, type TrackError } from './Errors.js'
 import * as F from './SearchFilter.js'
 import type { Metric } from './Records.js'
 import type {
@@ -126,6 +128,9 @@ export const foundRun = (run: HeldRun): FoundRun => ({
   tags: { ...run.tags }
 })
 
+/** `record[key]` if it is the record's own: `constructor` is a key like any other. */
+const own = <A>(record: Readonly<Record<string, A>>, key: string): A | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
+
 /**
  * What a filter or an ordering reads from a found run.
  * @category utils
@@ -134,16 +139,15 @@ export const foundRun = (run: HeldRun): FoundRun => ({
 export const runLookup =
   (run: FoundRun): F.Lookup =>
   (kind, key) => {
-    const own = <A>(record: Readonly<Record<string, A>>): A | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
     switch (kind) {
       case 'metric':
-        return own(run.metrics)
+        return own(run.metrics, key)
       case 'param':
-        return own(run.params)
+        return own(run.params, key)
       case 'tag':
-        return own(run.tags)
+        return own(run.tags, key)
       case 'attribute':
-        return own({
+        return own<string | number | undefined>({
           run_id: run.runId,
           // the server compares the run name of a filter with the mlflow.runName tag
           run_name: run.tags['mlflow.runName'] ?? run.runName,
@@ -151,7 +155,7 @@ export const runLookup =
           user_id: run.userId,
           start_time: run.startTime,
           end_time: run.endTime
-        })
+        }, key)
     }
   }
 
@@ -164,13 +168,16 @@ export const experimentLookup =
   (experiment: FoundExperiment): F.Lookup =>
   (kind, key) =>
     kind === 'tag'
-      ? Object.hasOwn(experiment.tags, key) ? experiment.tags[key] : undefined
-      : ({
-          experiment_id: experiment.experimentId,
-          name: experiment.name,
-          creation_time: experiment.creationTime,
-          last_update_time: experiment.lastUpdateTime
-        } as Readonly<Record<string, string | number | undefined>>)[key]
+      ? own(experiment.tags, key)
+      : own<string | number | undefined>(
+          {
+            experiment_id: experiment.experimentId,
+            name: experiment.name,
+            creation_time: experiment.creationTime,
+            last_update_time: experiment.lastUpdateTime
+          },
+          key
+        )
 
 /** The ids the request names, among `known`: all of them when it names none. */
 const chosenIds = (
@@ -195,8 +202,74 @@ const historyOf = (key: string, points: ReadonlyArray<Point>): ReadonlyArray<Met
 }
 
 // -------------------------------------------------------------------------------------
+// argument codecs
+// -------------------------------------------------------------------------------------
+
+const PAGE = { maxResults: Numeric, pageToken: Text }
+const SearchRunsCodec = optional(
+  options('a search request ({ experiments, experimentIds, filter, orderBy, maxResults, pageToken })', {
+    experiments: Texts,
+    experimentIds: Texts,
+    filter: Text,
+    orderBy: Texts,
+    ...PAGE
+  })
+)
+const HistoryCodec = optional(options('a page request ({ maxResults, pageToken })', PAGE))
+const SearchExperimentsCodec = optional(
+  options('a search request ({ filter, orderBy, maxResults, pageToken })', { filter: Text, orderBy: Texts, ...PAGE })
+)
+const BestRunCodec = t.intersection([
+  required('options such as { experiment, metric }', { experiment: Text, metric: Text }),
+  options('options', { lowestIsBest: Flag, filter: Text })
+])
+
+/** A task that neither throws nor rejects: what `f` throws, or its task rejects with, is a `TaskFailed`. */
+const attempt =
+  <A>(f: () => TE.TaskEither<TrackError, A>): TE.TaskEither<TrackError, A> =>
+  async () => {
+    try {
+      return await f()()
+    } catch (e) {
+      return E.left(taskFailed(e))
+    }
+  }
+
+const decoded = <A, B>(argument: E.Either<TrackError, A>, f: (a: A) => TE.TaskEither<TrackError, B>): TE.TaskEither<TrackError, B> =>
+  E.isLeft(argument) ? TE.left(argument.left) : f(argument.right)
+
+// -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
+
+/**
+ * `query` with every argument decoded where it enters (a JavaScript caller has no type
+ * checker): a request that is not a record, a `filter` that is not a string, `experiments` that
+ * are not an array of names are an `InvalidValue` naming the field; and no call throws or
+ * rejects (what does is a `TaskFailed`). Every sink's queries are built with it.
+ * @category constructors
+ * @since 0.3.0
+ */
+export const guardedQuery = (query: RunQuery): RunQuery => ({
+  searchRuns: (request) =>
+    attempt(() => decoded(decodeArgument('searchRuns', 'request', SearchRunsCodec, request), (r) => query.searchRuns(r))),
+  getRun: (runId) => attempt(() => decoded(decodeArgument('getRun', 'runId', Text, runId), (id) => query.getRun(id))),
+  getMetricHistory: (runId, key, page) =>
+    attempt(() =>
+      decoded(
+        pipe(
+          decodeArgument('getMetricHistory', 'runId', Text, runId),
+          E.flatMap(() => decodeArgument('getMetricHistory', 'key', Text, key)),
+          E.flatMap(() => decodeArgument('getMetricHistory', 'page', HistoryCodec, page))
+        ),
+        (p) => query.getMetricHistory(runId, key, p)
+      )
+    ),
+  searchExperiments: (request) =>
+    attempt(() =>
+      decoded(decodeArgument('searchExperiments', 'request', SearchExperimentsCodec, request), (r) => query.searchExperiments(r))
+    )
+})
 
 /**
  * The queries of a sink that holds its runs itself (memory, local), answered as an MLflow
@@ -204,54 +277,55 @@ const historyOf = (key: string, points: ReadonlyArray<Point>): ReadonlyArray<Met
  * @category constructors
  * @since 0.2.0
  */
-export const queryOver = (holdings: Holdings): RunQuery => ({
-  searchRuns: (request = {}) =>
-    pipe(
-      TE.Do,
-      TE.bind('filter', () => TE.fromEither(F.parseRunFilter(request.filter ?? ''))),
-      TE.bind('orders', () => TE.fromEither(F.parseRunOrder(request.orderBy ?? []))),
-      TE.bind('ids', () => pipe(holdings.experiments(), TE.map((known) => chosenIds(request, known)))),
-      TE.bind('runs', () => holdings.runs()),
-      TE.flatMapEither(({ filter, orders, ids, runs }) => {
-        const found = runs
-          .filter((r) => ids.has(r.experimentId))
-          .map(foundRun)
-          .filter((r) => F.matches(filter, runLookup(r)))
-          .sort(F.ordering(F.withRunTieBreak(orders), runLookup))
-        return E.map((p: { items: ReadonlyArray<FoundRun>; nextPageToken: string | undefined }) => ({ runs: p.items, nextPageToken: p.nextPageToken }))(
-          F.page(found, request.maxResults, request.pageToken)
-        )
-      })
-    ),
-  getRun: (runId) => pipe(holdings.run(runId), TE.map(foundRun)),
-  getMetricHistory: (runId, key, request = {}) =>
-    pipe(
-      holdings.run(runId, key),
-      TE.flatMapEither((run) => {
-        const history = historyOf(key, run.metrics[key] ?? [])
-        return E.map((p: { items: ReadonlyArray<Metric>; nextPageToken: string | undefined }) => ({ metrics: p.items, nextPageToken: p.nextPageToken }))(
-          F.page(history, request.maxResults ?? Math.max(history.length, 1), request.pageToken, Number.MAX_SAFE_INTEGER)
-        )
-      })
-    ),
-  searchExperiments: (request = {}) =>
-    pipe(
-      TE.Do,
-      TE.bind('filter', () => TE.fromEither(F.parseExperimentFilter(request.filter ?? ''))),
-      TE.bind('orders', () => TE.fromEither(F.parseExperimentOrder(request.orderBy ?? []))),
-      TE.bind('known', () => holdings.experiments()),
-      TE.flatMapEither(({ filter, orders, known }) => {
-        const found = known
-          .map((e): FoundExperiment => ({ experimentId: e.experimentId, name: e.name, tags: {}, creationTime: undefined, lastUpdateTime: undefined }))
-          .filter((e) => F.matches(filter, experimentLookup(e)))
-          .sort(F.ordering(F.withExperimentTieBreak(orders), experimentLookup))
-        return E.map((p: { items: ReadonlyArray<FoundExperiment>; nextPageToken: string | undefined }) => ({
-          experiments: p.items,
-          nextPageToken: p.nextPageToken
-        }))(F.page(found, request.maxResults, request.pageToken))
-      })
-    )
-})
+export const queryOver = (holdings: Holdings): RunQuery =>
+  guardedQuery({
+    searchRuns: (request = {}) =>
+      pipe(
+        TE.Do,
+        TE.bind('filter', () => TE.fromEither(F.parseRunFilter(request.filter ?? ''))),
+        TE.bind('orders', () => TE.fromEither(F.parseRunOrder(request.orderBy ?? []))),
+        TE.bind('ids', () => pipe(holdings.experiments(), TE.map((known) => chosenIds(request, known)))),
+        TE.bind('runs', () => holdings.runs()),
+        TE.flatMapEither(({ filter, orders, ids, runs }) => {
+          const found = runs
+            .filter((r) => ids.has(r.experimentId))
+            .map(foundRun)
+            .filter((r) => F.matches(filter, runLookup(r)))
+            .sort(F.ordering(F.withRunTieBreak(orders), runLookup))
+          return E.map((p: { items: ReadonlyArray<FoundRun>; nextPageToken: string | undefined }) => ({ runs: p.items, nextPageToken: p.nextPageToken }))(
+            F.page(found, request.maxResults, request.pageToken)
+          )
+        })
+      ),
+    getRun: (runId) => pipe(holdings.run(runId), TE.map(foundRun)),
+    getMetricHistory: (runId, key, request = {}) =>
+      pipe(
+        holdings.run(runId, key),
+        TE.flatMapEither((run) => {
+          const history = historyOf(key, own(run.metrics, key) ?? [])
+          return E.map((p: { items: ReadonlyArray<Metric>; nextPageToken: string | undefined }) => ({ metrics: p.items, nextPageToken: p.nextPageToken }))(
+            F.page(history, request.maxResults ?? Math.max(history.length, 1), request.pageToken, Number.MAX_SAFE_INTEGER)
+          )
+        })
+      ),
+    searchExperiments: (request = {}) =>
+      pipe(
+        TE.Do,
+        TE.bind('filter', () => TE.fromEither(F.parseExperimentFilter(request.filter ?? ''))),
+        TE.bind('orders', () => TE.fromEither(F.parseExperimentOrder(request.orderBy ?? []))),
+        TE.bind('known', () => holdings.experiments()),
+        TE.flatMapEither(({ filter, orders, known }) => {
+          const found = known
+            .map((e): FoundExperiment => ({ experimentId: e.experimentId, name: e.name, tags: {}, creationTime: undefined, lastUpdateTime: undefined }))
+            .filter((e) => F.matches(filter, experimentLookup(e)))
+            .sort(F.ordering(F.withExperimentTieBreak(orders), experimentLookup))
+          return E.map((p: { items: ReadonlyArray<FoundExperiment>; nextPageToken: string | undefined }) => ({
+            experiments: p.items,
+            nextPageToken: p.nextPageToken
+          }))(F.page(found, request.maxResults, request.pageToken))
+        })
+      )
+  })
 
 /**
  * The queries of `sink`, or a `ConfigError` for a sink that cannot answer them.
@@ -314,6 +388,8 @@ export const bestRun = (options: {
   readonly lowestIsBest?: boolean
   readonly filter?: string
 }): T.Track<FoundRun | undefined> => {
+  const checked = decodeArgument('bestRun', 'options', BestRunCodec, options)
+  if (E.isLeft(checked)) return T.fail(checked.left)
   const metric = `metrics.\`${options.metric}\``
   const finished = "attributes.status = 'FINISHED'"
   return pipe(

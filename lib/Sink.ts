@@ -67,6 +67,23 @@ export interface RunSink {
 }
 
 /**
+ * What a sink that mirrors its runs into a local store says of itself: the sink it sends them
+ * to, and the store it journals them in. `withLocalJournal`, `withLocalFallback`, an
+ * `mlflowSink` with its journal and `sinkFromEnv` over a server have it. `syncStore` sends to
+ * `remote` rather than through the mirror (what it replays is in a store already: journaling
+ * it again would append to the very journal being read), and keeps its progress under
+ * `remote`'s name. A sink of one's own that journals into a local store sets it too.
+ * @category model
+ * @since 0.3.0
+ */
+export interface Journaled {
+  /** Where runs are sent: the server, or a sink that itself may be journaled. */
+  readonly remote: Sink
+  /** The local store's folder, absolute. */
+  readonly dir: string
+}
+
+/**
  * Where runs are kept: an MLflow server (`mlflowSink`), the local store (`localSink`) or memory
  * (`memorySink`). `run` takes one in its environment; every run of the pipeline goes to it.
  * @category model
@@ -82,6 +99,8 @@ export interface Sink {
   readonly reopenRun: (runId: string) => TE.TaskEither<TrackError, RunSink>
   /** Reading runs back (`Query`); `memorySink`, `localSink` and `mlflowSink` have it. @since 0.2.0 */
   readonly query?: RunQuery
+  /** Set by a sink that mirrors its runs into a local store (`Journaled`). @since 0.3.0 */
+  readonly journaled?: Journaled
 }
 
 /**
@@ -157,6 +176,27 @@ export const isSinkDescription = (sink: Sink | SinkDescription): sink is SinkDes
 // -------------------------------------------------------------------------------------
 // combinators
 // -------------------------------------------------------------------------------------
+
+/**
+ * The sink that `sink` sends its runs to once every local mirror is peeled off (`Journaled`):
+ * the server under a journaled or falling-back sink, `sink` itself otherwise.
+ *
+ * @example
+ * import { Sink, memorySink } from 'charmory-track'
+ *
+ * const server = memorySink()
+ * const mirror: Sink.Sink = { ...server, name: 'memory (journaled in local:/tmp/store)', journaled: { remote: server, dir: '/tmp/store' } }
+ * assert.strictEqual(Sink.unmirrored(mirror), server)
+ * assert.strictEqual(Sink.unmirrored(server), server)
+ *
+ * @category utils
+ * @since 0.3.0
+ */
+export const unmirrored = (sink: Sink): Sink => {
+  let inner = sink
+  while (inner.journaled !== undefined) inner = inner.journaled.remote
+  return inner
+}
 
 /**
  * `sink` ready to use: a description is built in a child scope of `context.scope` (closed at

@@ -73,20 +73,26 @@ const extensionOf = (path: string): string => {
 }
 
 
+const noJsonForm = (field: string, kind: string): string =>
+  field === '' ? `a ${kind} has no JSON form` : `the field ${JSON.stringify(field)} is a ${kind}, and a ${kind} has no JSON form`
+
 /**
  * `value` as plain JSON: what `JSON.stringify` makes of it (dates by `toJSON`, `undefined`
  * members left out), bigints as strings, NaN and infinities as the strings `"NaN"`,
  * `"Infinity"`, `"-Infinity"` (as MLflow's REST API writes them). A cycle, or a value with no
- * JSON form, is an `InvalidValue` naming `key`.
+ * JSON form (a function or a symbol, also as a field or an item: since 0.3.0), is an
+ * `InvalidValue` naming `key` (and the field).
  * @category utils
  * @since 0.2.0
  */
 export const toJson = (key: string, value: unknown): E.Either<TrackError, Json> => {
   let text: string | undefined
   try {
-    text = JSON.stringify(value, (_k, v: unknown) =>
-      typeof v === 'bigint' ? String(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v
-    )
+    text = JSON.stringify(value, (k, v: unknown) => {
+      // JSON.stringify would drop them from a record without a word: refused, naming the field
+      if (typeof v === 'function' || typeof v === 'symbol') throw new Error(noJsonForm(k, typeof v))
+      return typeof v === 'bigint' ? String(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v
+    })
   } catch (e) {
     return E.left(invalidValue(key, `cannot be written as JSON: ${describeUnknown(e)}`))
   }
@@ -160,7 +166,8 @@ export const tableJson = (table: Table): E.Either<TrackError, string> => {
       }
       for (const c of Object.keys(row)) if (!columns.includes(c)) columns.push(c)
     }
-    data = rows.map((row) => columns.map((c) => row[c] ?? null))
+    // own fields only: a row without `constructor` has no cell there, not Object
+    data = rows.map((row) => columns.map((c) => (Object.hasOwn(row, c) ? (row[c] ?? null) : null)))
   } else {
     const cols = table as Readonly<Record<string, ReadonlyArray<unknown>>>
     columns = Object.keys(cols)
@@ -195,6 +202,34 @@ export const loggedArtifactsWith = (current: string | undefined, path: string): 
   }
   if (!list.some((x) => x.path === path && x.type === 'table')) list.push({ path, type: 'table' })
   return `[${list.map((x) => `{"path": ${JSON.stringify(x.path)}, "type": ${JSON.stringify(x.type)}}`).join(', ')}]`
+}
+
+const ascii = (s: string): ReadonlyArray<number> => Array.from(s, (c) => c.charCodeAt(0))
+
+/** How each image format begins (`undefined`: any byte); SVG is text and has no signature. */
+const SIGNATURES: Readonly<Record<string, { readonly format: string; readonly starts: ReadonlyArray<ReadonlyArray<number | undefined>> }>> = {
+  '.png': { format: 'PNG', starts: [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]] },
+  '.jpg': { format: 'JPEG', starts: [[0xff, 0xd8, 0xff]] },
+  '.jpeg': { format: 'JPEG', starts: [[0xff, 0xd8, 0xff]] },
+  '.gif': { format: 'GIF', starts: [ascii('GIF87a'), ascii('GIF89a')] },
+  '.bmp': { format: 'BMP', starts: [ascii('BM')] },
+  '.webp': { format: 'WebP', starts: [[...ascii('RIFF'), undefined, undefined, undefined, undefined, ...ascii('WEBP')]] },
+  '.tif': { format: 'TIFF', starts: [ascii('II*\0'), ascii('MM\0*'), ascii('II+\0'), ascii('MM\0+')] },
+  '.tiff': { format: 'TIFF', starts: [ascii('II*\0'), ascii('MM\0*'), ascii('II+\0'), ascii('MM\0+')] }
+}
+
+/**
+ * `bytes` if they begin as an image of `path`'s extension does (PNG, JPEG, GIF, BMP, WebP,
+ * TIFF; SVG, which is text, is not checked), else an `InvalidValue` naming the path: bytes
+ * stored as `x.png` that are not a PNG show as a broken image in the MLflow UI.
+ * @category utils
+ * @since 0.3.0
+ */
+export const checkImage = (path: string, bytes: Uint8Array): E.Either<TrackError, Uint8Array> => {
+  const signature = SIGNATURES[extensionOf(path)]
+  if (signature === undefined) return E.right(bytes)
+  const fits = signature.starts.some((start) => bytes.length >= start.length && start.every((b, i) => b === undefined || bytes[i] === b))
+  return fits ? E.right(bytes) : E.left(invalidValue(path, `the bytes are not a ${signature.format} image (they do not begin as one)`))
 }
 
 /**

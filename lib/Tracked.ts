@@ -20,6 +20,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { Callable, decodeArgument, optional, options as optionsOf, Text, Texts } from './Arguments.js'
 import { invalidValue, missingName, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
 import { fieldsRecorder, type Entry } from './ParamValue.js'
 
@@ -75,8 +76,18 @@ export interface PositionalOptions<P extends ReadonlyArray<unknown>> extends Wra
 // utils
 // -------------------------------------------------------------------------------------
 
-const prefixOf = (name: string, options: WrapOptions | undefined, what: 'function' | 'class'): string => {
-  const prefix = options?.prefix ?? name
+const WrapOptionsCodec = optional(optionsOf('options ({ prefix, ignore, names })', { prefix: Text, ignore: Texts, names: Texts }))
+
+/**
+ * The prefix of a wrapped function or class, once the wrapper's arguments are known to be
+ * usable. One rule for what cannot be wrapped: it throws a `TrackingFailure` when it is
+ * wrapped, whether it has no name (`MissingName`) or is not a function, or its options are not
+ * what they say (`InvalidValue` naming the argument), so that no call of the wrapper ever runs.
+ */
+const prefixOf = (wrapper: string, name: 'f' | 'C', wrapped: unknown, options: unknown, what: 'function' | 'class'): string => {
+  const checked = E.flatMap(() => decodeArgument(wrapper, 'options', WrapOptionsCodec, options))(decodeArgument(wrapper, name, Callable, wrapped))
+  if (E.isLeft(checked)) throw new TrackingFailure(checked.left)
+  const prefix = checked.right?.prefix ?? (wrapped as { readonly name: string }).name
   if (prefix === '') throw new TrackingFailure(missingName(what))
   return prefix
 }
@@ -124,7 +135,8 @@ const call = <A>(
  * Wraps `f` so that each call returns `f`'s result together with the params the call produced
  * (`prefix.argument`, prefix = `options.prefix` or `f.name`). `f` takes one options object,
  * or positional arguments named by `options.names`. An anonymous function without a prefix
- * is refused here, when it is wrapped.
+ * is refused here, when it is wrapped (a `TrackingFailure` is thrown), and so is anything that
+ * is not a function, or options that are not what they say (since 0.3.0).
  *
  * @example
  * import { withParams, paramsOf } from 'charmory-track'
@@ -166,7 +178,7 @@ export function withParams<B>(
   f: (...args: Array<unknown>) => B,
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
 ): (...args: Array<unknown>) => Tracked<B> {
-  const prefix = prefixOf(f.name, options, 'function')
+  const prefix = prefixOf('withParams', 'f', f, options, 'function')
   const record = fieldsRecorder(prefix, options?.ignore)
   return (...args) => call(prefix, record, options?.names, args, () => f(...args))
 }
@@ -197,7 +209,7 @@ export function withInitParams<B>(
   C: new (...args: Array<unknown>) => B,
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
 ): (...args: Array<unknown>) => Tracked<B> {
-  const prefix = prefixOf(C.name, options, 'class')
+  const prefix = prefixOf('withInitParams', 'C', C, options, 'class')
   const record = fieldsRecorder(prefix, options?.ignore)
   return (...args) => call(prefix, record, options?.names, args, () => new C(...args))
 }

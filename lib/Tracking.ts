@@ -11,13 +11,14 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { decodeArgument, described, Flag, isRecord, optional, options as optionsOf } from './Arguments.js'
 import * as C from './Context.js'
 import { NO_PREFIXES, WRAPPED } from './internal/context.js'
 import type { Env } from './Env.js'
 import { taskFailed, type TrackError } from './Errors.js'
 import * as P from './Params.js'
 import { toEntries } from './ParamValue.js'
-import { fail, fromPromise, getContext, map, modifyContext, primitive, type Step, type Track } from './Track.js'
+import { fail, fromPromise, getContext, isTrack, map, modifyContext, primitive, type Step, type Track } from './Track.js'
 import type { Tracked } from './Tracked.js'
 
 // -------------------------------------------------------------------------------------
@@ -108,6 +109,11 @@ const replacedKeys = (c: C.Context, prefix: string): ReadonlyArray<string> => {
   return under.filter((k) => !others.some((q) => k.startsWith(`${q}.`)))
 }
 
+const TrackedCodec = described(
+  'what a wrapped call returns ({ patch, result })',
+  (u): u is Tracked<unknown> => isRecord(u) && isRecord(u['patch']) && isRecord(u['result'])
+)
+
 /**
  * Applies what a wrapped call recorded (every old key under its prefix goes, its params
  * come), then yields its result, awaiting it when it is a promise. The first call with a
@@ -118,8 +124,12 @@ const replacedKeys = (c: C.Context, prefix: string): ReadonlyArray<string> => {
  * @category params
  * @since 0.1.0
  */
-export const fromTracked =
-  <A>(t: Tracked<A>): Track<Awaited<A>> =>
+export const fromTracked = <A>(t: Tracked<A>): Track<Awaited<A>> => {
+  const checked = decodeArgument('fromTracked', 'tracked', TrackedCodec, t)
+  return E.isLeft(checked) ? fail(checked.left) : applied(t)
+}
+
+const applied = <A>(t: Tracked<A>): Track<Awaited<A>> =>
   primitive(async (context, env): Promise<Step<Awaited<A>>> => {
     // A refused call (no patch) always carries its reason in `result`.
     if (O.isNone(t.patch)) return { context, result: t.result as E.Left<TrackError> }
@@ -138,6 +148,9 @@ export const fromTracked =
     if (E.isLeft(r)) return { context: next, result: E.left(r.left) }
     return fromPromise(() => r.right as Awaited<A>)(next, env)
   })
+
+const PipelineCodec = described('a pipeline (a Track)', isTrack)
+const ForkOptionsCodec = optional(optionsOf('options ({ nested })', { nested: Flag }))
 
 /**
  * Runs `pipeline` in a child context: fresh by default, starting from the current params
@@ -171,8 +184,14 @@ export const fromTracked =
  * @category params
  * @since 0.1.0
  */
-export const fork =
-  <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> =>
+export const fork = <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> => {
+  const checked = E.flatMap(() => decodeArgument('fork', 'options', ForkOptionsCodec, options))(
+    decodeArgument('fork', 'pipeline', PipelineCodec, pipeline)
+  )
+  return E.isLeft(checked) ? fail(checked.left) : forked(pipeline, options)
+}
+
+const forked = <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> =>
   primitive(async (context, env) => {
     const child: C.Context = options?.nested === true ? context : { ...context, params: P.empty, [WRAPPED]: NO_PREFIXES }
     const step = await Promise.resolve()

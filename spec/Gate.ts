@@ -126,3 +126,24 @@ t.test('gateStep runs over the environment\'s sink; a regression fails the pipel
   const blind: Sink.Sink = { name: 'blind', experiment: sink.experiment, openRun: sink.openRun, reopenRun: sink.reopenRun }
   t.match(await run(Gate.gateStep({ experiment: 'step', metric: 'accuracy' }), { sink: blind }), E.left({ _tag: 'ConfigError' }))
 })
+
+t.test('the gate decodes its options: each bad one is an InvalidValue naming it', async (t) => {
+  const sink = memorySink()
+  await fill(sink, 'options', [{ accuracy: 0.9 }])
+  const js = (u: unknown): Gate.GateOptions => u as Gate.GateOptions
+  const cases: ReadonlyArray<readonly [unknown, string, RegExp]> = [
+    [null, 'options', /^gate takes options as options such as \{ metric \}, not null$/],
+    [{ experiment: 'options' }, 'metric', /^gate takes metric as a string, not undefined$/],
+    [{ metric: 5 }, 'metric', /not a number$/],
+    [{ metric: 'accuracy', experiment: ['options'] }, 'experiment', /as a string, not an array$/],
+    [{ metric: 'accuracy', experiment: 'options', tolerance: '0.1' }, 'tolerance', /as a number, not a string$/],
+    [{ metric: 'accuracy', experiment: 'options', direction: 'up' }, 'direction', /as 'higher' or 'lower', not a string$/],
+    [{ metric: 'accuracy', experiment: 'options', direction: 'constructor' }, 'direction', /'higher' or 'lower'/],
+    [{ metric: 'accuracy', baseline: 7 }, 'baseline', /as a string/],
+    [{ metric: 'accuracy', candidate: {} }, 'candidate', /as a string, not an object$/]
+  ]
+  for (const [options, key, reason] of cases) {
+    t.match(leftOf(await Gate.gate(sink.query, js(options))()), { _tag: 'InvalidValue', key, reason }, JSON.stringify(options))
+  }
+  t.match(await run(Gate.gateStep(js({ metric: 1 })), { sink }), E.left({ _tag: 'InvalidValue', key: 'metric' }))
+})

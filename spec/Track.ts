@@ -627,3 +627,24 @@ t.test('bracket releases after a use that succeeds, fails or throws; the use\'s 
   t.strictSame(await run(Track.bracket(acquire, () => Track.fail(boom), failingRelease), env()), E.left(boom))
   t.strictSame(await run(Track.bracket(Track.fail<string>(boom), () => Track.of(1), release), env()), E.left(boom), 'nothing to release')
 })
+
+t.test('trackParam, fork and fromTracked decode their arguments: a Left naming the argument, the context kept', async (t) => {
+  const js = <A>(u: unknown): A => u as A
+  const after = <A>(step: Track.Track<A>) => pipe(trackParam('kept', 1), Track.flatMap(() => step))
+  const cases: ReadonlyArray<readonly [string, Track.Track<unknown>, Record<string, unknown>]> = [
+    ['trackParam(5, 1)', trackParam(js(5), 1), { _tag: 'InvalidKey', key: '5', reason: 'a key is a string, not a number' }],
+    ['trackParam(null, 1)', trackParam(js(null), 1), { _tag: 'InvalidKey', key: 'null' }],
+    ['trackParam({}, 1)', trackParam(js({}), 1), { _tag: 'InvalidKey', key: 'an object' }],
+    ['fork(null)', fork(js(null)), { _tag: 'InvalidValue', key: 'pipeline', reason: 'fork takes pipeline as a pipeline (a Track), not null' }],
+    ['fork(() => 1)', fork(js(() => 1)), { _tag: 'InvalidValue', key: 'pipeline', reason: /not a function$/ }],
+    ["fork nested: 'yes'", fork(getParams, js({ nested: 'yes' })), { _tag: 'InvalidValue', key: 'nested', reason: 'fork takes nested as a boolean, not a string' }],
+    ['fork options 1', fork(getParams, js(1)), { _tag: 'InvalidValue', key: 'options' }],
+    ['fromTracked(null)', fromTracked(js(null)), { _tag: 'InvalidValue', key: 'tracked', reason: /^fromTracked takes tracked as what a wrapped call returns/ }],
+    ['fromTracked(42)', fromTracked(js(42)), { _tag: 'InvalidValue', key: 'tracked' }]
+  ]
+  for (const [what, step, error] of cases) {
+    const e = env()
+    t.match(await run(after(step), e), E.left(error), what)
+    t.strictSame(await run(after(getParams), e), E.right({ kept: '1' }), `${what}: a pipeline goes on as before`)
+  }
+})

@@ -101,6 +101,28 @@ t.test('an anonymous function or class without prefix is refused when wrapped, n
   t.strictSame(paramsOf(named({ a: 1 })), { 'inline.a': '1' })
 })
 
+t.test('what is not a function, or options that are not what they say, are refused when wrapped too: one rule', async (t) => {
+  // as a JavaScript caller passes them
+  const fn = (u: unknown) => u as (o: { a: number }) => number
+  const cls = (u: unknown) => u as new (o: { a: number }) => object
+  const opts = (u: unknown) => u as { prefix?: string }
+  const cases: ReadonlyArray<readonly [string, () => unknown, string, string]> = [
+    ['withParams(null)', () => withParams(fn(null)), 'f', 'withParams takes f as a function, not null'],
+    ['withParams(42)', () => withParams(fn(42)), 'f', 'withParams takes f as a function, not a number'],
+    ['withInitParams({})', () => withInitParams(cls({})), 'C', 'withInitParams takes C as a function, not an object'],
+    ['withInitParams(null)', () => withInitParams(cls(null)), 'C', 'withInitParams takes C as a function, not null'],
+    ['options null', () => withParams(loadModel, opts(null)), 'options', 'withParams takes options as options ({ prefix, ignore, names }), not null'],
+    ['prefix 1', () => withParams(loadModel, opts({ prefix: 1 })), 'prefix', 'withParams takes prefix as a string, not a number'],
+    ["ignore 'x'", () => withParams(loadModel, opts({ ignore: 'name' })), 'ignore', 'withParams takes ignore as an array of strings, not a string'],
+    ['names [1]', () => withInitParams(cls(class Named {}), opts({ names: [1] })), 'names.0', 'withInitParams takes names.0 as a string, not a number']
+  ]
+  for (const [what, wrap, key, reason] of cases) {
+    const e = thrown(wrap)
+    t.ok(e instanceof Errors.TrackingFailure, `${what}: a TrackingFailure, no TypeError`)
+    t.strictSame((e as Errors.TrackingFailure).error, { _tag: 'InvalidValue', key, reason }, what)
+  }
+})
+
 t.test('when f throws, the params are still there and the failure is TaskFailed', async (t) => {
   const boom = new Error('CUDA out of memory')
   const train = (o: { epochs: number }): number => {
@@ -112,7 +134,7 @@ t.test('when f throws, the params are still there and the failure is TaskFailed'
   t.strictSame(tracked.result, E.left({ _tag: 'TaskFailed', message: 'CUDA out of memory', cause: boom }))
 })
 
-t.test('a TrackingFailure thrown by f keeps its typed error', async (t) => {
+t.test('a Errors.TrackingFailure thrown by f keeps its typed error', async (t) => {
   const inner = { _tag: 'NotFound', what: 'run', id: 'r1' } as const
   const f = (o: { id: string }): void => {
     throw new Errors.TrackingFailure({ ...inner, id: o.id })

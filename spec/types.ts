@@ -52,8 +52,13 @@ loaded({ name: 'resnet', batchSize: '16' })
 withInitParams(TheDataset, { ignore: ['shuffle'] })
 // @ts-expect-error not a key of the constructor's options object
 withInitParams(TheDataset, { ignore: ['o'] })
-// @ts-expect-error `prefix` is a string
-withParams(loadModel, { prefix: 1 })
+// refused when it is wrapped at run time too, with the error naming the option
+t.throws(
+  () =>
+    // @ts-expect-error `prefix` is a string
+    withParams(loadModel, { prefix: 1 }),
+  { name: 'TrackingFailure(InvalidValue)' }
+)
 
 // -------------------------------------------------------------------------------------
 // Track.bind / Track.apS

@@ -141,6 +141,7 @@ export const runsCommand = command({
     const dir = localStoreOf(io)
     const summaries = flags.json === true ? E.right([]) : await listRuns(dir)()
     if (E.isLeft(summaries)) return fail(summaries.left)
+    for (const e of summaries.right.flatMap((r) => r.unreadable)) io.stderr.write(`charmory-track runs: ${describeError(e)}; the line is skipped\n`)
     const found = await collect(localQuery(dir), request, max)
     if (E.isLeft(found)) return fail(found.left)
     if (found.right.runs.length === 0 && flags.json !== true) {

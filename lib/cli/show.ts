@@ -88,12 +88,14 @@ export const runDetails = async (source: RunSource, runId: string): Promise<E.Ei
   const run = found.right
   const experiments = await query.searchExperiments({ maxResults: PAGE.max })()
   if (E.isLeft(experiments)) return experiments
-  const metrics: Record<string, MetricSummary> = {}
+  // entries, not `metrics[key] =`: a metric named `__proto__` is a metric like any other
+  const summaries: Array<readonly [string, MetricSummary]> = []
   for (const key of Object.keys(run.metrics).sort()) {
     const summary = await summarize(query, run.runId, key, run.metrics[key]!)
     if (E.isLeft(summary)) return summary
-    metrics[key] = summary.right
+    summaries.push([key, summary.right])
   }
+  const metrics: Record<string, MetricSummary> = Object.fromEntries(summaries)
   const files = await source.artifacts(run.runId)()
   if (E.isLeft(files)) return files
   const experimentName = experiments.right.experiments.find((e) => e.experimentId === run.experimentId)?.name

@@ -100,6 +100,9 @@ export const syncTo = (io: CliIo, dir: string, uri: string, dryRun: boolean, uri
     const report = result.right
     const failed = report.runs.filter((r) => r.error !== undefined)
     for (const r of failed) io.stderr.write(`charmory-track sync: run ${r.runId} failed: ${describeError(r.error!)}\n`)
+    for (const r of report.runs) {
+      for (const e of r.unreadable) io.stderr.write(`charmory-track sync: run ${r.runId}: ${describeError(e)}; the line was skipped, the rest sent\n`)
+    }
     const n = report.runs.length
     if (n === 0) io.stdout.write(`nothing to sync: every run in ${dir} is on ${trackingUri}\n`)
     else if (dryRun) io.stdout.write(`would sync ${plural(n, 'run')} to ${trackingUri}: ${contents(report)}\n`)

@@ -21,6 +21,10 @@
  * the run and the command that completes it on the server (`charmory-track sync`). Nothing
  * that was accepted is lost. An `mlflowSink` journals itself this way by default.
  *
+ * Both say what they mirror (`sink.journaled`: the remote and the local store's folder), so
+ * that `syncStore` given one of them sends to the remote rather than journaling what it
+ * replays into the store it reads (since 0.3.0).
+ *
  * @example
  * import { LocalStore, withLocalFallback, localSink, mlflowSink, Mlflow, evaluate, run } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
@@ -270,6 +274,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions & { r
   return {
     ...extrasOf(remote),
     name: `${remote.name} (${mode === 'fallback' ? 'falling back to' : 'journaled in'} ${local.name})`,
+    journaled: { remote, dir: local.dir },
     experiment: (name) =>
       pipe(
         local.experiment(name),

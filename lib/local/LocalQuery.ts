@@ -2,7 +2,9 @@
  * The queries of the local sink: its store read from disk at each call. A search reads the
  * runs' summaries (`summary.json`, rebuilt from a journal that grew since), which hold each
  * metric's latest point only; a run's metric history is read from its journal, one journal at
- * a time, so that a search costs no memory for long metric histories.
+ * a time, so that a search costs no memory for long metric histories. A journal line that
+ * cannot be read is skipped (`listRuns` and `loadRun` name it), and a run whose first line
+ * cannot be read is not found, as a run whose folder holds no journal yet.
  *
  * @since 0.2.0
  */
@@ -14,6 +16,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describeUnknown, fileError, notFound, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
+import { metricHistory } from '../MetricHistory.js'
 import { isLater, queryOver, type HeldRun, type RunQuery } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 
@@ -24,9 +27,12 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
   let start: t.TypeOf<typeof L.StartRecord> | undefined
   let status: RunStatus = 'RUNNING'
   let endTime: number | undefined
-  const params: Record<string, string> = {}
-  const tags: Record<string, string> = {}
+  // without a prototype, `__proto__` and `constructor` are keys like any other
+  const params: Record<string, string> = Object.create(null)
+  const tags: Record<string, string> = Object.create(null)
   const metrics = new Map<string, Array<Point>>()
+  // the metric asked for whole, identical points once (a journal may hold a run's points twice)
+  const asked = metricHistory<Point>()
   const onRecord = (record: L.JournalRecord): E.Either<TrackError, void> => {
     switch (record.t) {
       case 'start':
@@ -43,8 +49,8 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
         for (const [key, value, timestamp, step] of record.m) {
           const point = { value, timestamp, step }
           const kept = metrics.get(key)
-          if (kept === undefined) metrics.set(key, [point])
-          else if (key === history) kept.push(point)
+          if (key === history) asked.add(point)
+          else if (kept === undefined) metrics.set(key, [point])
           else if (isLater(kept[0]!, point)) kept[0] = point
         }
         break
@@ -68,7 +74,8 @@ const readRun = (dir: string, runId: string, history: string | undefined): TE.Ta
             endTime,
             params,
             tags,
-            metrics: Object.fromEntries(metrics)
+            // `asked` is fed only when a metric was asked for
+            metrics: Object.fromEntries(asked.points.length === 0 ? metrics : new Map([...metrics, [history!, asked.points]]))
           }
     )
   )

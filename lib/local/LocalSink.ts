@@ -8,8 +8,10 @@
  * one append; the journal is written and flushed to disk (`fsync`) at least every
  * `flushIntervalMs` while the run is open, on `flush`, and at the run's end. A process
  * killed mid-run leaves everything written before the kill readable, the run shown as not
- * finished. The sink enforces what the MLflow server enforces (key rules, immutable params),
- * so a run that is accepted here is accepted by the server when it is synced.
+ * finished. The sink enforces what the MLflow server enforces (key rules, immutable params,
+ * string values, a param value cut to 6000 characters and a tag value to 8000 as the server
+ * cuts them), so a run that is accepted here is accepted by the server when it is synced; and
+ * it appends no record that the store's own reader would refuse.
  *
  * @example
  * import { LocalStore, localSink, evaluate, run } from 'charmory-track'
@@ -41,8 +43,10 @@ import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import { describeUnknown, fileError, invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
+import { decodeArgument } from '../Arguments.js'
+import { describeUnknown, fileError, invalidValue, notFound, paramConflict, taskFailed, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
+import { cutTo, PARAM_VALUE_LIMIT, TAG_VALUE_LIMIT } from '../Limits.js'
 import type { Platform } from '../platform/Platform.js'
 import type { Entry, Metric, RunRequest, RunStatus } from '../Records.js'
 import type { RunQuery } from '../RunQuery.js'
@@ -222,12 +226,38 @@ const keyChecker = (): ((key: string) => E.Either<TrackError, void>) => {
 }
 
 const checkEntries = (check: (key: string) => E.Either<TrackError, void>, entries: ReadonlyArray<Entry>): E.Either<TrackError, void> => {
-  for (const [key] of entries) {
+  for (const [key, value] of entries) {
     const checked = check(key)
     if (E.isLeft(checked)) return checked
+    if (typeof value !== 'string') return E.left(invalidValue(key, 'a param or tag value is a string'))
   }
   return E.right(undefined)
 }
+
+/** What the server keeps of each value: it cuts a long one to its limit (`Limits`). */
+const kept = (entries: ReadonlyArray<Entry>, limit: number): ReadonlyArray<Entry> => entries.map(([k, v]): Entry => [k, cutTo(v, limit)])
+
+/**
+ * The journal line of `record`, once the store's own reader would take it: whatever a caller
+ * passes, the writer never appends a line that makes the run unreadable.
+ */
+const lineOf = (fn: string, record: L.JournalRecord): E.Either<TrackError, string> =>
+  E.map(() => L.encodeRecord(record))(decodeArgument(fn, record.t, L.JournalRecord, record))
+
+/**
+ * `f` as a task that neither throws nor rejects, whatever it is given (a sink used directly,
+ * from JavaScript): what it throws is a `TaskFailed`.
+ */
+const guarded =
+  <A extends ReadonlyArray<unknown>, B>(f: (...args: A) => TE.TaskEither<TrackError, B>) =>
+  (...args: A): TE.TaskEither<TrackError, B> =>
+  async () => {
+    try {
+      return await f(...args)()
+    } catch (e) {
+      return E.left(taskFailed(e))
+    }
+  }
 
 // -------------------------------------------------------------------------------------
 // run writer
@@ -250,9 +280,16 @@ const settle = (run: RunState, pending: Promise<void>): TE.TaskEither<TrackError
 
 const fail = (e: TrackError): TE.TaskEither<TrackError, void> => TE.left(e)
 
-const logParams = (run: RunState, params: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> => {
-  const checked = checkEntries(run.check, params)
+/** Appends `record` once its line is known to read back. */
+const append = (run: RunState, fn: string, record: L.JournalRecord): TE.TaskEither<TrackError, void> => {
+  const line = lineOf(fn, record)
+  return E.isLeft(line) ? TE.fromEither(line) : settle(run, run.writer.append(line.right))
+}
+
+const logParams = (run: RunState, given: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> => {
+  const checked = checkEntries(run.check, given)
   if (E.isLeft(checked)) return TE.fromEither(checked)
+  const params = kept(given, PARAM_VALUE_LIMIT)
   for (const [key, value] of params) {
     const recorded = run.params.get(key)
     if (recorded !== undefined && recorded !== value) return fail(paramConflict(run.runId, key, recorded, value))
@@ -260,7 +297,7 @@ const logParams = (run: RunState, params: ReadonlyArray<Entry>): TE.TaskEither<T
   const fresh = params.filter(([key]) => !run.params.has(key))
   if (fresh.length === 0) return settle(run, done)
   for (const [key, value] of fresh) run.params.set(key, value)
-  return settle(run, run.writer.append(L.encodeRecord({ t: 'params', params: fresh })))
+  return append(run, 'logParams', { t: 'params', params: fresh })
 }
 
 const logMetrics = (run: RunState, metrics: ReadonlyArray<Metric>, keys: Map<string, string>): TE.TaskEither<TrackError, void> => {
@@ -296,7 +333,7 @@ const logArtifact = (run: RunState, path: string, bytes: Uint8Array): TE.TaskEit
           (e) => fileError(target, describeUnknown(e))
         ),
         TE.flatMap(() => L.replaceFile(target, bytes)),
-        TE.flatMap(() => settle(run, run.writer.append(L.encodeRecord({ t: 'artifact', path: p, size: bytes.length }))))
+        TE.flatMap(() => append(run, 'logArtifact', { t: 'artifact', path: p, size: bytes.length }))
       )
     })
   )
@@ -307,23 +344,24 @@ const runSink = (run: RunState): LocalRunSink => {
     runId: run.runId,
     experimentId: run.experimentId,
     written: run.writer.written,
-    logParams: (params) => logParams(run, params),
-    logMetrics: (metrics) => logMetrics(run, metrics, keys),
-    setTags: (tags) => {
+    logParams: guarded((params) => logParams(run, params)),
+    logMetrics: guarded((metrics) => logMetrics(run, metrics, keys)),
+    setTags: guarded((tags: ReadonlyArray<Entry>) => {
       const checked = checkEntries(run.check, tags)
       if (E.isLeft(checked)) return TE.fromEither(checked)
-      return tags.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'tags', tags })))
-    },
-    logArtifact: (path, bytes) => logArtifact(run, path, bytes),
-    logInputs: (datasets) =>
-      datasets.length === 0 ? TE.right(undefined) : settle(run, run.writer.append(L.encodeRecord({ t: 'inputs', datasets }))),
+      return tags.length === 0 ? TE.right(undefined) : append(run, 'setTags', { t: 'tags', tags: kept(tags, TAG_VALUE_LIMIT) })
+    }),
+    logArtifact: guarded((path, bytes) => logArtifact(run, path, bytes)),
+    logInputs: guarded((datasets) => (datasets.length === 0 ? TE.right(undefined) : append(run, 'logInputs', { t: 'inputs', datasets }))),
     // the file is closed too: a reopened run is flushed, never ended, and would keep it open
     flush: () => settle(run, run.writer.close()),
-    end: (status: RunStatus, endTime: number) => {
+    end: guarded((status: RunStatus, endTime: number) => {
       if (!Number.isSafeInteger(endTime)) return fail(invalidValue('endTime', 'an end time is integer milliseconds'))
-      void run.writer.append(L.encodeRecord({ t: 'end', status, endTime }))
+      const line = lineOf('end', { t: 'end', status, endTime })
+      if (E.isLeft(line)) return TE.fromEither(line)
+      void run.writer.append(line.right)
       return settle(run, run.writer.close())
-    }
+    })
   }
 }
 
@@ -335,14 +373,27 @@ const tryIO = <A>(path: string, f: () => Promise<A>): TE.TaskEither<TrackError, 
   TE.tryCatch(f, (e) => fileError(path, describeUnknown(e)))
 
 /** Creates the run's folder (failing if the id is taken) and its journal, start record in. */
-const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEither<TrackError, number> => {
-  const line = L.encodeRecord({ t: 'start', format: 1, runId, ...request })
-  return pipe(
-    tryIO(L.runDir(dir, runId), () => mkdir(L.runDir(dir, runId))),
-    TE.flatMap(() => L.replaceFile(L.journalPath(dir, runId), line)),
-    TE.as(Buffer.byteLength(line))
+const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEither<TrackError, number> =>
+  pipe(
+    TE.fromEither(
+      lineOf('openRun', {
+        t: 'start',
+        format: 1,
+        runId,
+        experimentId: request.experimentId,
+        runName: request.runName,
+        startTime: request.startTime,
+        tags: kept(request.tags, TAG_VALUE_LIMIT)
+      })
+    ),
+    TE.flatMap((line) =>
+      pipe(
+        tryIO(L.runDir(dir, runId), () => mkdir(L.runDir(dir, runId))),
+        TE.flatMap(() => L.replaceFile(L.journalPath(dir, runId), line)),
+        TE.as(Buffer.byteLength(line))
+      )
+    )
   )
-}
 
 /** Cuts off a torn last line, left by a writer that died mid-line, before appending again. */
 const cutTornTail = (dir: string, runId: string, complete: number): TE.TaskEither<TrackError, void> => {
@@ -359,18 +410,25 @@ const reopenState = (
 ): TE.TaskEither<TrackError, { experimentId: string; params: Map<string, string>; complete: number }> => {
   const params = new Map<string, string>()
   let experimentId: string | undefined
+  let unreadable: TrackError | undefined
   return pipe(
     TE.fromEither(pipe(L.RunId.decode(runId), E.mapLeft(() => notFound('run', runId)))),
     TE.flatMap(() =>
-      L.readJournal(dir, runId, (record) => {
-        if (record.t === 'start') experimentId = record.experimentId
-        if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
-        return E.right(undefined)
-      })
+      L.readJournal(
+        dir,
+        runId,
+        (record) => {
+          if (record.t === 'start') experimentId = record.experimentId
+          if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
+          return E.right(undefined)
+        },
+        // a line that cannot be read is skipped; without its start, the run cannot be reopened
+        (e) => void (unreadable ??= e)
+      )
     ),
     TE.flatMap((complete) =>
       experimentId === undefined
-        ? TE.left(notFound('run', runId))
+        ? TE.left(unreadable ?? notFound('run', runId))
         : pipe(
             cutTornTail(dir, runId, complete),
             TE.as({ experimentId, params, complete })
@@ -444,7 +502,8 @@ export const openStore = (
   return {
     name: `local:${dir}`,
     dir,
-    experiment: (name) => {
+    experiment: guarded((name: string) => {
+      if (typeof name !== 'string') return TE.left(invalidValue('name', "an experiment's name is a string"))
       const known = experiments.get(name)
       if (known !== undefined) return TE.right(known)
       return pipe(
@@ -452,8 +511,8 @@ export const openStore = (
         TE.flatMap(() => L.registerExperiment(dir, name)),
         TE.tap((id) => TE.right(void experiments.set(name, id)))
       )
-    },
-    openRun: ({ runId = platform.ids(), ...request }) =>
+    }),
+    openRun: guarded((request: RunRequest, runId: string = request.runId ?? platform.ids()) =>
       pipe(
         store(),
         TE.flatMap(() => L.readExperiment(dir, request.experimentId)),
@@ -467,7 +526,8 @@ export const openStore = (
           )
         ),
         TE.map((size) => sink(runId, request.experimentId, new Map(), size))
-      ),
+      )
+    ),
     reopenRun: (runId) =>
       pipe(
         reopenState(dir, runId),

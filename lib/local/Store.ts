@@ -27,10 +27,17 @@
  *   (dataset inputs, since 0.2.0; journals without them read as before);
  * - `{"t":"end","status","endTime"}`.
  *
- * A run without an `end` record has not finished (status `RUNNING`). A last line without its
+ * A run without an `end` record has not finished (status `RUNNING`); one with several ended as
+ * the last says. Identical metric points (key, value, timestamp, step) are one point, as MLflow
+ * stores them, so a journal that holds a run more than once (a sync before 0.3 into a journaling
+ * sink could append a run to itself) reads back as one copy. A last line without its
  * newline was torn by a crash while being written: readers ignore it, and a writer that
- * reopens the run cuts it off first. Any other line that does not decode is a `DecodeError`
- * naming the file and line. An experiment's id is derived from its name and its file is
+ * reopens the run cuts it off first. Any other line that cannot be read (not JSON, not a record
+ * of this format) is skipped and reported, and the rest is read: `listRuns` and `loadRun` give
+ * each such line as a `DecodeError` naming the file and line (`RunSummary.unreadable`), and so
+ * do `syncStore`'s report and the command; one bad line never hides a run or a store. Only a
+ * journal whose first line (its `start` record) cannot be read leaves its run out of the
+ * listings and searches, as a run folder without a journal is; `loadRun` names that line. An experiment's id is derived from its name and its file is
  * created with an atomic `link`, so processes creating the same experiment at once agree;
  * runs live in folders of their own, so processes writing runs at once never share a file.
  * `sync.jsonl` records how many bytes of the journal a target has confirmed: a run is synced
@@ -67,8 +74,9 @@ import { createHash } from 'node:crypto'
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import { decodeError, describeUnknown, fileError, notFound, type TrackError } from '../Errors.js'
+import { decodeError, describeUnknown, fileError, notFound, type DecodeError, type TrackError } from '../Errors.js'
 import { DatasetRecordCodec, type DatasetRecord } from '../Dataset.js'
+import { metricHistory, type MetricHistory } from '../MetricHistory.js'
 import { isLater } from '../Query.js'
 import type { RunStatus } from '../Sink.js'
 
@@ -121,6 +129,12 @@ export interface RunSummary {
   readonly sync: ReadonlyArray<SyncState>
   /** Every byte of the journal confirmed by some target. */
   readonly synced: boolean
+  /**
+   * The journal's lines that could not be read (not JSON, not a record of this format), each a
+   * `DecodeError` naming the file and line: they are skipped, and the rest of the run is read.
+   * Since 0.3.0.
+   */
+  readonly unreadable: ReadonlyArray<DecodeError>
 }
 
 /**
@@ -197,6 +211,30 @@ export const RunId = new t.Type<string, string, unknown>(
   (u, c) => (typeof u === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(u) ? t.success(u) : t.failure(u, c)),
   (s) => s
 )
+
+/**
+ * A record of string keys to `codomain`, own properties only, in and out: a key named
+ * `__proto__` or `constructor` is a key like any other (io-ts's `record` builds its result with
+ * `a[k] = v`, which gives a `__proto__` key to the prototype instead).
+ * @category codecs
+ * @since 0.3.0
+ */
+export const ownRecord = <C extends t.Mixed>(codomain: C): t.Type<Record<string, t.TypeOf<C>>, Record<string, t.OutputOf<C>>, unknown> =>
+  new t.Type(
+    `{ [K in string]: ${codomain.name} }`,
+    (u): u is Record<string, t.TypeOf<C>> => t.UnknownRecord.is(u) && Object.values(u).every((v) => codomain.is(v)),
+    (u, c) => {
+      if (!t.UnknownRecord.is(u)) return t.failure(u, c)
+      const out: Array<readonly [string, t.TypeOf<C>]> = []
+      for (const [k, v] of Object.entries(u)) {
+        const decoded = codomain.validate(v, t.appendContext(c, k, codomain, v))
+        if (E.isLeft(decoded)) return decoded
+        out.push([k, decoded.right])
+      }
+      return t.success(Object.fromEntries(out))
+    },
+    (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, codomain.encode(v)]))
+  )
 
 const RunStatusCodec = t.keyof({ RUNNING: null, SCHEDULED: null, FINISHED: null, FAILED: null, KILLED: null })
 const Entries = t.readonlyArray(t.readonly(t.tuple([t.string, t.string])))
@@ -289,21 +327,25 @@ export const StoreFile = t.type({ format: t.literal('charmory-track-local-store'
  * A run's `summary.json`: what listing and searching the run need, and the length of the
  * journal it was folded from (`journalBytes`); each metric's latest point is
  * `[value, timestamp, step]` (the latest as MLflow picks it: greatest step, then timestamp,
- * then value).
+ * then value); `unreadable` lists the journal's lines that could not be read (since 0.3.0).
  * @category codecs
  * @since 0.2.0
  */
-export const SummaryFile = t.type({
-  format: t.literal('charmory-track-run-summary'),
-  version: t.literal(1),
-  journalBytes: SafeInteger,
-  start: StartRecord,
-  status: RunStatusCodec,
-  endTime: t.union([SafeInteger, t.null]),
-  params: t.record(t.string, t.string),
-  tags: t.record(t.string, t.string),
-  latest: t.record(t.string, t.tuple([MetricValue, SafeInteger, SafeInteger]))
-})
+export const SummaryFile = t.intersection([
+  t.type({
+    format: t.literal('charmory-track-run-summary'),
+    version: t.literal(1),
+    journalBytes: SafeInteger,
+    start: StartRecord,
+    status: RunStatusCodec,
+    endTime: t.union([SafeInteger, t.null]),
+    params: ownRecord(t.string),
+    tags: ownRecord(t.string),
+    latest: ownRecord(t.tuple([MetricValue, SafeInteger, SafeInteger]))
+  }),
+  // since 0.3.0: the lines of the journal that could not be read, as [line, field, message]
+  t.partial({ unreadable: t.readonlyArray(t.tuple([SafeInteger, t.string, t.string])) })
+])
 
 /**
  * A run's summary, decoded.
@@ -513,23 +555,27 @@ const readChunk = async (handle: FileHandle, chunk: Buffer): Promise<number> =>
 
 /**
  * Calls `onRecord` with each decoded record of a run's journal and the byte offset just
- * after it. Yields the length of the journal's complete lines.
+ * after it. Yields the length of the journal's complete lines. A line that cannot be read (not
+ * JSON, not a record of this format, a `start` record anywhere but on the first line, another
+ * record there) is skipped and given to `onUnreadable` as a `DecodeError` naming the file and
+ * line: one bad line never hides the rest of the run (since 0.3.0; it stopped the reading).
  * @category reading
  * @since 0.1.0
  */
 export const readJournal = (
   dir: string,
   runId: string,
-  onRecord: (record: JournalRecord, end: number) => E.Either<TrackError, void> | Promise<E.Either<TrackError, void>>
+  onRecord: (record: JournalRecord, end: number) => E.Either<TrackError, void> | Promise<E.Either<TrackError, void>>,
+  onUnreadable: (e: DecodeError, line: number) => void = () => undefined
 ): TE.TaskEither<TrackError, number> => {
   const file = journalPath(dir, runId)
   return readLines(file, (text, line, end) => {
-    const record = decodeLine(JournalRecord, text, file, line)
-    if (E.isLeft(record)) return record
-    if ((line === 1) !== (record.right.t === 'start')) {
-      return E.left(decodeError(`${file}:${line}`, 't', 'a journal starts with its one "start" record'))
-    }
-    return onRecord(record.right, end)
+    const record = E.flatMap((r: JournalRecord) =>
+      (line === 1) === (r.t === 'start') ? E.right(r) : E.left(decodeError(`${file}:${line}`, 't', 'a journal starts with its one "start" record'))
+    )(decodeLine(JournalRecord, text, file, line))
+    if (E.isRight(record)) return onRecord(record.right, end)
+    onUnreadable(record.left as DecodeError, line)
+    return E.right(undefined)
   })
 }
 
@@ -595,7 +641,8 @@ interface Fold {
   start: t.TypeOf<typeof StartRecord> | undefined
   readonly params: Map<string, string>
   readonly tags: Map<string, string>
-  readonly metrics: Map<string, Array<StoredPoint>>
+  /** Identical points once, as the server keeps them (a journal may hold a run's points twice). */
+  readonly metrics: Map<string, MetricHistory<StoredPoint>>
   readonly artifacts: Map<string, number>
   readonly inputs: Array<DatasetRecord>
   status: RunStatus
@@ -617,8 +664,8 @@ const step = (fold: Fold, record: JournalRecord): void => {
     case 'metrics':
       for (const [key, value, timestamp, s] of record.m) {
         let history = fold.metrics.get(key)
-        if (history === undefined) fold.metrics.set(key, (history = []))
-        history.push({ value, timestamp, step: s })
+        if (history === undefined) fold.metrics.set(key, (history = metricHistory()))
+        history.add({ value, timestamp, step: s })
       }
       return
     case 'artifact':
@@ -647,8 +694,11 @@ const foldRun = (dir: string, runId: string): TE.TaskEither<TrackError, StoredRu
     status: 'RUNNING',
     endTime: undefined
   }
+  const unreadable: Array<DecodeError> = []
   return pipe(
-    readJournal(dir, runId, (record) => E.right(step(fold, record))),
+    readJournal(dir, runId, (record) => E.right(step(fold, record)), (e) => void unreadable.push(e)),
+    // a journal whose first line cannot be read has no start: nothing of the run can be told
+    TE.tap(() => (fold.start === undefined && unreadable.length > 0 ? TE.left(unreadable[0]!) : TE.right(undefined))),
     TE.bindTo('journalBytes'),
     TE.bind('sync', () => readSyncStates(dir, runId)),
     TE.bind('experiment', () =>
@@ -671,8 +721,9 @@ const foldRun = (dir: string, runId: string): TE.TaskEither<TrackError, StoredRu
         journalBytes,
         sync,
         synced: sync.some((s) => s.offset >= journalBytes),
+        unreadable,
         paramValues: Object.fromEntries(fold.params),
-        metricHistories: Object.fromEntries(fold.metrics),
+        metricHistories: Object.fromEntries([...fold.metrics].map(([key, history]) => [key, history.points])),
         tags: Object.fromEntries(fold.tags),
         artifacts: [...fold.artifacts].sort(([a], [b]) => byText(a, b)).map(([path, size]) => ({ path, size })),
         inputs: fold.inputs
@@ -690,9 +741,11 @@ const summarize = (dir: string, runId: string): TE.TaskEither<TrackError, Summar
   let start: t.TypeOf<typeof StartRecord> | undefined
   let status: RunStatus = 'RUNNING'
   let endTime: number | null = null
-  const params: Record<string, string> = {}
-  const tags: Record<string, string> = {}
-  const latest: Record<string, StoredPoint> = {}
+  // without a prototype, `__proto__` and `constructor` are keys like any other
+  const params: Record<string, string> = Object.create(null)
+  const tags: Record<string, string> = Object.create(null)
+  const latest: Record<string, StoredPoint> = Object.create(null)
+  const unreadable: Array<[number, string, string]> = []
   const onRecord = (record: JournalRecord): E.Either<TrackError, void> => {
     if (record.t === 'start') start = record
     if (record.t === 'start' || record.t === 'tags') for (const [k, v] of record.tags) tags[k] = v
@@ -711,7 +764,7 @@ const summarize = (dir: string, runId: string): TE.TaskEither<TrackError, Summar
     return E.right(undefined)
   }
   return pipe(
-    readJournal(dir, runId, onRecord),
+    readJournal(dir, runId, onRecord, (e, line) => void unreadable.push([line, e.path, e.message])),
     TE.map((journalBytes) =>
       start === undefined
         ? undefined
@@ -724,7 +777,8 @@ const summarize = (dir: string, runId: string): TE.TaskEither<TrackError, Summar
             endTime,
             params,
             tags,
-            latest: Object.fromEntries(Object.entries(latest).map(([k, p]) => [k, [p.value, p.timestamp, p.step] as [number, number, number]]))
+            latest: Object.fromEntries(Object.entries(latest).map(([k, p]) => [k, [p.value, p.timestamp, p.step] as [number, number, number]])),
+            unreadable
           }
     )
   )
@@ -813,7 +867,10 @@ const summaryLine = (
           parentRunId: summary.tags['mlflow.parentRunId'],
           journalBytes: summary.journalBytes,
           sync,
-          synced: sync.some((s) => s.offset >= summary.journalBytes)
+          synced: sync.some((s) => s.offset >= summary.journalBytes),
+          unreadable: (summary.unreadable ?? []).map(([line, path, message]) =>
+            decodeError(`${journalPath(dir, runId)}:${line}`, path, message) as DecodeError
+          )
         }))
       )
     })

@@ -16,6 +16,21 @@
  * checkpoint is sent again, which an MLflow server absorbs (identical params are accepted,
  * identical metric points are stored once, tags and artifacts are overwritten).
  *
+ * A target that mirrors its runs into a local store (`Journaled`: an `mlflowSink` with its
+ * journal, `withLocalJournal`, `withLocalFallback`, `sinkFromEnv` over a server) is not written
+ * through: the sync sends to the sink it mirrors (`unmirrored`) and keeps progress under that
+ * sink's name, so one server is one target in `sync.jsonl` whichever sink reaches it. What the
+ * sync replays is in a store already; journaling it again would append to the journal being
+ * read (the very run, once adopted) and the sync would feed itself. As a safeguard for a sink
+ * that journals into the store without saying so, a sync sends a run's journal only up to the
+ * length it had when the sync listed it: what is appended meanwhile waits for the next sync.
+ *
+ * Each metric point is sent once, also from a journal that holds a run more than once (as a
+ * sync before 0.3 into a journaling sink could leave it) and by a sync that resumes: identical
+ * points (key, value, timestamp, step) are one point, as on an MLflow server. A metric whose
+ * points come in order costs nothing to tell; only the points of a metric logged out of order
+ * are remembered while its run is sent.
+ *
  * A target that cannot be reached stops the sync with that error; any other failure of one
  * run (an artifact the target refuses, a file gone from the store) is reported with the run
  * and the sync goes on with the next. A run that had ended locally is then ended on the
@@ -52,8 +67,9 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { invalidValue, unsupported, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
 import type { Entry } from '../ParamValue.js'
-import type { RunSink, Sink } from '../Sink.js'
+import { unmirrored, type RunSink, type Sink } from '../Sink.js'
 import { isUnreachable } from './Fallback.js'
+import { comparePoints, metricHistory, type MetricHistory, type Point } from '../MetricHistory.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -67,7 +83,7 @@ import { isUnreachable } from './Fallback.js'
 export interface SyncOptions {
   /** Count what would be sent, without contacting the target or writing progress. */
   readonly dryRun?: boolean
-  /** The name progress is kept under; the target's `name` by default. */
+  /** The name progress is kept under; by default the `name` of the sink runs are sent to (`unmirrored(target)`). */
   readonly target?: string
   /** Called as the sync moves through the journals. */
   readonly onProgress?: (progress: SyncProgress) => void
@@ -98,11 +114,14 @@ export interface RunSync {
   /** The run's id on the target, once it exists there. */
   readonly remoteRunId: string | undefined
   readonly params: number
+  /** Metric points, each identical point once. */
   readonly metrics: number
   readonly tags: number
   readonly artifacts: number
   /** Why this run could not be synced (the others went on). */
   readonly error: TrackError | undefined
+  /** The journal lines that could not be read, skipped: the rest was sent (`RunSummary`). Since 0.3.0. */
+  readonly unreadable: L.RunSummary['unreadable']
 }
 
 /**
@@ -112,7 +131,7 @@ export interface RunSync {
  * @since 0.1.0
  */
 export interface SyncReport {
-  /** The name progress is kept under (the option `target`, or the target sink's `name`). */
+  /** The name progress is kept under (the option `target`, or the `name` of the sink runs were sent to). */
   readonly target: string
   readonly dryRun: boolean
   /** Every run that was not synced to the target before, parents first. */
@@ -132,6 +151,7 @@ interface Context {
 }
 
 type StartRecord = Extract<L.JournalRecord, { t: 'start' }>
+type MetricsRecord = Extract<L.JournalRecord, { t: 'metrics' }>
 
 interface Counts {
   params: number
@@ -196,6 +216,47 @@ const rewriteParent = (ctx: Context, tags: ReadonlyArray<Entry>): E.Either<Track
   return E.right(out)
 }
 
+/**
+ * The metric keys of a run with a point that does not come after the key's point before it
+ * (`comparePoints`): only their points can repeat. A metric logged in order is sent without
+ * its points being remembered.
+ */
+const unorderedKeys = (dir: string, runId: string): TE.TaskEither<TrackError, ReadonlySet<string>> => {
+  const last = new Map<string, Point>()
+  const keys = new Set<string>()
+  return pipe(
+    L.readJournal(dir, runId, (record) => {
+      if (record.t !== 'metrics') return E.right(undefined)
+      for (const [key, value, timestamp, step] of record.m) {
+        const point = { value, timestamp, step }
+        const before = last.get(key)
+        if (before !== undefined && comparePoints(before, point) >= 0) keys.add(key)
+        last.set(key, point)
+      }
+      return E.right(undefined)
+    }),
+    TE.as(keys)
+  )
+}
+
+/**
+ * The points of a journal's `metrics` records not seen before in it, for a journal that may
+ * hold a run's points more than once (an MLflow server stores identical points once anyway):
+ * the histories of the `unordered` keys are kept to tell.
+ */
+const firstSeen = (unordered: ReadonlySet<string>) => {
+  const histories = new Map<string, MetricHistory<Point>>()
+  return (points: MetricsRecord['m']): MetricsRecord['m'] =>
+    unordered.size === 0
+      ? points
+      : points.filter(([key, value, timestamp, step]) => {
+          if (!unordered.has(key)) return true
+          let history = histories.get(key)
+          if (history === undefined) histories.set(key, (history = metricHistory()))
+          return history.add({ value, timestamp, step })
+        })
+}
+
 const count = (counts: Counts, record: L.JournalRecord): void => {
   if (record.t === 'start') counts.tags += record.tags.length
   if (record.t === 'params') counts.params += record.params.length
@@ -255,10 +316,12 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
           TE.flatMap((tags) => pipe(current, TE.flatMap((s) => s.setTags(tags))))
         )
       case 'metrics':
-        return pipe(
-          current,
-          TE.flatMap((s) => s.logMetrics(record.m.map(([key, value, timestamp, step]) => ({ key, value, timestamp, step }))))
-        )
+        return record.m.length === 0
+          ? TE.right(undefined)
+          : pipe(
+              current,
+              TE.flatMap((s) => s.logMetrics(record.m.map(([key, value, timestamp, step]) => ({ key, value, timestamp, step }))))
+            )
       case 'artifact':
         return pipe(
           L.readArtifact(ctx.dir, run.runId, record.path),
@@ -287,8 +350,12 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       ? TE.right(undefined)
       : pipe(open.flush(), TE.flatMap(() => confirm(end)))
 
-  const walked = await pipe(
-    L.readJournal(ctx.dir, run.runId, async (record, end) => {
+  const walk = (fresh: (points: MetricsRecord['m']) => MetricsRecord['m']): TE.TaskEither<TrackError, number> =>
+    L.readJournal(ctx.dir, run.runId, async (read, end) => {
+      // what the journal holds past its listed length waits for the next sync (see `syncStore`)
+      if (end > run.journalBytes) return E.right(undefined)
+      // every point is looked at, also before `seen`, so that each is sent once
+      const record = read.t === 'metrics' ? { ...read, m: fresh(read.m) } : read
       if (end <= seen) return E.right(undefined)
       const applied = ctx.dryRun ? E.right(undefined) : await pipe(apply(record, end), TE.flatMap(() => checkpoint(end)))()
       if (E.isLeft(applied)) return applied
@@ -296,17 +363,25 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       ctx.advance(run.runId, end - seen)
       seen = end
       return applied
-    }),
-    TE.flatMap((complete) =>
-      ctx.dryRun || confirmed >= complete ? TE.right(undefined) : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(complete)))
-    )
+    })
+
+  const walked = await pipe(
+    unorderedKeys(ctx.dir, run.runId),
+    TE.flatMap((keys) => walk(firstSeen(keys))),
+    TE.flatMap((complete) => {
+      const walkedTo = Math.min(complete, run.journalBytes)
+      return ctx.dryRun || confirmed >= walkedTo
+        ? TE.right(undefined)
+        : pipe(current, TE.flatMap((s) => s.flush()), TE.flatMap(() => confirm(walkedTo)))
+    })
   )()
   if (E.isLeft(walked) && !isUnreachable(walked.left)) await endAsLocal(run, remoteRunId === '' ? undefined : current)
   return {
     runId: run.runId,
     remoteRunId: remoteRunId === '' ? undefined : remoteRunId,
     ...counts,
-    error: E.isLeft(walked) ? walked.left : undefined
+    error: E.isLeft(walked) ? walked.left : undefined,
+    unreadable: run.unreadable
   }
 }
 
@@ -329,7 +404,8 @@ const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, R
 // -------------------------------------------------------------------------------------
 
 /**
- * Pushes every run of the store in `dir` that `target` has not wholly confirmed yet.
+ * Pushes every run of the store in `dir` that `sink` (or, when it mirrors into a local store,
+ * the sink it mirrors: see the module's description) has not wholly confirmed yet.
  *
  * @example
  * import { syncStore, memorySink, localSink, evaluate, run } from 'charmory-track'
@@ -352,7 +428,8 @@ const endAsLocal = async (run: L.RunSummary, target: TE.TaskEither<TrackError, R
  * @category constructors
  * @since 0.1.0
  */
-export const syncStore = (dir: string, target: Sink, options: SyncOptions = {}): TE.TaskEither<TrackError, SyncReport> => {
+export const syncStore = (dir: string, sink: Sink, options: SyncOptions = {}): TE.TaskEither<TrackError, SyncReport> => {
+  const target = unmirrored(sink)
   const key = options.target ?? target.name
   const dryRun = options.dryRun ?? false
   const onProgress = options.onProgress ?? (() => undefined)

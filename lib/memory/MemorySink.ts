@@ -1,8 +1,9 @@
 /**
  * `memorySink`: keeps everything in memory, for tests. It enforces what an MLflow server
- * enforces (key rules, immutable params, runs that exist), so that a pipeline that passes
- * against it means the same against a real server, and its `snapshot` is plain data a test
- * can compare.
+ * enforces (key rules, immutable params, runs that exist, string values, a param value cut to
+ * 6000 characters and a tag value to 8000 as the server cuts them: `Limits`) and keeps what it
+ * keeps (identical metric points once), so that a pipeline that passes against it means the
+ * same against a real server, and its `snapshot` is plain data a test can compare.
  *
  * @example
  * import { memorySink, evaluate, run } from 'charmory-track'
@@ -16,8 +17,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { validateArtifactPath } from '../ArtifactPath.js'
-import { invalidValue, notFound, paramConflict, type TrackError } from '../Errors.js'
+import { invalidValue, notFound, paramConflict, taskFailed, type TrackError } from '../Errors.js'
 import { validateKey } from '../Key.js'
+import { cutTo, PARAM_VALUE_LIMIT, TAG_VALUE_LIMIT } from '../Limits.js'
+import { metricHistory, type MetricHistory } from '../MetricHistory.js'
 import { queryOver, type HeldRun } from '../Query.js'
 import type { DatasetRecord, Entry, Metric, RunRequest, RunStatus } from '../Records.js'
 import type { RunQuery } from '../RunQuery.js'
@@ -80,7 +83,8 @@ interface MutableRun {
   readonly startTime: number
   endTime: number | undefined
   readonly params: Map<string, string>
-  readonly metrics: Map<string, Array<MetricPoint>>
+  /** Identical points once, as an MLflow server keeps them. */
+  readonly metrics: Map<string, MetricHistory<MetricPoint>>
   readonly tags: Map<string, string>
   readonly artifacts: Map<string, Uint8Array>
   readonly inputs: Array<DatasetRecord>
@@ -95,12 +99,26 @@ const checkKeys = (items: ReadonlyArray<{ readonly key: string } | Entry>): E.Ei
     const key = 'key' in item ? item.key : item[0]
     const checked = validateKey(key)
     if (E.isLeft(checked)) return checked
+    if (!('key' in item) && typeof item[1] !== 'string') return E.left(invalidValue(key, 'a param or tag value is a string'))
   }
   return E.right(undefined)
 }
 
 /** A run id for a caller that proposes none: 32 hex digits, counting up, as readable in a test as a random one is in a log. */
 const sequentialId = (n: number): string => n.toString(16).padStart(32, '0')
+/** `f` as a task that never rejects, whatever it is given. */
+const safely =
+  <A>(f: () => E.Either<TrackError, A>): TE.TaskEither<TrackError, A> =>
+  async () => {
+    try {
+      return f()
+    } catch (e) {
+      return E.left(taskFailed(e))
+    }
+  }
+
+/** What the server keeps of each value: it cuts a long one to its limit. */
+const kept = (entries: ReadonlyArray<Entry>, limit: number): ReadonlyArray<Entry> => entries.map(([k, v]): Entry => [k, cutTo(v, limit)])
 
 const copyRun = (r: MutableRun): RunRecord => ({
   runId: r.runId,
@@ -110,7 +128,7 @@ const copyRun = (r: MutableRun): RunRecord => ({
   startTime: r.startTime,
   endTime: r.endTime,
   params: Object.fromEntries(r.params),
-  metrics: Object.fromEntries([...r.metrics].map(([k, points]) => [k, points.map((p) => ({ ...p }))])),
+  metrics: Object.fromEntries([...r.metrics].map(([k, history]) => [k, history.points.map((p) => ({ ...p }))])),
   tags: Object.fromEntries(r.tags),
   artifacts: Object.fromEntries([...r.artifacts].map(([k, bytes]) => [k, bytes.slice()])),
   inputs: r.inputs.map((d) => ({ ...d, tags: d.tags.map(([k, v]): Entry => [k, v]) }))
@@ -148,21 +166,21 @@ export const memorySink = (): MemorySink => {
     const guarded =
       <A extends ReadonlyArray<unknown>>(f: (...args: A) => E.Either<TrackError, void>) =>
       (...args: A): TE.TaskEither<TrackError, void> =>
-      async () =>
-        f(...args)
+        safely(() => f(...args))
     return {
       runId: run.runId,
       experimentId: run.experimentId,
       logParams: guarded((params: ReadonlyArray<Entry>) => {
         const checked = checkKeys(params)
         if (E.isLeft(checked)) return checked
-        for (const [key, value] of params) {
+        const stored = kept(params, PARAM_VALUE_LIMIT)
+        for (const [key, value] of stored) {
           const recorded = run.params.get(key)
           if (recorded !== undefined && recorded !== value) {
             return E.left(paramConflict(run.runId, key, recorded, value))
           }
         }
-        for (const [key, value] of params) run.params.set(key, value)
+        for (const [key, value] of stored) run.params.set(key, value)
         return E.right(undefined)
       }),
       logMetrics: guarded((metrics: ReadonlyArray<Metric>) => {
@@ -171,8 +189,8 @@ export const memorySink = (): MemorySink => {
         const bad = metrics.find((m) => typeof m.value !== 'number' || !Number.isSafeInteger(m.step))
         if (bad !== undefined) return E.left(invalidValue(bad.key, 'a metric needs a number value and an integer step'))
         for (const m of metrics) {
-          const history = run.metrics.get(m.key) ?? []
-          history.push({ value: m.value, step: m.step, timestamp: m.timestamp })
+          const history = run.metrics.get(m.key) ?? metricHistory()
+          history.add({ value: m.value, step: m.step, timestamp: m.timestamp })
           run.metrics.set(m.key, history)
         }
         return E.right(undefined)
@@ -180,7 +198,7 @@ export const memorySink = (): MemorySink => {
       setTags: guarded((tags: ReadonlyArray<Entry>) => {
         const checked = checkKeys(tags)
         if (E.isLeft(checked)) return checked
-        for (const [key, value] of tags) run.tags.set(key, value)
+        for (const [key, value] of kept(tags, TAG_VALUE_LIMIT)) run.tags.set(key, value)
         return E.right(undefined)
       }),
       logArtifact: guarded((path: string, bytes: Uint8Array) =>
@@ -204,13 +222,14 @@ export const memorySink = (): MemorySink => {
   return {
     name: 'memory',
     experiment: (name) => async () => {
+      if (typeof name !== 'string') return E.left(invalidValue('name', "an experiment's name is a string"))
       const known = experiments.get(name)
       if (known !== undefined) return E.right(known)
       const id = String(experiments.size + 1)
       experiments.set(name, id)
       return E.right(id)
     },
-    openRun: (request: RunRequest) => async () => {
+    openRun: (request: RunRequest) => safely(() => {
       if (![...experiments.values()].includes(request.experimentId)) {
         return E.left(notFound('experiment', request.experimentId))
       }
@@ -225,13 +244,13 @@ export const memorySink = (): MemorySink => {
         endTime: undefined,
         params: new Map(),
         metrics: new Map(),
-        tags: new Map(request.tags),
+        tags: new Map(kept(request.tags, TAG_VALUE_LIMIT)),
         artifacts: new Map(),
         inputs: []
       }
       runs.set(run.runId, run)
       return E.right(writer(run))
-    },
+    }),
     reopenRun: (runId) => async () => {
       const run = runs.get(runId)
       return run === undefined ? E.left(notFound('run', runId)) : E.right(writer(run))

@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { notFound, type TrackError } from '../Errors.js'
+import { guardedQuery } from '../Query.js'
 import type { FoundExperiment, FoundRun, RunQuery, SearchRunsRequest } from '../RunQuery.js'
 import * as Api from './Api.js'
 import type { HttpClient } from './Http.js'
@@ -111,7 +112,7 @@ export const mlflowQuery = (http: HttpClient): RunQuery => {
       TE.mapLeft((e) => (missing(e) ? notFound('run', runId) : e))
     )
 
-  return {
+  return guardedQuery({
     searchRuns: (request = {}) =>
       pipe(
         TE.fromEither(checked(F.parseRunFilter, F.parseRunOrder, request)),
@@ -152,5 +153,5 @@ export const mlflowQuery = (http: HttpClient): RunQuery => {
         ),
         TE.map((p) => ({ experiments: p.experiments.map(foundExperimentOf), nextPageToken: p.nextPageToken }))
       )
-  }
+  })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Platform, Sink, localSink } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
@@ -56,7 +56,7 @@ t.test('an empty store, or an experiment without runs, says so', async (t) => {
   t.equal(other.out(), `no runs of experiment "nope" in ${join(other.home, '.armory', 'mlruns')}\n`)
 })
 
-t.test('--help prints the usage; a bad flag is a usage error; a damaged store an error', async (t) => {
+t.test('--help prints the usage; a bad flag is a usage error; a store that cannot be read an error, a bad line a warning', async (t) => {
   const help = testIo(t)
   t.equal(await runsCommand(['-h'], help), 0)
   t.equal(help.out(), usage)
@@ -67,8 +67,15 @@ t.test('--help prints the usage; a bad flag is a usage error; a damaged store an
   const dir = join(damaged.home, '.armory', 'mlruns')
   const { a } = await fill(dir)
   appendFileSync(L.journalPath(dir, a), 'garbage\n')
-  t.equal(await runsCommand([], damaged), 1)
-  t.match(damaged.err(), new RegExp(`^charmory-track runs: unexpected data from ${L.journalPath(dir, a)}:\\d+`))
+  t.equal(await runsCommand([], damaged), 0, 'one bad line hides nothing')
+  t.match(damaged.err(), new RegExp(`^charmory-track runs: unexpected data from ${L.journalPath(dir, a)}:\\d+ at \\(line\\): not JSON.*; the line is skipped\n$`))
+  t.match(damaged.out(), a)
+  const unreadable = testIo(t)
+  const store = join(unreadable.home, '.armory', 'mlruns')
+  mkdirSync(store, { recursive: true })
+  writeFileSync(join(store, 'runs'), 'not a folder')
+  t.equal(await runsCommand([], unreadable), 1)
+  t.match(unreadable.err(), /^charmory-track runs: .*runs: /)
 })
 
 t.test('--filter, --order-by and --max search the local store with MLflow syntax, in the same table', async (t) => {

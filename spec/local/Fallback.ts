@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Errors, LocalStore, Sink, evaluate, localSink, memorySink, type MemorySink, openSink, reopen, run, syncStore, withLocalFallback, withLocalJournal } from 'charmory-track'
 import { isUnreachable, syncCommandFor } from '../../lib/local/Fallback.js'
@@ -246,6 +246,9 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
   t.match(left(await fresh.reopenRun(synced.runId)()), { _tag: 'HttpError', status: 404 })
 
   appendFileSync(L.journalPath(dir, offline.runId), 'garbage\n')
+  right(await fresh.reopenRun(offline.runId)())
+  // a bad line is skipped; a journal whose start record cannot be read cannot be reopened
+  writeFileSync(L.journalPath(dir, offline.runId), `garbage\n${readFileSync(L.journalPath(dir, offline.runId), 'utf8')}`)
   t.match(left(await fresh.reopenRun(offline.runId)()), { _tag: 'DecodeError' })
 })
 

@@ -170,6 +170,39 @@ t.test('the sink enforces what the server enforces', async (t) => {
   t.match(left(await sink.reopenRun('../x')()), { _tag: 'NotFound', what: 'run', id: '../x' })
 })
 
+t.test('values are kept as an MLflow server keeps them, and no record the reader would refuse is written', async (t) => {
+  const dir = tempDir(t)
+  const sink = openStore(dir)
+  const experimentId = right(await sink.experiment('kept')())
+  const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [['opened', 'o'.repeat(8001)]] })())
+  right(await r.logParams([['p', 'x'.repeat(6001)]])())
+  right(await r.logParams([['p', `${'x'.repeat(6000)}another tail`]])())
+  right(await r.setTags([['t', 'y'.repeat(8001)]])())
+  right(await r.logMetrics([{ key: 'kept', value: 1, step: 0, timestamp: 1 }])())
+  const bad = <A>(u: unknown): A => u as A
+  t.match(left(await r.logParams([['n', bad(5)]])()), { _tag: 'InvalidValue', key: 'n' })
+  t.match(left(await r.setTags([['n', bad(null)]])()), { _tag: 'InvalidValue', key: 'n' })
+  t.match(left(await r.logMetrics([bad({ key: 123, value: 1, step: 0, timestamp: 1 })])()), { _tag: 'InvalidKey', key: '123' })
+  t.match(left(await r.logInputs([bad({ name: 7, digest: 'd', sourceType: 'local', source: '{}', tags: [] })])()), {
+    _tag: 'InvalidValue',
+    key: 'datasets.0.name',
+    reason: 'logInputs takes datasets.0.name as string, not a number'
+  })
+  t.match(left(await r.end(bad('DONE'), 2)()), { _tag: 'InvalidValue', key: 'status' })
+  t.match(left(await sink.openRun(bad({ experimentId, runName: 5, startTime: 1, tags: [] }))()), { _tag: 'InvalidValue', key: 'runName' })
+  t.match(left(await sink.openRun(bad(null))()), { _tag: 'TaskFailed' }, 'a task that neither throws nor rejects')
+  t.match(left(await r.logParams(bad(null))()), { _tag: 'TaskFailed' })
+  t.match(left(await sink.experiment(bad(7))()), { _tag: 'InvalidValue', key: 'name' })
+  right(await r.end('FINISHED', 2)())
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
+  t.equal(stored.paramValues['p'], 'x'.repeat(6000))
+  t.equal(stored.tags['t'], 'y'.repeat(8000))
+  t.equal(stored.tags['opened'], 'o'.repeat(8000))
+  t.strictSame(stored.metricHistories, { kept: [{ value: 1, step: 0, timestamp: 1 }] })
+  t.equal(stored.status, 'FINISHED')
+  t.equal(right(await LocalStore.listRuns(dir)()).length, 1, 'the store lists')
+})
+
 t.test('a run can be opened with a given id, once', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)
@@ -256,15 +289,22 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
   t.equal(readFileSync(L.journalPath(dir, r.runId), 'utf8').includes('["m",2,'), false)
 })
 
-t.test('a corrupt line inside a journal is a DecodeError naming the file and line', async (t) => {
+t.test('a corrupt line inside a journal is skipped and named (file and line); the run reads and reopens', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)
   const experimentId = right(await sink.experiment('corrupt')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
+  right(await r.logParams([['lr', '0.1']])())
   right(await r.end('FINISHED', 2)())
-  appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FINISHED","endTime":3}\n')
-  t.match(left(await LocalStore.loadRun(dir, r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
-  t.match(left(await sink.reopenRun(r.runId)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:3` })
+  appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FAILED","endTime":3}\n')
+  const stored = right(await LocalStore.loadRun(dir, r.runId)())
+  t.match(stored, { status: 'FAILED', endTime: 3, paramValues: { lr: '0.1' } }, 'the lines after it are read')
+  t.match(stored.unreadable, [{ _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:4`, path: '(line)', message: /^not JSON/ }])
+  const again = right(await sink.reopenRun(r.runId)())
+  t.match(left(await again.logParams([['lr', '0.2']])()), { _tag: 'ParamConflict' }, 'the params before it are still known')
+  right(await again.logParams([['later', '1']])())
+  right(await again.flush()())
+  t.strictSame(right(await LocalStore.loadRun(dir, r.runId)()).paramValues, { lr: '0.1', later: '1' })
 })
 
 t.test('data is written within the flush interval, and at once when the buffer is full', async (t) => {

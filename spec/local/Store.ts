@@ -1,14 +1,16 @@
 import t from 'tap'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t_ from 'io-ts/lib/index.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LocalStore } from 'charmory-track'
-
+import { LocalStore, Sink, memorySink, syncStore } from 'charmory-track'
+import { runsCommand } from '../../lib/cli/runs.js'
 import { openStore } from '../support/local-store.js'
 import * as L from '../../lib/local/Store.js'
-import { left, right, tempDir } from '../support/local-store.js'
+import { testIo } from '../support/local-cli.js'
+import { left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
   L.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })
@@ -110,12 +112,19 @@ t.test('a journal starts with exactly one start record', async (t) => {
   t.match(left(await LocalStore.loadRun(dir, 'r2')()), { _tag: 'NotFound', id: 'r2' }, 'an empty journal holds no run')
   mkdirSync(L.runDir(dir, 'r3'))
   writeFileSync(L.journalPath(dir, 'r3'), L.encodeRecord({ t: 'params', params: [] }))
-  t.match(left(await LocalStore.loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' })
+  t.match(left(await LocalStore.loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' }, 'no start: the run cannot be read')
   mkdirSync(L.runDir(dir, 'r4'))
   writeFileSync(L.journalPath(dir, 'r4'), start('r4', 'x', 1) + start('r4', 'x', 1))
-  t.match(left(await LocalStore.loadRun(dir, 'r4')()), { source: `${L.journalPath(dir, 'r4')}:2` })
+  t.match(right(await LocalStore.loadRun(dir, 'r4')()), { runId: 'r4', unreadable: [{ _tag: 'DecodeError', source: `${L.journalPath(dir, 'r4')}:2`, path: 't' }] })
   appendFileSync(L.journalPath(dir, 'r1'), '{"t":"params","params":[["a"]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
-  t.match(left(await LocalStore.listRuns(dir)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' })
+  t.match(
+    right(await LocalStore.listRuns(dir)()),
+    [
+      { runId: 'r1', status: 'FINISHED', params: 1, unreadable: [{ _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' }] },
+      { runId: 'r4', unreadable: [{ source: `${L.journalPath(dir, 'r4')}:2` }] }
+    ],
+    'the runs that have a start are listed, each with the lines skipped; r2 and r3 have none'
+  )
 })
 
 t.test('listRuns and loadRun read runs back, newest first, with counts and sync state', async (t) => {
@@ -311,6 +320,14 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   writeFileSync(file, JSON.stringify({ ...L.SummaryFile.encode(summary), start: { ...L.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
   t.equal(right(await LocalStore.listRuns(dir)())[0]?.runName, 'from the summary')
 
+  // a summary written before 0.3.0 has no `unreadable`: none
+  const { unreadable: _none, ...older } = L.SummaryFile.encode(summary) as Record<string, unknown>
+  writeFileSync(file, JSON.stringify(older))
+  t.match(right(await LocalStore.listRuns(dir)()), [{ runId, unreadable: [] }])
+  t.match(left(L.decodeLine(L.SummaryFile, JSON.stringify({ ...older, latest: { loss: [1, 'noon', 2] } }), file, 1)), { path: 'latest.loss.1' })
+  t.notOk(L.ownRecord(L.SafeInteger).is([]), 'an own record is a record')
+  t.ok(L.ownRecord(L.SafeInteger).is({ ['__proto__']: 1 }) && !L.ownRecord(L.SafeInteger).is({ a: 1.5 }))
+
   // the journal grew: the summary is behind, and rebuilt
   appendFileSync(L.journalPath(dir, runId), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
   t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
@@ -334,4 +351,124 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   const found = right(await openStore(dir).query.searchRuns({ filter: 'metrics.acc > 0.5' })())
   t.match(found.runs, [{ runId, status: 'FINISHED', params: { lr: '0.1' }, metrics: { acc: 0.9 } }])
   t.ok(existsSync(file))
+})
+
+t.test('a journal that holds its run several times (replayed into it by a sync) reads back as one copy everywhere', async (t) => {
+  const dir = tempDir(t)
+  const runId = 'b'.repeat(32)
+  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', 1 / (s + 1), 1000 + s, s] as const) })
+  // `down` is logged against the order of its steps: distinct points, which must all stay
+  const down: L.JournalRecord = { t: 'metrics', m: [4, 3, 2, 1, 0].map((s) => ['down', s, 2000, s] as const) }
+  const copy = (end: L.JournalRecord): ReadonlyArray<L.JournalRecord> => [
+    { t: 'params', params: [['lr', '0.1']] },
+    { t: 'tags', tags: [['phase', 'eval']] },
+    loss([0, 1, 2, 3, 4]),
+    loss([5, 6, 7, 8, 9, 9]),
+    down,
+    end
+  ]
+  const failed: L.JournalRecord = { t: 'end', status: 'FAILED', endTime: 1500 }
+  await writeOldRun(dir, 'polluted', runId, [
+    ...copy(failed),
+    ...copy(failed),
+    // the same points batched otherwise, one point never logged before, and the last end
+    loss([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    ...copy({ t: 'end', status: 'FINISHED', endTime: 3000 }),
+    loss([10])
+  ])
+  const lossOnce = Array.from({ length: 11 }, (_, s) => ({ value: 1 / (s + 1), timestamp: 1000 + s, step: s }))
+  const downOnce = [4, 3, 2, 1, 0].map((s) => ({ value: s, timestamp: 2000, step: s }))
+
+  const stored = right(await LocalStore.loadRun(dir, runId)())
+  t.strictSame(stored.metricHistories, { loss: lossOnce, down: downOnce }, 'loadRun: every point once, in the order first logged')
+  t.match(stored, { status: 'FINISHED', endTime: 3000, params: 1, metrics: 2, paramValues: { lr: '0.1' }, tags: { phase: 'eval' } }, 'ended as its last end record says')
+
+  t.match(right(await LocalStore.listRuns(dir)()), [{ runId, status: 'FINISHED', endTime: 3000, params: 1, metrics: 2 }], 'listRuns')
+  const summary = right(await L.readSummary(dir, runId)())
+  t.match(summary, { status: 'FINISHED', endTime: 3000, latest: { loss: [1 / 11, 1010, 10], down: [4, 2000, 4] } }, 'summary.json')
+
+  const query = openStore(dir).query
+  const history = right(await query.getMetricHistory(runId, 'loss')())
+  t.strictSame(history.metrics.map((m) => [m.step, m.value]), lossOnce.map((p) => [p.step, p.value]), 'getMetricHistory')
+  t.equal(right(await query.getMetricHistory(runId, 'down')()).metrics.length, 5)
+  t.match(right(await query.searchRuns({ experiments: ['polluted'], filter: 'metrics.loss < 0.1' })()).runs, [{ runId, status: 'FINISHED' }], 'searchRuns')
+  t.match(right(await query.getRun(runId)()), { status: 'FINISHED', endTime: 3000, metrics: { loss: 1 / 11, down: 4 } }, 'getRun')
+
+  const target = memorySink()
+  let sent = 0
+  const count = TE.map((rs: Sink.RunSink): Sink.RunSink => ({ ...rs, logMetrics: (ms) => ((sent += ms.length), rs.logMetrics(ms)) }))
+  const counting: Sink.Sink = { ...target, openRun: (request) => count(target.openRun(request)), reopenRun: (id) => count(target.reopenRun(id)) }
+  t.match(right(await syncStore(dir, counting, { dryRun: true })()).runs, [{ runId, metrics: 16 }], 'a dry run counts each point once')
+  const report = right(await syncStore(dir, counting)())
+  t.match(report.runs, [{ runId, metrics: 16, params: 3, error: undefined }])
+  t.equal(sent, 16, 'a sync sends each point once')
+  t.match(target.snapshot().runs, [{ status: 'FINISHED', endTime: 3000, metrics: { loss: lossOnce, down: downOnce } }])
+})
+
+t.test('a store with unreadable lines still lists, loads, searches, syncs and shows its runs, each bad line named', async (t) => {
+  const io = testIo(t)
+  const dir = join(io.home, '.armory', 'mlruns')
+  const [bad, good, headless] = ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)]
+  const points = (...p: ReadonlyArray<readonly [string, number, number]>) => L.encodePoints(p.map(([k, v, s]) => L.encodePoint(JSON.stringify(k), v, 1000 + s, s)))
+  const unreadable: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ['garbage\n', '(line)', /^not JSON/],
+    ['{"t":"params","params":[["a"]]}\n', 'params.0', /expected/],
+    // what logMetric(123, 1) wrote before the key was checked
+    ['{"t":"metrics","m":[[123,1,1000,0]]}\n', 'm.0.0', /expected string/],
+    ['{"t":"comment","text":"x"}\n', 't', /record tag/],
+    [start(bad, 'x', 1), 't', /one "start" record/]
+  ]
+  await storeWith(dir, 'broken', bad, [
+    L.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['__proto__', 'p']] }),
+    unreadable[0]![0],
+    points(['m', 1, 0], ['toString', NaN, 0]),
+    unreadable[1]![0],
+    unreadable[2]![0],
+    L.encodeRecord({ t: 'tags', tags: [['constructor', 'c']] }),
+    unreadable[3]![0],
+    points(['m', 2, 1]),
+    unreadable[4]![0],
+    L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 5000 })
+  ])
+  await storeWith(dir, 'fine', good, [points(['m', 7, 0]), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 })])
+  mkdirSync(L.runDir(dir, headless))
+  writeFileSync(L.journalPath(dir, headless), 'garbage\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 1 }))
+  const lines = unreadable.map(([, path, message], i) => ({ _tag: 'DecodeError', source: `${L.journalPath(dir, bad)}:${[3, 5, 6, 8, 10][i]}`, path, message }))
+
+  for (const pass of ['built from the journals', 'read from the summaries']) {
+    const listed = right(await LocalStore.listRuns(dir)())
+    t.match(listed, [{ runId: bad, status: 'FINISHED', params: 2, metrics: 2, unreadable: lines }, { runId: good, unreadable: [] }], pass)
+    t.equal(listed.length, 2, `${pass}: the run whose first line cannot be read is left out`)
+  }
+  const loaded = right(await LocalStore.loadRun(dir, bad)())
+  t.match(loaded, { status: 'FINISHED', endTime: 5000, unreadable: lines })
+  t.strictSame(loaded.paramValues, { lr: '0.1', ['__proto__']: 'p' })
+  t.strictSame(loaded.tags['constructor'], 'c')
+  t.strictSame(loaded.metricHistories['m']?.map((p) => p.value), [1, 2])
+  t.ok(Number.isNaN(loaded.metricHistories['toString']?.[0]?.value))
+  t.match(left(await LocalStore.loadRun(dir, headless)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, headless)}:1` })
+
+  const q = openStore(dir).query
+  const ids = async (request: Parameters<typeof q.searchRuns>[0]): Promise<ReadonlyArray<string>> =>
+    right(await q.searchRuns(request)()).runs.map((r) => r.runId).sort()
+  t.strictSame(await ids({}), [bad, good], 'every search of the store answers')
+  t.strictSame(await ids({ experiments: ['fine'] }), [good], 'other experiments too')
+  t.strictSame(await ids({ filter: "params.`__proto__` = 'p' and tags.constructor = 'c'" }), [bad])
+  const found = right(await q.getRun(bad)())
+  t.strictSame([found.params['__proto__'], found.tags['constructor'], found.metrics['m']], ['p', 'c', 2])
+  t.ok(Number.isNaN(found.metrics['toString']), 'a NaN metric named toString comes back from the summary')
+  t.strictSame(right(await q.getMetricHistory(bad, 'm')()).metrics.map((m) => m.value), [1, 2])
+  t.match(left(await q.getRun(headless)()), { _tag: 'NotFound', id: headless })
+
+  const target = memorySink()
+  const report = right(await syncStore(dir, target)())
+  t.match(report.runs.find((r) => r.runId === bad), { error: undefined, unreadable: lines, params: 2, metrics: 3 }, 'the rest of the run is sent')
+  const pushed = target.snapshot().runs.find((r) => r.runName === `run ${bad}`)
+  t.strictSame(pushed?.metrics['m']?.map((p) => p.value), [1, 2])
+  t.equal(pushed?.params['__proto__'], 'p')
+  t.equal(pushed?.status, 'FINISHED')
+
+  t.equal(await runsCommand([], io), 0)
+  t.match(io.out(), new RegExp(`broken +${bad}[^\\n]*\\n[^\\n]*fine +${good}`))
+  for (const line of [3, 5, 6, 8, 10]) t.match(io.err(), `${L.journalPath(dir, bad)}:${line}`)
 })

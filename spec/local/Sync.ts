@@ -1,10 +1,13 @@
 import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs'
-import { Errors, LocalStore, Sink, evaluate, localSink, type LocalSink, memorySink, type MemorySink, run, withLocalFallback, type RunRecord, type SyncProgress, syncStore } from 'charmory-track'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { Errors, LocalStore, Sink, evaluate, localSink, type LocalSink, memorySink, type MemorySink, openSink, run, withLocalFallback, withLocalJournal, type RunRecord, type SyncProgress, syncStore } from 'charmory-track'
 import * as L from '../../lib/local/Store.js'
 import { openStore } from '../support/local-store.js'
+import { journalOver } from '../../lib/local/Fallback.js'
+import { captureLogger } from '../support/behaviour.js'
 import { failing } from '../support/sinks.js'
 import { asStored, left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
@@ -214,14 +217,40 @@ t.test('without checkpoints in between, a resumed sync re-sends from the last on
     }
   })
   const target = memorySink()
-  t.ok(E.isLeft(await syncStore(dir, dying(target, 6))()))
-  right(await syncStore(dir, target)())
-  const points = target.snapshot().runs[0]?.metrics['m'] ?? []
+  const sent: Array<number> = []
+  const record = TE.map((rs: Sink.RunSink): Sink.RunSink => ({ ...rs, logMetrics: (ms) => (sent.push(...ms.map((m) => m.step)), rs.logMetrics(ms)) }))
+  const recording: Sink.Sink = { ...target, openRun: (req) => record(target.openRun(req)), reopenRun: (id) => record(target.reopenRun(id)) }
+  t.ok(E.isLeft(await syncStore(dir, dying(recording, 6))()))
+  right(await syncStore(dir, recording)())
   t.strictSame(
-    points.map((p) => p.step),
+    sent,
     [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    'everything after the run was created is sent again (an MLflow server stores identical points once)'
+    'everything after the run was created is sent again'
   )
+  t.strictSame(
+    target.snapshot().runs[0]?.metrics['m']?.map((p) => p.step),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'and stored once, as an MLflow server stores identical points'
+  )
+})
+
+t.test('a journal that holds its run twice is sent with each point once, also by a sync that resumes', async (t) => {
+  const dir = tempDir(t)
+  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', s, 10 + s, s] as const) })
+  const copy: ReadonlyArray<L.JournalRecord> = [loss([0, 1, 2, 3, 4]), loss([5, 6, 7, 8, 9]), { t: 'end', status: 'FINISHED', endTime: 100 }]
+  // `once` comes in order: its points are sent without being remembered
+  const last: L.JournalRecord = { t: 'metrics', m: [['loss', 10, 20, 10], ['once', 1, 30, 0]] }
+  await writeOldRun(dir, 'polluted', 'twice', [...copy, ...copy, last])
+  const target = memorySink()
+  const sent: Array<number> = []
+  const record = TE.map((rs: Sink.RunSink): Sink.RunSink => ({ ...rs, logMetrics: (ms) => (sent.push(...ms.map((m) => m.step)), rs.logMetrics(ms)) }))
+  const recording: Sink.Sink = { ...target, openRun: (req) => record(target.openRun(req)), reopenRun: (id) => record(target.reopenRun(id)) }
+  t.ok(E.isLeft(await syncStore(dir, dying(recording, 1), { checkpointBytes: 1 })()), 'the first sync stops after one batch')
+  t.strictSame(sent, [0, 1, 2, 3, 4])
+  const resumed = right(await syncStore(dir, recording)())
+  t.match(resumed.runs, [{ runId: 'twice', metrics: 7, error: undefined }])
+  t.strictSame(sent.slice(5), [5, 6, 7, 8, 9, 10, 0], 'the resumed sync sends what the first did not, once')
+  t.match(targetRun(target, resumed.runs[0]?.remoteRunId), { status: 'FINISHED', endTime: 100 })
 })
 
 t.test('a run the target refuses is reported and the others go on; its children wait for it', async (t) => {
@@ -393,12 +422,23 @@ t.test('a run whose store files are damaged is reported with the file at fault',
   t.match(left(await syncStore(dir, memorySink())()), { _tag: 'FileError', path: L.syncPath(dir, fine) }, 'an unreadable store stops the sync')
 })
 
-t.test('a journal that does not decode stops the sync with the file and line at fault', async (t) => {
+t.test('a journal line that cannot be read is skipped with a report naming the file and line; the rest is synced', async (t) => {
   const dir = tempDir(t)
   const sink = openStore(dir)
-  const id = await write(sink, 'e', 'r', 1, (r) => r.end('FINISHED', 2)())
-  appendFileSync(L.journalPath(dir, id), 'not json\n')
-  t.match(left(await syncStore(dir, memorySink(), { dryRun: true })()), { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3` })
+  const id = await write(sink, 'e', 'r', 1, async (r) => {
+    await must(r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }]))
+    await must(r.flush())
+  })
+  appendFileSync(L.journalPath(dir, id), 'not json\n{"t":"metrics","m":[[123,2,2,1]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
+  const lines = [
+    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3`, path: '(line)' },
+    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:4`, path: 'm.0.0' }
+  ]
+  t.match(right(await syncStore(dir, memorySink(), { dryRun: true })()).runs, [{ runId: id, metrics: 1, unreadable: lines }])
+  const target = memorySink()
+  t.match(right(await syncStore(dir, target)()).runs, [{ runId: id, error: undefined, metrics: 1, unreadable: lines }])
+  t.match(target.snapshot().runs, [{ status: 'FINISHED', endTime: 2, metrics: { m: [{ value: 1 }] } }])
+  t.strictSame(right(await syncStore(dir, target)()).runs, [], 'the whole journal is confirmed: nothing is sent again')
 })
 
 t.test('dataset inputs are carried to the target; a target that cannot take them is reported', async (t) => {
@@ -456,4 +496,124 @@ t.test('a run journaled under a server run id is completed in place through anot
   const copied = right(await syncStore(dir, elsewhere)())
   t.not(copied.runs[0]?.remoteRunId, evaluated.runId)
   t.equal(targetRun(elsewhere, copied.runs[0]?.remoteRunId).metrics['loss']?.length, 30)
+})
+
+// -------------------------------------------------------------------------------------
+// a sink that journals into the store being synced
+// -------------------------------------------------------------------------------------
+
+/** A stand-in for a server: a memory sink under a server's name. */
+const standIn = (): MemorySink => ({ ...memorySink(), name: 'mlflow:http://127.0.0.1:5999' })
+
+/**
+ * A run journaled through `sink` (its server's run id, confirmed there), with points and an
+ * end added to it in the store alone since, and a run of the store alone: both unsynced.
+ */
+const unsyncedThrough = async (dir: string, sink: Sink.Sink): Promise<{ mirrored: string; local: string }> => {
+  let now = 1000
+  const done = right(
+    await run(
+      evaluate({ experiment: 'mirrored', runName: 'eval', resultsArtifact: false }, async (r) => {
+        for (let step = 0; step < 20; step++) await r.logMetric('loss', step, { step, timestamp: 1000 + step })
+      }),
+      { sink, logger: captureLogger().logger, clock: { now: () => (now += 1) } }
+    )
+  )
+  const reopened = right(await openStore(dir).reopenRun(done.runId)())
+  await must(reopened.logMetrics([{ key: 'late', value: 1, step: 0, timestamp: 5000 }]))
+  await must(reopened.end('FINISHED', 6000))
+  const local = await write(openStore(dir), 'alone', 'alone', 7000, async (r) => {
+    await must(r.logMetrics([{ key: 'm', value: 2, step: 0, timestamp: 7001 }]))
+    await must(r.end('FINISHED', 7002))
+  })
+  return { mirrored: done.runId, local }
+}
+
+/** Each run of the store with the size of its journal. */
+const sizes = (dir: string): Record<string, number> =>
+  existsSync(join(dir, 'runs'))
+    ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(L.journalPath(dir, id)).size]))
+    : {}
+
+t.test('a sink that journals into the store being synced: the sync sends to its server, journals nothing, keeps one target', async (t) => {
+  // the journal over a journal confirms what it journals under the name of the sink it mirrors
+  const kinds: ReadonlyArray<[string, (server: Sink.Sink, dir: string, other: string) => Sink.SinkDescription, (server: Sink.Sink, other: string) => ReadonlyArray<string>]> = [
+    ['withLocalJournal', (server, dir) => withLocalJournal(server, localSink({ dir })), (server) => [server.name]],
+    ['withLocalFallback', (server, dir) => withLocalFallback(server, localSink({ dir })), (server) => [server.name]],
+    [
+      'a journal over a journal',
+      (server, dir, other) => withLocalJournal(journalOver(server, openStore(other), { logger: captureLogger().logger }), localSink({ dir })),
+      (server, other) => [`${server.name} (journaled in local:${other})`, server.name]
+    ]
+  ]
+  for (const [kind, make, targets] of kinds) {
+    t.test(kind, async (t) => {
+      const dir = tempDir(t)
+      const other = tempDir(t)
+      const server = standIn()
+      const sink = right(await openSink(make(server, dir, other), { logger: captureLogger().logger }))
+      t.teardown(() => sink.close())
+      t.equal(Sink.unmirrored(sink), server, 'the sink says where it sends')
+      const { mirrored, local } = await unsyncedThrough(dir, sink)
+      const before = sizes(dir)
+      const elsewhere = sizes(other)
+
+      const report = right(await syncStore(dir, sink)())
+      t.equal(report.target, server.name, 'progress is kept under the server\'s name')
+      t.strictSame(report.runs.map((r) => [r.runId, r.error]), [[mirrored, undefined], [local, undefined]])
+      t.equal(report.runs[0]?.remoteRunId, mirrored, 'the journaled run is completed in place')
+      t.strictSame(sizes(dir), before, 'no journal grew and no run was added to the store')
+      t.strictSame(sizes(other), elsewhere, 'nor to the store of the inner journal')
+      const confirmed = right(await LocalStore.loadRun(dir, mirrored)())
+      t.strictSame(confirmed.sync.map((s) => s.target), targets(server, other), 'one target for the server')
+      t.equal(confirmed.sync.find((s) => s.target === server.name)?.offset, confirmed.journalBytes, 'which has all of the run')
+      t.strictSame(right(await LocalStore.loadRun(dir, local)()).sync.map((s) => s.target), [server.name])
+      const onServer = targetRun(server, mirrored)
+      t.match(onServer, { status: 'FINISHED', endTime: 6000 })
+      t.strictSame(onServer.metrics['loss']?.map((p) => p.step), Array.from({ length: 20 }, (_, i) => i), 'every point once')
+      t.strictSame(onServer.metrics['late'], [{ value: 1, step: 0, timestamp: 5000 }])
+      t.strictSame(targetRun(server, report.runs[1]?.remoteRunId).metrics['m'], [{ value: 2, step: 0, timestamp: 7001 }])
+      t.strictSame(right(await syncStore(dir, sink)()).runs, [], 'a second sync has nothing to send')
+    })
+  }
+})
+
+t.test('a sink of one\'s own that says it journals (describeSink) takes part', async (t) => {
+  const dir = tempDir(t)
+  const server = standIn()
+  const own = Sink.describeSink<Sink.Sink>('mine', () => {
+    const mirror = journalOver(server, openStore(dir), { logger: captureLogger().logger })
+    const sink: Sink.Sink = {
+      name: 'mine',
+      experiment: mirror.experiment,
+      openRun: mirror.openRun,
+      reopenRun: mirror.reopenRun,
+      journaled: { remote: server, dir }
+    }
+    return TE.right({ ...sink, close: async () => undefined })
+  })
+  const sink = right(await openSink(own))
+  const { mirrored } = await unsyncedThrough(dir, sink)
+  const before = sizes(dir)
+  const report = right(await syncStore(dir, sink)())
+  t.equal(report.target, server.name)
+  t.strictSame(sizes(dir), before)
+  t.match(targetRun(server, mirrored), { status: 'FINISHED', metrics: { late: [{ value: 1 }] } })
+})
+
+t.test('a sink that journals into the store without saying so cannot make a sync feed itself', async (t) => {
+  const dir = tempDir(t)
+  const server = standIn()
+  const mirror = journalOver(server, openStore(dir), { logger: captureLogger().logger })
+  const silent: Sink.Sink = { name: 'silent', experiment: mirror.experiment, openRun: mirror.openRun, reopenRun: mirror.reopenRun }
+  const { mirrored } = await unsyncedThrough(dir, mirror)
+  const listed = right(await LocalStore.loadRun(dir, mirrored)()).journalBytes
+  // the run is adopted, reopened through the sink, and what is replayed is journaled again
+  const report = right(await syncStore(dir, silent)())
+  t.equal(report.runs.find((r) => r.runId === mirrored)?.error, undefined)
+  const grown = right(await LocalStore.loadRun(dir, mirrored)())
+  t.ok(grown.journalBytes > listed && grown.journalBytes < 2 * listed, 'the sync sent the journal as it was listed, once')
+  t.equal(grown.sync.find((s) => s.target === 'silent')?.offset, listed, 'and confirmed that much')
+  t.strictSame(grown.metricHistories['loss']?.map((p) => p.step), Array.from({ length: 20 }, (_, i) => i), 'what it journaled again reads as one copy')
+  t.equal(grown.metricHistories['late']?.length, 1)
 })

@@ -102,6 +102,22 @@ t.test('metrics keep their whole history; bad points are refused as a batch', as
   })
 })
 
+t.test('an identical point (key, value, timestamp, step) is one point, as on an MLflow server', async (t) => {
+  const sink = memorySink()
+  const run = await openOne(sink)
+  const points = [
+    { key: 'loss', value: 1, step: 0, timestamp: 10 },
+    { key: 'loss', value: 0.5, step: 1, timestamp: 20 }
+  ]
+  await right(run.logMetrics(points))
+  await right(run.logMetrics([...points, { key: 'loss', value: 0.75, step: 1, timestamp: 20 }, { key: 'acc', value: 1, step: 0, timestamp: 10 }]))
+  const again = await right(sink.reopenRun(run.runId))
+  await right(again.logMetrics(points))
+  const want = [...points.map(({ value, step, timestamp }) => ({ value, step, timestamp })), { value: 0.75, step: 1, timestamp: 20 }]
+  t.strictSame(runOf(sink, run.runId)?.metrics, { loss: want, acc: [{ value: 1, step: 0, timestamp: 10 }] })
+  t.strictSame((await right(sink.query.getMetricHistory(run.runId, 'loss'))).metrics.length, 3, 'and the queries agree')
+})
+
 t.test('tags can be overwritten; a bad tag key is refused', async (t) => {
   const sink = memorySink()
   const run = await openOne(sink)
@@ -159,4 +175,37 @@ t.test('two memory sinks share nothing', async (t) => {
   await openOne(a)
   t.equal(a.snapshot().runs.length, 1)
   t.strictSame(b.snapshot(), { experiments: [], runs: [] })
+})
+
+t.test('values are kept as an MLflow server keeps them: strings, a long param or tag cut to its limit', async (t) => {
+  const sink = memorySink()
+  const experimentId = await right(sink.experiment('exp'))
+  const run = await right(sink.openRun({ experimentId, runName: 'r', startTime: 0, tags: [['opened', 'o'.repeat(8001)]] }))
+  t.strictSame(await run.logParams([['p', 'x'.repeat(6001)]])(), E.right(undefined))
+  t.strictSame(await run.logParams([['p', `${'x'.repeat(6000)}different tail`]])(), E.right(undefined), 'the same once cut: no conflict, as on the server')
+  t.strictSame(await run.setTags([['t', 'y'.repeat(8001)]])(), E.right(undefined))
+  const stored = runOf(sink, run.runId)!
+  t.equal(stored.params['p'], 'x'.repeat(6000))
+  t.equal(stored.tags['t'], 'y'.repeat(8000))
+  t.equal(stored.tags['opened'], 'o'.repeat(8000))
+  t.match(await run.logParams([['n', 5 as unknown as string]])(), E.left({ _tag: 'InvalidValue', key: 'n' }))
+  t.match(await run.setTags([['n', null as unknown as string]])(), E.left({ _tag: 'InvalidValue', key: 'n' }))
+  t.notOk('n' in runOf(sink, run.runId)!.params)
+})
+
+t.test('used directly from JavaScript, the sink answers a Left: it never throws nor rejects', async (t) => {
+  const sink = memorySink()
+  const experimentId = await right(sink.experiment('exp'))
+  const run = await right(sink.openRun({ experimentId, runName: 'r', startTime: 0, tags: [] }))
+  await right(run.logMetrics([{ key: 'kept', value: 1, step: 0, timestamp: 0 }]))
+  const anything = null as unknown as never
+  t.match(await sink.experiment(7 as unknown as string)(), E.left({ _tag: 'InvalidValue', key: 'name' }))
+  t.match(await sink.openRun(anything)(), E.left({ _tag: 'TaskFailed' }))
+  t.match(await run.logParams(anything)(), E.left({ _tag: 'TaskFailed' }))
+  t.match(await run.logMetrics([anything])(), E.left({ _tag: 'TaskFailed' }))
+  t.match(await run.logMetrics([{ key: 123, value: 1, step: 0, timestamp: 0 } as unknown as never])(), E.left({ _tag: 'InvalidKey', key: '123' }))
+  t.match(await run.setTags([[{}, 'v'] as unknown as never])(), E.left({ _tag: 'InvalidKey', key: 'an object' }))
+  t.match(await run.logArtifact(anything, new Uint8Array(0))(), E.left({ _tag: 'InvalidArtifactPath' }))
+  t.strictSame(runOf(sink, run.runId)!.metrics, { kept: [{ value: 1, step: 0, timestamp: 0 }] }, 'what was logged before is kept')
+  t.strictSame(sink.snapshot().experiments.map((e) => e.name), ['exp'])
 })

@@ -509,7 +509,7 @@ export const behaviourSuite = (
         { _tag: 'InvalidKey', key: 'bad//key' },
         { _tag: 'InvalidValue', key: 'unset' },
         { _tag: 'InvalidKey', key: 'nested.x,' },
-        { _tag: 'InvalidValue', key: 'params', reason: 'logParams takes a record of params, not null' },
+        { _tag: 'InvalidValue', key: 'params', reason: 'logParams takes params as a record, not null' },
         { _tag: 'ParamConflict', runId, key: 'threshold', recorded: '0.5', attempted: '0.9' },
         { _tag: 'RunEnded', runId }
       ])
@@ -527,6 +527,77 @@ export const behaviourSuite = (
         other: 'true',
         resolved_later: 'v2'
       })
+    })
+
+    t.test('a value longer than MLflow keeps is kept alike by every sink: cut, a long param whole as params/<key>.txt, warned', async (t) => {
+      const { env, readRun, warnings } = await setup(t)
+      // 6001 characters, the last two outside the BMP: cut by code points, as the server counts
+      const param = 'p'.repeat(5999) + '\u{1F600}\u{1F601}'
+      const tag = 't'.repeat(8001)
+      const { runId } = expectRight(
+        await run(
+          pipe(
+            trackParam('prompt', param),
+            Track.flatMap(() =>
+              evaluate({ experiment: experimentName('limits'), description: tag, tags: { spec_tag: tag } }, async (r) => {
+                await r.logParam('found', `${param}!`)
+                await r.setTag('long', tag)
+                await r.setTag('short', 'kept')
+              })
+            )
+          ),
+          env
+        )
+      )
+      const cut = [...param].slice(0, 6000).join('')
+      const view = await readRun(runId)
+      t.equal(view.params['prompt'], cut)
+      t.equal(view.params['found'], cut)
+      t.equal(new TextDecoder().decode(view.artifacts['params/prompt.txt']), param, 'the whole value beside it')
+      t.equal(new TextDecoder().decode(view.artifacts['params/found.txt']), `${param}!`)
+      for (const key of ['long', 'spec_tag', 'mlflow.note.content']) t.equal(view.tags[key], tag.slice(0, 8000), key)
+      t.equal(view.tags['short'], 'kept')
+      t.match(warnings.filter((w) => /characters/.test(w)).sort(), [
+        /param "found" has 6002 characters; MLflow keeps 6000: the whole value is the artifact params\/found.txt/,
+        /param "prompt" has 6001 characters; MLflow keeps 6000: the whole value is the artifact params\/prompt.txt/,
+        /tag "long" is longer than MLflow's 8000 characters and was cut/,
+        /tag "mlflow.note.content" is longer than MLflow's 8000 characters and was cut/,
+        /tag "spec_tag" is longer than MLflow's 8000 characters and was cut/
+      ])
+    })
+
+    t.test('keys named after Object.prototype are keys like any other: stored, read back, searched', async (t) => {
+      const { env, readRun } = await setup(t)
+      const experiment = experimentName('prototype keys')
+      const { runId } = expectRight(
+        await run(
+          evaluate({ experiment, tags: { constructor: 'c' } }, async (r) => {
+            await r.logParams({ ['__proto__']: 'p', constructor: 'c', toString: 't' })
+            await r.logMetric('__proto__', 1, { step: 0 })
+            await r.logMetric('__proto__', 2, { step: 1 })
+            await r.logMetric('hasOwnProperty', NaN)
+            await r.setTag('toString', 'tag')
+          }),
+          env
+        )
+      )
+      const view = await readRun(runId)
+      t.strictSame([view.params['__proto__'], view.params['constructor'], view.params['toString']], ['p', 'c', 't'])
+      t.ok(Object.hasOwn(view.metrics, '__proto__') && Object.hasOwn(view.metrics, 'hasOwnProperty'))
+      t.strictSame([view.tags['constructor'], view.tags['toString']], ['c', 'tag'])
+      const query = env.sink.query
+      if (query === undefined) return
+      const found = expectRight(await query.getRun(runId)())
+      t.ok(Object.hasOwn(found.params, '__proto__') && Object.hasOwn(found.metrics, '__proto__'), 'getRun keeps them')
+      t.equal(found.metrics['__proto__'], 2)
+      t.strictSame(expectRight(await query.getMetricHistory(runId, '__proto__')()).metrics.map((m) => m.value), [1, 2])
+      for (const missing of ['constructor', 'valueOf']) {
+        t.strictSame(expectRight(await query.getMetricHistory(runId, missing)()).metrics, [], `no ${missing} history`)
+      }
+      const hits = async (filter: string): Promise<number> => expectRight(await query.searchRuns({ experiments: [experiment], filter })()).runs.length
+      t.equal(await hits("params.`__proto__` = 'p' and params.toString = 't' and tags.constructor = 'c'"), 1)
+      t.equal(await hits('metrics.`__proto__` = 2'), 1)
+      t.equal(await hits("params.valueOf = 'x'"), 0, 'a key the run does not have matches nothing')
     })
 
     t.test('an evaluate inside a task opens a child run tagged with its parent', async (t) => {

@@ -65,11 +65,13 @@ export const readRun = async (base: string, runId: string, headers: Record<strin
   const info = run['info'] as Json
   const data = run['data'] as Json
   const kv = (xs: unknown) => Object.fromEntries(((xs ?? []) as Array<Json>).map((x) => [x['key'] as string, x['value'] as string]))
-  const metrics: Record<string, Array<PointView>> = {}
+  // entries, not `metrics[key] =`: a metric named `__proto__` is read back like any other
+  const histories: Array<readonly [string, Array<PointView>]> = []
   for (const m of (data['metrics'] ?? []) as Array<Json>) {
     const key = m['key'] as string
-    metrics[key] = await history(base, runId, key, headers)
+    histories.push([key, await history(base, runId, key, headers)])
   }
+  const metrics: Record<string, Array<PointView>> = Object.fromEntries(histories)
   const root = String(info['artifact_uri']).replace(/^mlflow-artifacts:\/*/, '')
   return {
     runId: info['run_id'] as string,
