@@ -10,7 +10,9 @@ import { join } from 'node:path'
 import { Errors, LocalStore } from 'charmory-track'
 
 import { localQuery } from '../lib/local/LocalQuery.js'
-import * as L from '../lib/local/Store.js'
+import * as Codecs from '../lib/local/Codecs.js'
+import * as Layout from '../lib/local/Layout.js'
+import * as Registry from '../lib/local/Registry.js'
 import { nodeTs, root } from './support/child.js'
 import { figure, num, show, table, type Figure } from './support/stats.js'
 import { keyOf, valueOf } from './support/workload.js'
@@ -27,26 +29,26 @@ export interface SummaryResult {
 
 /** Writes `runs` finished runs of `points` points each straight into a store's journals. */
 const writeStore = async (dir: string, runs: number, points: number): Promise<number> => {
-  await L.ensureStore(dir)()
-  const experimentId = await L.registerExperiment(dir, 'bench-listing')()
+  await Registry.ensureStore(dir)()
+  const experimentId = await Registry.registerExperiment(dir, 'bench-listing')()
   if (E.isLeft(experimentId)) throw new Error(Errors.describeError(experimentId.left))
   let bytes = 0
   for (let r = 0; r < runs; r++) {
     const runId = r.toString(16).padStart(32, '0')
-    mkdirSync(L.runDir(dir, runId), { recursive: true })
+    mkdirSync(Layout.runDir(dir, runId), { recursive: true })
     const lines = [
-      L.encodeRecord({ t: 'start', format: 1, runId, experimentId: experimentId.right, runName: `run-${r}`, startTime: 1_700_000_000_000 + r, tags: [['mlflow.runName', `run-${r}`]] }),
-      L.encodeRecord({ t: 'params', params: Array.from({ length: 20 }, (_, k) => [`p${k}`, `v${r}.${k}`] as [string, string]) })
+      Codecs.encodeRecord({ t: 'start', format: 1, runId, experimentId: experimentId.right, runName: `run-${r}`, startTime: 1_700_000_000_000 + r, tags: [['mlflow.runName', `run-${r}`]] }),
+      Codecs.encodeRecord({ t: 'params', params: Array.from({ length: 20 }, (_, k) => [`p${k}`, `v${r}.${k}`] as [string, string]) })
     ]
     for (let first = 0; first < points; first += 1000) {
       const batch: Array<string> = []
-      for (let i = first; i < Math.min(points, first + 1000); i++) batch.push(L.encodePoint(JSON.stringify(keyOf(i)), valueOf(i), 1_700_000_000_000 + i, i))
-      lines.push(L.encodePoints(batch))
+      for (let i = first; i < Math.min(points, first + 1000); i++) batch.push(Codecs.encodePoint(JSON.stringify(keyOf(i)), valueOf(i), 1_700_000_000_000 + i, i))
+      lines.push(Codecs.encodePoints(batch))
     }
-    lines.push(L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 1_700_000_100_000 + r }))
+    lines.push(Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 1_700_000_100_000 + r }))
     const text = lines.join('')
     bytes += Buffer.byteLength(text)
-    writeFileSync(L.journalPath(dir, runId), text)
+    writeFileSync(Layout.journalPath(dir, runId), text)
   }
   return bytes
 }

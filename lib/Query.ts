@@ -32,11 +32,14 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts/lib/index.js'
 import { decodeArgument, Flag, Numeric, optional, options, required, Text, Texts } from './Arguments.js'
 import { configError, taskFailed, type TrackError } from './Errors.js'
+import { experimentLookup, foundRun, num, own, runLookup, type Point } from './internal/query.js'
 import * as F from './SearchFilter.js'
 import type { Metric } from './Records.js'
 import type {
   ExperimentsPage,
   FoundExperiment,
+  HeldRun,
+  Holdings,
   FoundRun,
   HistoryPage,
   HistoryRequest,
@@ -55,6 +58,8 @@ import * as T from './Track.js'
 
 export type {
   ExperimentsPage,
+  HeldRun,
+  Holdings,
   FoundExperiment,
   FoundRun,
   HistoryPage,
@@ -66,118 +71,9 @@ export type {
   SearchRunsRequest
 } from './RunQuery.js'
 
-/**
- * A run as the memory and local sinks hold it, for `queryOver`.
- * @category model
- * @since 0.2.0
- */
-export interface HeldRun extends RunHeader {
-  readonly params: Readonly<Record<string, string>>
-  readonly tags: Readonly<Record<string, string>>
-  readonly metrics: Readonly<Record<string, ReadonlyArray<{ readonly value: number; readonly step: number; readonly timestamp: number }>>>
-}
-
-/**
- * How `queryOver` reads what a sink holds. A held run's `metrics` need only hold each
- * metric's latest point (see `isLater`), and every point of the metric `history` when asked.
- * @category model
- * @since 0.2.0
- */
-export interface Holdings {
-  readonly experiments: () => TE.TaskEither<TrackError, ReadonlyArray<{ readonly experimentId: string; readonly name: string }>>
-  readonly runs: () => TE.TaskEither<TrackError, ReadonlyArray<HeldRun>>
-  /** `NotFound` when there is no such run. */
-  readonly run: (runId: string, history?: string) => TE.TaskEither<TrackError, HeldRun>
-}
-
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
-
-type Point = HeldRun['metrics'][string][number]
-
-/** NaN is stored as 0 by MLflow, which is what it compares when it picks the latest point. */
-const num = (v: number): number => (Number.isNaN(v) ? 0 : v)
-
-/**
- * Whether point `b` is later than point `a`, as MLflow picks a metric's latest value: by
- * step, then timestamp, then value (NaN counting as 0).
- * @category utils
- * @since 0.2.0
- */
-export const isLater = (a: Point, b: Point): boolean =>
-  b.step > a.step || (b.step === a.step && (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && num(b.value) > num(a.value))))
-
-const latest = (points: ReadonlyArray<Point>): number => points.reduce((a, b) => (isLater(a, b) ? b : a)).value
-
-/**
- * A held run as a search finds it.
- * @category utils
- * @since 0.2.0
- */
-export const foundRun = (run: HeldRun): FoundRun => ({
-  runId: run.runId,
-  experimentId: run.experimentId,
-  runName: run.runName,
-  status: run.status,
-  startTime: run.startTime,
-  endTime: run.endTime,
-  userId: run.tags['mlflow.user'] ?? '',
-  params: { ...run.params },
-  metrics: Object.fromEntries(Object.entries(run.metrics).flatMap(([k, points]) => (points.length === 0 ? [] : [[k, latest(points)]]))),
-  tags: { ...run.tags }
-})
-
-/** `record[key]` if it is the record's own: `constructor` is a key like any other. */
-const own = <A>(record: Readonly<Record<string, A>>, key: string): A | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
-
-/**
- * What a filter or an ordering reads from a found run.
- * @category utils
- * @since 0.2.0
- */
-export const runLookup =
-  (run: FoundRun): F.Lookup =>
-  (kind, key) => {
-    switch (kind) {
-      case 'metric':
-        return own(run.metrics, key)
-      case 'param':
-        return own(run.params, key)
-      case 'tag':
-        return own(run.tags, key)
-      case 'attribute':
-        return own<string | number | undefined>({
-          run_id: run.runId,
-          // the server compares the run name of a filter with the mlflow.runName tag
-          run_name: run.tags['mlflow.runName'] ?? run.runName,
-          status: run.status,
-          user_id: run.userId,
-          start_time: run.startTime,
-          end_time: run.endTime
-        }, key)
-    }
-  }
-
-/**
- * What a filter or an ordering reads from a found experiment.
- * @category utils
- * @since 0.2.0
- */
-export const experimentLookup =
-  (experiment: FoundExperiment): F.Lookup =>
-  (kind, key) =>
-    kind === 'tag'
-      ? own(experiment.tags, key)
-      : own<string | number | undefined>(
-          {
-            experiment_id: experiment.experimentId,
-            name: experiment.name,
-            creation_time: experiment.creationTime,
-            last_update_time: experiment.lastUpdateTime
-          },
-          key
-        )
 
 /** The ids the request names, among `known`: all of them when it names none. */
 const chosenIds = (

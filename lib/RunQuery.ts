@@ -142,3 +142,27 @@ export interface RunQuery {
   readonly getMetricHistory: (runId: string, key: string, page?: HistoryRequest) => TE.TaskEither<TrackError, HistoryPage>
   readonly searchExperiments: (request?: SearchExperimentsRequest) => TE.TaskEither<TrackError, ExperimentsPage>
 }
+
+/**
+ * A run as the memory and local sinks hold it, for `queryOver`.
+ * @category model
+ * @since 0.2.0
+ */
+export interface HeldRun extends RunHeader {
+  readonly params: Readonly<Record<string, string>>
+  readonly tags: Readonly<Record<string, string>>
+  readonly metrics: Readonly<Record<string, ReadonlyArray<{ readonly value: number; readonly step: number; readonly timestamp: number }>>>
+}
+
+/**
+ * How `queryOver` reads what a sink holds. A held run's `metrics` need only hold each
+ * metric's latest point (the greatest step, then timestamp, then value), and every point of the metric `history` when asked.
+ * @category model
+ * @since 0.2.0
+ */
+export interface Holdings {
+  readonly experiments: () => TE.TaskEither<TrackError, ReadonlyArray<{ readonly experimentId: string; readonly name: string }>>
+  readonly runs: () => TE.TaskEither<TrackError, ReadonlyArray<HeldRun>>
+  /** `NotFound` when there is no such run. */
+  readonly run: (runId: string, history?: string) => TE.TaskEither<TrackError, HeldRun>
+}

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { experimentLookup, foundRun } from '../lib/internal/query.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { Errors, evaluate, memorySink, Query, run, Track } from 'charmory-track'
@@ -22,7 +23,7 @@ const held = (metrics: Query.HeldRun['metrics']): Query.HeldRun => ({
 })
 
 t.test('a found run holds each metric\'s latest value: greatest step, then timestamp, then value', async (t) => {
-  const found = Query.foundRun(
+  const found = foundRun(
     held({
       byStep: [
         { value: 1, step: 2, timestamp: 1 },
@@ -77,7 +78,7 @@ t.test('runs by experiment id; experiments by their tags', async (t) => {
   t.strictSame(right(await sink.query.searchExperiments({ filter: 'tags.team IS NULL', orderBy: ['name DESC'] })()).experiments.map((e) => e.name), ['b', 'a'])
   t.strictSame(right(await sink.query.searchExperiments({ filter: 'creation_time > 0' })()).experiments, [], 'the memory sink records no times')
   t.strictSame(right(await sink.query.searchExperiments()()).experiments.map((e) => e.name), ['a', 'b'], 'by id when no time is known')
-  const tagged = Query.experimentLookup({ experimentId: '1', name: 'x', tags: { team: 'a' }, creationTime: 5, lastUpdateTime: undefined })
+  const tagged = experimentLookup({ experimentId: '1', name: 'x', tags: { team: 'a' }, creationTime: 5, lastUpdateTime: undefined })
   t.equal(tagged('tag', 'team'), 'a')
   t.equal(tagged('tag', 'constructor'), undefined)
   t.equal(tagged('attribute', 'creation_time'), 5)

@@ -58,7 +58,7 @@ import type { Logger } from '../platform/Platform.js'
 import type { RunStatus } from '../Records.js'
 import { buildSink, describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import type { LocalRunSink, LocalSink } from './LocalSink.js'
-import * as L from './Store.js'
+import * as Registry from './Registry.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -177,7 +177,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions & { r
     /** In the journal mode, once the server could not be reached: what every operation fails with. */
     let lost: TrackError | undefined
     const confirm = (): TE.TaskEither<TrackError, void> =>
-      L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
+      Registry.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() })
     const losing = (e: TrackError): E.Either<TrackError, void> => {
       mirroring = false
       lost = unsynced(ls.runId, local.dir, withoutCredentials(remote.name.replace(/^mlflow:/, '')), syncCommandFor(local.dir, remote.name, options.defaultDir), e)
@@ -249,7 +249,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions & { r
       const rs = remoteRun.right.value
       const opened = await pipe(
         local.openRun({ ...localRequest, runId: rs.runId }),
-        TE.tap((ls) => L.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() }))
+        TE.tap((ls) => Registry.recordSyncState(local.dir, ls.runId, { target: remote.name, remoteRunId: rs.runId, offset: ls.written() }))
       )()
       if (E.isLeft(opened)) {
         await rs.end('FAILED', request.startTime)()
@@ -261,7 +261,7 @@ const mirrored = (remote: Sink, local: LocalSink, options: FallbackOptions & { r
   /** A local run mirrors into the server only when the server has all of it so far. */
   const reopenBoth = (ls: LocalRunSink): TE.TaskEither<TrackError, RunSink> =>
     pipe(
-      L.readSyncStates(local.dir, ls.runId),
+      Registry.readSyncStates(local.dir, ls.runId),
       TE.flatMap((states) => async () => {
         const state = states.find((s) => s.target === remote.name)
         if (offline || state === undefined || state.offset < ls.written()) return E.right<TrackError, RunSink>(ls)

@@ -39,7 +39,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises'
+import { mkdir, stat, truncate } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { validateArtifactPath } from '../ArtifactPath.js'
@@ -52,8 +52,13 @@ import type { Entry, Metric, RunRequest, RunStatus } from '../Records.js'
 import type { RunQuery } from '../RunQuery.js'
 import type { Scope } from '../Scope.js'
 import { describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
+import * as Codecs from './Codecs.js'
+import * as Files from './Files.js'
+import * as Journal from './Journal.js'
+import { done, journalWriter, type Writer } from './JournalWriter.js'
+import * as Layout from './Layout.js'
 import { localQuery } from './LocalQuery.js'
-import * as L from './Store.js'
+import * as Registry from './Registry.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -101,114 +106,6 @@ export interface LocalSink extends Sink {
 }
 
 // -------------------------------------------------------------------------------------
-// journal writer
-// -------------------------------------------------------------------------------------
-
-interface Writer {
-  /** Adds a record line; resolves at once unless the buffer is full and must be written first. */
-  readonly append: (line: string) => Promise<void>
-  readonly point: (piece: string) => Promise<void>
-  /** Writes what is buffered, flushed to disk when `durable`. */
-  readonly drain: (durable: boolean) => Promise<void>
-  /** Writes, flushes and closes the file (it reopens on the next write). */
-  readonly close: () => Promise<void>
-  readonly written: () => number
-  readonly failure: () => TrackError | undefined
-}
-
-const POINTS_PER_LINE = 1000
-const done: Promise<void> = Promise.resolve()
-
-const journalWriter = (
-  path: string,
-  size: number,
-  flushIntervalMs: number,
-  bufferBytes: number,
-  platform: Pick<Platform, 'clock' | 'timers'>
-): Writer => {
-  let lines: Array<string> = []
-  let points: Array<string> = []
-  /** Characters waiting: whole lines, and the points of the line still open. */
-  let buffered = 0
-  let pointChars = 0
-  let written = size
-  let handle: FileHandle | undefined
-  let queue = done
-  let failure: TrackError | undefined
-  let timer: (() => void) | undefined
-  let lastWrite = platform.clock.now()
-
-  const closeLine = (): void => {
-    if (points.length === 0) return
-    const line = L.encodePoints(points)
-    points = []
-    lines.push(line)
-    buffered += line.length - pointChars
-    pointChars = 0
-  }
-  const io = (step: () => Promise<void>): Promise<void> =>
-    (queue = queue.then(async () => {
-      if (failure !== undefined) return
-      try {
-        await step()
-      } catch (e) {
-        failure = fileError(path, describeUnknown(e))
-      }
-    }))
-  const drain = (durable: boolean): Promise<void> => {
-    timer?.()
-    timer = undefined
-    closeLine()
-    const data = Buffer.from(lines.join(''))
-    lines = []
-    buffered = 0
-    lastWrite = platform.clock.now()
-    return io(async () => {
-      if (data.length > 0) {
-        handle ??= await open(path, 'a')
-        await handle.appendFile(data)
-        written += data.length
-      }
-      if (durable && handle !== undefined) await handle.sync()
-    })
-  }
-  // Data waits at most `flushIntervalMs`: a timer when the event loop is free, and a check
-  // on every append for a producer that keeps it busy.
-  const added = (): Promise<void> => {
-    if (buffered >= bufferBytes || platform.clock.now() - lastWrite >= flushIntervalMs) return drain(buffered < bufferBytes)
-    if (timer === undefined) {
-      timer = platform.timers.after(flushIntervalMs, () => void drain(true))
-    }
-    return done
-  }
-  return {
-    append: (line) => {
-      closeLine()
-      lines.push(line)
-      buffered += line.length
-      return added()
-    },
-    point: (piece) => {
-      points.push(piece)
-      buffered += piece.length
-      pointChars += piece.length
-      if (points.length >= POINTS_PER_LINE) closeLine()
-      return added()
-    },
-    drain,
-    close: async () => {
-      await drain(true)
-      await io(async () => {
-        await handle?.close()
-        handle = undefined
-      })
-    },
-    written: () => written,
-    failure: () => failure
-  }
-}
-
-// -------------------------------------------------------------------------------------
 // checks
 // -------------------------------------------------------------------------------------
 
@@ -241,8 +138,8 @@ const kept = (entries: ReadonlyArray<Entry>, limit: number): ReadonlyArray<Entry
  * The journal line of `record`, once the store's own reader would take it: whatever a caller
  * passes, the writer never appends a line that makes the run unreadable.
  */
-const lineOf = (fn: string, record: L.JournalRecord): E.Either<TrackError, string> =>
-  E.map(() => L.encodeRecord(record))(decodeArgument(fn, record.t, L.JournalRecord, record))
+const lineOf = (fn: string, record: Codecs.JournalRecord): E.Either<TrackError, string> =>
+  E.map(() => Codecs.encodeRecord(record))(decodeArgument(fn, record.t, Codecs.JournalRecord, record))
 
 /**
  * `f` as a task that neither throws nor rejects, whatever it is given (a sink used directly,
@@ -281,7 +178,7 @@ const settle = (run: RunState, pending: Promise<void>): TE.TaskEither<TrackError
 const fail = (e: TrackError): TE.TaskEither<TrackError, void> => TE.left(e)
 
 /** Appends `record` once its line is known to read back. */
-const append = (run: RunState, fn: string, record: L.JournalRecord): TE.TaskEither<TrackError, void> => {
+const append = (run: RunState, fn: string, record: Codecs.JournalRecord): TE.TaskEither<TrackError, void> => {
   const line = lineOf(fn, record)
   return E.isLeft(line) ? TE.fromEither(line) : settle(run, run.writer.append(line.right))
 }
@@ -316,7 +213,7 @@ const logMetrics = (run: RunState, metrics: ReadonlyArray<Metric>, keys: Map<str
       if (keys.size >= 10_000) keys.clear()
       keys.set(m.key, (keyJson = JSON.stringify(m.key)))
     }
-    const written = run.writer.point(L.encodePoint(keyJson, m.value, m.timestamp, m.step))
+    const written = run.writer.point(Codecs.encodePoint(keyJson, m.value, m.timestamp, m.step))
     if (written !== done) pending = written
   }
   return pending === done && run.writer.failure() === undefined ? TE.right(undefined) : settle(run, pending)
@@ -326,13 +223,13 @@ const logArtifact = (run: RunState, path: string, bytes: Uint8Array): TE.TaskEit
   pipe(
     TE.fromEither(validateArtifactPath(path)),
     TE.flatMap((p) => {
-      const target = L.artifactFile(run.dir, run.runId, p)
+      const target = Layout.artifactFile(run.dir, run.runId, p)
       return pipe(
         TE.tryCatch(
           () => mkdir(dirname(target), { recursive: true }),
           (e) => fileError(target, describeUnknown(e))
         ),
-        TE.flatMap(() => L.replaceFile(target, bytes)),
+        TE.flatMap(() => Files.replaceFile(target, bytes)),
         TE.flatMap(() => append(run, 'logArtifact', { t: 'artifact', path: p, size: bytes.length }))
       )
     })
@@ -388,8 +285,8 @@ const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEith
     ),
     TE.flatMap((line) =>
       pipe(
-        tryIO(L.runDir(dir, runId), () => mkdir(L.runDir(dir, runId))),
-        TE.flatMap(() => L.replaceFile(L.journalPath(dir, runId), line)),
+        tryIO(Layout.runDir(dir, runId), () => mkdir(Layout.runDir(dir, runId))),
+        TE.flatMap(() => Files.replaceFile(Layout.journalPath(dir, runId), line)),
         TE.as(Buffer.byteLength(line))
       )
     )
@@ -397,7 +294,7 @@ const createRun = (dir: string, runId: string, request: RunRequest): TE.TaskEith
 
 /** Cuts off a torn last line, left by a writer that died mid-line, before appending again. */
 const cutTornTail = (dir: string, runId: string, complete: number): TE.TaskEither<TrackError, void> => {
-  const path = L.journalPath(dir, runId)
+  const path = Layout.journalPath(dir, runId)
   return tryIO(path, async () => {
     if ((await stat(path)).size > complete) await truncate(path, complete)
   })
@@ -407,35 +304,20 @@ const cutTornTail = (dir: string, runId: string, complete: number): TE.TaskEithe
 const reopenState = (
   dir: string,
   runId: string
-): TE.TaskEither<TrackError, { experimentId: string; params: Map<string, string>; complete: number }> => {
-  const params = new Map<string, string>()
-  let experimentId: string | undefined
-  let unreadable: TrackError | undefined
-  return pipe(
-    TE.fromEither(pipe(L.RunId.decode(runId), E.mapLeft(() => notFound('run', runId)))),
-    TE.flatMap(() =>
-      L.readJournal(
-        dir,
-        runId,
-        (record) => {
-          if (record.t === 'start') experimentId = record.experimentId
-          if (record.t === 'params') for (const [k, v] of record.params) params.set(k, v)
-          return E.right(undefined)
-        },
-        // a line that cannot be read is skipped; without its start, the run cannot be reopened
-        (e) => void (unreadable ??= e)
-      )
-    ),
-    TE.flatMap((complete) =>
-      experimentId === undefined
-        ? TE.left(unreadable ?? notFound('run', runId))
+): TE.TaskEither<TrackError, { experimentId: string; params: Map<string, string>; complete: number }> =>
+  pipe(
+    TE.fromEither(pipe(Codecs.RunId.decode(runId), E.mapLeft(() => notFound('run', runId)))),
+    TE.flatMap(() => Journal.foldJournal(dir, runId)),
+    TE.flatMap((fold) =>
+      fold.start === undefined
+        ? // a line that cannot be read is skipped; without its start, the run cannot be reopened
+          TE.left(fold.unreadable[0]?.error ?? notFound('run', runId))
         : pipe(
-            cutTornTail(dir, runId, complete),
-            TE.as({ experimentId, params, complete })
+            cutTornTail(dir, runId, fold.journalBytes),
+            TE.as({ experimentId: fold.start.experimentId, params: new Map(fold.params), complete: fold.journalBytes })
           )
     )
   )
-}
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -463,7 +345,7 @@ const reopenState = (
  */
 export const localSink = (options: LocalSinkOptions = {}): SinkDescription<LocalSink> =>
   describeSink(`local:${options.dir === undefined ? '$ARMORY_HOME/mlruns' : resolve(options.dir)}`, (context) =>
-    TE.right(openStore(resolve(options.dir ?? L.defaultStoreDir(context.vars, context.home ?? homedir())), options, context, context.scope))
+    TE.right(openStore(resolve(options.dir ?? Layout.defaultStoreDir(context.vars, context.home ?? homedir())), options, context, context.scope))
   )
 
 /**
@@ -485,13 +367,13 @@ export const openStore = (
   const writers = new Set<Writer>()
   let ready: Promise<E.Either<TrackError, void>> | undefined
   const store = (): TE.TaskEither<TrackError, void> => async () => {
-    ready ??= L.ensureStore(dir)()
+    ready ??= Registry.ensureStore(dir)()
     const r = await ready
     if (E.isLeft(r)) ready = undefined
     return r
   }
   const sink = (runId: string, experimentId: string, params: Map<string, string>, size: number): LocalRunSink => {
-    const writer = journalWriter(L.journalPath(dir, runId), size, flushIntervalMs, bufferBytes, platform)
+    const writer = journalWriter(Layout.journalPath(dir, runId), size, flushIntervalMs, bufferBytes, platform)
     writers.add(writer)
     return runSink({ dir, runId, experimentId, params, check, writer })
   }
@@ -508,19 +390,19 @@ export const openStore = (
       if (known !== undefined) return TE.right(known)
       return pipe(
         store(),
-        TE.flatMap(() => L.registerExperiment(dir, name)),
+        TE.flatMap(() => Registry.registerExperiment(dir, name)),
         TE.tap((id) => TE.right(void experiments.set(name, id)))
       )
     }),
     openRun: guarded((request: RunRequest, runId: string = request.runId ?? platform.ids()) =>
       pipe(
         store(),
-        TE.flatMap(() => L.readExperiment(dir, request.experimentId)),
+        TE.flatMap(() => Registry.readExperiment(dir, request.experimentId)),
         TE.flatMap((found) => (found === undefined ? TE.left(notFound('experiment', request.experimentId)) : TE.right(found))),
         TE.flatMap(() => TE.fromEither(checkEntries(check, request.tags))),
         TE.flatMap(() =>
           pipe(
-            TE.fromEither(L.RunId.decode(runId)),
+            TE.fromEither(Codecs.RunId.decode(runId)),
             TE.mapLeft(() => invalidValue('runId', `${JSON.stringify(runId)} cannot name a run folder`)),
             TE.flatMap(() => createRun(dir, runId, request))
           )

@@ -66,6 +66,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { invalidValue, unsupported, type TrackError } from '../Errors.js'
 import * as L from './Store.js'
+import * as Codecs from './Codecs.js'
+import * as Journal from './Journal.js'
+import * as Registry from './Registry.js'
 import type { Entry } from '../ParamValue.js'
 import { unmirrored, type RunSink, type Sink } from '../Sink.js'
 import { isUnreachable } from './Fallback.js'
@@ -150,8 +153,8 @@ interface Context {
   readonly advance: (runId: string, bytes: number) => void
 }
 
-type StartRecord = Extract<L.JournalRecord, { t: 'start' }>
-type MetricsRecord = Extract<L.JournalRecord, { t: 'metrics' }>
+type StartRecord = Extract<Codecs.JournalRecord, { t: 'start' }>
+type MetricsRecord = Extract<Codecs.JournalRecord, { t: 'metrics' }>
 
 interface Counts {
   params: number
@@ -195,7 +198,7 @@ const adopt = async (ctx: Context, run: L.RunSummary): Promise<L.SyncState | und
   const state = { target: ctx.key, remoteRunId: run.runId, offset: Math.max(...known.map((s) => s.offset)) }
   ctx.remoteIds.set(run.runId, run.runId)
   // kept so that a later sync need not ask again; if it cannot be written, it asks again
-  await L.recordSyncState(ctx.dir, run.runId, state)()
+  await Registry.recordSyncState(ctx.dir, run.runId, state)()
   return state
 }
 
@@ -225,7 +228,7 @@ const unorderedKeys = (dir: string, runId: string): TE.TaskEither<TrackError, Re
   const last = new Map<string, Point>()
   const keys = new Set<string>()
   return pipe(
-    L.readJournal(dir, runId, (record) => {
+    Journal.readJournal(dir, runId, (record) => {
       if (record.t !== 'metrics') return E.right(undefined)
       for (const [key, value, timestamp, step] of record.m) {
         const point = { value, timestamp, step }
@@ -257,7 +260,7 @@ const firstSeen = (unordered: ReadonlySet<string>) => {
         })
 }
 
-const count = (counts: Counts, record: L.JournalRecord): void => {
+const count = (counts: Counts, record: Codecs.JournalRecord): void => {
   if (record.t === 'start') counts.tags += record.tags.length
   if (record.t === 'params') counts.params += record.params.length
   if (record.t === 'tags') counts.tags += record.tags.length
@@ -280,7 +283,7 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
 
   const confirm = (offset: number): TE.TaskEither<TrackError, void> =>
     pipe(
-      L.recordSyncState(ctx.dir, run.runId, { target: ctx.key, remoteRunId, offset }),
+      Registry.recordSyncState(ctx.dir, run.runId, { target: ctx.key, remoteRunId, offset }),
       TE.map(() => void (confirmed = offset))
     )
   const current: TE.TaskEither<TrackError, RunSink> = async () => {
@@ -304,7 +307,7 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
         return confirm(end)
       })
     )
-  const apply = (record: L.JournalRecord, end: number): TE.TaskEither<TrackError, void> => {
+  const apply = (record: Codecs.JournalRecord, end: number): TE.TaskEither<TrackError, void> => {
     switch (record.t) {
       case 'start':
         return start(record, end)
@@ -351,7 +354,7 @@ const replay = async (ctx: Context, run: L.RunSummary): Promise<RunSync> => {
       : pipe(open.flush(), TE.flatMap(() => confirm(end)))
 
   const walk = (fresh: (points: MetricsRecord['m']) => MetricsRecord['m']): TE.TaskEither<TrackError, number> =>
-    L.readJournal(ctx.dir, run.runId, async (read, end) => {
+    Journal.readJournal(ctx.dir, run.runId, async (read, end) => {
       // what the journal holds past its listed length waits for the next sync (see `syncStore`)
       if (end > run.journalBytes) return E.right(undefined)
       // every point is looked at, also before `seen`, so that each is sent once

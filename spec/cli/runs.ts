@@ -2,7 +2,8 @@ import t from 'tap'
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Platform, Sink, localSink } from 'charmory-track'
-import * as L from '../../lib/local/Store.js'
+import * as Layout from '../../lib/local/Layout.js'
+import * as Registry from '../../lib/local/Registry.js'
 import { openStore } from '../support/local-store.js'
 import { runsCommand, table, usage } from '../../lib/cli/runs.js'
 import { testIo } from '../support/local-cli.js'
@@ -20,8 +21,8 @@ const fill = async (dir: string) => {
   right(await b.flush()())
   const c = await open('mnist', 'third', Date.UTC(2024, 4, 3, 0, 0, 0))
   right(await c.end('FAILED', Date.UTC(2024, 4, 3, 0, 0, 1))())
-  right(await L.recordSyncState(dir, a.runId, { target: 'memory', remoteRunId: 'x', offset: 1_000_000 })())
-  right(await L.recordSyncState(dir, c.runId, { target: 'memory', remoteRunId: 'y', offset: 1 })())
+  right(await Registry.recordSyncState(dir, a.runId, { target: 'memory', remoteRunId: 'x', offset: 1_000_000 })())
+  right(await Registry.recordSyncState(dir, c.runId, { target: 'memory', remoteRunId: 'y', offset: 1 })())
   return { a: a.runId, b: b.runId, c: c.runId }
 }
 
@@ -66,9 +67,9 @@ t.test('--help prints the usage; a bad flag is a usage error; a store that canno
   const damaged = testIo(t)
   const dir = join(damaged.home, '.armory', 'mlruns')
   const { a } = await fill(dir)
-  appendFileSync(L.journalPath(dir, a), 'garbage\n')
+  appendFileSync(Layout.journalPath(dir, a), 'garbage\n')
   t.equal(await runsCommand([], damaged), 0, 'one bad line hides nothing')
-  t.match(damaged.err(), new RegExp(`^charmory-track runs: unexpected data from ${L.journalPath(dir, a)}:\\d+ at \\(line\\): not JSON.*; the line is skipped\n$`))
+  t.match(damaged.err(), new RegExp(`^charmory-track runs: unexpected data from ${Layout.journalPath(dir, a)}:\\d+ at \\(line\\): not JSON.*; the line is skipped\n$`))
   t.match(damaged.out(), a)
   const unreadable = testIo(t)
   const store = join(unreadable.home, '.armory', 'mlruns')

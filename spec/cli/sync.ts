@@ -2,7 +2,7 @@ import t from 'tap'
 import { appendFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { LocalStore, evaluate, localSink, run } from 'charmory-track'
-import * as L from '../../lib/local/Store.js'
+import * as Layout from '../../lib/local/Layout.js'
 import { openStore } from '../support/local-store.js'
 import { DEFAULT_SERVER, syncCommand, usage } from '../../lib/cli/sync.js'
 import { testIo } from '../support/local-cli.js'
@@ -77,7 +77,7 @@ t.test('a server that cannot be reached: an error with a hint, exit 1', async (t
 
   const damaged = testIo(t)
   const { dir, runId } = await fill(damaged.home)
-  appendFileSync(L.journalPath(dir, runId), 'garbage\n')
+  appendFileSync(Layout.journalPath(dir, runId), 'garbage\n')
   t.equal(await syncCommand(['--to', `http://127.0.0.1:${port}`, '--dry-run'], damaged), 0, 'a bad line stops nothing')
   t.match(damaged.err(), /^charmory-track sync: run \w+: unexpected data from .*journal\.jsonl:\d+ at \(line\): not JSON.*; the line was skipped, the rest sent\n$/)
   t.match(damaged.out(), /^would sync 1 run/)
@@ -101,7 +101,7 @@ t.test('sync to a real server: a summary, then nothing; a failed run is named', 
   const tty = testIo(t, {}, { tty: true })
   const second = await fill(tty.home)
   const broken = await fill(tty.home)
-  rmSync(L.artifactFile(second.dir, broken.runId, 'notes.txt'))
+  rmSync(Layout.artifactFile(second.dir, broken.runId, 'notes.txt'))
   t.equal(await syncCommand(['--to', server.url], tty), 1)
   t.match(tty.out(), /^synced 1 of 2 runs to /)
   t.match(tty.err(), new RegExp(`charmory-track sync: run ${broken.runId} failed: artifact "${broken.runId}/notes.txt" not found`))

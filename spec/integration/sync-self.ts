@@ -16,7 +16,7 @@ import { Errors, LocalStore, Sink, evaluate, localSink, Mlflow, mlflowSink, open
 import { cli } from '../../lib/cli/cli.js'
 import { serve } from '../../lib/cli/server.js'
 import { openStore } from '../support/local-store.js'
-import * as L from '../../lib/local/Store.js'
+import * as Layout from '../../lib/local/Layout.js'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { testIo } from '../support/local-cli.js'
 import { right, tempDir } from '../support/local-store.js'
@@ -38,7 +38,7 @@ const within = async <A>(task: TE.TaskEither<Errors.TrackError, A>, ms = 120_000
 
 /** Each run of the store with the size of its journal. */
 const journals = (dir: string): Record<string, number> =>
-  existsSync(join(dir, 'runs')) ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(L.journalPath(dir, id)).size])) : {}
+  existsSync(join(dir, 'runs')) ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(Layout.journalPath(dir, id)).size])) : {}
 
 /**
  * A run streamed through `sink` (journaled in `store` under the server's run id), with points

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Errors, LocalStore, Sink, evaluate, localSink, memorySink, type MemorySink, openSink, reopen, run, syncStore, withLocalFallback, withLocalJournal } from 'charmory-track'
 import { isUnreachable, syncCommandFor } from '../../lib/local/Fallback.js'
 import { fallbackOver, journalOver } from '../../lib/local/Fallback.js'
-import * as L from '../../lib/local/Store.js'
+import * as Layout from '../../lib/local/Layout.js'
 import { openStore } from '../support/local-store.js'
 import { captureLogger } from '../support/behaviour.js'
 import { left, right, tempDir } from '../support/local-store.js'
@@ -245,10 +245,10 @@ t.test('reopening: by the store when it has the run, mirrored only when the serv
   remote.fail(Errors.httpError(404, 'RESOURCE_DOES_NOT_EXIST', 'deleted', 'runs/get'))
   t.match(left(await fresh.reopenRun(synced.runId)()), { _tag: 'HttpError', status: 404 })
 
-  appendFileSync(L.journalPath(dir, offline.runId), 'garbage\n')
+  appendFileSync(Layout.journalPath(dir, offline.runId), 'garbage\n')
   right(await fresh.reopenRun(offline.runId)())
   // a bad line is skipped; a journal whose start record cannot be read cannot be reopened
-  writeFileSync(L.journalPath(dir, offline.runId), `garbage\n${readFileSync(L.journalPath(dir, offline.runId), 'utf8')}`)
+  writeFileSync(Layout.journalPath(dir, offline.runId), `garbage\n${readFileSync(Layout.journalPath(dir, offline.runId), 'utf8')}`)
   t.match(left(await fresh.reopenRun(offline.runId)()), { _tag: 'DecodeError' })
 })
 
@@ -387,8 +387,8 @@ t.test('ending KILLED ends the journal at once, then the server run, and leaves 
   t.match(right(await LocalStore.loadRun(fallback.dir, f.runId)()), { status: 'KILLED', endTime: 3 })
 
   const g = right(await sink.openRun({ experimentId, runName: 'g', startTime: 1, tags: [] })())
-  rmSync(L.runDir(dir, g.runId), { recursive: true })
-  writeFileSync(L.runDir(dir, g.runId), 'in the way')
+  rmSync(Layout.runDir(dir, g.runId), { recursive: true })
+  writeFileSync(Layout.runDir(dir, g.runId), 'in the way')
   t.match(left(await g.end('KILLED', 4)()), { _tag: 'FileError' }, 'a journal that cannot be ended is an error')
   t.equal(remote.inner.snapshot().runs.find((x) => x.runId === g.runId)?.status, 'RUNNING')
 })

@@ -7,7 +7,8 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmS
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { LocalStore, Runtime, evaluate, fork, localSink, memorySink, reopen, run, type RunRecord, Track, trackParam } from 'charmory-track'
-import * as L from '../../lib/local/Store.js'
+import * as Codecs from '../../lib/local/Codecs.js'
+import * as Layout from '../../lib/local/Layout.js'
 import { openStore } from '../support/local-store.js'
 import { behaviourSuite, fixedSource, type RunView } from '../support/behaviour.js'
 import { asStored, childEnv, left, right, root, runTs, tempDir, tsNode, withVars } from '../support/local-store.js'
@@ -132,7 +133,7 @@ t.test('the sink enforces what the server enforces', async (t) => {
     _tag: 'NotFound',
     what: 'experiment'
   })
-  t.match(left(await sink.openRun({ experimentId: L.experimentIdOf('nope'), runName: 'r', startTime: 1, tags: [] })()), {
+  t.match(left(await sink.openRun({ experimentId: Layout.experimentIdOf('nope'), runName: 'r', startTime: 1, tags: [] })()), {
     _tag: 'NotFound',
     what: 'experiment'
   })
@@ -162,7 +163,7 @@ t.test('the sink enforces what the server enforces', async (t) => {
   t.strictSame(stored.paramValues, { lr: '0.1' })
   t.strictSame(stored.metricHistories, {}, 'nothing of a refused batch is recorded')
   t.equal(
-    readFileSync(L.journalPath(dir, r.runId), 'utf8').split('\n').filter((l) => l.includes('"params"')).length,
+    readFileSync(Layout.journalPath(dir, r.runId), 'utf8').split('\n').filter((l) => l.includes('"params"')).length,
     1,
     'a param logged again with its value is not written twice'
   )
@@ -210,7 +211,7 @@ t.test('a run can be opened with a given id, once', async (t) => {
   const request = { experimentId, runName: 'r', startTime: 1, tags: [] }
   const r = right(await sink.openRun({ ...request, runId: 'abc123' })())
   t.equal(r.runId, 'abc123')
-  t.match(left(await sink.openRun({ ...request, runId: 'abc123' })()), { _tag: 'FileError', path: L.runDir(dir, 'abc123') })
+  t.match(left(await sink.openRun({ ...request, runId: 'abc123' })()), { _tag: 'FileError', path: Layout.runDir(dir, 'abc123') })
   t.match(left(await sink.openRun({ ...request, runId: 'a/b' })()), { _tag: 'InvalidValue', key: 'runId' })
 })
 
@@ -240,7 +241,7 @@ t.test('a flushed run keeps no file open: reopening a run again and again leaks 
   const experimentId = right(await sink.experiment('descriptors')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.end('FINISHED', 2)())
-  const journal = L.journalPath(dir, r.runId)
+  const journal = Layout.journalPath(dir, r.runId)
   const openOnJournal = (): number =>
     readdirSync('/proc/self/fd').filter((fd) => {
       try {
@@ -276,7 +277,7 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
   right(await r.flush()())
-  appendFileSync(L.journalPath(dir, r.runId), '{"t":"metrics","m":[["m",2,')
+  appendFileSync(Layout.journalPath(dir, r.runId), '{"t":"metrics","m":[["m",2,')
   const before = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(before.status, 'RUNNING', 'a run that did not end is shown as not finished')
   t.strictSame(before.metricHistories, { m: [{ value: 1, step: 0, timestamp: 1 }] })
@@ -286,7 +287,7 @@ t.test('a torn last line is ignored when reading and cut off when the run is reo
   const after = right(await LocalStore.loadRun(dir, r.runId)())
   t.equal(after.status, 'KILLED')
   t.strictSame(after.metricHistories['m']?.map((p) => p.value), [1, 3])
-  t.equal(readFileSync(L.journalPath(dir, r.runId), 'utf8').includes('["m",2,'), false)
+  t.equal(readFileSync(Layout.journalPath(dir, r.runId), 'utf8').includes('["m",2,'), false)
 })
 
 t.test('a corrupt line inside a journal is skipped and named (file and line); the run reads and reopens', async (t) => {
@@ -296,10 +297,10 @@ t.test('a corrupt line inside a journal is skipped and named (file and line); th
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
   right(await r.logParams([['lr', '0.1']])())
   right(await r.end('FINISHED', 2)())
-  appendFileSync(L.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FAILED","endTime":3}\n')
+  appendFileSync(Layout.journalPath(dir, r.runId), 'garbage\n{"t":"end","status":"FAILED","endTime":3}\n')
   const stored = right(await LocalStore.loadRun(dir, r.runId)())
   t.match(stored, { status: 'FAILED', endTime: 3, paramValues: { lr: '0.1' } }, 'the lines after it are read')
-  t.match(stored.unreadable, [{ _tag: 'DecodeError', source: `${L.journalPath(dir, r.runId)}:4`, path: '(line)', message: /^not JSON/ }])
+  t.match(stored.unreadable, [{ _tag: 'DecodeError', source: `${Layout.journalPath(dir, r.runId)}:4`, path: '(line)', message: /^not JSON/ }])
   const again = right(await sink.reopenRun(r.runId)())
   t.match(left(await again.logParams([['lr', '0.2']])()), { _tag: 'ParamConflict' }, 'the params before it are still known')
   right(await again.logParams([['later', '1']])())
@@ -334,7 +335,7 @@ t.test('data is written within the flush interval, and at once when the buffer i
   const batched = await open({})
   for (let i = 0; i < 2500; i++) right(await batched.logMetrics(point(i))())
   right(await batched.flush()())
-  const lines = readFileSync(L.journalPath(dir, batched.runId), 'utf8').trim().split('\n')
+  const lines = readFileSync(Layout.journalPath(dir, batched.runId), 'utf8').trim().split('\n')
   t.equal(lines.length, 4, 'points are gathered up to a thousand a line')
   t.equal(await onDisk(batched.runId), 2500)
 })
@@ -344,22 +345,22 @@ t.test('a failing write is a FileError from that operation on', async (t) => {
   const sink = openStore(dir)
   const experimentId = right(await sink.experiment('failing')())
   const r = right(await sink.openRun({ experimentId, runName: 'r', startTime: 1, tags: [] })())
-  rmSync(L.journalPath(dir, r.runId))
-  mkdirSync(L.journalPath(dir, r.runId))
+  rmSync(Layout.journalPath(dir, r.runId))
+  mkdirSync(Layout.journalPath(dir, r.runId))
   right(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])())
-  t.match(left(await r.flush()()), { _tag: 'FileError', path: L.journalPath(dir, r.runId) })
+  t.match(left(await r.flush()()), { _tag: 'FileError', path: Layout.journalPath(dir, r.runId) })
   t.match(left(await r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }])()), { _tag: 'FileError' })
   t.match(left(await r.end('FINISHED', 2)()), { _tag: 'FileError' })
 
-  mkdirSync(join(L.runDir(dir, r.runId), 'artifacts'))
-  writeFileSync(join(L.runDir(dir, r.runId), 'artifacts', 'plots'), 'a file where a folder should be')
+  mkdirSync(join(Layout.runDir(dir, r.runId), 'artifacts'))
+  writeFileSync(join(Layout.runDir(dir, r.runId), 'artifacts', 'plots'), 'a file where a folder should be')
   t.match(left(await r.logArtifact('plots/roc.png', utf8('x'))()), { _tag: 'FileError' })
 
   const s = right(await sink.openRun({ experimentId, runName: 's', startTime: 1, tags: [] })())
-  rmSync(L.runDir(dir, s.runId), { recursive: true })
+  rmSync(Layout.runDir(dir, s.runId), { recursive: true })
   t.match(left(await sink.reopenRun(s.runId)()), { _tag: 'NotFound' })
-  mkdirSync(L.runDir(dir, s.runId))
-  writeFileSync(L.journalPath(dir, s.runId), L.encodeRecord({ t: 'start', format: 1, runId: s.runId, experimentId, runName: 's', startTime: 1, tags: [] }))
+  mkdirSync(Layout.runDir(dir, s.runId))
+  writeFileSync(Layout.journalPath(dir, s.runId), Codecs.encodeRecord({ t: 'start', format: 1, runId: s.runId, experimentId, runName: 's', startTime: 1, tags: [] }))
   const reopened = await pipe(sink.reopenRun(s.runId), (te) => te())
   t.ok(E.isRight(reopened), 'a journal written back is found again')
 })

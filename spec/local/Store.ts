@@ -1,4 +1,5 @@
 import t from 'tap'
+import { MetricValue } from '../../lib/Records.js'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
@@ -9,18 +10,23 @@ import { LocalStore, Sink, memorySink, syncStore } from 'charmory-track'
 import { runsCommand } from '../../lib/cli/runs.js'
 import { openStore } from '../support/local-store.js'
 import * as L from '../../lib/local/Store.js'
+import * as Codecs from '../../lib/local/Codecs.js'
+import * as Files from '../../lib/local/Files.js'
+import * as Layout from '../../lib/local/Layout.js'
+import * as Registry from '../../lib/local/Registry.js'
+import * as Summary from '../../lib/local/Summary.js'
 import { testIo } from '../support/local-cli.js'
 import { left, right, tempDir, writeOldRun } from '../support/local-store.js'
 
 const start = (runId: string, experimentId: string, startTime: number, tags: Array<[string, string]> = []): string =>
-  L.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })
+  Codecs.encodeRecord({ t: 'start', format: 1, runId, experimentId, runName: `run ${runId}`, startTime, tags })
 
 /** A store holding the experiment `name` and a run written line by line. */
 const storeWith = async (dir: string, name: string, runId: string, lines: ReadonlyArray<string>): Promise<string> => {
-  right(await L.ensureStore(dir)())
-  const experimentId = right(await L.registerExperiment(dir, name)())
-  mkdirSync(L.runDir(dir, runId), { recursive: true })
-  writeFileSync(L.journalPath(dir, runId), [start(runId, experimentId, 1000), ...lines].join(''))
+  right(await Registry.ensureStore(dir)())
+  const experimentId = right(await Registry.registerExperiment(dir, name)())
+  mkdirSync(Layout.runDir(dir, runId), { recursive: true })
+  writeFileSync(Layout.journalPath(dir, runId), [start(runId, experimentId, 1000), ...lines].join(''))
   return experimentId
 }
 
@@ -44,8 +50,8 @@ t.test('metric points are encoded without a whole-record stringify and decode ba
         { minLength: 1, maxLength: 20 }
       ),
       (points) => {
-        const line = L.encodePoints(points.map(([k, v, ts, s]) => L.encodePoint(JSON.stringify(k), v, ts, s)))
-        const decoded = L.decodeLine(L.JournalRecord, line.slice(0, -1), 'journal', 1)
+        const line = Codecs.encodePoints(points.map(([k, v, ts, s]) => Codecs.encodePoint(JSON.stringify(k), v, ts, s)))
+        const decoded = Files.decodeLine(Codecs.JournalRecord, line.slice(0, -1), 'journal', 1)
         if (E.isLeft(decoded) || decoded.right.t !== 'metrics') return false
         return decoded.right.m.every(([k, v, ts, s], i) => {
           const [k0, v0, ts0, s0] = points[i]!
@@ -54,32 +60,32 @@ t.test('metric points are encoded without a whole-record stringify and decode ba
       }
     )
   )
-  t.equal(L.encodePoint('"a"', NaN, 1, 0), '["a","NaN",1,0]')
-  t.equal(L.encodePoint('"a"', -Infinity, 1, 0), '["a","-Infinity",1,0]')
-  t.strictSame(L.encodeRecord({ t: 'metrics', m: [['a', Infinity, 5, 2]] }), '{"t":"metrics","m":[["a","Infinity",5,2]]}\n')
+  t.equal(Codecs.encodePoint('"a"', NaN, 1, 0), '["a","NaN",1,0]')
+  t.equal(Codecs.encodePoint('"a"', -Infinity, 1, 0), '["a","-Infinity",1,0]')
+  t.strictSame(Codecs.encodeRecord({ t: 'metrics', m: [['a', Infinity, 5, 2]] }), '{"t":"metrics","m":[["a","Infinity",5,2]]}\n')
 })
 
 t.test('a line that does not decode is a DecodeError naming the file, the line and the field', async (t) => {
-  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics"', 'j.jsonl', 7)), {
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '{"t":"metrics"', 'j.jsonl', 7)), {
     _tag: 'DecodeError',
     source: 'j.jsonl:7',
     message: /^not JSON/
   })
-  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics","m":[["a",1,2,3],["b","one",2,3]]}', 'j.jsonl', 3)), {
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '{"t":"metrics","m":[["a",1,2,3],["b","one",2,3]]}', 'j.jsonl', 3)), {
     _tag: 'DecodeError',
     source: 'j.jsonl:3',
     path: 'm.1.1',
     message: 'expected MetricValue'
   })
-  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"comment"}', 'j.jsonl', 2)), { path: 't', message: /expected a record tag/ })
-  t.match(left(L.decodeLine(L.JournalRecord, '[]', 'j.jsonl', 2)), { path: 't' })
-  t.match(left(L.decodeLine(L.SafeInteger, '1.5', 'f', 1)), { path: '(record)', message: 'expected SafeInteger' })
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '{"t":"comment"}', 'j.jsonl', 2)), { path: 't', message: /expected a record tag/ })
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '[]', 'j.jsonl', 2)), { path: 't' })
+  t.match(left(Files.decodeLine(Codecs.SafeInteger, '1.5', 'f', 1)), { path: '(record)', message: 'expected SafeInteger' })
   const silent = new t_.Type<number>('silent', (u): u is number => false, () => t_.failures([]), (n) => n)
-  t.match(left(L.decodeLine(silent, '1', 'f', 1)), { path: '(record)', message: 'unexpected shape' })
-  t.ok(L.JournalRecord.is({ t: 'end', status: 'FINISHED', endTime: 1 }))
-  t.notOk(L.RunId.is('../x'))
-  t.ok(L.MetricValue.is(1))
-  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"metrics","m":[["a",null,2,3]]}', 'j', 1)), { path: 'm.0.1' })
+  t.match(left(Files.decodeLine(silent, '1', 'f', 1)), { path: '(record)', message: 'unexpected shape' })
+  t.ok(Codecs.JournalRecord.is({ t: 'end', status: 'FINISHED', endTime: 1 }))
+  t.notOk(Codecs.RunId.is('../x'))
+  t.ok(MetricValue.is(1))
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '{"t":"metrics","m":[["a",null,2,3]]}', 'j', 1)), { path: 'm.0.1' })
 })
 
 t.test('readLines walks complete lines across chunk boundaries and skips a torn last line', async (t) => {
@@ -89,7 +95,7 @@ t.test('readLines walks complete lines across chunk boundaries and skips a torn 
   writeFileSync(file, `${long}a\n${long}b\nshort\n${long}`)
   const seen: Array<[number, number, number]> = []
   const complete = right(
-    await L.readLines(file, (text, line, end) => E.right(void seen.push([text.length, line, end])))()
+    await Files.readLines(file, (text, line, end) => E.right(void seen.push([text.length, line, end])))()
   )
   t.strictSame(seen, [
     [700_001, 1, 700_002],
@@ -97,31 +103,31 @@ t.test('readLines walks complete lines across chunk boundaries and skips a torn 
     [5, 3, 1_400_010]
   ])
   t.equal(complete, 1_400_010, 'the torn line is not counted')
-  t.equal(right(await L.readLines(join(dir, 'missing'), () => E.right(undefined))()), 0, 'a missing file has no lines')
-  const stopped = await L.readLines(file, async (_text, line) => (line === 2 ? E.left(L.decodeLine(L.SafeInteger, 'x', file, 2) as never) : E.right(undefined)))()
+  t.equal(right(await Files.readLines(join(dir, 'missing'), () => E.right(undefined))()), 0, 'a missing file has no lines')
+  const stopped = await Files.readLines(file, async (_text, line) => (line === 2 ? E.left(Files.decodeLine(Codecs.SafeInteger, 'x', file, 2) as never) : E.right(undefined)))()
   t.ok(E.isLeft(stopped), 'onLine stops the walk with a Left')
-  t.match(left(await L.readLines(dir, () => E.right(undefined))()), { _tag: 'FileError', path: dir })
-  t.match(left(await L.readLines(join(file, 'below'), () => E.right(undefined))()), { _tag: 'FileError' })
+  t.match(left(await Files.readLines(dir, () => E.right(undefined))()), { _tag: 'FileError', path: dir })
+  t.match(left(await Files.readLines(join(file, 'below'), () => E.right(undefined))()), { _tag: 'FileError' })
 })
 
 t.test('a journal starts with exactly one start record', async (t) => {
   const dir = tempDir(t)
-  await storeWith(dir, 'e', 'r1', [L.encodeRecord({ t: 'params', params: [['a', '1']] })])
-  mkdirSync(L.runDir(dir, 'r2'))
-  writeFileSync(L.journalPath(dir, 'r2'), '')
+  await storeWith(dir, 'e', 'r1', [Codecs.encodeRecord({ t: 'params', params: [['a', '1']] })])
+  mkdirSync(Layout.runDir(dir, 'r2'))
+  writeFileSync(Layout.journalPath(dir, 'r2'), '')
   t.match(left(await LocalStore.loadRun(dir, 'r2')()), { _tag: 'NotFound', id: 'r2' }, 'an empty journal holds no run')
-  mkdirSync(L.runDir(dir, 'r3'))
-  writeFileSync(L.journalPath(dir, 'r3'), L.encodeRecord({ t: 'params', params: [] }))
-  t.match(left(await LocalStore.loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${L.journalPath(dir, 'r3')}:1`, path: 't' }, 'no start: the run cannot be read')
-  mkdirSync(L.runDir(dir, 'r4'))
-  writeFileSync(L.journalPath(dir, 'r4'), start('r4', 'x', 1) + start('r4', 'x', 1))
-  t.match(right(await LocalStore.loadRun(dir, 'r4')()), { runId: 'r4', unreadable: [{ _tag: 'DecodeError', source: `${L.journalPath(dir, 'r4')}:2`, path: 't' }] })
-  appendFileSync(L.journalPath(dir, 'r1'), '{"t":"params","params":[["a"]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
+  mkdirSync(Layout.runDir(dir, 'r3'))
+  writeFileSync(Layout.journalPath(dir, 'r3'), Codecs.encodeRecord({ t: 'params', params: [] }))
+  t.match(left(await LocalStore.loadRun(dir, 'r3')()), { _tag: 'DecodeError', source: `${Layout.journalPath(dir, 'r3')}:1`, path: 't' }, 'no start: the run cannot be read')
+  mkdirSync(Layout.runDir(dir, 'r4'))
+  writeFileSync(Layout.journalPath(dir, 'r4'), start('r4', 'x', 1) + start('r4', 'x', 1))
+  t.match(right(await LocalStore.loadRun(dir, 'r4')()), { runId: 'r4', unreadable: [{ _tag: 'DecodeError', source: `${Layout.journalPath(dir, 'r4')}:2`, path: 't' }] })
+  appendFileSync(Layout.journalPath(dir, 'r1'), '{"t":"params","params":[["a"]]}\n' + Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
   t.match(
     right(await LocalStore.listRuns(dir)()),
     [
-      { runId: 'r1', status: 'FINISHED', params: 1, unreadable: [{ _tag: 'DecodeError', source: `${L.journalPath(dir, 'r1')}:3`, path: 'params.0' }] },
-      { runId: 'r4', unreadable: [{ source: `${L.journalPath(dir, 'r4')}:2` }] }
+      { runId: 'r1', status: 'FINISHED', params: 1, unreadable: [{ _tag: 'DecodeError', source: `${Layout.journalPath(dir, 'r1')}:3`, path: 'params.0' }] },
+      { runId: 'r4', unreadable: [{ source: `${Layout.journalPath(dir, 'r4')}:2` }] }
     ],
     'the runs that have a start are listed, each with the lines skipped; r2 and r3 have none'
   )
@@ -130,20 +136,20 @@ t.test('a journal starts with exactly one start record', async (t) => {
 t.test('listRuns and loadRun read runs back, newest first, with counts and sync state', async (t) => {
   const dir = tempDir(t)
   const expA = await storeWith(dir, 'alpha', 'r1', [
-    L.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['bs', '16']] }),
-    L.encodeRecord({ t: 'metrics', m: [['loss', 0.5, 1001, 1], ['acc', NaN, 1001, 1], ['loss', 0.25, 1002, 2]] }),
-    L.encodeRecord({ t: 'tags', tags: [['phase', 'train']] }),
-    L.encodeRecord({ t: 'artifact', path: 'b.txt', size: 3 }),
-    L.encodeRecord({ t: 'artifact', path: 'a/x.bin', size: 2 }),
-    L.encodeRecord({ t: 'artifact', path: 'b.txt', size: 4 }),
-    L.encodeRecord({ t: 'end', status: 'FAILED', endTime: 1500 })
+    Codecs.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['bs', '16']] }),
+    Codecs.encodeRecord({ t: 'metrics', m: [['loss', 0.5, 1001, 1], ['acc', NaN, 1001, 1], ['loss', 0.25, 1002, 2]] }),
+    Codecs.encodeRecord({ t: 'tags', tags: [['phase', 'train']] }),
+    Codecs.encodeRecord({ t: 'artifact', path: 'b.txt', size: 3 }),
+    Codecs.encodeRecord({ t: 'artifact', path: 'a/x.bin', size: 2 }),
+    Codecs.encodeRecord({ t: 'artifact', path: 'b.txt', size: 4 }),
+    Codecs.encodeRecord({ t: 'end', status: 'FAILED', endTime: 1500 })
   ])
-  const expB = right(await L.registerExperiment(dir, 'beta')())
-  mkdirSync(L.runDir(dir, 'r2'))
-  writeFileSync(L.journalPath(dir, 'r2'), start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']]) + '{"t":"par')
-  mkdirSync(L.runDir(dir, 'r0'), { recursive: true })
-  mkdirSync(L.runDir(dir, 'r5'), { recursive: true })
-  writeFileSync(L.journalPath(dir, 'r5'), start('r5', 'gone', 2000))
+  const expB = right(await Registry.registerExperiment(dir, 'beta')())
+  mkdirSync(Layout.runDir(dir, 'r2'))
+  writeFileSync(Layout.journalPath(dir, 'r2'), start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']]) + '{"t":"par')
+  mkdirSync(Layout.runDir(dir, 'r0'), { recursive: true })
+  mkdirSync(Layout.runDir(dir, 'r5'), { recursive: true })
+  writeFileSync(Layout.journalPath(dir, 'r5'), start('r5', 'gone', 2000))
 
   const runs = right(await LocalStore.listRuns(dir)())
   t.strictSame(
@@ -185,10 +191,10 @@ t.test('listRuns and loadRun read runs back, newest first, with counts and sync 
   const r2 = right(await LocalStore.loadRun(dir, 'r2')())
   t.equal(r2.journalBytes, Buffer.byteLength(start('r2', expB, 2000, [['mlflow.parentRunId', 'r1']])), 'the torn line is ignored')
 
-  right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: 10 })())
-  right(await L.recordSyncState(dir, 'r1', { target: 'other', remoteRunId: 'y1', offset: 10 })())
+  right(await Registry.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: 10 })())
+  right(await Registry.recordSyncState(dir, 'r1', { target: 'other', remoteRunId: 'y1', offset: 10 })())
   t.equal(right(await LocalStore.loadRun(dir, 'r1')()).synced, false, 'a partial sync is not synced')
-  right(await L.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes })())
+  right(await Registry.recordSyncState(dir, 'r1', { target: 'memory', remoteRunId: 'x1', offset: r1.journalBytes })())
   const synced = right(await LocalStore.loadRun(dir, 'r1')())
   t.equal(synced.synced, true)
   t.strictSame(synced.sync, [
@@ -204,24 +210,24 @@ t.test('listRuns and loadRun read runs back, newest first, with counts and sync 
 t.test('a corrupt sync record is a DecodeError; a torn one is ignored', async (t) => {
   const dir = tempDir(t)
   await storeWith(dir, 'e', 'r1', [])
-  appendFileSync(L.syncPath(dir, 'r1'), '{"target":"m","remoteRunId":"x","offset":3}\n{"target":"m"')
-  t.strictSame(right(await L.readSyncStates(dir, 'r1')()), [{ target: 'm', remoteRunId: 'x', offset: 3 }])
-  appendFileSync(L.syncPath(dir, 'r1'), '}\n')
-  t.match(left(await LocalStore.listRuns(dir)()), { _tag: 'DecodeError', source: `${L.syncPath(dir, 'r1')}:2`, path: 'remoteRunId' })
+  appendFileSync(Layout.syncPath(dir, 'r1'), '{"target":"m","remoteRunId":"x","offset":3}\n{"target":"m"')
+  t.strictSame(right(await Registry.readSyncStates(dir, 'r1')()), [{ target: 'm', remoteRunId: 'x', offset: 3 }])
+  appendFileSync(Layout.syncPath(dir, 'r1'), '}\n')
+  t.match(left(await LocalStore.listRuns(dir)()), { _tag: 'DecodeError', source: `${Layout.syncPath(dir, 'r1')}:2`, path: 'remoteRunId' })
 })
 
 t.test('experiments are registered once, by name, also when registered many times at once', async (t) => {
   const dir = tempDir(t)
   t.strictSame(right(await LocalStore.listExperiments(dir)()), [], 'a folder without a store has no experiments')
-  right(await L.ensureStore(dir)())
-  const ids = await Promise.all(Array.from({ length: 20 }, () => L.registerExperiment(dir, 'mnist')()))
+  right(await Registry.ensureStore(dir)())
+  const ids = await Promise.all(Array.from({ length: 20 }, () => Registry.registerExperiment(dir, 'mnist')()))
   const id = right(ids[0]!)
   t.ok(ids.every((r) => E.isRight(r) && r.right === id), 'every registration gets the same id')
-  t.equal(id, L.experimentIdOf('mnist'))
-  right(await L.registerExperiment(dir, 'cifar')())
+  t.equal(id, Layout.experimentIdOf('mnist'))
+  right(await Registry.registerExperiment(dir, 'cifar')())
   writeFileSync(join(dir, 'experiments', 'notes.txt'), 'not an experiment')
   t.strictSame(right(await LocalStore.listExperiments(dir)()), [
-    { experimentId: L.experimentIdOf('cifar'), name: 'cifar' },
+    { experimentId: Layout.experimentIdOf('cifar'), name: 'cifar' },
     { experimentId: id, name: 'mnist' }
   ])
   t.strictSame(
@@ -229,50 +235,50 @@ t.test('experiments are registered once, by name, also when registered many time
     [],
     'no temporary file is left behind'
   )
-  t.equal(right(await L.readExperiment(dir, 'not-an-id')()), undefined)
-  t.equal(right(await L.readExperiment(dir, L.experimentIdOf('unknown'))()), undefined)
+  t.equal(right(await Registry.readExperiment(dir, 'not-an-id')()), undefined)
+  t.equal(right(await Registry.readExperiment(dir, Layout.experimentIdOf('unknown'))()), undefined)
 })
 
 t.test('an experiment file that names another experiment is refused', async (t) => {
   const dir = tempDir(t)
-  right(await L.ensureStore(dir)())
-  writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('a')}.json`), JSON.stringify({ experimentId: 'x', name: 'b' }))
-  t.match(left(await L.registerExperiment(dir, 'a')()), { _tag: 'DecodeError', path: 'name' })
-  writeFileSync(join(dir, 'experiments', `${L.experimentIdOf('c')}.json`), '{"name": 3}')
+  right(await Registry.ensureStore(dir)())
+  writeFileSync(join(dir, 'experiments', `${Layout.experimentIdOf('a')}.json`), JSON.stringify({ experimentId: 'x', name: 'b' }))
+  t.match(left(await Registry.registerExperiment(dir, 'a')()), { _tag: 'DecodeError', path: 'name' })
+  writeFileSync(join(dir, 'experiments', `${Layout.experimentIdOf('c')}.json`), '{"name": 3}')
   t.match(left(await LocalStore.listExperiments(dir)()), { _tag: 'DecodeError', source: /\.json:1$/ })
 })
 
 t.test('a store of another format or version is refused', async (t) => {
   const dir = tempDir(t)
-  right(await L.ensureStore(dir)())
-  right(await L.ensureStore(dir)())
+  right(await Registry.ensureStore(dir)())
+  right(await Registry.ensureStore(dir)())
   t.strictSame(JSON.parse(readFileSync(join(dir, 'charmory-store.json'), 'utf8')), {
     format: 'charmory-track-local-store',
     version: 1
   })
   writeFileSync(join(dir, 'charmory-store.json'), '{"format":"charmory-track-local-store","version":2}')
-  t.match(left(await L.ensureStore(dir)()), { _tag: 'DecodeError', path: 'version' })
+  t.match(left(await Registry.ensureStore(dir)()), { _tag: 'DecodeError', path: 'version' })
 })
 
 t.test('file system failures are FileErrors naming the path', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, 'a-file')
   writeFileSync(file, '')
-  t.match(left(await L.ensureStore(join(file, 'store'))()), { _tag: 'FileError', path: join(file, 'store') })
-  t.match(left(await L.createExclusive(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
+  t.match(left(await Registry.ensureStore(join(file, 'store'))()), { _tag: 'FileError', path: join(file, 'store') })
+  t.match(left(await Files.createExclusive(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
   const refusing = () => Promise.reject(Object.assign(new Error('operation not permitted'), { code: 'EPERM' }))
-  t.match(left(await L.createExclusive(join(dir, 'x'), 'x', refusing)()), { _tag: 'FileError', message: 'operation not permitted' })
+  t.match(left(await Files.createExclusive(join(dir, 'x'), 'x', refusing)()), { _tag: 'FileError', message: 'operation not permitted' })
   t.strictSame(readdirSync(dir), ['a-file'], 'the temporary file is removed')
-  t.match(left(await L.createExclusive(join(dir, 'x'), 'x', () => Promise.reject('no links here'))()), { message: 'no links here' })
-  t.equal(right(await L.createExclusive(join(dir, 'y'), 'y')()), true)
-  t.equal(right(await L.createExclusive(join(dir, 'y'), 'z')()), false)
+  t.match(left(await Files.createExclusive(join(dir, 'x'), 'x', () => Promise.reject('no links here'))()), { message: 'no links here' })
+  t.equal(right(await Files.createExclusive(join(dir, 'y'), 'y')()), true)
+  t.equal(right(await Files.createExclusive(join(dir, 'y'), 'z')()), false)
   t.equal(readFileSync(join(dir, 'y'), 'utf8'), 'y', 'the first writer wins')
-  t.match(left(await L.replaceFile(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
-  t.match(left(await L.recordSyncState(dir, 'missing', { target: 'm', remoteRunId: 'x', offset: 1 })()), { _tag: 'FileError' })
+  t.match(left(await Files.replaceFile(join(dir, 'missing', 'x'), 'x')()), { _tag: 'FileError' })
+  t.match(left(await Registry.recordSyncState(dir, 'missing', { target: 'm', remoteRunId: 'x', offset: 1 })()), { _tag: 'FileError' })
   const store = join(dir, 'store')
-  right(await L.ensureStore(store)())
-  mkdirSync(join(store, 'experiments', `${L.experimentIdOf('e')}.json`))
-  t.match(left(await L.readExperiment(store, L.experimentIdOf('e'))()), { _tag: 'FileError' })
+  right(await Registry.ensureStore(store)())
+  mkdirSync(join(store, 'experiments', `${Layout.experimentIdOf('e')}.json`))
+  t.match(left(await Registry.readExperiment(store, Layout.experimentIdOf('e'))()), { _tag: 'FileError' })
   const flat = join(dir, 'flat')
   mkdirSync(flat)
   writeFileSync(join(flat, 'runs'), '')
@@ -282,8 +288,8 @@ t.test('file system failures are FileErrors naming the path', async (t) => {
 t.test('readArtifact reads an artifact of a run', async (t) => {
   const dir = tempDir(t)
   await storeWith(dir, 'e', 'r1', [])
-  mkdirSync(join(L.runDir(dir, 'r1'), 'artifacts', 'plots', 'roc'), { recursive: true })
-  writeFileSync(L.artifactFile(dir, 'r1', 'plots/a.txt'), 'abc')
+  mkdirSync(join(Layout.runDir(dir, 'r1'), 'artifacts', 'plots', 'roc'), { recursive: true })
+  writeFileSync(Layout.artifactFile(dir, 'r1', 'plots/a.txt'), 'abc')
   t.strictSame(right(await LocalStore.readArtifact(dir, 'r1', 'plots/./a.txt')()), new Uint8Array([97, 98, 99]))
   t.match(left(await LocalStore.readArtifact(dir, 'r1', 'plots/b.txt')()), { _tag: 'NotFound', what: 'artifact', id: 'r1/plots/b.txt' })
   t.match(left(await LocalStore.readArtifact(dir, 'r1', '../journal.jsonl')()), { _tag: 'InvalidArtifactPath' })
@@ -292,13 +298,13 @@ t.test('readArtifact reads an artifact of a run', async (t) => {
 })
 t.test('inputs records decode, a bad one names its field; journals from 0.1 read with no inputs', async (t) => {
   const line = '{"t":"inputs","datasets":[{"name":"d","digest":"abc","sourceType":"local","source":"{}","schema":"s","tags":[["mlflow.data.context","eval"]]}]}'
-  t.match(L.decodeLine(L.JournalRecord, line, 'j', 4), { right: { t: 'inputs', datasets: [{ name: 'd', schema: 's' }] } })
-  t.match(left(L.decodeLine(L.JournalRecord, '{"t":"inputs","datasets":[{"name":"d","digest":1}]}', 'j', 4)), { _tag: 'DecodeError', path: /datasets\.0/ })
-  t.equal(L.encodeRecord({ t: 'inputs', datasets: [] }), '{"t":"inputs","datasets":[]}\n')
+  t.match(Files.decodeLine(Codecs.JournalRecord, line, 'j', 4), { right: { t: 'inputs', datasets: [{ name: 'd', schema: 's' }] } })
+  t.match(left(Files.decodeLine(Codecs.JournalRecord, '{"t":"inputs","datasets":[{"name":"d","digest":1}]}', 'j', 4)), { _tag: 'DecodeError', path: /datasets\.0/ })
+  t.equal(Codecs.encodeRecord({ t: 'inputs', datasets: [] }), '{"t":"inputs","datasets":[]}\n')
   const dir = tempDir(t)
   mkdirSync(join(dir, 'runs', 'old'), { recursive: true })
   writeFileSync(
-    L.journalPath(dir, 'old'),
+    Layout.journalPath(dir, 'old'),
     '{"t":"start","format":1,"runId":"old","experimentId":"e","runName":"r","startTime":1,"tags":[]}\n{"t":"end","status":"FINISHED","endTime":2}\n'
   )
   t.strictSame(right(await LocalStore.loadRun(dir, 'old')()).inputs, [])
@@ -307,29 +313,29 @@ t.test('inputs records decode, a bad one names its field; journals from 0.1 read
 t.test('listing keeps a summary per run: read while current, rebuilt when missing, damaged or behind the journal', async (t) => {
   const dir = tempDir(t)
   const runId = 'a'.repeat(32)
-  const points = L.encodePoints([L.encodePoint('"loss"', 0.5, 10, 1), L.encodePoint('"loss"', NaN, 11, 2), L.encodePoint('"acc"', 0.9, 12, 0)])
-  await storeWith(dir, 'exp', runId, [L.encodeRecord({ t: 'params', params: [['lr', '0.1']] }), points])
+  const points = Codecs.encodePoints([Codecs.encodePoint('"loss"', 0.5, 10, 1), Codecs.encodePoint('"loss"', NaN, 11, 2), Codecs.encodePoint('"acc"', 0.9, 12, 0)])
+  await storeWith(dir, 'exp', runId, [Codecs.encodeRecord({ t: 'params', params: [['lr', '0.1']] }), points])
   const first = right(await LocalStore.listRuns(dir)())
   t.match(first, [{ runId, runName: `run ${runId}`, status: 'RUNNING', params: 1, metrics: 2 }])
-  const file = L.summaryPath(dir, runId)
-  const summary = right(L.SummaryFile.decode(JSON.parse(readFileSync(file, 'utf8'))) as E.Either<never, L.SummaryFile>)
+  const file = Layout.summaryPath(dir, runId)
+  const summary = right(Codecs.SummaryFile.decode(JSON.parse(readFileSync(file, 'utf8'))) as E.Either<never, Codecs.SummaryFile>)
   t.strictSame(summary.latest, { loss: [NaN, 11, 2], acc: [0.9, 12, 0] }, 'each metric keeps its latest point, NaN included')
-  t.equal(summary.journalBytes, readFileSync(L.journalPath(dir, runId)).length)
+  t.equal(summary.journalBytes, readFileSync(Layout.journalPath(dir, runId)).length)
 
   // a current summary is what is read: the journal is not
-  writeFileSync(file, JSON.stringify({ ...L.SummaryFile.encode(summary), start: { ...L.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
+  writeFileSync(file, JSON.stringify({ ...Codecs.SummaryFile.encode(summary), start: { ...Codecs.SummaryFile.encode(summary).start, runName: 'from the summary' } }))
   t.equal(right(await LocalStore.listRuns(dir)())[0]?.runName, 'from the summary')
 
   // a summary written before 0.3.0 has no `unreadable`: none
-  const { unreadable: _none, ...older } = L.SummaryFile.encode(summary) as Record<string, unknown>
+  const { unreadable: _none, ...older } = Codecs.SummaryFile.encode(summary) as Record<string, unknown>
   writeFileSync(file, JSON.stringify(older))
   t.match(right(await LocalStore.listRuns(dir)()), [{ runId, unreadable: [] }])
-  t.match(left(L.decodeLine(L.SummaryFile, JSON.stringify({ ...older, latest: { loss: [1, 'noon', 2] } }), file, 1)), { path: 'latest.loss.1' })
-  t.notOk(L.ownRecord(L.SafeInteger).is([]), 'an own record is a record')
-  t.ok(L.ownRecord(L.SafeInteger).is({ ['__proto__']: 1 }) && !L.ownRecord(L.SafeInteger).is({ a: 1.5 }))
+  t.match(left(Files.decodeLine(Codecs.SummaryFile, JSON.stringify({ ...older, latest: { loss: [1, 'noon', 2] } }), file, 1)), { path: 'latest.loss.1' })
+  t.notOk(Codecs.ownRecord(Codecs.SafeInteger).is([]), 'an own record is a record')
+  t.ok(Codecs.ownRecord(Codecs.SafeInteger).is({ ['__proto__']: 1 }) && !Codecs.ownRecord(Codecs.SafeInteger).is({ a: 1.5 }))
 
   // the journal grew: the summary is behind, and rebuilt
-  appendFileSync(L.journalPath(dir, runId), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
+  appendFileSync(Layout.journalPath(dir, runId), Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 }))
   t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED', endTime: 2000 }])
   t.equal(JSON.parse(readFileSync(file, 'utf8')).status, 'FINISHED', 'and written back')
 
@@ -344,7 +350,7 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
   rmSync(file)
   mkdirSync(file)
   t.match(right(await LocalStore.listRuns(dir)()), [{ runName: `run ${runId}`, status: 'FINISHED' }])
-  t.strictSame(readdirSync(L.runDir(dir, runId)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left behind')
+  t.strictSame(readdirSync(Layout.runDir(dir, runId)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left behind')
 
   // the local sink's searches read the same summaries
   rmSync(file, { recursive: true })
@@ -356,10 +362,10 @@ t.test('listing keeps a summary per run: read while current, rebuilt when missin
 t.test('a journal that holds its run several times (replayed into it by a sync) reads back as one copy everywhere', async (t) => {
   const dir = tempDir(t)
   const runId = 'b'.repeat(32)
-  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', 1 / (s + 1), 1000 + s, s] as const) })
+  const loss = (steps: ReadonlyArray<number>): Codecs.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', 1 / (s + 1), 1000 + s, s] as const) })
   // `down` is logged against the order of its steps: distinct points, which must all stay
-  const down: L.JournalRecord = { t: 'metrics', m: [4, 3, 2, 1, 0].map((s) => ['down', s, 2000, s] as const) }
-  const copy = (end: L.JournalRecord): ReadonlyArray<L.JournalRecord> => [
+  const down: Codecs.JournalRecord = { t: 'metrics', m: [4, 3, 2, 1, 0].map((s) => ['down', s, 2000, s] as const) }
+  const copy = (end: Codecs.JournalRecord): ReadonlyArray<Codecs.JournalRecord> => [
     { t: 'params', params: [['lr', '0.1']] },
     { t: 'tags', tags: [['phase', 'eval']] },
     loss([0, 1, 2, 3, 4]),
@@ -367,7 +373,7 @@ t.test('a journal that holds its run several times (replayed into it by a sync) 
     down,
     end
   ]
-  const failed: L.JournalRecord = { t: 'end', status: 'FAILED', endTime: 1500 }
+  const failed: Codecs.JournalRecord = { t: 'end', status: 'FAILED', endTime: 1500 }
   await writeOldRun(dir, 'polluted', runId, [
     ...copy(failed),
     ...copy(failed),
@@ -384,7 +390,7 @@ t.test('a journal that holds its run several times (replayed into it by a sync) 
   t.match(stored, { status: 'FINISHED', endTime: 3000, params: 1, metrics: 2, paramValues: { lr: '0.1' }, tags: { phase: 'eval' } }, 'ended as its last end record says')
 
   t.match(right(await LocalStore.listRuns(dir)()), [{ runId, status: 'FINISHED', endTime: 3000, params: 1, metrics: 2 }], 'listRuns')
-  const summary = right(await L.readSummary(dir, runId)())
+  const summary = right(await Summary.readSummary(dir, runId)())
   t.match(summary, { status: 'FINISHED', endTime: 3000, latest: { loss: [1 / 11, 1010, 10], down: [4, 2000, 4] } }, 'summary.json')
 
   const query = openStore(dir).query
@@ -409,7 +415,7 @@ t.test('a store with unreadable lines still lists, loads, searches, syncs and sh
   const io = testIo(t)
   const dir = join(io.home, '.armory', 'mlruns')
   const [bad, good, headless] = ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)]
-  const points = (...p: ReadonlyArray<readonly [string, number, number]>) => L.encodePoints(p.map(([k, v, s]) => L.encodePoint(JSON.stringify(k), v, 1000 + s, s)))
+  const points = (...p: ReadonlyArray<readonly [string, number, number]>) => Codecs.encodePoints(p.map(([k, v, s]) => Codecs.encodePoint(JSON.stringify(k), v, 1000 + s, s)))
   const unreadable: ReadonlyArray<readonly [string, string, RegExp]> = [
     ['garbage\n', '(line)', /^not JSON/],
     ['{"t":"params","params":[["a"]]}\n', 'params.0', /expected/],
@@ -419,21 +425,21 @@ t.test('a store with unreadable lines still lists, loads, searches, syncs and sh
     [start(bad, 'x', 1), 't', /one "start" record/]
   ]
   await storeWith(dir, 'broken', bad, [
-    L.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['__proto__', 'p']] }),
+    Codecs.encodeRecord({ t: 'params', params: [['lr', '0.1'], ['__proto__', 'p']] }),
     unreadable[0]![0],
     points(['m', 1, 0], ['toString', NaN, 0]),
     unreadable[1]![0],
     unreadable[2]![0],
-    L.encodeRecord({ t: 'tags', tags: [['constructor', 'c']] }),
+    Codecs.encodeRecord({ t: 'tags', tags: [['constructor', 'c']] }),
     unreadable[3]![0],
     points(['m', 2, 1]),
     unreadable[4]![0],
-    L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 5000 })
+    Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 5000 })
   ])
-  await storeWith(dir, 'fine', good, [points(['m', 7, 0]), L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 })])
-  mkdirSync(L.runDir(dir, headless))
-  writeFileSync(L.journalPath(dir, headless), 'garbage\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 1 }))
-  const lines = unreadable.map(([, path, message], i) => ({ _tag: 'DecodeError', source: `${L.journalPath(dir, bad)}:${[3, 5, 6, 8, 10][i]}`, path, message }))
+  await storeWith(dir, 'fine', good, [points(['m', 7, 0]), Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2000 })])
+  mkdirSync(Layout.runDir(dir, headless))
+  writeFileSync(Layout.journalPath(dir, headless), 'garbage\n' + Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 1 }))
+  const lines = unreadable.map(([, path, message], i) => ({ _tag: 'DecodeError', source: `${Layout.journalPath(dir, bad)}:${[3, 5, 6, 8, 10][i]}`, path, message }))
 
   for (const pass of ['built from the journals', 'read from the summaries']) {
     const listed = right(await LocalStore.listRuns(dir)())
@@ -446,7 +452,7 @@ t.test('a store with unreadable lines still lists, loads, searches, syncs and sh
   t.strictSame(loaded.tags['constructor'], 'c')
   t.strictSame(loaded.metricHistories['m']?.map((p) => p.value), [1, 2])
   t.ok(Number.isNaN(loaded.metricHistories['toString']?.[0]?.value))
-  t.match(left(await LocalStore.loadRun(dir, headless)()), { _tag: 'DecodeError', source: `${L.journalPath(dir, headless)}:1` })
+  t.match(left(await LocalStore.loadRun(dir, headless)()), { _tag: 'DecodeError', source: `${Layout.journalPath(dir, headless)}:1` })
 
   const q = openStore(dir).query
   const ids = async (request: Parameters<typeof q.searchRuns>[0]): Promise<ReadonlyArray<string>> =>
@@ -470,5 +476,5 @@ t.test('a store with unreadable lines still lists, loads, searches, syncs and sh
 
   t.equal(await runsCommand([], io), 0)
   t.match(io.out(), new RegExp(`broken +${bad}[^\\n]*\\n[^\\n]*fine +${good}`))
-  for (const line of [3, 5, 6, 8, 10]) t.match(io.err(), `${L.journalPath(dir, bad)}:${line}`)
+  for (const line of [3, 5, 6, 8, 10]) t.match(io.err(), `${Layout.journalPath(dir, bad)}:${line}`)
 })

@@ -4,7 +4,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Errors, LocalStore, Sink, evaluate, localSink, type LocalSink, memorySink, type MemorySink, openSink, run, withLocalFallback, withLocalJournal, type RunRecord, type SyncProgress, syncStore } from 'charmory-track'
-import * as L from '../../lib/local/Store.js'
+import * as Codecs from '../../lib/local/Codecs.js'
+import * as Layout from '../../lib/local/Layout.js'
 import { openStore } from '../support/local-store.js'
 import { journalOver } from '../../lib/local/Fallback.js'
 import { captureLogger } from '../support/behaviour.js'
@@ -236,10 +237,10 @@ t.test('without checkpoints in between, a resumed sync re-sends from the last on
 
 t.test('a journal that holds its run twice is sent with each point once, also by a sync that resumes', async (t) => {
   const dir = tempDir(t)
-  const loss = (steps: ReadonlyArray<number>): L.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', s, 10 + s, s] as const) })
-  const copy: ReadonlyArray<L.JournalRecord> = [loss([0, 1, 2, 3, 4]), loss([5, 6, 7, 8, 9]), { t: 'end', status: 'FINISHED', endTime: 100 }]
+  const loss = (steps: ReadonlyArray<number>): Codecs.JournalRecord => ({ t: 'metrics', m: steps.map((s) => ['loss', s, 10 + s, s] as const) })
+  const copy: ReadonlyArray<Codecs.JournalRecord> = [loss([0, 1, 2, 3, 4]), loss([5, 6, 7, 8, 9]), { t: 'end', status: 'FINISHED', endTime: 100 }]
   // `once` comes in order: its points are sent without being remembered
-  const last: L.JournalRecord = { t: 'metrics', m: [['loss', 10, 20, 10], ['once', 1, 30, 0]] }
+  const last: Codecs.JournalRecord = { t: 'metrics', m: [['loss', 10, 20, 10], ['once', 1, 30, 0]] }
   await writeOldRun(dir, 'polluted', 'twice', [...copy, ...copy, last])
   const target = memorySink()
   const sent: Array<number> = []
@@ -316,7 +317,7 @@ t.test('a run refused midway keeps its place on the target; its children link to
 t.test('a run that fails midway ends on the target as it ended here; one that never ended stays RUNNING', async (t) => {
   const dir = tempDir(t)
   const bad = '%2e%2e/x.txt'
-  const records = (end: boolean): ReadonlyArray<L.JournalRecord> => [
+  const records = (end: boolean): ReadonlyArray<Codecs.JournalRecord> => [
     { t: 'params', params: [['lr', '0.1']] },
     { t: 'metrics', m: [['loss', 0.5, 1500, 0]] },
     { t: 'artifact', path: bad, size: 1 },
@@ -411,15 +412,15 @@ t.test('a run whose store files are damaged is reported with the file at fault',
     await must(r.logArtifact('a.txt', utf8('a')))
     await must(r.end('FINISHED', 2))
   })
-  rmSync(L.artifactFile(dir, missing, 'a.txt'))
+  rmSync(Layout.artifactFile(dir, missing, 'a.txt'))
   const fine = await write(sink, 'e', 'fine', 2, (r) => r.end('FINISHED', 3)())
   const report = right(await syncStore(dir, memorySink())())
   const byId = new Map(report.runs.map((r) => [r.runId, r]))
   t.match(byId.get(missing)?.error, { _tag: 'NotFound', what: 'artifact', id: `${missing}/a.txt` })
   t.equal(byId.get(fine)?.error, undefined)
-  rmSync(L.syncPath(dir, fine))
-  mkdirSync(L.syncPath(dir, fine))
-  t.match(left(await syncStore(dir, memorySink())()), { _tag: 'FileError', path: L.syncPath(dir, fine) }, 'an unreadable store stops the sync')
+  rmSync(Layout.syncPath(dir, fine))
+  mkdirSync(Layout.syncPath(dir, fine))
+  t.match(left(await syncStore(dir, memorySink())()), { _tag: 'FileError', path: Layout.syncPath(dir, fine) }, 'an unreadable store stops the sync')
 })
 
 t.test('a journal line that cannot be read is skipped with a report naming the file and line; the rest is synced', async (t) => {
@@ -429,10 +430,10 @@ t.test('a journal line that cannot be read is skipped with a report naming the f
     await must(r.logMetrics([{ key: 'm', value: 1, step: 0, timestamp: 1 }]))
     await must(r.flush())
   })
-  appendFileSync(L.journalPath(dir, id), 'not json\n{"t":"metrics","m":[[123,2,2,1]]}\n' + L.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
+  appendFileSync(Layout.journalPath(dir, id), 'not json\n{"t":"metrics","m":[[123,2,2,1]]}\n' + Codecs.encodeRecord({ t: 'end', status: 'FINISHED', endTime: 2 }))
   const lines = [
-    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:3`, path: '(line)' },
-    { _tag: 'DecodeError', source: `${L.journalPath(dir, id)}:4`, path: 'm.0.0' }
+    { _tag: 'DecodeError', source: `${Layout.journalPath(dir, id)}:3`, path: '(line)' },
+    { _tag: 'DecodeError', source: `${Layout.journalPath(dir, id)}:4`, path: 'm.0.0' }
   ]
   t.match(right(await syncStore(dir, memorySink(), { dryRun: true })()).runs, [{ runId: id, metrics: 1, unreadable: lines }])
   const target = memorySink()
@@ -532,7 +533,7 @@ const unsyncedThrough = async (dir: string, sink: Sink.Sink): Promise<{ mirrored
 /** Each run of the store with the size of its journal. */
 const sizes = (dir: string): Record<string, number> =>
   existsSync(join(dir, 'runs'))
-    ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(L.journalPath(dir, id)).size]))
+    ? Object.fromEntries(readdirSync(join(dir, 'runs')).map((id) => [id, statSync(Layout.journalPath(dir, id)).size]))
     : {}
 
 t.test('a sink that journals into the store being synced: the sync sends to its server, journals nothing, keeps one target', async (t) => {

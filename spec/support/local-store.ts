@@ -5,12 +5,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { Errors, localSink, type RunRecord } from 'charmory-track'
-import * as LocalStore from '../../lib/local/Store.js'
+import * as Codecs from '../../lib/local/Codecs.js'
+import * as Layout from '../../lib/local/Layout.js'
 import * as LocalSink from '../../lib/local/LocalSink.js'
 import { nodePlatform } from '../../lib/runtime/node.js'
 import * as Scope from '../../lib/Scope.js'
 
-type JournalRecord = LocalStore.JournalRecord
+type JournalRecord = Codecs.JournalRecord
 
 /**
  * The live local sink on `dir`, as the command opens it, with a `close` that releases it (the
@@ -113,12 +114,12 @@ export const writeOldRun = async (
   artifacts: Readonly<Record<string, Uint8Array>> = {}
 ): Promise<void> => {
   const experimentId = right(await openStore(dir).experiment(experiment)())
-  const journal = LocalStore.journalPath(dir, runId)
+  const journal = Layout.journalPath(dir, runId)
   mkdirSync(dirname(journal), { recursive: true })
   const start: JournalRecord = { t: 'start', format: 1, runId, experimentId, runName: runId, startTime: 1000, tags: [] }
-  writeFileSync(journal, [start, ...records].map((r) => LocalStore.encodeRecord(r)).join(''))
+  writeFileSync(journal, [start, ...records].map((r) => Codecs.encodeRecord(r)).join(''))
   for (const [path, bytes] of Object.entries(artifacts)) {
-    const file = join(LocalStore.runDir(dir, runId), 'artifacts', ...path.split('/'))
+    const file = join(Layout.runDir(dir, runId), 'artifacts', ...path.split('/'))
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, bytes)
   }
