@@ -56,8 +56,15 @@ export * as ArtifactPath from './ArtifactPath.js'
 // evaluations
 // -------------------------------------------------------------------------------------
 
-export { evaluate, reopen, resultMetrics } from './Evaluation.js'
-export type { ArtifactSource, Evaluation, EvaluationSpec, MetricOptions, Results, RunHandle, Task } from './Evaluation.js'
+export { evaluate, reopen } from './Evaluation.js'
+export type { ArtifactSource, Evaluation, EvaluationSpec, MetricOptions, RunHandle, Task } from './Evaluation.js'
+/**
+ * What a task's results become: metrics named by their place (`resultMetrics`), and the
+ * artifact `results.json`.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Results from './Results.js'
 /**
  * Running pipelines on any platform: `runIn`, `endOpenRuns`, and the types of `run`, its input
  * and its environment.

@@ -4,7 +4,7 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { Errors, Runtime, Sink, evaluate, getParams, memorySink, reopen, resultMetrics, run, Track, trackParam, type MemorySink } from 'charmory-track'
+import { Results, Errors, Runtime, Sink, evaluate, getParams, memorySink, reopen, run, Track, trackParam, type MemorySink } from 'charmory-track'
 import { captureLogger, fixedSource } from './support/behaviour.js'
 
 const T0 = 1_700_000_000_000
@@ -31,11 +31,11 @@ const faultyRuns = (memory: MemorySink, failing: Partial<Record<keyof Sink.RunSi
 }
 
 t.test('resultMetrics names nested results with "/" and checks every value', async (t) => {
-  t.strictSame(resultMetrics(undefined, T0), E.right([]))
-  t.strictSame(resultMetrics(null, T0), E.right([]))
-  t.strictSame(resultMetrics({}, T0), E.right([]))
+  t.strictSame(Results.resultMetrics(undefined, T0), E.right([]))
+  t.strictSame(Results.resultMetrics(null, T0), E.right([]))
+  t.strictSame(Results.resultMetrics({}, T0), E.right([]))
   t.strictSame(
-    resultMetrics({ acc: 1, chain: { clean: { acc: 0.5 } }, curve: [0.1, [0.2]] }, T0),
+    Results.resultMetrics({ acc: 1, chain: { clean: { acc: 0.5 } }, curve: [0.1, [0.2]] }, T0),
     E.right([
       { key: 'acc', value: 1, step: 0, timestamp: T0 },
       { key: 'chain/clean/acc', value: 0.5, step: 0, timestamp: T0 },
@@ -44,18 +44,18 @@ t.test('resultMetrics names nested results with "/" and checks every value', asy
     ])
   )
   t.strictSame(
-    resultMetrics(0.9, T0),
+    Results.resultMetrics(0.9, T0),
     E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing), not a number' })
   )
   t.strictSame(
-    resultMetrics('done', T0),
+    Results.resultMetrics('done', T0),
     E.left({ _tag: 'InvalidValue', key: 'results', reason: 'a task returns a record of metrics (or nothing), not a string' })
   )
   t.strictSame(
-    resultMetrics({ a: { b: true } }, T0),
+    Results.resultMetrics({ a: { b: true } }, T0),
     E.left({ _tag: 'InvalidValue', key: 'a/b', reason: 'a metric must be a number, got boolean' })
   )
-  t.match(resultMetrics({ 'bad,key': 1 }, T0), E.left({ _tag: 'InvalidKey', key: 'bad,key' }))
+  t.match(Results.resultMetrics({ 'bad,key': 1 }, T0), E.left({ _tag: 'InvalidKey', key: 'bad,key' }))
 })
 
 t.test('a bad spec is refused before anything reaches the sink', async (t) => {

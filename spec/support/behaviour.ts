@@ -9,7 +9,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { Errors, Platform, Runtime, Sink, evaluate, fork, fromTracked, getParams, reopen, resetParams, run, Track, trackParam, VERSION, withParams, type Results, type RunHandle } from 'charmory-track'
+import { Results, Errors, Platform, Runtime, Sink, evaluate, fork, fromTracked, getParams, reopen, resetParams, run, Track, trackParam, VERSION, withParams, type RunHandle } from 'charmory-track'
 import { queryCases } from './query-behaviour.js'
 
 // -------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ export const behaviourSuite = (
       let runId = ''
       const program = evaluate({ experiment: experimentName('bad results') }, async (r) => {
         runId = r.runId
-        return { scores: { clean: 0.5, label: 'high' } } as unknown as Results
+        return { scores: { clean: 0.5, label: 'high' } } as unknown as Results.Results
       })
       const result = await run(program, env)
       t.strictSame(
@@ -363,7 +363,7 @@ export const behaviourSuite = (
         const result = await run(
           evaluate({ experiment: experimentName('odd results') }, async (r) => {
             runId = r.runId
-            return results as Results
+            return results as Results.Results
           }),
           env
         )
