@@ -8,7 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { Errors, evaluate, fromTracked, getParams, openSink, reopen, run, sinkFromEnv, Track, VERSION, trackParam, withInitParams, withParams, type RunHandle } from 'charmory-track'
+import { Errors, evaluate, fromRecorded, getParams, openSink, reopen, run, sinkFromEnv, Track, VERSION, trackParam, withInitParams, withParams, type RunHandle } from 'charmory-track'
 
 // -------------------------------------------------------------------------------------
 // ordinary code that knows nothing about tracking
@@ -68,9 +68,9 @@ const evaluateModel = (model: Model, dataset: TheDataset) =>
 const program = pipe(
   Track.Do,
   Track.bind('model', () =>
-    fromTracked(withParams(loadModel)({ name: 'threshold-5', threshold: 5, optimizer: { lr: 0.001, betas: [0.9, 0.999] } }))
+    fromRecorded(withParams(loadModel)({ name: 'threshold-5', threshold: 5, optimizer: { lr: 0.001, betas: [0.9, 0.999] } }))
   ),
-  Track.bind('dataset', () => fromTracked(withInitParams(TheDataset)({ split: 'test', batchSize: 4 }))),
+  Track.bind('dataset', () => fromRecorded(withInitParams(TheDataset)({ split: 'test', batchSize: 4 }))),
   Track.tap(() => trackParam('seed', 42)),
   Track.bind('params', () => getParams),
   Track.bind('evaluation', ({ model, dataset }) => evaluateModel(model, dataset)),

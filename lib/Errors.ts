@@ -294,13 +294,13 @@ export const paramConflict = (runId: string, key: string, recorded: string, atte
 })
 
 /**
- * Wraps anything a user function threw. A `TrackingFailure` thrown from inside a task keeps
+ * Wraps anything a user function threw. A `TrackException` thrown from inside a task keeps
  * its original error, so a typed error is never wrapped twice.
  * @category constructors
  * @since 0.1.0
  */
 export const taskFailed = (cause: unknown): TrackError => {
-  if (cause instanceof TrackingFailure) return cause.error
+  if (cause instanceof TrackException) return cause.error
   return { _tag: 'TaskFailed', message: describeUnknown(cause), cause }
 }
 
@@ -499,13 +499,13 @@ export const regression = (
  * The `Error` thrown where a `TrackError` must leave the functional world: at a promise
  * boundary (`runPromise`, the run handle's methods) or when wrapping an anonymous function.
  * @category model
- * @since 0.1.0
+ * @since 0.3.0 (`TrackingFailure` before)
  */
-export class TrackingFailure extends Error {
+export class TrackException extends Error {
   readonly error: TrackError
   constructor(error: TrackError) {
     super(describeError(error))
-    this.name = `TrackingFailure(${error._tag})`
+    this.name = `TrackException(${error._tag})`
     this.error = error
   }
 }

@@ -17,9 +17,16 @@
  * @since 0.1.0
  */
 export * as Track from './Track.js'
-export { trackParam, resetParams, fork, fromTracked, getParams } from './Tracking.js'
-export { withParams, withInitParams, paramsOf, mapTracked } from './Tracked.js'
-export type { Patch, PositionalOptions, Tracked, WrapOptions } from './Tracked.js'
+export { trackParam, resetParams, fork, fromRecorded, getParams } from './ContextSteps.js'
+export { withParams, withInitParams } from './Wrap.js'
+export type { PositionalOptions, WrapOptions } from './Wrap.js'
+/**
+ * `Recorded<A>`, what a wrapped call (`withParams`, `withInitParams`) returns: its result and the
+ * params it produced (`paramsOf`), mapped with `map`.
+ * @category namespaces
+ * @since 0.3.0
+ */
+export * as Recorded from './Recorded.js'
 /**
  * `Params`, the immutable ordered map of param keys to values, and its operations.
  * @category namespaces

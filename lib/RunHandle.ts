@@ -1,7 +1,7 @@
 /**
  * The run handle: what a task gets to stream into its run (metrics, params, tags, artifacts,
  * structured records, dataset inputs), as promises. Every argument is decoded where it enters
- * (`lib/Arguments.ts`), every method rejects with a `TrackingFailure` naming what is at fault
+ * (`lib/Arguments.ts`), every method rejects with a `TrackException` naming what is at fault
  * and never throws; nothing logged before is lost; once the run's `evaluate` or `reopen` has
  * returned, every method rejects with `RunEnded` and stores nothing.
  *
@@ -15,7 +15,7 @@ import { Bytes, decodeArgument, described, Fields, isRecord, kindOf, optional, o
 import { joinArtifactPath, validateArtifactPath } from './ArtifactPath.js'
 import { datasetRecord, type DatasetInput } from './Dataset.js'
 import type { Env } from './Env.js'
-import { invalidValue, runEnded, taskFailed, TrackingFailure, unsupported, type TrackError } from './Errors.js'
+import { invalidValue, runEnded, taskFailed, TrackException, unsupported, type TrackError } from './Errors.js'
 import { validateKey } from './Key.js'
 import { isSecretName, REDACTED, toEntries } from './ParamValue.js'
 import type { Entry, Metric } from './Records.js'
@@ -58,7 +58,7 @@ export type ArtifactSource =
 
 /**
  * What a task gets to stream into its run. Every method checks its input at once and
- * rejects with a `TrackingFailure` naming the bad key or value; nothing already logged is lost.
+ * rejects with a `TrackException` naming the bad key or value; nothing already logged is lost.
  * Once the run's `evaluate` (or `reopen`) has returned, every method rejects with `RunEnded`
  * and stores nothing: `reopen` logs into an ended run.
  * @category model
@@ -150,11 +150,11 @@ const logKeeping =
 
 const promised = <A>(ma: TE.TaskEither<TrackError, A>): Promise<A> =>
   ma().then((r) => {
-    if (E.isLeft(r)) throw new TrackingFailure(r.left)
+    if (E.isLeft(r)) throw new TrackException(r.left)
     return r.right
   })
 
-const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackingFailure(e))
+const rejected = (e: TrackError): Promise<never> => Promise.reject(new TrackException(e))
 
 /** `f` of what was decoded, or the rejection naming what was not. */
 const decoded = <A>(argument: E.Either<TrackError, A>, f: (a: A) => Promise<void>): Promise<void> =>
@@ -189,12 +189,12 @@ const TableCodec = described(
 const FolderCodec = optional(Text)
 
 /**
- * Every method of `handle`, made to reject with a `TrackingFailure` whatever happens inside:
+ * Every method of `handle`, made to reject with a `TrackException` whatever happens inside:
  * a getter of an argument that throws, or anything not foreseen, is a `TaskFailed`, never a
  * synchronous throw nor a rejection with a `TypeError`.
  */
 const sealed = (handle: RunHandle): RunHandle => {
-  const failure = (e: unknown): TrackingFailure => (e instanceof TrackingFailure ? e : new TrackingFailure(taskFailed(e)))
+  const failure = (e: unknown): TrackException => (e instanceof TrackException ? e : new TrackException(taskFailed(e)))
   const seal =
     (f: (...args: ReadonlyArray<unknown>) => Promise<void>) =>
     (...args: ReadonlyArray<unknown>): Promise<void> => {
@@ -217,7 +217,7 @@ const sealed = (handle: RunHandle): RunHandle => {
 export const runHandle = (sink: RunSink, env: Env, live: Liveness): RunHandle => {
   // Checked when a method is called: a call made while the run was open is delivered.
   const ended = (): Promise<void> | undefined =>
-    live.open ? undefined : Promise.reject(new TrackingFailure(runEnded(sink.runId)))
+    live.open ? undefined : Promise.reject(new TrackException(runEnded(sink.runId)))
   const metrics = (fn: string, entries: ReadonlyArray<readonly [unknown, unknown]>, options: unknown): Promise<void> =>
     decoded(decodeArgument(fn, 'options', MetricOptionsCodec, options), (o: MetricOptions = {}) => {
       const now = env.clock.now()

@@ -45,7 +45,6 @@ import type { Env } from './Env.js'
 import { isTrackError, taskFailed, type TrackError } from './Errors.js'
 import * as P from './Params.js'
 import { toEntries } from './ParamValue.js'
-import type { Tracked } from './Tracked.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -54,7 +54,7 @@ t.test('the codecs: what each takes', async (t) => {
 t.test(`the sweep has ${handleRows.length + pipelineRows.length + queryRows.length + wrapperRows.length} bad inputs, every category`, async (t) => {
   t.ok(handleRows.length + pipelineRows.length + queryRows.length + wrapperRows.length >= 200)
   const calls = new Set([...handleRows, ...pipelineRows, ...queryRows, ...wrapperRows].map((r) => r.call.replace(/\(.*$/, '')))
-  for (const name of ['logMetric', 'logMetrics', 'setTag', 'logParam', 'logParams', 'logArtifact', 'logArtifacts', 'logDict', 'logText', 'logTable', 'logImage', 'logInput', 'evaluate', 'reopen', 'trackParam', 'fork', 'fromTracked', 'Query.searchRuns', 'Query.getRun', 'Query.getMetricHistory', 'Query.searchExperiments', 'Query.bestRun', 'Gate.gateStep', 'searchRuns', 'getRun', 'getMetricHistory', 'searchExperiments', 'Gate.gate', 'withParams', 'withInitParams']) {
+  for (const name of ['logMetric', 'logMetrics', 'setTag', 'logParam', 'logParams', 'logArtifact', 'logArtifacts', 'logDict', 'logText', 'logTable', 'logImage', 'logInput', 'evaluate', 'reopen', 'trackParam', 'fork', 'fromRecorded', 'Query.searchRuns', 'Query.getRun', 'Query.getMetricHistory', 'Query.searchExperiments', 'Query.bestRun', 'Gate.gateStep', 'searchRuns', 'getRun', 'getMetricHistory', 'searchExperiments', 'Gate.gate', 'withParams', 'withInitParams']) {
     t.ok(calls.has(name), name)
   }
 })

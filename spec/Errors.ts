@@ -45,18 +45,18 @@ t.test('taskFailed wraps what a user function threw', async (t) => {
   t.strictSame(Errors.taskFailed(undefined), { _tag: 'TaskFailed', message: 'undefined', cause: undefined })
 })
 
-t.test('taskFailed keeps the typed error of a TrackingFailure instead of wrapping it twice', async (t) => {
+t.test('taskFailed keeps the typed error of a TrackException instead of wrapping it twice', async (t) => {
   const error = Errors.invalidKey('bad//key', 'contains "//"')
-  t.equal(Errors.taskFailed(new Errors.TrackingFailure(error)), error)
+  t.equal(Errors.taskFailed(new Errors.TrackException(error)), error)
 })
 
-t.test('TrackingFailure is an Error carrying the typed error, named after its tag', async (t) => {
+t.test('TrackException is an Error carrying the typed error, named after its tag', async (t) => {
   const error = Errors.notFound('experiment', '42')
-  const failure = new Errors.TrackingFailure(error)
+  const failure = new Errors.TrackException(error)
   t.ok(failure instanceof Error)
   t.equal(failure.error, error)
   t.equal(failure.message, 'experiment "42" not found')
-  t.equal(failure.name, 'TrackingFailure(NotFound)')
+  t.equal(failure.name, 'TrackException(NotFound)')
 })
 
 t.test('RunEnded is one of the library\'s errors', async (t) => {

@@ -154,14 +154,14 @@ t.test('a run that cannot even be ended FAILED: the task error is kept and a war
   t.strictSame(env.warnings, [`run ${runId} could not be ended FAILED: test: connection refused`])
 })
 
-t.test('the run handle passes sink failures on as TrackingFailure', async (t) => {
+t.test('the run handle passes sink failures on as TrackException', async (t) => {
   const memory = memorySink()
   const seen: Array<unknown> = []
   const catching = async (p: Promise<void>): Promise<void> => {
     try {
       await p
     } catch (e) {
-      seen.push(e instanceof Errors.TrackingFailure ? e.error : e)
+      seen.push(e instanceof Errors.TrackException ? e.error : e)
     }
   }
   const sink = faultyRuns(memory, { logMetrics: down, setTags: down, logArtifact: down })
@@ -187,7 +187,7 @@ t.test('logParam passes a sink failure other than a conflict on, once', async (t
       try {
         await r.logParams({ a: 1, b: 2 })
       } catch (e) {
-        seen.push(e instanceof Errors.TrackingFailure ? e.error : e)
+        seen.push(e instanceof Errors.TrackException ? e.error : e)
       }
     }),
     envFor(faultyRuns(memory, { logParams: down }))
@@ -210,7 +210,7 @@ t.test('artifacts are read through env.files, once the path is known to be good'
     try {
       await p
     } catch (e) {
-      refusals.push((e as Errors.TrackingFailure).error)
+      refusals.push((e as Errors.TrackException).error)
     }
   }
   const result = await run(

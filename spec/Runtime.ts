@@ -23,16 +23,16 @@ t.test('run turns a pipeline that throws into TaskFailed', async (t) => {
   t.strictSame(await run(throwing, { sink: memorySink() }), E.left({ _tag: 'TaskFailed', message: cause.message, cause }))
 })
 
-t.test('runPromise resolves with the value or rejects with a TrackingFailure', async (t) => {
+t.test('runPromise resolves with the value or rejects with a TrackException', async (t) => {
   const sink = memorySink()
   t.strictSame(await runPromise(Track.of(3), { sink }), 3)
   t.strictSame(await runPromise(getParams, { sink }, Context.fromParams(Params.fromEntries([['a', '1']]))), { a: '1' })
   const error = Errors.notFound('run', 'x')
-  await t.rejects(runPromise(Track.fail(error), { sink }), new Errors.TrackingFailure(error))
+  await t.rejects(runPromise(Track.fail(error), { sink }), new Errors.TrackException(error))
   try {
     await runPromise(Track.fail(error), { sink })
   } catch (e) {
-    t.equal((e as Errors.TrackingFailure).error, error)
+    t.equal((e as Errors.TrackException).error, error)
   }
 })
 
@@ -109,7 +109,7 @@ t.test('releasing: every finalizer runs, in reverse order; a failed release fail
   events.length = 0
   const opened = await openSink(failing, { logger })
   if (E.isLeft(opened)) return t.fail('built')
-  await t.rejects(opened.right.close(), { name: 'TrackingFailure(TaskFailed)' })
+  await t.rejects(opened.right.close(), { name: 'TrackException(TaskFailed)' })
   t.strictSame(events, ['timer cancelled', 'connection released'])
 })
 
@@ -300,7 +300,7 @@ t.test('endOpenRuns ends the open runs for a program that handles signals itself
       await r.logMetric('loss', 1)
       await Runtime.endOpenRuns()
       afterwards = memory.snapshot()
-      await t.rejects(r.logMetric('loss', 2), new Errors.TrackingFailure(Errors.runEnded(r.runId)), 'the ended run takes nothing more')
+      await t.rejects(r.logMetric('loss', 2), new Errors.TrackException(Errors.runEnded(r.runId)), 'the ended run takes nothing more')
     }),
     { sink: memory, logger, clock: { now: () => 42 }, signals: false }
   )

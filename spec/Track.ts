@@ -7,7 +7,7 @@ import * as RA from 'fp-ts/lib/ReadonlyArray.js'
 import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { sequenceS } from 'fp-ts/lib/Apply.js'
-import { Errors, Runtime, Context, fork, fromTracked, getParams, memorySink, Params, resetParams, run, Track, trackParam, withParams } from 'charmory-track'
+import { Errors, Runtime, Context, fork, fromRecorded, getParams, memorySink, Params, resetParams, run, Track, trackParam, withParams } from 'charmory-track'
 import { captureLogger } from './support/behaviour.js'
 
 const env = (): Runtime.EnvInput & { readonly warnings: Array<string> } => {
@@ -164,7 +164,7 @@ t.test('orElse sees the params of a wrapped call that threw', async (t) => {
     throw new Error(`diverged after ${o.epochs} epochs`)
   }
   const program = pipe(
-    fromTracked(withParams(train)({ epochs: 3 })),
+    fromRecorded(withParams(train)({ epochs: 3 })),
     Track.map(String),
     Track.orElse((e) => pipe(getParams, Track.map((p) => `${e._tag} ${JSON.stringify(p)}`)))
   )
@@ -267,9 +267,9 @@ t.test('exceptions thrown inside callbacks become TaskFailed, keeping the contex
     'the params recorded before the throw stay'
   )
   const typed = (): never => {
-    throw new Errors.TrackingFailure(boom)
+    throw new Errors.TrackException(boom)
   }
-  t.strictSame(await run(pipe(Track.of(1), Track.map(typed)), env()), E.left(boom), 'a TrackingFailure keeps its error')
+  t.strictSame(await run(pipe(Track.of(1), Track.map(typed)), env()), E.left(boom), 'a TrackException keeps its error')
 })
 
 // -------------------------------------------------------------------------------------
@@ -340,14 +340,14 @@ t.test('resetParams clears the current context', async (t) => {
   t.strictSame(await run(program, env()), E.right({ b: '2' }))
 })
 
-t.test('fromTracked replaces every key under the prefix and warns when it does', async (t) => {
+t.test('fromRecorded replaces every key under the prefix and warns when it does', async (t) => {
   const e = env()
   const f = (o: Record<string, unknown>): number => Object.keys(o).length
   const program = pipe(
     trackParam('f.x', 1),
     Track.flatMap(() => trackParam('g', 1)),
-    Track.flatMap(() => fromTracked(withParams(f)({ name: 'a', extra: true }))),
-    Track.flatMap(() => fromTracked(withParams(f)({ name: 'b' }))),
+    Track.flatMap(() => fromRecorded(withParams(f)({ name: 'a', extra: true }))),
+    Track.flatMap(() => fromRecorded(withParams(f)({ name: 'b' }))),
     Track.flatMap((n) => pipe(getParams, Track.map((p) => ({ n, p }))))
   )
   t.strictSame(await run(program, e), E.right({ n: 1, p: { g: '1', 'f.name': 'b' } }))
@@ -360,11 +360,11 @@ t.test('fromTracked replaces every key under the prefix and warns when it does',
 t.test('a first call keeps the params of other wrapped calls under its prefix; a repeated one replaces all', async (t) => {
   const f = (o: Record<string, unknown>): number => Object.keys(o).length
   const program = pipe(
-    fromTracked(withParams(f, { prefix: 'a.b' })({ x: 1 })),
+    fromRecorded(withParams(f, { prefix: 'a.b' })({ x: 1 })),
     Track.flatMap(() => trackParam('a.manual', 1)),
-    Track.flatMap(() => fromTracked(withParams(f, { prefix: 'a' })({ y: 2 }))),
+    Track.flatMap(() => fromRecorded(withParams(f, { prefix: 'a' })({ y: 2 }))),
     Track.bind('first', () => getParams),
-    Track.tap(() => fromTracked(withParams(f, { prefix: 'a' })({ z: 3 }))),
+    Track.tap(() => fromRecorded(withParams(f, { prefix: 'a' })({ z: 3 }))),
     Track.bind('second', () => getParams)
   )
   t.strictSame(
@@ -375,11 +375,11 @@ t.test('a first call keeps the params of other wrapped calls under its prefix; a
 
 t.test('resetParams and a fresh fork forget which prefixes wrapped calls used; a nested fork keeps them', async (t) => {
   const f = (o: Record<string, unknown>): number => Object.keys(o).length
-  const ab = fromTracked(withParams(f, { prefix: 'a.b' })({ x: 1 }))
+  const ab = fromRecorded(withParams(f, { prefix: 'a.b' })({ x: 1 }))
   // `a.b.x` set by hand: a first `a` call removes it unless `a.b` is known as a wrapped prefix
   const thenA = pipe(
     trackParam('a.b.x', 'manual'),
-    Track.flatMap(() => fromTracked(withParams(f, { prefix: 'a' })({ y: 2 }))),
+    Track.flatMap(() => fromRecorded(withParams(f, { prefix: 'a' })({ y: 2 }))),
     Track.flatMap(() => getParams)
   )
   t.strictSame(await run(pipe(ab, Track.flatMap(() => resetParams), Track.flatMap(() => thenA)), env()), E.right({ 'a.y': '2' }))
@@ -390,19 +390,19 @@ t.test('resetParams and a fresh fork forget which prefixes wrapped calls used; a
   )
 })
 
-t.test('fromTracked awaits a promise result; a rejection is TaskFailed with the params recorded', async (t) => {
+t.test('fromRecorded awaits a promise result; a rejection is TaskFailed with the params recorded', async (t) => {
   const load = async (o: { path: string }): Promise<string> => `loaded ${o.path}`
-  t.strictSame(await run(fromTracked(withParams(load)({ path: '/m' })), env()), E.right('loaded /m'))
+  t.strictSame(await run(fromRecorded(withParams(load)({ path: '/m' })), env()), E.right('loaded /m'))
   const cause = new Error('404 from the model hub')
   const fetchModel = (o: { id: string }): Promise<string> => Promise.reject(Object.assign(cause, { id: o.id }))
-  const program = fromTracked(withParams(fetchModel)({ id: 'bert' }))
+  const program = fromRecorded(withParams(fetchModel)({ id: 'bert' }))
   t.strictSame(await run(program, env()), E.left({ _tag: 'TaskFailed', message: '404 from the model hub', cause }))
   t.strictSame(await run(finalParams(program), env()), E.right({ 'fetchModel.id': 'bert' }))
 })
 
-t.test('fromTracked of a refused call fails and records nothing', async (t) => {
+t.test('fromRecorded of a refused call fails and records nothing', async (t) => {
   const f = (o: { when: Date }): Date => o.when
-  const program = pipe(trackParam('f.old', 1), Track.flatMap(() => fromTracked(withParams(f)({ when: new Date(NaN) }))))
+  const program = pipe(trackParam('f.old', 1), Track.flatMap(() => fromRecorded(withParams(f)({ when: new Date(NaN) }))))
   t.strictSame(await run(program, env()), E.left({ _tag: 'InvalidValue', key: 'f.when', reason: 'the Date is invalid' }))
   t.strictSame(await run(finalParams(program), env()), E.right({ 'f.old': '1' }))
 })
@@ -628,7 +628,7 @@ t.test('bracket releases after a use that succeeds, fails or throws; the use\'s 
   t.strictSame(await run(Track.bracket(Track.fail<string>(boom), () => Track.of(1), release), env()), E.left(boom), 'nothing to release')
 })
 
-t.test('trackParam, fork and fromTracked decode their arguments: a Left naming the argument, the context kept', async (t) => {
+t.test('trackParam, fork and fromRecorded decode their arguments: a Left naming the argument, the context kept', async (t) => {
   const js = <A>(u: unknown): A => u as A
   const after = <A>(step: Track.Track<A>) => pipe(trackParam('kept', 1), Track.flatMap(() => step))
   const cases: ReadonlyArray<readonly [string, Track.Track<unknown>, Record<string, unknown>]> = [
@@ -639,8 +639,8 @@ t.test('trackParam, fork and fromTracked decode their arguments: a Left naming t
     ['fork(() => 1)', fork(js(() => 1)), { _tag: 'InvalidValue', key: 'pipeline', reason: /not a function$/ }],
     ["fork nested: 'yes'", fork(getParams, js({ nested: 'yes' })), { _tag: 'InvalidValue', key: 'nested', reason: 'fork takes nested as a boolean, not a string' }],
     ['fork options 1', fork(getParams, js(1)), { _tag: 'InvalidValue', key: 'options' }],
-    ['fromTracked(null)', fromTracked(js(null)), { _tag: 'InvalidValue', key: 'tracked', reason: /^fromTracked takes tracked as what a wrapped call returns/ }],
-    ['fromTracked(42)', fromTracked(js(42)), { _tag: 'InvalidValue', key: 'tracked' }]
+    ['fromRecorded(null)', fromRecorded(js(null)), { _tag: 'InvalidValue', key: 'recorded', reason: /^fromRecorded takes recorded as what a wrapped call returns/ }],
+    ['fromRecorded(42)', fromRecorded(js(42)), { _tag: 'InvalidValue', key: 'recorded' }]
   ]
   for (const [what, step, error] of cases) {
     const e = env()

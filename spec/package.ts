@@ -127,7 +127,7 @@ const writeJson = (path: string, value: object): void => writeFileSync(path, `${
 const program = [
   "const load = (o: { name: string }) => o.name",
   'const program = pipe(',
-  "  fromTracked(withParams(load)({ name: 'm' })),",
+  "  fromRecorded(withParams(load)({ name: 'm' })),",
   "  Track.flatMap(() => trackParam('batch', 4)),",
   "  Track.flatMap(() => evaluate({ experiment: 'packed' }, async (r) => { await r.logMetric('x', 1); return { acc: 1 } }))",
   ')',
@@ -135,7 +135,7 @@ const program = [
 ]
 const imports = [
   "import { pipe } from 'fp-ts/lib/function.js'",
-  "import { evaluate, fromTracked, memorySink, run, Track, trackParam, withParams } from 'charmory-track'"
+  "import { evaluate, fromRecorded, memorySink, run, Track, trackParam, withParams } from 'charmory-track'"
 ]
 /** What the program prints: the run's id and params. */
 const report = [

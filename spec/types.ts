@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { Errors, Runtime, memorySink, paramsOf, run, Track, withInitParams, withParams, type Tracked } from 'charmory-track'
+import { Recorded, Errors, Runtime, memorySink, run, Track, withInitParams, withParams } from 'charmory-track'
 
 // -------------------------------------------------------------------------------------
 // withParams / withInitParams
@@ -26,7 +26,7 @@ class TheDataset {
 }
 
 // positional arguments: one name per argument
-const scaled: (x: number, factor: number) => Tracked<number> = withParams(scale, { names: ['x', 'factor'] })
+const scaled: (x: number, factor: number) => Recorded.Recorded<number> = withParams(scale, { names: ['x', 'factor'] })
 withParams(scale, { names: ['x', 'factor'] as const })
 // @ts-expect-error one name for two arguments
 withParams(scale, { names: ['x'] })
@@ -42,7 +42,7 @@ withInitParams(Positional, { names: ['name', 'size'] })
 withInitParams(Positional, { names: ['name'] })
 
 // one options object: `ignore` names its keys
-const loaded: (o: { name: string; batchSize: number }) => Tracked<string> = withParams(loadModel, {
+const loaded: (o: { name: string; batchSize: number }) => Recorded.Recorded<string> = withParams(loadModel, {
   ignore: ['batchSize']
 })
 // @ts-expect-error not a key of the options object
@@ -57,7 +57,7 @@ t.throws(
   () =>
     // @ts-expect-error `prefix` is a string
     withParams(loadModel, { prefix: 1 }),
-  { name: 'TrackingFailure(InvalidValue)' }
+  { name: 'TrackException(InvalidValue)' }
 )
 
 // -------------------------------------------------------------------------------------
@@ -115,8 +115,8 @@ Track.fromReaderTaskEither(RTE.right<Runtime.Env, Errors.TrackError, number>(1))
 // -------------------------------------------------------------------------------------
 
 t.test('the accepted forms do what their types say', async (t) => {
-  t.strictSame(paramsOf(scaled(3, 2)), { 'scale.x': '3', 'scale.factor': '2' })
-  t.strictSame(paramsOf(loaded({ name: 'resnet', batchSize: 16 })), { 'loadModel.name': 'resnet' })
+  t.strictSame(Recorded.paramsOf(scaled(3, 2)), { 'scale.x': '3', 'scale.factor': '2' })
+  t.strictSame(Recorded.paramsOf(loaded({ name: 'resnet', batchSize: 16 })), { 'loadModel.name': 'resnet' })
   const sink = memorySink()
   t.strictSame(await run(bound, { sink }), E.right({ a: 1, b: '2' }))
   t.strictSame(await run(fromTyped, { sink }), E.right(1))

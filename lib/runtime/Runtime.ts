@@ -18,7 +18,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as C from '../Context.js'
 import type { Env, EnvInput } from '../Env.js'
-import { describeError, TrackingFailure, taskFailed, type TrackError } from '../Errors.js'
+import { describeError, TrackException, taskFailed, type TrackError } from '../Errors.js'
 import { openRuns, type EndFailure } from '../OpenRuns.js'
 import type { Interrupts, Logger, Platform } from '../platform/Platform.js'
 import type { RunStatus } from '../Records.js'
@@ -140,7 +140,7 @@ export const endOpenRuns = async (status: RunStatus = 'KILLED'): Promise<void> =
 export type Run = <A>(pipeline: Track<A>, env: EnvInput, context?: C.Context) => Promise<E.Either<TrackError, A>>
 
 /**
- * `run`, rejecting with a `TrackingFailure` instead of returning a `Left`.
+ * `run`, rejecting with a `TrackException` instead of returning a `Left`.
  * @category model
  * @since 0.2.0
  */
@@ -214,7 +214,7 @@ export const runIn = (
   }
   const runPromise: RunPromise = async (pipeline, input, context) => {
     const result = await run(pipeline, input, context)
-    if (E.isLeft(result)) throw new TrackingFailure(result.left)
+    if (E.isLeft(result)) throw new TrackException(result.left)
     return result.right
   }
   const openSink: OpenSink = async (description, overrides = {}) => {
@@ -225,7 +225,7 @@ export const runIn = (
     const close = async (): Promise<void> => {
       const [first, ...rest] = await scope.close()
       rest.forEach(warnLost(here.logger))
-      if (first !== undefined) throw new TrackingFailure(first)
+      if (first !== undefined) throw new TrackException(first)
     }
     return E.right({ ...built.right, close })
   }

@@ -26,7 +26,7 @@ const browser = runIn(browserPlatform)
 export const run = browser.run
 
 /**
- * `run`, rejecting with a `TrackingFailure` instead of returning a `Left`.
+ * `run`, rejecting with a `TrackException` instead of returning a `Left`.
  * @category interpreters
  * @since 0.2.0
  */

@@ -119,7 +119,7 @@ const node = runIn(nodePlatform, nodeServices)
 export const run = node.run
 
 /**
- * `run`, rejecting with a `TrackingFailure` instead of returning a `Left`.
+ * `run`, rejecting with a `TrackException` instead of returning a `Left`.
  * @category interpreters
  * @since 0.1.0
  */

@@ -145,7 +145,7 @@ const throughHandle = async (sink: Sink.Sink, path: string): Promise<Errors.Trac
       try {
         await h.logArtifact({ path, text: 'x' })
       } catch (e) {
-        refused = e instanceof Errors.TrackingFailure ? e.error : undefined
+        refused = e instanceof Errors.TrackException ? e.error : undefined
       }
     }),
     { sink, logger }

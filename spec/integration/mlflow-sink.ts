@@ -6,7 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Errors, Platform, Runtime, evaluate, fromTracked, mlflowSink, reopen, run, trackParam, Track, withParams } from 'charmory-track'
+import { Errors, Platform, Runtime, evaluate, fromRecorded, mlflowSink, reopen, run, trackParam, Track, withParams } from 'charmory-track'
 import { serverFor } from '../support/mlflow-server.js'
 import { readRun, restGet } from '../support/mlflow-read.js'
 import { built } from '../support/sinks.js'
@@ -38,7 +38,7 @@ const expectRight = <A>(r: E.Either<Errors.TrackError, A>): A => {
 t.test('a whole evaluation arrives exactly as written', async (t) => {
   const loadModel = (o: { name: string; optimizer: { lr: number; betas: Array<number> } }) => `model:${o.name}`
   const program = pipe(
-    fromTracked(withParams(loadModel)({ name: 'resnet', optimizer: { lr: 0.01, betas: [0.9, 0.999] } })),
+    fromRecorded(withParams(loadModel)({ name: 'resnet', optimizer: { lr: 0.01, betas: [0.9, 0.999] } })),
     Track.flatMap(() => trackParam('batch_size', 16)),
     Track.flatMap(() =>
       evaluate(

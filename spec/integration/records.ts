@@ -35,7 +35,7 @@ const rejection = async (p: Promise<unknown>): Promise<Errors.TrackError | undef
     await p
     return undefined
   } catch (e) {
-    return e instanceof Errors.TrackingFailure ? e.error : undefined
+    return e instanceof Errors.TrackException ? e.error : undefined
   }
 }
 

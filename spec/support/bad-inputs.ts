@@ -3,13 +3,13 @@
 // of `reopen`, of the pipeline steps (tracking, queries, the gate), of the sinks' queries and of
 // the wrappers. The sweep is data: one row per call, with the bad argument, the error's tag and
 // the field the error must name. `inputSweep` runs every row against one sink and checks that
-// each is refused with that typed error (a `Left` from `run`, a `TrackingFailure` from the run
+// each is refused with that typed error (a `Left` from `run`, a `TrackException` from the run
 // handle, thrown by a wrapper when it wraps), never a `TypeError` nor a synchronous throw, and
 // that what was recorded before is intact.
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { Test } from 'tap'
-import { Errors, Sink, evaluate, fork, fromTracked, Gate, getParams, Query, reopen, run, Track, trackParam, withInitParams, withParams, type RunHandle } from 'charmory-track'
+import { Errors, Sink, evaluate, fork, fromRecorded, Gate, getParams, Query, reopen, run, Track, trackParam, withInitParams, withParams, type RunHandle } from 'charmory-track'
 import type { RunView } from './behaviour.js'
 
 // -------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ export const pipelineRows: ReadonlyArray<Row<Recorded>> = [
   ...besides('function').map((v) => row<Recorded>('fork(pipeline)', v.label, () => fork(js<Track.Track<unknown>>(v.value)), 'InvalidValue', 'pipeline')),
   row<Recorded>('fork(pipeline)', '() => 1', () => fork(js<Track.Track<unknown>>(() => 1)), 'InvalidValue', 'pipeline'),
   ...besides('boolean', 'undefined').map((v) => row<Recorded>('fork(getParams, { nested })', v.label, () => fork(getParams, js({ nested: v.value })), 'InvalidValue', 'nested')),
-  ...besides('record').map((v) => row<Recorded>('fromTracked(tracked)', v.label, () => fromTracked(js<Parameters<typeof fromTracked>[0]>(v.value)), 'InvalidValue', 'tracked')),
+  ...besides('record').map((v) => row<Recorded>('fromRecorded(recorded)', v.label, () => fromRecorded(js<Parameters<typeof fromRecorded>[0]>(v.value)), 'InvalidValue', 'recorded')),
   ...besides('record', 'undefined').map((v) => row<Recorded>('Query.searchRuns(request)', v.label, () => Query.searchRuns(js(v.value)), 'InvalidValue', 'request')),
   ...besides('string').map((v) => row<Recorded>('Query.getRun(runId)', v.label, () => Query.getRun(js(v.value)), 'InvalidValue', 'runId')),
   ...besides('string').map((v) => row<Recorded>("Query.getMetricHistory(runId, key)", v.label, ({ runId }) => Query.getMetricHistory(runId, js(v.value)), 'InvalidValue', 'key')),
@@ -281,7 +281,7 @@ export const queryRows: ReadonlyArray<Row<{ readonly query: Query.RunQuery; read
   )
 ]
 
-/** Wrappers refuse what they cannot wrap when they wrap it: a thrown `TrackingFailure` (the rule `MissingName` follows). */
+/** Wrappers refuse what they cannot wrap when they wrap it: a thrown `TrackException` (the rule `MissingName` follows). */
 export const wrapperRows: ReadonlyArray<Row<void>> = [
   ...besides('function').map((v) => row<void>('withParams(f)', v.label, () => withParams(js<(o: { a: number }) => number>(v.value)), 'InvalidValue', 'f')),
   ...besides('function').map((v) => row<void>('withInitParams(C)', v.label, () => withInitParams(js<new (o: { a: number }) => object>(v.value)), 'InvalidValue', 'C')),
@@ -317,8 +317,8 @@ type Outcome = { readonly tag: string; readonly field: string } | { readonly wro
 
 /**
  * A call made as a JavaScript caller makes it, and what came of it: for `rejects` a promise that
- * rejects with a `TrackingFailure`, for `left` a promise of a `Left` (a task never rejects), for
- * `throws` a thrown `TrackingFailure`; anything else (a synchronous throw, a `TypeError`, a
+ * rejects with a `TrackException`, for `left` a promise of a `Left` (a task never rejects), for
+ * `throws` a thrown `TrackException`; anything else (a synchronous throw, a `TypeError`, a
  * `Right`) is wrong.
  */
 const outcomeOf = async (act: () => unknown, how: 'rejects' | 'throws' | 'left'): Promise<Outcome> => {
@@ -326,7 +326,7 @@ const outcomeOf = async (act: () => unknown, how: 'rejects' | 'throws' | 'left')
   try {
     value = act()
   } catch (e) {
-    if (how === 'throws' && e instanceof Errors.TrackingFailure) return { tag: e.error._tag, field: named(e.error) }
+    if (how === 'throws' && e instanceof Errors.TrackException) return { tag: e.error._tag, field: named(e.error) }
     return { wrong: `threw synchronously: ${String(e)}` }
   }
   if (how === 'throws') return { wrong: 'did not throw' }
@@ -335,7 +335,7 @@ const outcomeOf = async (act: () => unknown, how: 'rejects' | 'throws' | 'left')
   try {
     settled = await value
   } catch (e) {
-    if (how === 'rejects' && e instanceof Errors.TrackingFailure) return { tag: e.error._tag, field: named(e.error) }
+    if (how === 'rejects' && e instanceof Errors.TrackException) return { tag: e.error._tag, field: named(e.error) }
     return { wrong: `rejected with ${String(e)}` }
   }
   if (how === 'rejects') return { wrong: 'resolved' }

@@ -9,7 +9,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { Results, Errors, Platform, Runtime, Sink, evaluate, fork, fromTracked, getParams, reopen, resetParams, run, Track, trackParam, VERSION, withParams, type RunHandle } from 'charmory-track'
+import { Results, Errors, Platform, Runtime, Sink, evaluate, fork, fromRecorded, getParams, reopen, resetParams, run, Track, trackParam, VERSION, withParams, type RunHandle } from 'charmory-track'
 import { queryCases } from './query-behaviour.js'
 
 // -------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ const rejection = async (p: Promise<unknown>): Promise<Errors.TrackError | strin
     await p
     return undefined
   } catch (e) {
-    return e instanceof Errors.TrackingFailure ? e.error : `not a TrackingFailure: ${String(e)}`
+    return e instanceof Errors.TrackException ? e.error : `not a TrackException: ${String(e)}`
   }
 }
 
@@ -162,7 +162,7 @@ export const behaviourSuite = (
       const loadModel = (o: { name: string; optimizer: { lr: number } }): string => `model ${o.name}`
       const program = pipe(
         trackParam('batch_size', 16),
-        Track.flatMap(() => fromTracked(withParams(loadModel)({ name: 'resnet', optimizer: { lr: 0.001 } }))),
+        Track.flatMap(() => fromRecorded(withParams(loadModel)({ name: 'resnet', optimizer: { lr: 0.001 } }))),
         Track.flatMap(() =>
           evaluate(
             { experiment: experimentName('evaluate'), runName: 'first', description: 'a run to read back', tags: { team: 'vision' } },
@@ -814,8 +814,8 @@ export const behaviourSuite = (
 
     t.test('case 1: a second call replaces every param of the first', async (t) => {
       const program = pipe(
-        fromTracked(withParams(f)({ name: 'a', extra: true })),
-        Track.flatMap(() => fromTracked(withParams(f)({ name: 'b' }))),
+        fromRecorded(withParams(f)({ name: 'a', extra: true })),
+        Track.flatMap(() => fromRecorded(withParams(f)({ name: 'b' }))),
         Track.flatMap(() => expectParams(t, { 'f.name': 'b' }, 'f.extra removed')),
         Track.flatMap(() => paramsRun('case 1')),
         Track.map((id) => ({ run: id }))
@@ -826,7 +826,7 @@ export const behaviourSuite = (
     t.test('case 2: a wrapped call removes a manual param under its prefix', async (t) => {
       const program = pipe(
         trackParam('f.x', 1),
-        Track.flatMap(() => fromTracked(withParams(f)({ name: 'c' }))),
+        Track.flatMap(() => fromRecorded(withParams(f)({ name: 'c' }))),
         Track.flatMap(() => expectParams(t, { 'f.name': 'c' }, 'f.x removed')),
         Track.flatMap(() => paramsRun('case 2')),
         Track.map((id) => ({ run: id }))
@@ -836,11 +836,11 @@ export const behaviourSuite = (
 
     t.test('case 3: prefix "a.b" then "a" keeps both; a second "a" removes every a.* key', async (t) => {
       const program = pipe(
-        fromTracked(withParams(f, { prefix: 'a.b' })({ x: 1 })),
-        Track.flatMap(() => fromTracked(withParams(f, { prefix: 'a' })({ y: 2 }))),
+        fromRecorded(withParams(f, { prefix: 'a.b' })({ x: 1 })),
+        Track.flatMap(() => fromRecorded(withParams(f, { prefix: 'a' })({ y: 2 }))),
         Track.flatMap(() => expectParams(t, { 'a.b.x': '1', 'a.y': '2' }, 'both kept')),
         Track.bind('both', () => paramsRun('case 3 both')),
-        Track.tap(() => fromTracked(withParams(f, { prefix: 'a' })({ z: 3 }))),
+        Track.tap(() => fromRecorded(withParams(f, { prefix: 'a' })({ z: 3 }))),
         Track.tap(() => expectParams(t, { 'a.z': '3' }, 'a.b.x and a.y removed')),
         Track.bind('after', () => paramsRun('case 3 after'))
       )
@@ -849,7 +849,7 @@ export const behaviourSuite = (
 
     t.test('case 4: ignore skips exact names only', async (t) => {
       const program = pipe(
-        fromTracked(withParams(f, { ignore: ['c'] })({ b: 7, c: 'x', cc: 'y' })),
+        fromRecorded(withParams(f, { ignore: ['c'] })({ b: 7, c: 'x', cc: 'y' })),
         Track.flatMap(() => expectParams(t, { 'f.b': '7', 'f.cc': 'y' }, 'only c skipped')),
         Track.flatMap(() => paramsRun('case 4')),
         Track.map((id) => ({ run: id }))
@@ -952,7 +952,7 @@ export const behaviourSuite = (
       const options = { layers: [64, 64], optimizer: { lr: 0.1 } }
       const config = { seed: 1 }
       const program = pipe(
-        fromTracked(withParams(f, { prefix: 'build' })(options)),
+        fromRecorded(withParams(f, { prefix: 'build' })(options)),
         Track.flatMap(() => trackParam('config', config)),
         Track.flatMap(() =>
           Track.fromPromise(async () => {

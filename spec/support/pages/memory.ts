@@ -2,12 +2,12 @@
 // call, an evaluation with a metric history, read back from the sink's snapshot. Bundled by
 // spec/browser/bundle.ts and measured by the bench's bundle sizes.
 import { pipe } from 'fp-ts/lib/function.js'
-import { evaluate, fromTracked, memorySink, run, Track, trackParam, withParams } from 'charmory-track'
+import { evaluate, fromRecorded, memorySink, run, Track, trackParam, withParams } from 'charmory-track'
 
 const loadModel = (o: { name: string; optimizer: { lr: number } }) => `model ${o.name}`
 
 const program = pipe(
-  fromTracked(withParams(loadModel)({ name: 'resnet18', optimizer: { lr: 0.001 } })),
+  fromRecorded(withParams(loadModel)({ name: 'resnet18', optimizer: { lr: 0.001 } })),
   Track.flatMap(() => trackParam('batch_size', 16)),
   Track.flatMap(() =>
     evaluate({ experiment: 'in-memory' }, async (r) => {

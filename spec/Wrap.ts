@@ -2,35 +2,35 @@ import t from 'tap'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { Errors, mapTracked, paramsOf, withInitParams, withParams } from 'charmory-track'
+import { Recorded, Errors, withInitParams, withParams } from 'charmory-track'
 
 const loadModel = (o: { name: string; batchSize: number; device?: string }): string => `model ${o.name}`
 
 t.test('withParams gives the result with the params of the options object, under the function name', async (t) => {
   const tracked = withParams(loadModel)({ name: 'resnet', batchSize: 16, device: undefined })
   t.strictSame(tracked.result, E.right('model resnet'))
-  t.strictSame(paramsOf(tracked), { 'loadModel.name': 'resnet', 'loadModel.batchSize': '16' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'loadModel.name': 'resnet', 'loadModel.batchSize': '16' })
   t.strictSame(tracked.patch, O.some({ prefix: 'loadModel', entries: [['loadModel.name', 'resnet'], ['loadModel.batchSize', '16']] }))
 })
 
 t.test('options: prefix replaces the name, ignore skips exact argument names', async (t) => {
   const f = (o: { b: number; c: string; cc: string }): number => o.b
-  t.strictSame(paramsOf(withParams(f, { prefix: 'model' })({ b: 7, c: 'x', cc: 'y' })), {
+  t.strictSame(Recorded.paramsOf(withParams(f, { prefix: 'model' })({ b: 7, c: 'x', cc: 'y' })), {
     'model.b': '7',
     'model.c': 'x',
     'model.cc': 'y'
   })
-  t.strictSame(paramsOf(withParams(f, { ignore: ['c'] })({ b: 7, c: 'x', cc: 'y' })), { 'f.b': '7', 'f.cc': 'y' })
-  t.strictSame(paramsOf(withParams(f, { prefix: 'a.b', ignore: ['b', 'cc'] })({ b: 7, c: 'x', cc: 'y' })), { 'a.b.c': 'x' })
+  t.strictSame(Recorded.paramsOf(withParams(f, { ignore: ['c'] })({ b: 7, c: 'x', cc: 'y' })), { 'f.b': '7', 'f.cc': 'y' })
+  t.strictSame(Recorded.paramsOf(withParams(f, { prefix: 'a.b', ignore: ['b', 'cc'] })({ b: 7, c: 'x', cc: 'y' })), { 'a.b.c': 'x' })
 })
 
 t.test('options.names names positional arguments', async (t) => {
   const scale = (x: number, factor: number, label?: string): string => `${label ?? ''}${x * factor}`
   const tracked = withParams(scale, { names: ['x', 'factor', 'label'] as const })(3, 2)
   t.strictSame(tracked.result, E.right('6'))
-  t.strictSame(paramsOf(tracked), { 'scale.x': '3', 'scale.factor': '2' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'scale.x': '3', 'scale.factor': '2' })
   const ignored = withParams(scale, { names: ['x', 'factor', 'label'] as const, ignore: ['x'] })(3, 2, 'n=')
-  t.strictSame(paramsOf(ignored), { 'scale.factor': '2', 'scale.label': 'n=' })
+  t.strictSame(Recorded.paramsOf(ignored), { 'scale.factor': '2', 'scale.label': 'n=' })
   t.strictSame(ignored.result, E.right('n=6'))
 })
 
@@ -52,7 +52,7 @@ t.test('an argument that is not one options object is refused, and f is not call
     const tracked = withParams(f)(arg)
     t.strictSame(tracked.patch, O.none, JSON.stringify(arg))
     t.strictSame(tracked.result, E.left({ _tag: 'InvalidValue', key: 'f', reason }))
-    t.strictSame(paramsOf(tracked), {})
+    t.strictSame(Recorded.paramsOf(tracked), {})
   }
   t.equal(calls, 0)
 })
@@ -82,8 +82,8 @@ const thrown = (f: () => unknown): unknown => {
 
 t.test('an anonymous function or class without prefix is refused when wrapped, not when called', async (t) => {
   const fn = thrown(() => withParams((o: { a: number }) => o.a))
-  t.ok(fn instanceof Errors.TrackingFailure)
-  t.strictSame((fn as Errors.TrackingFailure).error, { _tag: 'MissingName', what: 'function' })
+  t.ok(fn instanceof Errors.TrackException)
+  t.strictSame((fn as Errors.TrackException).error, { _tag: 'MissingName', what: 'function' })
   const cls = thrown(() =>
     withInitParams(
       class {
@@ -91,14 +91,14 @@ t.test('an anonymous function or class without prefix is refused when wrapped, n
       }
     )
   )
-  t.ok(cls instanceof Errors.TrackingFailure)
-  t.strictSame((cls as Errors.TrackingFailure).error, { _tag: 'MissingName', what: 'class' })
-  t.strictSame((thrown(() => withParams(loadModel, { prefix: '' })) as Errors.TrackingFailure).error, {
+  t.ok(cls instanceof Errors.TrackException)
+  t.strictSame((cls as Errors.TrackException).error, { _tag: 'MissingName', what: 'class' })
+  t.strictSame((thrown(() => withParams(loadModel, { prefix: '' })) as Errors.TrackException).error, {
     _tag: 'MissingName',
     what: 'function'
   })
   const named = withParams((o: { a: number }) => o.a, { prefix: 'inline' })
-  t.strictSame(paramsOf(named({ a: 1 })), { 'inline.a': '1' })
+  t.strictSame(Recorded.paramsOf(named({ a: 1 })), { 'inline.a': '1' })
 })
 
 t.test('what is not a function, or options that are not what they say, are refused when wrapped too: one rule', async (t) => {
@@ -118,8 +118,8 @@ t.test('what is not a function, or options that are not what they say, are refus
   ]
   for (const [what, wrap, key, reason] of cases) {
     const e = thrown(wrap)
-    t.ok(e instanceof Errors.TrackingFailure, `${what}: a TrackingFailure, no TypeError`)
-    t.strictSame((e as Errors.TrackingFailure).error, { _tag: 'InvalidValue', key, reason }, what)
+    t.ok(e instanceof Errors.TrackException, `${what}: a TrackException, no TypeError`)
+    t.strictSame((e as Errors.TrackException).error, { _tag: 'InvalidValue', key, reason }, what)
   }
 })
 
@@ -130,14 +130,14 @@ t.test('when f throws, the params are still there and the failure is TaskFailed'
     return 0
   }
   const tracked = withParams(train)({ epochs: 3 })
-  t.strictSame(paramsOf(tracked), { 'train.epochs': '3' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'train.epochs': '3' })
   t.strictSame(tracked.result, E.left({ _tag: 'TaskFailed', message: 'CUDA out of memory', cause: boom }))
 })
 
-t.test('a Errors.TrackingFailure thrown by f keeps its typed error', async (t) => {
+t.test('a Errors.TrackException thrown by f keeps its typed error', async (t) => {
   const inner = { _tag: 'NotFound', what: 'run', id: 'r1' } as const
   const f = (o: { id: string }): void => {
-    throw new Errors.TrackingFailure({ ...inner, id: o.id })
+    throw new Errors.TrackException({ ...inner, id: o.id })
   }
   t.strictSame(withParams(f)({ id: 'r1' }).result, E.left(inner))
 })
@@ -148,15 +148,15 @@ t.test('later mutation of an argument does not change what was recorded', async 
   options.layers.push(10)
   options.optimizer.lr = 0.9
   options.name = 'changed'
-  t.strictSame(paramsOf(tracked), { 'build.layers': '[64,64]', 'build.optimizer.lr': '0.1', 'build.name': 'mlp' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'build.layers': '[64,64]', 'build.optimizer.lr': '0.1', 'build.name': 'mlp' })
 })
 
 t.test('a wrapped call is a pure value: each call stands alone, nothing global changes', async (t) => {
   const wrapped = withParams(loadModel)
   const a = wrapped({ name: 'a', batchSize: 1 })
   const b = wrapped({ name: 'b', batchSize: 2 })
-  t.strictSame(paramsOf(a), { 'loadModel.name': 'a', 'loadModel.batchSize': '1' })
-  t.strictSame(paramsOf(b), { 'loadModel.name': 'b', 'loadModel.batchSize': '2' })
+  t.strictSame(Recorded.paramsOf(a), { 'loadModel.name': 'a', 'loadModel.batchSize': '1' })
+  t.strictSame(Recorded.paramsOf(b), { 'loadModel.name': 'b', 'loadModel.batchSize': '2' })
 })
 
 class TheDataset {
@@ -169,14 +169,14 @@ class TheDataset {
 
 t.test('withInitParams gives a real instance with the constructor params, under the class name', async (t) => {
   const tracked = withInitParams(TheDataset)({ batchSize: 16, split: 'test' })
-  t.strictSame(paramsOf(tracked), { 'TheDataset.batchSize': '16', 'TheDataset.split': 'test' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'TheDataset.batchSize': '16', 'TheDataset.split': 'test' })
   const instance = E.getOrElseW(() => undefined)(tracked.result)
   t.ok(instance instanceof TheDataset)
   t.equal(instance?.size(), 160)
 })
 
 t.test('withInitParams options: prefix, ignore, names', async (t) => {
-  t.strictSame(paramsOf(withInitParams(TheDataset, { prefix: 'data', ignore: ['split'] })({ batchSize: 8, split: 'x' })), {
+  t.strictSame(Recorded.paramsOf(withInitParams(TheDataset, { prefix: 'data', ignore: ['split'] })({ batchSize: 8, split: 'x' })), {
     'data.batchSize': '8'
   })
   class Point {
@@ -186,7 +186,7 @@ t.test('withInitParams options: prefix, ignore, names', async (t) => {
     ) {}
   }
   const p = withInitParams(Point, { names: ['x', 'y'] as const })(1, 2)
-  t.strictSame(paramsOf(p), { 'Point.x': '1', 'Point.y': '2' })
+  t.strictSame(Recorded.paramsOf(p), { 'Point.x': '1', 'Point.y': '2' })
   t.match(p.result, E.right({ x: 1, y: 2 }))
 })
 
@@ -220,15 +220,15 @@ t.test('a constructor that throws: params kept, TaskFailed', async (t) => {
     }
   }
   const tracked = withInitParams(Broken)({ path: '/data' })
-  t.strictSame(paramsOf(tracked), { 'Broken.path': '/data' })
+  t.strictSame(Recorded.paramsOf(tracked), { 'Broken.path': '/data' })
   t.match(tracked.result, E.left({ _tag: 'TaskFailed', message: 'cannot open /data' }))
 })
 
 t.test('Tracked.map maps the result and keeps the params', async (t) => {
-  const tracked = pipe(withParams(loadModel)({ name: 'r', batchSize: 2 }), mapTracked((s) => s.length))
+  const tracked = pipe(withParams(loadModel)({ name: 'r', batchSize: 2 }), Recorded.map((s) => s.length))
   t.strictSame(tracked.result, E.right(7))
-  t.strictSame(paramsOf(tracked), { 'loadModel.name': 'r', 'loadModel.batchSize': '2' })
-  const failed = pipe(withParams(loadModel)({ name: 'r', batchSize: new Date(NaN) as unknown as number }), mapTracked(() => 1))
+  t.strictSame(Recorded.paramsOf(tracked), { 'loadModel.name': 'r', 'loadModel.batchSize': '2' })
+  const failed = pipe(withParams(loadModel)({ name: 'r', batchSize: new Date(NaN) as unknown as number }), Recorded.map(() => 1))
   t.ok(E.isLeft(failed.result))
   t.strictSame(failed.patch, O.none)
 })

@@ -1,55 +1,33 @@
 /**
  * `withParams` and `withInitParams`: wrap a function or a class so that each call returns its
- * result together with the params the call produced, as a plain value.
+ * result together with the params the call produced, as a plain value (a `Recorded`).
  *
  * The params are converted when the call is made (see `ParamValue`), so mutating an argument
- * afterwards cannot change them. Nothing global is touched: the `Tracked` value is applied to
- * a context only when a pipeline lifts it with `fromTracked`.
+ * afterwards cannot change them. Nothing global is touched: the `Recorded` value is applied to
+ * a context only when a pipeline lifts it with `fromRecorded`.
  *
  * @example
- * import { withParams, paramsOf } from 'charmory-track'
+ * import { Recorded, withParams } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  *
  * const loadModel = (o: { name: string; batchSize: number }) => `model ${o.name}`
- * const tracked = withParams(loadModel)({ name: 'resnet', batchSize: 16 })
+ * const recorded = withParams(loadModel)({ name: 'resnet', batchSize: 16 })
  *
- * assert.deepStrictEqual(tracked.result, E.right('model resnet'))
- * assert.deepStrictEqual(paramsOf(tracked), { 'loadModel.name': 'resnet', 'loadModel.batchSize': '16' })
+ * assert.deepStrictEqual(recorded.result, E.right('model resnet'))
+ * assert.deepStrictEqual(Recorded.paramsOf(recorded), { 'loadModel.name': 'resnet', 'loadModel.batchSize': '16' })
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { Callable, decodeArgument, optional, options as optionsOf, Text, Texts } from './Arguments.js'
-import { invalidValue, missingName, taskFailed, TrackingFailure, type TrackError } from './Errors.js'
-import { fieldsRecorder, type Entry } from './ParamValue.js'
+import { invalidValue, missingName, taskFailed, TrackException, type TrackError } from './Errors.js'
+import { fieldsRecorder } from './ParamValue.js'
+import type { Recorded } from './Recorded.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/**
- * What one call records: every old key under `prefix.` goes (see `fromTracked` for the
- * params of other wrapped calls), then `entries` are set.
- * @category model
- * @since 0.1.0
- */
-export interface Patch {
-  readonly prefix: string
-  readonly entries: ReadonlyArray<Entry>
-}
-
-/**
- * The outcome of a wrapped call. `patch` is `None` only when the arguments could not be
- * recorded (a bad key or value): then the function was not called and `result` says why.
- * When the function itself threw, `patch` is still there, as in the original.
- * @category model
- * @since 0.1.0
- */
-export interface Tracked<A> {
-  readonly patch: O.Option<Patch>
-  readonly result: E.Either<TrackError, A>
-}
 
 /**
  * Options of `withParams` / `withInitParams`.
@@ -80,15 +58,15 @@ const WrapOptionsCodec = optional(optionsOf('options ({ prefix, ignore, names })
 
 /**
  * The prefix of a wrapped function or class, once the wrapper's arguments are known to be
- * usable. One rule for what cannot be wrapped: it throws a `TrackingFailure` when it is
+ * usable. One rule for what cannot be wrapped: it throws a `TrackException` when it is
  * wrapped, whether it has no name (`MissingName`) or is not a function, or its options are not
  * what they say (`InvalidValue` naming the argument), so that no call of the wrapper ever runs.
  */
 const prefixOf = (wrapper: string, name: 'f' | 'C', wrapped: unknown, options: unknown, what: 'function' | 'class'): string => {
   const checked = E.flatMap(() => decodeArgument(wrapper, 'options', WrapOptionsCodec, options))(decodeArgument(wrapper, name, Callable, wrapped))
-  if (E.isLeft(checked)) throw new TrackingFailure(checked.left)
+  if (E.isLeft(checked)) throw new TrackException(checked.left)
   const prefix = checked.right?.prefix ?? (wrapped as { readonly name: string }).name
-  if (prefix === '') throw new TrackingFailure(missingName(what))
+  if (prefix === '') throw new TrackException(missingName(what))
   return prefix
 }
 
@@ -115,7 +93,7 @@ const call = <A>(
   names: ReadonlyArray<string> | undefined,
   args: ReadonlyArray<unknown>,
   invoke: () => A
-): Tracked<A> => {
+): Recorded<A> => {
   const fields = fieldsOf(prefix, args, names)
   const entries = E.isLeft(fields) ? fields : record(fields.right)
   if (E.isLeft(entries)) return { patch: O.none, result: entries }
@@ -135,18 +113,18 @@ const call = <A>(
  * Wraps `f` so that each call returns `f`'s result together with the params the call produced
  * (`prefix.argument`, prefix = `options.prefix` or `f.name`). `f` takes one options object,
  * or positional arguments named by `options.names`. An anonymous function without a prefix
- * is refused here, when it is wrapped (a `TrackingFailure` is thrown), and so is anything that
+ * is refused here, when it is wrapped (a `TrackException` is thrown), and so is anything that
  * is not a function, or options that are not what they say (since 0.3.0).
  *
  * @example
- * import { withParams, paramsOf } from 'charmory-track'
+ * import { Recorded, withParams } from 'charmory-track'
  *
  * const scale = (x: number, factor: number) => x * factor
  * const t = withParams(scale, { names: ['x', 'factor'] as const })(3, 2)
- * assert.deepStrictEqual(paramsOf(t), { 'scale.x': '3', 'scale.factor': '2' })
+ * assert.deepStrictEqual(Recorded.paramsOf(t), { 'scale.x': '3', 'scale.factor': '2' })
  *
  * @example
- * import { withParams, fromTracked, evaluate, run, memorySink, Track } from 'charmory-track'
+ * import { withParams, fromRecorded, evaluate, run, memorySink, Track } from 'charmory-track'
  * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  *
@@ -154,9 +132,9 @@ const call = <A>(
  * const loadModel = (o: { name: string; optimizer: { lr: number }; apiKey: string; verbose?: boolean }) => `model ${o.name}`
  * const load = withParams(loadModel, { prefix: 'model', ignore: ['verbose'] })
  *
- * // a pipeline applies them to its context with `fromTracked`; `evaluate` logs them
+ * // a pipeline applies them to its context with `fromRecorded`; `evaluate` logs them
  * const program = pipe(
- *   fromTracked(load({ name: 'resnet', optimizer: { lr: 0.001 }, apiKey: 'sk-123', verbose: true })),
+ *   fromRecorded(load({ name: 'resnet', optimizer: { lr: 0.001 }, apiKey: 'sk-123', verbose: true })),
  *   Track.flatMap((model) => evaluate({ experiment: 'demo' }, async () => ({ accuracy: model.length / 100 })))
  * )
  * const sink = memorySink()
@@ -172,12 +150,12 @@ const call = <A>(
 export function withParams<P extends ReadonlyArray<unknown>, B>(
   f: (...args: P) => B,
   options: PositionalOptions<P>
-): (...args: P) => Tracked<B>
-export function withParams<A, B>(f: (args: A) => B, options?: WrapOptions<keyof A & string>): (args: A) => Tracked<B>
+): (...args: P) => Recorded<B>
+export function withParams<A, B>(f: (args: A) => B, options?: WrapOptions<keyof A & string>): (args: A) => Recorded<B>
 export function withParams<B>(
   f: (...args: Array<unknown>) => B,
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
-): (...args: Array<unknown>) => Tracked<B> {
+): (...args: Array<unknown>) => Recorded<B> {
   const prefix = prefixOf('withParams', 'f', f, options, 'function')
   const record = fieldsRecorder(prefix, options?.ignore)
   return (...args) => call(prefix, record, options?.names, args, () => f(...args))
@@ -188,11 +166,11 @@ export function withParams<B>(
  * of its constructor argument (prefix `options.prefix` or `C.name`). `C` is not modified.
  *
  * @example
- * import { withInitParams, paramsOf } from 'charmory-track'
+ * import { Recorded, withInitParams } from 'charmory-track'
  *
  * class TheDataset { constructor(readonly o: { batchSize: number }) {} }
  * const t = withInitParams(TheDataset)({ batchSize: 16 })
- * assert.deepStrictEqual(paramsOf(t), { 'TheDataset.batchSize': '16' })
+ * assert.deepStrictEqual(Recorded.paramsOf(t), { 'TheDataset.batchSize': '16' })
  *
  * @category constructors
  * @since 0.1.0
@@ -200,41 +178,16 @@ export function withParams<B>(
 export function withInitParams<P extends ReadonlyArray<unknown>, B>(
   C: new (...args: P) => B,
   options: PositionalOptions<P>
-): (...args: P) => Tracked<B>
+): (...args: P) => Recorded<B>
 export function withInitParams<A, B>(
   C: new (args: A) => B,
   options?: WrapOptions<keyof A & string>
-): (args: A) => Tracked<B>
+): (args: A) => Recorded<B>
 export function withInitParams<B>(
   C: new (...args: Array<unknown>) => B,
   options?: WrapOptions & { readonly names?: ReadonlyArray<string> }
-): (...args: Array<unknown>) => Tracked<B> {
+): (...args: Array<unknown>) => Recorded<B> {
   const prefix = prefixOf('withInitParams', 'C', C, options, 'class')
   const record = fieldsRecorder(prefix, options?.ignore)
   return (...args) => call(prefix, record, options?.names, args, () => new C(...args))
 }
-
-// -------------------------------------------------------------------------------------
-// combinators
-// -------------------------------------------------------------------------------------
-
-/**
- * Maps the result, keeping the params (`Tracked.map` before 0.2.0).
- * @category combinators
- * @since 0.2.0
- */
-export const mapTracked =
-  <A, B>(f: (a: A) => B) =>
-  (t: Tracked<A>): Tracked<B> => ({ patch: t.patch, result: E.map(f)(t.result) })
-
-// -------------------------------------------------------------------------------------
-// destructors
-// -------------------------------------------------------------------------------------
-
-/**
- * The params a call produced, as a plain object (empty when it was refused).
- * @category destructors
- * @since 0.1.0
- */
-export const paramsOf = <A>(t: Tracked<A>): Readonly<Record<string, string>> =>
-  O.isSome(t.patch) ? Object.fromEntries(t.patch.value.entries) : {}

@@ -1,6 +1,6 @@
 /**
  * The tracking steps: recording params in the current context (`trackParam`, `resetParams`,
- * the patch of a wrapped call with `fromTracked`), reading them (`getParams`), and running a
+ * the patch of a wrapped call with `fromRecorded`), reading them (`getParams`), and running a
  * sub-pipeline in a child context (`fork`).
  *
  * A context remembers, privately, the prefixes that wrapped calls recorded params under: the
@@ -19,7 +19,7 @@ import { taskFailed, type TrackError } from './Errors.js'
 import * as P from './Params.js'
 import { toEntries } from './ParamValue.js'
 import { fail, fromPromise, getContext, isTrack, map, modifyContext, primitive, type Step, type Track } from './Track.js'
-import type { Tracked } from './Tracked.js'
+import type { Recorded } from './Recorded.js'
 
 // -------------------------------------------------------------------------------------
 // params
@@ -109,9 +109,9 @@ const replacedKeys = (c: C.Context, prefix: string): ReadonlyArray<string> => {
   return under.filter((k) => !others.some((q) => k.startsWith(`${q}.`)))
 }
 
-const TrackedCodec = described(
+const RecordedCodec = described(
   'what a wrapped call returns ({ patch, result })',
-  (u): u is Tracked<unknown> => isRecord(u) && isRecord(u['patch']) && isRecord(u['result'])
+  (u): u is Recorded<unknown> => isRecord(u) && isRecord(u['patch']) && isRecord(u['result'])
 )
 
 /**
@@ -124,12 +124,12 @@ const TrackedCodec = described(
  * @category params
  * @since 0.1.0
  */
-export const fromTracked = <A>(t: Tracked<A>): Track<Awaited<A>> => {
-  const checked = decodeArgument('fromTracked', 'tracked', TrackedCodec, t)
+export const fromRecorded = <A>(t: Recorded<A>): Track<Awaited<A>> => {
+  const checked = decodeArgument('fromRecorded', 'recorded', RecordedCodec, t)
   return E.isLeft(checked) ? fail(checked.left) : applied(t)
 }
 
-const applied = <A>(t: Tracked<A>): Track<Awaited<A>> =>
+const applied = <A>(t: Recorded<A>): Track<Awaited<A>> =>
   primitive(async (context, env): Promise<Step<Awaited<A>>> => {
     // A refused call (no patch) always carries its reason in `result`.
     if (O.isNone(t.patch)) return { context, result: t.result as E.Left<TrackError> }
