@@ -27,7 +27,7 @@ import type { Recorded } from './Recorded.js'
 
 /**
  * The params of the current context, as a plain object in insertion order.
- * @category params
+ * @category constructors
  * @since 0.1.0
  */
 export const getParams: Track<Readonly<Record<string, string>>> = map((c: C.Context) => P.toRecord(c.params))(
@@ -56,7 +56,7 @@ export const getParams: Track<Readonly<Record<string, string>>> = map((c: C.Cont
  * const refused = await run(trackParam('a//b', 1), { sink: memorySink() })
  * assert.ok(E.isLeft(refused) && refused.left._tag === 'InvalidKey')
  *
- * @category params
+ * @category constructors
  * @since 0.1.0
  */
 export const trackParam = (key: string, value: unknown): Track<void> => {
@@ -92,7 +92,7 @@ const setEntries = (c: C.Context, env: Env, entries: ReadonlyArray<readonly [str
  * )
  * assert.deepStrictEqual(await run(program, { sink: memorySink() }), E.right({ seed: '2' }))
  *
- * @category params
+ * @category constructors
  * @since 0.1.0
  */
 export const resetParams: Track<void> = modifyContext((c) => ({ ...c, params: P.empty, [WRAPPED]: NO_PREFIXES }))
@@ -121,7 +121,7 @@ const RecordedCodec = described(
  * first `a` call; a second `a` call replaces them too). A call that threw fails here with
  * `TaskFailed`, its params recorded all the same.
  *
- * @category params
+ * @category constructors
  * @since 0.1.0
  */
 export const fromRecorded = <A>(t: Recorded<A>): Track<Awaited<A>> => {
@@ -181,7 +181,7 @@ const ForkOptionsCodec = optional(optionsOf('options ({ nested })', { nested: Fl
  *   })
  * )
  *
- * @category params
+ * @category constructors
  * @since 0.1.0
  */
 export const fork = <A>(pipeline: Track<A>, options?: { readonly nested?: boolean }): Track<A> => {

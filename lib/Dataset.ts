@@ -19,10 +19,11 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as t from 'io-ts/lib/index.js'
 import { isRecord, kindOf } from './Arguments.js'
 import { describeUnknown, invalidValue, type TrackError } from './Errors.js'
-import type { Entry } from './ParamValue.js'
+import type { DatasetRecord, Entry } from './Records.js'
+
+export type { DatasetRecord } from './Records.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -51,42 +52,6 @@ export interface DatasetInput {
   /** More input tags. */
   readonly tags?: Readonly<Record<string, string>>
 }
-
-/**
- * A dataset input as sinks receive it and MLflow stores it: `source`, `schema` and `profile`
- * are JSON strings, the context is among the tags.
- * @category model
- * @since 0.2.0
- */
-export interface DatasetRecord {
-  readonly name: string
-  readonly digest: string
-  readonly sourceType: string
-  readonly source: string
-  readonly schema?: string
-  readonly profile?: string
-  readonly tags: ReadonlyArray<Entry>
-}
-
-// -------------------------------------------------------------------------------------
-// codecs
-// -------------------------------------------------------------------------------------
-
-/**
- * A `DatasetRecord` in JSON (the local store's journal).
- * @category codecs
- * @since 0.2.0
- */
-export const DatasetRecordCodec = t.intersection([
-  t.type({
-    name: t.string,
-    digest: t.string,
-    sourceType: t.string,
-    source: t.string,
-    tags: t.readonlyArray(t.readonly(t.tuple([t.string, t.string])))
-  }),
-  t.partial({ schema: t.string, profile: t.string })
-])
 
 // -------------------------------------------------------------------------------------
 // constants

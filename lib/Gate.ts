@@ -209,7 +209,7 @@ const scopeOf = (query: RunQuery, options: GateOptions): TE.TaskEither<TrackErro
  * Runs the gate over `query`: the candidate's value against the baseline's. Yields the verdict
  * when it passes; a `Regression` when the candidate is worse beyond the tolerance; `NotFound`
  * when there is no finished run, or the candidate lacks the metric.
- * @category tasks
+ * @category constructors
  * @since 0.2.0
  */
 export const gate = (query: RunQuery, options: GateOptions): TE.TaskEither<TrackError, GateVerdict> => {
@@ -263,7 +263,7 @@ export const gate = (query: RunQuery, options: GateOptions): TE.TaskEither<Track
 
 /**
  * `gate` over the environment's sink, as a step: a regression fails the pipeline.
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const gateStep = (options: GateOptions): T.Track<GateVerdict> =>

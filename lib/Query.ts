@@ -244,21 +244,21 @@ const withQuery = <A>(f: (q: RunQuery) => TE.TaskEither<TrackError, A>): T.Track
 
 /**
  * Searches the runs of the environment's sink.
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const searchRuns = (request: SearchRunsRequest = {}): T.Track<RunsPage> => withQuery((q) => q.searchRuns(request))
 
 /**
  * One run of the environment's sink.
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const getRun = (runId: string): T.Track<FoundRun> => withQuery((q) => q.getRun(runId))
 
 /**
  * A page of one metric's history (all of it without `maxResults`).
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const getMetricHistory = (runId: string, key: string, page: HistoryRequest = {}): T.Track<HistoryPage> =>
@@ -266,7 +266,7 @@ export const getMetricHistory = (runId: string, key: string, page: HistoryReques
 
 /**
  * Searches the experiments of the environment's sink.
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const searchExperiments = (request: SearchExperimentsRequest = {}): T.Track<ExperimentsPage> =>
@@ -275,7 +275,7 @@ export const searchExperiments = (request: SearchExperimentsRequest = {}): T.Tra
 /**
  * The finished run of `experiment` with the highest `metric` (the lowest with
  * `lowestIsBest`), among those matching `filter`; undefined when no run has the metric.
- * @category pipeline steps
+ * @category constructors
  * @since 0.2.0
  */
 export const bestRun = (options: {

@@ -400,14 +400,14 @@ const parseOrders = (schema: Schema, clauses: ReadonlyArray<string>): E.Either<T
 
 /**
  * Reads a run filter (see the module's description); an empty filter matches every run.
- * @category parsing
+ * @category destructors
  * @since 0.2.0
  */
 export const parseRunFilter = (filter: string): E.Either<TrackError, ReadonlyArray<Clause>> => parseFilter(runSchema, filter)
 
 /**
  * Reads the order-by clauses of a run search, such as `['metrics.accuracy DESC', 'params.lr']`.
- * @category parsing
+ * @category destructors
  * @since 0.2.0
  */
 export const parseRunOrder = (orderBy: ReadonlyArray<string>): E.Either<TrackError, ReadonlyArray<Order>> =>
@@ -416,7 +416,7 @@ export const parseRunOrder = (orderBy: ReadonlyArray<string>): E.Either<TrackErr
 /**
  * Reads an experiment filter: `name`, `experiment_id`, `creation_time`, `last_update_time`
  * and `tags.<key>`.
- * @category parsing
+ * @category destructors
  * @since 0.2.0
  */
 export const parseExperimentFilter = (filter: string): E.Either<TrackError, ReadonlyArray<Clause>> =>
@@ -424,7 +424,7 @@ export const parseExperimentFilter = (filter: string): E.Either<TrackError, Read
 
 /**
  * Reads the order-by clauses of an experiment search.
- * @category parsing
+ * @category destructors
  * @since 0.2.0
  */
 export const parseExperimentOrder = (orderBy: ReadonlyArray<string>): E.Either<TrackError, ReadonlyArray<Order>> =>
@@ -470,7 +470,7 @@ const compare = (comparator: Comparator, lhs: string | number, rhs: string | num
 /**
  * Whether the thing `lookup` reads satisfies every clause. A missing key satisfies only
  * `IS NULL`; a NaN metric only `!=`.
- * @category evaluation
+ * @category constructors
  * @since 0.2.0
  */
 export const matches = (clauses: ReadonlyArray<Clause>, lookup: Lookup): boolean =>
@@ -491,7 +491,7 @@ const byValue = (a: string | number, b: string | number): number => {
 
 /**
  * A comparison of things by `orders`, then by `fallback` (MLflow's natural order).
- * @category evaluation
+ * @category constructors
  * @since 0.2.0
  */
 export const ordering =
@@ -512,7 +512,7 @@ export const ordering =
 /**
  * Runs' orders with MLflow's natural order appended: start time descending unless ordered on,
  * then run id.
- * @category evaluation
+ * @category constructors
  * @since 0.2.0
  */
 export const withRunTieBreak = (orders: ReadonlyArray<Order>): ReadonlyArray<Order> => [
@@ -524,7 +524,7 @@ export const withRunTieBreak = (orders: ReadonlyArray<Order>): ReadonlyArray<Ord
 /**
  * Experiments' orders: creation time descending then id when none is given; the id breaks
  * ties.
- * @category evaluation
+ * @category constructors
  * @since 0.2.0
  */
 export const withExperimentTieBreak = (orders: ReadonlyArray<Order>): ReadonlyArray<Order> => {
@@ -546,7 +546,7 @@ export const withExperimentTieBreak = (orders: ReadonlyArray<Order>): ReadonlyAr
 
 /**
  * MLflow's default and largest page sizes of a search.
- * @category paging
+ * @category utils
  * @since 0.2.0
  */
 export const PAGE = { default: 1000, max: 50_000 } as const
@@ -554,7 +554,7 @@ export const PAGE = { default: 1000, max: 50_000 } as const
 /**
  * A page of `items` and the token of the next one, in MLflow's own token format (base64 of
  * `{"offset": n}`).
- * @category paging
+ * @category utils
  * @since 0.2.0
  */
 export const page = <A>(

@@ -319,7 +319,7 @@ export const modifyContext =
 /**
  * Sequences `f` after `ma`, threading the context; stops at the first failure. Stack-safe:
  * chains of any length run in constant stack.
- * @category sequencing
+ * @category combinators
  * @since 0.1.0
  */
 export const flatMap =
@@ -329,7 +329,7 @@ export const flatMap =
 
 /**
  * Changes the value a pipeline yields; a throw in `f` is `TaskFailed`.
- * @category mapping
+ * @category combinators
  * @since 0.1.0
  */
 export const map =
@@ -339,14 +339,14 @@ export const map =
 
 /**
  * Replaces the value a pipeline yields with `b`.
- * @category mapping
+ * @category combinators
  * @since 0.1.0
  */
 export const as = <B>(b: B): (<A>(ma: Track<A>) => Track<B>) => map(() => b)
 
 /**
  * Runs `f` for its effect on the context and the sink, keeping `ma`'s value.
- * @category sequencing
+ * @category combinators
  * @since 0.1.0
  */
 export const tap = <A, _>(f: (a: A) => Track<_>): ((ma: Track<A>) => Track<A>) =>
@@ -354,7 +354,7 @@ export const tap = <A, _>(f: (a: A) => Track<_>): ((ma: Track<A>) => Track<A>) =
 
 /**
  * Changes the error a pipeline fails with; a success is left alone.
- * @category error handling
+ * @category combinators
  * @since 0.1.0
  */
 export const mapError =
@@ -364,7 +364,7 @@ export const mapError =
 
 /**
  * Recovers from a failure, starting from the context the failed step reached.
- * @category error handling
+ * @category combinators
  * @since 0.1.0
  */
 export const orElse =
@@ -374,7 +374,7 @@ export const orElse =
 
 /**
  * The outcome as a value: never fails.
- * @category error handling
+ * @category combinators
  * @since 0.1.0
  */
 export const either = <A>(ma: Track<A>): Track<E.Either<TrackError, A>> =>
@@ -382,7 +382,7 @@ export const either = <A>(ma: Track<A>): Track<E.Either<TrackError, A>> =>
 
 /**
  * Runs each pipeline in order, collecting the results.
- * @category traversing
+ * @category combinators
  * @since 0.1.0
  */
 export const traverseArray =
@@ -404,7 +404,7 @@ export const traverseArray =
 
 /**
  * Runs each pipeline in order, collecting the results.
- * @category traversing
+ * @category combinators
  * @since 0.2.0
  */
 export const sequenceArray: <A>(as: ReadonlyArray<Track<A>>) => Track<ReadonlyArray<A>> = traverseArray(identity)
@@ -412,7 +412,7 @@ export const sequenceArray: <A>(as: ReadonlyArray<Track<A>>) => Track<ReadonlyAr
 /**
  * Applies the function `fab` yields to the value `fa` yields; `fab` runs first, then `fa`,
  * each seeing the context the one before left.
- * @category apply
+ * @category combinators
  * @since 0.2.0
  */
 export const ap =
@@ -422,7 +422,7 @@ export const ap =
 
 /**
  * Runs the pipeline that a pipeline yields.
- * @category sequencing
+ * @category combinators
  * @since 0.2.0
  */
 export const flatten: <A>(mma: Track<Track<A>>) => Track<A> = flatMap(identity)
@@ -446,7 +446,7 @@ export const flatten: <A>(mma: Track<Track<A>>) => Track<A> = flatMap(identity)
  * assert.deepStrictEqual(result, E.right(6))
  * assert.deepStrictEqual(log, ['open', 'close'])
  *
- * @category resources
+ * @category combinators
  * @since 0.2.0
  */
 export const bracket = <R, A>(

@@ -1,5 +1,6 @@
 // Dataset inputs as sinks receive them: sources as JSON, the context tag, every field checked.
 import t from 'tap'
+import { DatasetRecordCodec } from '../lib/Records.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { Errors, Dataset } from 'charmory-track'
 
@@ -29,7 +30,7 @@ t.test('a dataset input becomes the record MLflow stores', async (t) => {
       ]
     })
   )
-  t.ok(Dataset.DatasetRecordCodec.is(E.isRight(Dataset.datasetRecord(base)) ? (Dataset.datasetRecord(base) as E.Right<unknown>).right : undefined))
+  t.ok(DatasetRecordCodec.is(E.isRight(Dataset.datasetRecord(base)) ? (Dataset.datasetRecord(base) as E.Right<unknown>).right : undefined))
 })
 
 t.test('every bad field is named', async (t) => {

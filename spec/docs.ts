@@ -227,6 +227,31 @@ t.test('every module and every export has a doc comment with a description, @sin
   t.strictSame(problems, [], `${problems.length} doc comments lack a part`)
 })
 
+/** The fixed list of categories, as fp-ts keeps a short one, so that the reference groups alike in every module. */
+const CATEGORIES = new Set([
+  'model',
+  'constructors',
+  'combinators',
+  'destructors',
+  'refinements',
+  'instances',
+  'codecs',
+  'constants',
+  'utils',
+  'interpreters',
+  'type lambdas',
+  'do notation',
+  'namespaces'
+])
+
+t.test(`every @category is one of a fixed list: ${[...CATEGORIES].join(', ')}`, async (t) => {
+  const used = sources.flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/@category ([^\n*]+)/g)].map((m) => [relative(root, file), (m[1] ?? '').trim()] as const)
+  )
+  t.ok(used.length > 100, `${used.length} categories read`)
+  t.strictSame(used.filter(([, c]) => !CATEGORIES.has(c)), [])
+})
+
 t.test('the doc comment checker', async (t) => {
   const check = (text: string): Array<string> => {
     const dir = mkdtempSync(join(tmpdir(), 'charmory-doc-check-'))

@@ -54,7 +54,7 @@ const commands: Readonly<Record<string, Command>> = {
 /**
  * Runs the command line `argv` (without `node` and the script); yields the exit code. An
  * unexpected exception is reported on standard error, never thrown.
- * @category commands
+ * @category interpreters
  * @since 0.1.0
  */
 export const cli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {

@@ -174,7 +174,7 @@ const getAll = async (query: RunQuery, ids: ReadonlyArray<string>): Promise<E.Ei
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.2.0
  */
 export const compareCommand = command({

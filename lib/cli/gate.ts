@@ -41,7 +41,7 @@ run, the metric missing, a server that cannot be reached), 2 on a usage error.
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.2.0
  */
 export const gateCommand = command({

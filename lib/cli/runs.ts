@@ -91,7 +91,7 @@ const json = (runs: ReadonlyArray<FoundRun>): string =>
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.1.0
  */
 export const runsCommand = command({

@@ -107,7 +107,7 @@ const httpAddress = (uri: string): URL | undefined => {
 
 /**
  * The arguments for `mlflow server`: the user's, then the defaults they did not override.
- * @category plan
+ * @category constructors
  * @since 0.1.0
  */
 export const serverPlan = (args: ReadonlyArray<string>, env: EnvVars, home: string): ServerPlan => {
@@ -141,7 +141,7 @@ export const serverPlan = (args: ReadonlyArray<string>, env: EnvVars, home: stri
 /**
  * Signals a child's whole process group (the server and the workers it forked); a group that
  * is already gone is fine.
- * @category lifecycle
+ * @category interpreters
  * @since 0.1.0
  */
 export const killGroup = (pid: number, signal: NodeJS.Signals): void => {
@@ -208,7 +208,7 @@ const notStarted = (ending: Ending, output: string): string =>
 
 /**
  * Runs the server until a stop signal; yields the exit code.
- * @category lifecycle
+ * @category interpreters
  * @since 0.1.0
  */
 export const serve = async (argv: ReadonlyArray<string>, io: CliIo, timeouts: ServerTimeouts): Promise<number> => {
@@ -303,7 +303,7 @@ const serveIn = async (scope: Scope.Scope, argv: ReadonlyArray<string>, io: CliI
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.1.0
  */
 export const serverCommand = command({

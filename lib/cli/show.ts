@@ -146,7 +146,7 @@ export const renderDetails = (d: RunDetails): string => {
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.2.0
  */
 export const showCommand = command({

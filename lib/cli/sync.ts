@@ -77,7 +77,7 @@ const progressBar = (io: CliIo): { readonly update: (p: SyncProgress) => void; r
  * Syncs the store in `dir` to the server at `uri` (`uriSource` says where it came from, for
  * errors) and reports; yields the exit code. A refused connection fails after a couple of
  * retries, not MLflow's four minutes.
- * @category commands
+ * @category interpreters
  * @since 0.1.0
  */
 export const syncTo = (io: CliIo, dir: string, uri: string, dryRun: boolean, uriSource: string): Promise<number> =>
@@ -112,7 +112,7 @@ export const syncTo = (io: CliIo, dir: string, uri: string, dryRun: boolean, uri
 
 /**
  * Runs the command; yields the exit code.
- * @category commands
+ * @category interpreters
  * @since 0.1.0
  */
 export const syncCommand = command({

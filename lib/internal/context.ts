@@ -7,14 +7,14 @@
 
 /**
  * The key of a context's bookkeeping.
- * @category internal
+ * @category utils
  * @since 0.2.0
  */
 export const WRAPPED: unique symbol = Symbol('charmory-track/Context.wrapped')
 
 /**
  * No prefix recorded yet.
- * @category internal
+ * @category utils
  * @since 0.2.0
  */
 export const NO_PREFIXES: ReadonlySet<string> = new Set()

@@ -194,7 +194,7 @@ export type SummaryFile = t.TypeOf<typeof SummaryFile>
 
 /**
  * One journal line, newline included.
- * @category encoding
+ * @category destructors
  * @since 0.1.0
  */
 export const encodeRecord = (record: JournalRecord): string => `${JSON.stringify(JournalRecord.encode(record))}\n`
@@ -203,7 +203,7 @@ export const encodeRecord = (record: JournalRecord): string => `${JSON.stringify
  * One metric point as it sits inside a `metrics` record, written without going through
  * `JSON.stringify` of a whole record (the hot path of metric logging). `keyJson` is the key
  * already encoded as a JSON string.
- * @category encoding
+ * @category destructors
  * @since 0.1.0
  */
 export const encodePoint = (keyJson: string, value: number, timestamp: number, step: number): string =>
@@ -211,7 +211,7 @@ export const encodePoint = (keyJson: string, value: number, timestamp: number, s
 
 /**
  * A `metrics` record made of `encodePoint` pieces, newline included.
- * @category encoding
+ * @category destructors
  * @since 0.1.0
  */
 export const encodePoints = (points: ReadonlyArray<string>): string => `{"t":"metrics","m":[${points.join(',')}]}\n`

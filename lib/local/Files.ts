@@ -50,7 +50,7 @@ const firstProblem = (errors: t.Errors): { path: string; message: string } => {
 /**
  * Parses and decodes one line of a store file, or a `DecodeError` naming `file:line` and the
  * field at fault.
- * @category reading
+ * @category utils
  * @since 0.1.0
  */
 export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: string, line: number): E.Either<TrackError, A> => {
@@ -74,7 +74,7 @@ export const decodeLine = <A>(codec: t.Decoder<unknown, A>, text: string, file: 
  * byte offset just after it), reading a chunk at a time so that memory stays bounded. A last
  * line without a newline is torn and skipped. Yields the length of the complete lines; a
  * missing file has none. `onLine` stops the walk by returning a `Left`.
- * @category reading
+ * @category utils
  * @since 0.1.0
  */
 export const readLines = (
@@ -175,7 +175,7 @@ export const traverseWide =
 /**
  * How a file is hard-linked (`link` of `node:fs/promises`), spelled out so that the published
  * types name no Node module: a project without `@types/node` reads them.
- * @category writing
+ * @category utils
  * @since 0.2.0
  */
 export type LinkFile = (existingPath: string, newPath: string) => Promise<void>
@@ -183,7 +183,7 @@ export type LinkFile = (existingPath: string, newPath: string) => Promise<void>
 /**
  * Hard-links `from` to `to` unless `to` exists; yields whether it linked. `linkFile` is the
  * file system's (a parameter so that tests can make it fail).
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const linkUnlessExists = (from: string, to: string, linkFile: LinkFile = link): Promise<boolean> =>
@@ -196,7 +196,7 @@ export const linkUnlessExists = (from: string, to: string, linkFile: LinkFile = 
  * Writes `text` to `path` only if nothing is there yet, atomically: the text goes to a
  * temporary file first and is hard-linked into place, so a reader never sees half a file
  * and of two processes racing, exactly one wins. Yields whether this call created it.
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const createExclusive = (path: string, text: string, linkFile: LinkFile = link): TE.TaskEither<TrackError, boolean> =>
@@ -211,7 +211,7 @@ export const createExclusive = (path: string, text: string, linkFile: LinkFile =
 
 /**
  * Writes `text` to `path` through a temporary file renamed into place (replacing it).
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const replaceFile = (path: string, data: string | Uint8Array): TE.TaskEither<TrackError, void> =>

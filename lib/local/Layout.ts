@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path'
 /**
  * Where the store lives when nothing else is said: `$ARMORY_HOME/mlruns`, with `ARMORY_HOME`
  * defaulting to `<home>/.armory`. The caller passes the environment and home folder.
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const defaultStoreDir = (vars: Readonly<Record<string, string | undefined>>, home: string): string =>
@@ -23,7 +23,7 @@ export const defaultStoreDir = (vars: Readonly<Record<string, string | undefined
 
 /**
  * `$ARMORY_HOME`, or `<home>/.armory`.
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const armoryHome = (vars: Readonly<Record<string, string | undefined>>, home: string): string => {
@@ -33,28 +33,28 @@ export const armoryHome = (vars: Readonly<Record<string, string | undefined>>, h
 
 /**
  * Where a run's summary is kept.
- * @category paths
+ * @category utils
  * @since 0.2.0
  */
 export const summaryPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'summary.json')
 
 /**
  * The folder of the run `runId` in the store `dir`.
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const runDir = (dir: string, runId: string): string => join(dir, 'runs', runId)
 
 /**
  * The journal of the run `runId` in the store `dir` (`runs/<runId>/journal.jsonl`).
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const journalPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'journal.jsonl')
 
 /**
  * The sync progress of the run `runId` in the store `dir` (`runs/<runId>/sync.jsonl`).
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const syncPath = (dir: string, runId: string): string => join(dir, 'runs', runId, 'sync.jsonl')
@@ -62,7 +62,7 @@ export const syncPath = (dir: string, runId: string): string => join(dir, 'runs'
 /**
  * Where the artifact `path` (a valid artifact path, `/`-separated) of the run `runId` is
  * kept in the store `dir`.
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const artifactFile = (dir: string, runId: string, path: string): string =>
@@ -78,7 +78,7 @@ export const experimentFile = (dir: string, experimentId: string): string => joi
 /**
  * An experiment's id in the local store: derived from its name, so that every process that
  * creates the experiment arrives at the same id without coordinating.
- * @category paths
+ * @category utils
  * @since 0.1.0
  */
 export const experimentIdOf = (name: string): string => createHash('sha256').update(name).digest('hex').slice(0, 20)

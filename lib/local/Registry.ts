@@ -48,7 +48,7 @@ export interface SyncState {
 
 /**
  * The experiment `experimentId`, if the store has it.
- * @category reading
+ * @category utils
  * @since 0.1.0
  */
 export const readExperiment = (dir: string, experimentId: string): TE.TaskEither<TrackError, StoredExperiment | undefined> =>
@@ -56,7 +56,7 @@ export const readExperiment = (dir: string, experimentId: string): TE.TaskEither
 
 /**
  * Every experiment of the store, sorted by name. A folder that holds no store has none.
- * @category reader
+ * @category utils
  * @since 0.1.0
  */
 export const listExperiments = (dir: string): TE.TaskEither<TrackError, ReadonlyArray<StoredExperiment>> =>
@@ -72,7 +72,7 @@ const storeFileText = `${JSON.stringify(StoreFile.encode({ format: 'charmory-tra
 /**
  * Makes `dir` a store (its folders and format file), or checks that it is one this version
  * of the library can write.
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const ensureStore = (dir: string): TE.TaskEither<TrackError, void> =>
@@ -92,7 +92,7 @@ export const ensureStore = (dir: string): TE.TaskEither<TrackError, void> =>
 /**
  * The id of the experiment `name`, registering it when the store does not have it yet.
  * Safe when several processes register the same name at once.
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const registerExperiment = (dir: string, name: string): TE.TaskEither<TrackError, string> => {
@@ -115,7 +115,7 @@ export const registerExperiment = (dir: string, name: string): TE.TaskEither<Tra
 
 /**
  * The latest sync state per target of a run (none when it was never synced).
- * @category reading
+ * @category utils
  * @since 0.1.0
  */
 export const readSyncStates = (dir: string, runId: string): TE.TaskEither<TrackError, ReadonlyArray<SyncState>> => {
@@ -132,7 +132,7 @@ export const readSyncStates = (dir: string, runId: string): TE.TaskEither<TrackE
 /**
  * Records that `state.target` has confirmed the first `state.offset` bytes of the run's
  * journal (one line appended to `sync.jsonl`, flushed to disk).
- * @category writing
+ * @category utils
  * @since 0.1.0
  */
 export const recordSyncState = (dir: string, runId: string, state: SyncState): TE.TaskEither<TrackError, void> =>

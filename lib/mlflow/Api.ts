@@ -35,7 +35,7 @@ const kv = (entries: ReadonlyArray<Entry>) => entries.map(([key, value]) => ({ k
 
 /**
  * The JSON the server expects for a metric point, with NaN and the infinities as words.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const metricJson = (m: Metric) => ({
@@ -48,7 +48,7 @@ export const metricJson = (m: Metric) => ({
 /**
  * Finds an experiment by its name (`GET experiments/get-by-name`) and yields its id; a
  * missing experiment is the server's `RESOURCE_DOES_NOT_EXIST` error.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
@@ -59,7 +59,7 @@ export const getExperimentByName = (http: HttpClient, name: string): TE.TaskEith
 
 /**
  * Creates an experiment (`POST experiments/create`) and yields its id.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<TrackError, string> =>
@@ -71,7 +71,7 @@ export const createExperiment = (http: HttpClient, name: string): TE.TaskEither<
 /**
  * Creates a run (`POST runs/create`) and yields its `info`; the run's user is taken from its
  * `mlflow.user` tag.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const createRun = (
@@ -97,7 +97,7 @@ export const createRun = (
 
 /**
  * Reads a whole run back (`GET runs/get`).
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackError, Run> =>
@@ -109,7 +109,7 @@ export const getRun = (http: HttpClient, runId: string): TE.TaskEither<TrackErro
 /**
  * Logs params, tags and metric points into a run in one request (`POST runs/log-batch`); the
  * caller keeps the batch within the server's limits (see `LIMITS`).
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const logBatch = (
@@ -134,7 +134,7 @@ export const logBatch = (
 
 /**
  * `POST runs/log-inputs`: dataset inputs, each with its input tags (`mlflow.data.context`).
- * @category endpoints
+ * @category constructors
  * @since 0.2.0
  */
 export const logInputs = (http: HttpClient, runId: string, datasets: ReadonlyArray<DatasetRecord>): TE.TaskEither<TrackError, void> =>
@@ -163,7 +163,7 @@ export const logInputs = (http: HttpClient, runId: string, datasets: ReadonlyArr
 
 /**
  * Ends a run (`POST runs/update`) with its final status and end time.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const updateRun = (
@@ -179,7 +179,7 @@ export const updateRun = (
 
 /**
  * Reads every point of one metric of a run (`GET metrics/get-history`), page after page.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const getMetricHistory = (
@@ -206,7 +206,7 @@ export const getMetricHistory = (
 /**
  * Reads one page of a metric's history (`GET metrics/get-history`); all of it without
  * `maxResults`.
- * @category endpoints
+ * @category constructors
  * @since 0.2.0
  */
 export const getMetricHistoryPage = (
@@ -233,7 +233,7 @@ export const getMetricHistoryPage = (
 /**
  * Searches runs (`POST runs/search`) with MLflow's filter and order-by syntax, one page at a
  * time.
- * @category endpoints
+ * @category constructors
  * @since 0.2.0
  */
 export const searchRuns = (
@@ -264,7 +264,7 @@ export const searchRuns = (
 
 /**
  * Searches the active experiments (`POST experiments/search`), one page at a time.
- * @category endpoints
+ * @category constructors
  * @since 0.2.0
  */
 export const searchExperiments = (
@@ -300,7 +300,7 @@ export interface ArtifactFile {
 /**
  * Every artifact file of a run (`GET artifacts/list`, folder by folder, page after page), sorted
  * by path (a run's paths are unique).
- * @category endpoints
+ * @category constructors
  * @since 0.3.0
  */
 export const listArtifacts = (http: HttpClient, runId: string): TE.TaskEither<TrackError, ReadonlyArray<ArtifactFile>> => {
@@ -347,7 +347,7 @@ const encodePath = (path: string): string => path.split('/').map(encodeURICompon
 /**
  * Uploads an artifact's bytes to `root/path` through the server's artifact proxy (`PUT`);
  * `root` comes from `artifactRoot`.
- * @category endpoints
+ * @category constructors
  * @since 0.1.0
  */
 export const uploadArtifact = (

@@ -321,12 +321,8 @@ export const LIMITS = {
 // loading
 // -------------------------------------------------------------------------------------
 
-/**
- * Whether a platform's file error means that there is no such file (Node's `ENOENT`).
- * @category utils
- * @since 0.2.0
- */
-export const isMissingFile = (e: TrackError): boolean => e._tag === 'FileError' && /^ENOENT\b/.test(e.message)
+/** Whether a platform's file error means that there is no such file (Node's `ENOENT`). */
+const isMissingFile = (e: TrackError): boolean => e._tag === 'FileError' && /^ENOENT\b/.test(e.message)
 
 /**
  * The configuration from the platform's environment variables and `~/.mlflow/credentials`,

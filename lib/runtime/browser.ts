@@ -49,7 +49,7 @@ const nodeOnly = (name: string): TrackError =>
 /**
  * In a browser there is no local store: a sink that `run` cannot build, with a `ConfigError`
  * saying so (`localSink` is Node-only).
- * @category Node only
+ * @category constructors
  * @since 0.2.0
  */
 export const localSink = (_options?: unknown): SinkDescription => describeSink('local (Node only)', () => TE.left(nodeOnly('localSink')))
@@ -57,7 +57,7 @@ export const localSink = (_options?: unknown): SinkDescription => describeSink('
 /**
  * In a browser there is no local store to sync: a `ConfigError` saying so (`syncStore` is
  * Node-only).
- * @category Node only
+ * @category constructors
  * @since 0.2.0
  */
 export const syncStore = (_dir: string, _target: Sink, _options?: unknown): TE.TaskEither<TrackError, never> => TE.left(nodeOnly('syncStore'))
