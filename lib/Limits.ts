@@ -27,7 +27,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TrackError } from './Errors.js'
-import type { Entry } from './ParamValue.js'
+import type { Entry } from './Records.js'
 import type { Logger } from './platform/Platform.js'
 import type { RunSink } from './Sink.js'
 

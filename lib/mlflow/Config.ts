@@ -23,6 +23,7 @@ import { parse as parseIni } from 'ini'
 import * as t from 'io-ts/lib/index.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, type TrackError } from '../Errors.js'
+import { PARAM_VALUE_LIMIT, TAG_VALUE_LIMIT } from '../Limits.js'
 import type { Platform, TlsTarget } from '../platform/Platform.js'
 
 // -------------------------------------------------------------------------------------
@@ -313,8 +314,8 @@ export const LIMITS = {
   metrics: 1000,
   entities: 1000,
   bytes: 1_000_000,
-  paramValue: 6000,
-  tagValue: 8000
+  paramValue: PARAM_VALUE_LIMIT,
+  tagValue: TAG_VALUE_LIMIT
 } as const
 
 // -------------------------------------------------------------------------------------

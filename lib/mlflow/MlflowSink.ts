@@ -30,6 +30,7 @@ import type { RunQuery } from '../RunQuery.js'
 import * as Scope from '../Scope.js'
 import { describeSink, type RunSink, type Sink, type SinkDescription } from '../Sink.js'
 import * as Api from './Api.js'
+import { cutTo, PARAM_VALUE_LIMIT, TAG_VALUE_LIMIT } from '../Limits.js'
 import { configFor, LIMITS, tlsTarget, type MlflowConfig } from './Config.js'
 import { httpClient, type HttpClient } from './Http.js'
 import { defaultQueueOptions, metricQueue, type QueueOptions } from './MetricQueue.js'
@@ -85,9 +86,6 @@ export interface MlflowSink extends Sink {
 // utils
 // -------------------------------------------------------------------------------------
 
-const codePoints = (s: string): number => (s.length <= LIMITS.paramValue ? s.length : [...s].length)
-const cut = (s: string, n: number): string => [...s].slice(0, n).join('')
-
 const sizeOf = (entries: ReadonlyArray<Entry>): number => entries.reduce((n, [k, v]) => n + JSON.stringify(k + v).length + 24, 0)
 
 /**
@@ -114,13 +112,8 @@ export const entryBatches = (kind: 'params' | 'tags', entries: ReadonlyArray<Ent
   return batches
 }
 
-/** Tags within MLflow's value limit; a cut is reported, never silent. */
-const fitTags = (tags: ReadonlyArray<Entry>, logger: Logger): ReadonlyArray<Entry> =>
-  tags.map(([key, value]): Entry => {
-    if (codePoints(value) <= LIMITS.tagValue) return [key, value]
-    logger.warn(`tag ${JSON.stringify(key)} is longer than MLflow's ${LIMITS.tagValue} characters and was cut`)
-    return [key, cut(value, LIMITS.tagValue)]
-  })
+/** Tags as the server keeps them: cut to its limit (evaluate and reopen warn of a cut first: Limits). */
+const kept = (tags: ReadonlyArray<Entry>): ReadonlyArray<Entry> => tags.map(([key, value]): Entry => [key, cutTo(value, TAG_VALUE_LIMIT)])
 
 const sequence = (tasks: ReadonlyArray<TE.TaskEither<TrackError, void>>): TE.TaskEither<TrackError, void> =>
   tasks.reduce((acc, task) => TE.flatMap(() => task)(acc), TE.right<TrackError, void>(undefined))
@@ -152,34 +145,22 @@ const runWriter = (
 
   const logParams = (params: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> => {
     const sent: Array<Entry> = []
-    const whole: Array<Entry> = []
     for (const [key, value] of params) {
-      const long = codePoints(value) > LIMITS.paramValue
-      const stored = long ? cut(value, LIMITS.paramValue) : value
+      // as the server keeps it (evaluate and reopen keep a long value whole as an artifact first: Limits)
+      const stored = cutTo(value, PARAM_VALUE_LIMIT)
       const recorded = state.params.get(key)
       if (recorded !== undefined && recorded !== stored) return TE.left(paramConflict(runId, key, recorded, stored))
       if (recorded !== undefined) continue
       sent.push([key, stored])
-      if (long) whole.push([key, value])
     }
     return pipe(
-      sequence(whole.map(([key, value]) => logArtifact(`params/${key}.txt`, new TextEncoder().encode(value)))),
-      TE.tap(() => {
-        for (const [key, value] of whole) {
-          logger.warn(
-            `param ${JSON.stringify(key)} has ${codePoints(value)} characters; MLflow keeps ${LIMITS.paramValue}: ` +
-              `the whole value is the artifact params/${key}.txt`
-          )
-        }
-        return TE.right(undefined)
-      }),
-      TE.flatMap(() => sequence(entryBatches('params', sent).map((batch) => Api.logBatch(http, runId, { params: batch })))),
+      sequence(entryBatches('params', sent).map((batch) => Api.logBatch(http, runId, { params: batch }))),
       TE.tap(() => TE.right(sent.forEach(([k, v]) => state.params.set(k, v))))
     )
   }
 
   const setTags = (tags: ReadonlyArray<Entry>): TE.TaskEither<TrackError, void> =>
-    sequence(entryBatches('tags', fitTags(tags, logger)).map((batch) => Api.logBatch(http, runId, { tags: batch })))
+    sequence(entryBatches('tags', kept(tags)).map((batch) => Api.logBatch(http, runId, { tags: batch })))
 
   const flush = (): TE.TaskEither<TrackError, void> => () => queue.flush()
 
@@ -261,7 +242,7 @@ export const serverSink = (
     },
     openRun: (request) => {
       // runs/create takes the first tags; the rest follow through log-batch
-      const [first = [], ...rest] = entryBatches('tags', fitTags(request.tags, logger))
+      const [first = [], ...rest] = entryBatches('tags', kept(request.tags))
       return pipe(
         Api.createRun(http, { ...request, tags: first }),
         TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions, platform)),

@@ -170,7 +170,7 @@ t.test('an over-long value is compared as MLflow stores it (truncated)', async (
   t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined))
   t.strictSame(await run.right.logParams([['p', long]])(), E.right(undefined), 'logging it again is not a conflict')
   t.equal(logged.length, 1, 'and sends nothing the second time')
-  t.match(warnings, [/tag "big" is longer than MLflow's 8000 characters and was cut/, /param "p" has 6010 characters/])
+  t.strictSame(warnings, [], 'cut as the server cuts them, silently (evaluate and reopen warn, and keep a long param whole as an artifact)')
 })
 
 t.test('loadMlflowConfig reads ~/.mlflow/credentials under the platform\'s home', async (t) => {
