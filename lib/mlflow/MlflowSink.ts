@@ -24,7 +24,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { configError, paramConflict, type TrackError } from '../Errors.js'
-import type { Clock, Fetch, Logger, Platform, Timers, Transport } from '../platform/Platform.js'
+import type { Clock, Fetch, Platform, Timers, Transport } from '../platform/Platform.js'
 import type { Entry, Metric } from '../Records.js'
 import type { RunQuery } from '../RunQuery.js'
 import * as Scope from '../Scope.js'
@@ -130,7 +130,6 @@ interface RunState {
 const runWriter = (
   http: HttpClient,
   state: RunState,
-  logger: Logger,
   queueOptions: QueueOptions,
   platform: { readonly timers: Timers; readonly clock: Clock }
 ): RunSink => {
@@ -245,7 +244,7 @@ export const serverSink = (
       const [first = [], ...rest] = entryBatches('tags', kept(request.tags))
       return pipe(
         Api.createRun(http, { ...request, tags: first }),
-        TE.map((info) => runWriter(http, { info, params: new Map() }, logger, queueOptions, platform)),
+        TE.map((info) => runWriter(http, { info, params: new Map() }, queueOptions, platform)),
         TE.tap((run) => run.setTags(rest.flat()))
       )
     },
@@ -256,7 +255,6 @@ export const serverSink = (
           runWriter(
             http,
             { info: run.info, params: new Map((run.data.params ?? []).map((p) => [p.key, p.value])) },
-            logger,
             queueOptions,
             platform
           )
