@@ -161,7 +161,7 @@ t.test('the tarball holds both builds, the command and the docs, and no specs', 
   for (const f of [
     'dist/index.js',
     'dist/index.d.ts',
-    'dist/sinks/mlflow.js',
+    'dist/mlflow/MlflowSink.js',
     'dist/cjs/index.js',
     'dist/cjs/index.d.ts',
     'dist/cjs/package.json',
