@@ -23,7 +23,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, paramConflict, type TrackError } from '../Errors.js'
+import { configError, notFound, paramConflict, type TrackError } from '../Errors.js'
 import * as Api from '../mlflow/Api.js'
 import { configFor, LIMITS, type MlflowConfig } from '../mlflow/Config.js'
 import { httpClient, type Fetch, type HttpClient } from '../mlflow/Http.js'
@@ -271,6 +271,8 @@ export const serverSink = (
     reopenRun: (runId) =>
       pipe(
         Api.getRun(http, runId),
+        // a run the server does not know is a NotFound, as on every sink
+        TE.mapLeft((e) => (e._tag === 'HttpError' && e.errorCode === 'RESOURCE_DOES_NOT_EXIST' ? notFound('run', runId) : e)),
         TE.map((run) =>
           runWriter(
             http,
