@@ -108,7 +108,11 @@ t.test('a sink given built is shared: run neither builds nor closes it', async (
   t.equal(closed, 0)
   const { openSink } = runIn(nodePlatform)
   const built = await openSink(describeSink('once', () => TE.right({ ...memorySink(), close: async () => void closed++ })))
-  t.ok(E.isRight(built))
+  if (E.isLeft(built)) return t.fail('openSink could not build the sink')
+  t.ok(E.isRight(await run(evaluate({ experiment: 'opened' }, async () => ({ i: 2 })), { sink: built.right })))
+  t.equal(closed, 0, "openSink's sink stays open while runs use it")
+  await built.right.close()
+  t.equal(closed, 1, 'and closing it closes what its description built')
 })
 
 t.test('the environment given to run reaches the pipeline', async (t) => {

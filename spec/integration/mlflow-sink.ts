@@ -286,7 +286,7 @@ t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) 
     try {
       return await s.experiment('tls')()
     } finally {
-      s.close()
+      await s.close()
     }
   }
   t.match(await tryWith(open.url, {}), { left: { _tag: 'NetworkError' } }, 'an unknown CA is refused')

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { describeError, localSink, type RunRecord, type TrackError } from 'charmory-track'
+import { describeError, localSink, readArtifact, type RunRecord, type StoredRun, type TrackError } from 'charmory-track'
+import type { RunView } from './behaviour.js'
 import * as LocalStore from '../../lib/local/Store.js'
 import { openStore } from '../../lib/local/LocalSink.js'
 
@@ -73,6 +74,27 @@ export const runTs = (
     child.once('close', (code, signal) => ok({ code, signal, stdout, stderr }))
     child.stdin.end(input ?? '')
   })
+
+/** A run of the store as the shared suite reads runs: artifacts with their bytes, histories sorted. */
+export const viewOf = async (dir: string, stored: StoredRun): Promise<RunView> => {
+  const artifacts: Record<string, Uint8Array> = {}
+  for (const a of stored.artifacts) artifacts[a.path] = right(await readArtifact(dir, stored.runId, a.path)())
+  const metrics = Object.fromEntries(
+    Object.entries(stored.metricHistories).map(([k, points]) => [
+      k,
+      [...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)
+    ])
+  )
+  return {
+    status: stored.status,
+    startTime: stored.startTime,
+    endTime: stored.endTime,
+    params: { ...stored.paramValues },
+    metrics,
+    tags: { ...stored.tags },
+    artifacts
+  }
+}
 
 /** A memory-sink run in the shape the local store's reader gives (ids left out). */
 export const asStored = (r: RunRecord) => ({
