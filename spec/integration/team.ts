@@ -52,9 +52,10 @@ const writersOver = (
 if (team !== undefined) {
   const [a, b] = team.replicas as [(typeof team.replicas)[0], (typeof team.replicas)[0]]
 
-  // The two cases that break nothing share the team side by side; the database's restart
-  // waits for them, and the replica's death (the team is then one replica short) comes last.
-  t.jobs = 2
+  // The two cases that break nothing share the team side by side; the restart's writers write
+  // their first halves beside them, and the database stops once they are done; the replica's
+  // death (the team is then one replica short) comes last.
+  t.jobs = 3
 
   const sixteen = t.test('16 writer processes over two replicas on one PostgreSQL: every run FINISHED with exactly its data', async (t) => {
     const home = tempDir(t, 'charmory-team-home-')
@@ -105,12 +106,12 @@ if (team !== undefined) {
   })
 
   const restarted = t.test('PostgreSQL restarted in the middle: the runs complete through the retry policy, nothing lost, no point twice', async (t) => {
-    await Promise.all([sixteen, served])
     const home = tempDir(t, 'charmory-team-home-')
     const writers = writersOver(t, 'team-restart', 8, [a.url, b.url], { ARMORY_HOME: home, ...quickRetries }, true)
     // every writer is half-way through its run when the database stops; it stays down until a
     // writer has had a request refused and is retrying it
     await Promise.all(writers.map((w) => w.seen(/^half$/)))
+    await Promise.all([sixteen, served])
     team.postgres.stop()
     try {
       for (const w of writers) w.goOn()
