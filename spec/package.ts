@@ -6,8 +6,10 @@
 // program is run. Nothing is fetched: the tarball is unpacked into the project's
 // node_modules, and its dependencies are linked from what `npm ci` installed here (tests reach
 // nothing beyond loopback, and a fresh machine's npm cache holds no registry metadata).
+// The projects are checked side by side (their compilers are separate processes), once the
+// one tarball they share is packed.
 import t, { type Test } from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -21,17 +23,16 @@ delete env['NODE_V8_COVERAGE']
 delete env['NODE_OPTIONS']
 // tap's process tracker would otherwise measure the children against lib/'s line numbers
 env['_TAPJS_PROCESSINFO_COVERAGE_'] = '0'
-const sh = (cmd: string, args: Array<string>, cwd: string): string => {
-  try {
-    return execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  } catch (e) {
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string }
-    throw new Error(`${[cmd, ...args].join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`)
-  }
-}
-const tsc = (app: string, project = 'tsconfig.json'): string =>
+const sh = (cmd: string, args: Array<string>, cwd: string): Promise<string> =>
+  new Promise((ok, fail) => {
+    const child = execFile(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) =>
+      error === null ? ok(stdout) : fail(new Error(`${[cmd, ...args].join(' ')} failed in ${cwd}:\n${stdout}${stderr}`))
+    )
+    child.stdin?.end()
+  })
+const tsc = (app: string, project = 'tsconfig.json'): Promise<string> =>
   sh(process.execPath, [join(modules, 'typescript/bin/tsc'), '-p', project], app)
-const node = (app: string, ...args: Array<string>): string => sh(process.execPath, args, app)
+const node = (app: string, ...args: Array<string>): Promise<string> => sh(process.execPath, args, app)
 
 interface Manifest {
   readonly dependencies?: Record<string, string>
@@ -85,18 +86,17 @@ const linkFromLockedInstall = (
 
 /** Packs this project once; the tarball's path and the files it holds. */
 const pack = (() => {
-  let packed: { tarball: string; files: Array<string> } | undefined
-  return () => {
-    if (packed !== undefined) return packed
-    const out = mkdtempSync(join(tmpdir(), 'charmory-pack-'))
-    const [listing] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', out], root)) as Array<{
-      filename: string
-      files: Array<{ path: string }>
-    }>
-    if (listing === undefined) throw new Error('npm pack listed nothing')
-    packed = { tarball: join(out, readdirSync(out)[0] ?? ''), files: listing.files.map((f) => f.path) }
-    return packed
-  }
+  let packed: Promise<{ tarball: string; files: Array<string> }> | undefined
+  return () =>
+    (packed ??= (async () => {
+      const out = mkdtempSync(join(tmpdir(), 'charmory-pack-'))
+      const [listing] = JSON.parse(await sh('npm', ['pack', '--json', '--pack-destination', out], root)) as Array<{
+        filename: string
+        files: Array<{ path: string }>
+      }>
+      if (listing === undefined) throw new Error('npm pack listed nothing')
+      return { tarball: join(out, readdirSync(out)[0] ?? ''), files: listing.files.map((f) => f.path) }
+    })())
 })()
 
 const apps: Array<string> = []
@@ -108,13 +108,13 @@ t.teardown(() => {
  * A fresh project with the packed charmory-track, its dependencies and peer dependencies,
  * plus `extra` packages; `versions` picks other installs of some of them.
  */
-const freshProject = (packageJson: object, extra: ReadonlyArray<string>, versions: Record<string, string> = {}): string => {
+const freshProject = async (packageJson: object, extra: ReadonlyArray<string>, versions: Record<string, string> = {}): Promise<string> => {
   const app = mkdtempSync(join(tmpdir(), 'charmory-app-'))
   apps.push(app)
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, ...packageJson }))
   const installed = join(app, 'node_modules', 'charmory-track')
   mkdirSync(installed, { recursive: true })
-  sh('tar', ['-xzf', pack().tarball, '-C', installed, '--strip-components=1'], app)
+  await sh('tar', ['-xzf', (await pack()).tarball, '-C', installed, '--strip-components=1'], app)
   const deps = Object.keys({ ...manifest(installed).dependencies, ...manifest(installed).peerDependencies })
   linkFromLockedInstall(app, deps, modules, versions)
   linkFromLockedInstall(app, extra, modules, versions)
@@ -156,8 +156,10 @@ const strictOptions = {
   outDir: 'out'
 }
 
+t.jobs = 5
+
 t.test('the tarball holds both builds, the command and the docs, and no specs', async (t) => {
-  const { files } = pack()
+  const { files } = await pack()
   for (const f of [
     'dist/index.js',
     'dist/index.d.ts',
@@ -179,7 +181,7 @@ t.test('the tarball holds both builds, the command and the docs, and no specs', 
 
 t.test('a fresh ES module project imports it; its types check with nodenext and node16', async (t) => {
   // a Node project of TypeScript has @types/node, as this one does
-  const app = freshProject({ type: 'module' }, ['@types/node'])
+  const app = await freshProject({ type: 'module' }, ['@types/node'])
   writeFileSync(
     join(app, 'main.ts'),
     [...imports, ...program, 'const result = await run(program, { sink })', '{', ...report, '}', ''].join('\n')
@@ -189,14 +191,14 @@ t.test('a fresh ES module project imports it; its types check with nodenext and 
       compilerOptions: { ...strictOptions, module: mode, moduleResolution: mode, types: ['node'] },
       files: ['main.ts']
     })
-    tsc(app, `tsconfig.${mode}.json`)
+    await tsc(app, `tsconfig.${mode}.json`)
     t.pass(`types check with module ${mode}`)
   }
-  checkPrinted(t, node(app, 'out/main.js'))
+  checkPrinted(t, await node(app, 'out/main.js'))
 })
 
 t.test('a fresh CommonJS project requires it, and TypeScript compiled to CommonJS type-checks and runs', async (t) => {
-  const app = freshProject({}, ['@types/node'])
+  const app = await freshProject({}, ['@types/node'])
   // plain JavaScript
   writeFileSync(
     join(app, 'plain.cjs'),
@@ -209,12 +211,12 @@ t.test('a fresh CommonJS project requires it, and TypeScript compiled to CommonJ
       ''
     ].join('\n')
   )
-  t.match(JSON.parse(node(app, 'plain.cjs')), { tag: 'Right', params: { batch: '4' } }, 'require() runs a program')
+  t.match(JSON.parse(await node(app, 'plain.cjs')), { tag: 'Right', params: { batch: '4' } }, 'require() runs a program')
 
   // the same names, whichever way it is loaded
-  const names = (how: string): Array<string> =>
+  const names = async (how: string): Promise<Array<string>> =>
     JSON.parse(
-      node(
+      await node(
         app,
         '--input-type=module',
         '-e',
@@ -223,8 +225,8 @@ t.test('a fresh CommonJS project requires it, and TypeScript compiled to CommonJ
          console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort()))`
       )
     ) as Array<string>
-  const required = names("createRequire(process.cwd() + '/')('charmory-track')")
-  t.strictSame(required, names("await import('charmory-track')"), 'require and import give the same names')
+  const required = await names("createRequire(process.cwd() + '/')('charmory-track')")
+  t.strictSame(required, await names("await import('charmory-track')"), 'require and import give the same names')
   t.ok(required.length > 20, 'and there are many')
 
   // TypeScript, compiled to CommonJS (package.json has no "type"), reads the CommonJS types
@@ -237,15 +239,15 @@ t.test('a fresh CommonJS project requires it, and TypeScript compiled to CommonJ
       compilerOptions: { ...strictOptions, module: mode, moduleResolution: mode, types: ['node'] },
       files: ['main.ts']
     })
-    tsc(app, `tsconfig.${mode}.json`)
+    await tsc(app, `tsconfig.${mode}.json`)
     t.pass(`types check with module ${mode}`)
   }
   t.match(readFileSync(join(app, 'out/main.js'), 'utf8'), /require\("charmory-track"\)/, 'compiled to require()')
-  checkPrinted(t, node(app, 'out/main.js'))
+  checkPrinted(t, await node(app, 'out/main.js'))
 })
 
 t.test('a bundler-resolution project without @types/node type-checks, and bundles for a browser', async (t) => {
-  const app = freshProject({ type: 'module' }, [])
+  const app = await freshProject({ type: 'module' }, [])
   writeFileSync(
     join(app, 'main.ts'),
     [
@@ -262,12 +264,12 @@ t.test('a bundler-resolution project without @types/node type-checks, and bundle
   )
   const bundler = { ...strictOptions, module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], types: [], noEmit: true }
   writeJson(join(app, 'tsconfig.json'), { compilerOptions: bundler, files: ['main.ts'] })
-  tsc(app)
+  await tsc(app)
   t.pass('the default types check without @types/node')
   if (!browserEntryFor(t)) return
   // what a browser app's tsconfig says to see the browser entry's types
   writeJson(join(app, 'tsconfig.browser.json'), { compilerOptions: { ...bundler, customConditions: ['browser'] }, files: ['main.ts'] })
-  tsc(app, 'tsconfig.browser.json')
+  await tsc(app, 'tsconfig.browser.json')
   t.pass('the browser entry\'s types check without @types/node')
 
   const built = await esbuild.build({
@@ -300,7 +302,7 @@ t.test('the oldest fp-ts and io-ts in the peer ranges type-check and run', async
     ['2.16.0', '2.2.20'],
     'the oldest versions are installed beside the newest'
   )
-  const app = freshProject({ type: 'module' }, ['@types/node'], oldest)
+  const app = await freshProject({ type: 'module' }, ['@types/node'], oldest)
   writeFileSync(
     join(app, 'main.ts'),
     [...imports, ...program, 'const result = await run(program, { sink })', '{', ...report, '}', ''].join('\n')
@@ -309,8 +311,8 @@ t.test('the oldest fp-ts and io-ts in the peer ranges type-check and run', async
     compilerOptions: { ...strictOptions, module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'] },
     files: ['main.ts']
   })
-  tsc(app)
-  checkPrinted(t, node(app, 'out/main.js'))
-  const version = node(app, '--input-type=module', '-e', "import { createRequire } from 'node:module'; console.log(createRequire(process.cwd() + '/')('fp-ts/package.json').version)")
+  await tsc(app)
+  checkPrinted(t, await node(app, 'out/main.js'))
+  const version = await node(app, '--input-type=module', '-e', "import { createRequire } from 'node:module'; console.log(createRequire(process.cwd() + '/')('fp-ts/package.json').version)")
   t.equal(version.trim(), '2.16.0', 'on fp-ts 2.16.0')
 })

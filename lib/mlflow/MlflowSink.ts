@@ -23,7 +23,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { configError, paramConflict, type TrackError } from '../Errors.js'
+import { configError, notFound, paramConflict, type TrackError } from '../Errors.js'
 import type { Clock, Fetch, Platform, Timers, Transport } from '../platform/Platform.js'
 import type { Entry, Metric } from '../Records.js'
 import type { RunQuery } from '../RunQuery.js'
@@ -251,6 +251,8 @@ export const serverSink = (
     reopenRun: (runId) =>
       pipe(
         Api.getRun(http, runId),
+        // a run the server does not know is a NotFound, as on every sink
+        TE.mapLeft((e) => (e._tag === 'HttpError' && e.errorCode === 'RESOURCE_DOES_NOT_EXIST' ? notFound('run', runId) : e)),
         TE.map((run) =>
           runWriter(
             http,

@@ -2,12 +2,13 @@
 // a server dying in the middle of a run. Both runs end whole in the local store, and whole on
 // the server after a sync.
 import t, { type Test } from 'tap'
+import { randomUUID } from 'node:crypto'
 import * as O from 'fp-ts/lib/Option.js'
 import { LocalStore, evaluate, mlflowSink, run, sinkFromEnv, syncStore } from 'charmory-track'
 import { captureLogger, fixedSource } from '../support/behaviour.js'
 import { right, tempDir } from '../support/local-store.js'
 import { readRun, type RunView } from '../support/mlflow-read.js'
-import { freePort, mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from '../support/mlflow-server.js'
+import { freePort, mlflowExecutable, removeServerDir, serverFor, startMlflowServer, type MlflowServer } from '../support/mlflow-server.js'
 import { built } from '../support/sinks.js'
 
 const available = (t: { fail: (m: string) => void; comment: (m: string) => void }): boolean => {
@@ -69,7 +70,7 @@ t.test('server down at run start: the run ends whole in the local store, and on 
   const { env, warnings, store } = fallbackEnv(port, home)
   const done = right(
     await run(
-      evaluate({ experiment: 'offline', runName: 'down at start' }, async (r) => {
+      evaluate({ experiment: `offline ${randomUUID().slice(0, 8)}`, runName: 'down at start' }, async (r) => {
         for (let step = 0; step < 100; step++) await r.logMetric('loss', 1 / (step + 1), { step, timestamp: 1_000 + step })
         await r.logArtifact({ path: 'notes.txt', text: 'written offline' })
         return { accuracy: 0.5 }
@@ -83,8 +84,9 @@ t.test('server down at run start: the run ends whole in the local store, and on 
   t.equal(stored.synced, false)
   t.equal(stored.metricHistories['loss']?.length, 100)
 
-  const server = await startMlflowServer({ port })
-  stopLater(t, server)
+  // a server that is up by now: the tap run's shared one (this run has an experiment of its own there)
+  const server = await serverFor(t)
+  if (server === undefined) return
   const target = await built(mlflowSink(server.url), { logger: captureLogger().logger })
   t.teardown(() => target.close())
   const report = right(await syncStore(store, target)())

@@ -145,7 +145,7 @@ t.test('a sync interrupted by the server dying resumes after a restart: exact da
       if (killing === undefined && p.bytesDone > p.bytes / 2) killing = first.stop()
     }
   })()
-  dying.close()
+  await dying.close()
   await killing
   t.ok(killing !== undefined, 'the server was stopped midway')
   t.match(interrupted, { _tag: 'Left', left: { _tag: 'NetworkError' } }, 'the sync stops when the server is gone')

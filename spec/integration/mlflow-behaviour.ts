@@ -25,7 +25,7 @@ await behaviourSuite(t, 'MLflow sink', async () => {
       return { status, startTime, endTime, params, metrics, tags, artifacts }
     },
     close: async () => {
-      sink.close()
+      await sink.close()
       rmSync(journal, { recursive: true, force: true })
     }
   }

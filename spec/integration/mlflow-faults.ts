@@ -41,7 +41,7 @@ const streamRun = async (url: string, experiment: string, points: number, logger
       { sink, clock: { now: () => T0 }, logger: quiet }
     )
   } finally {
-    sink.close()
+    await sink.close()
   }
 }
 

@@ -234,9 +234,11 @@ t.test('a param cannot change within a run: a typed ParamConflict naming both va
   t.match(conflict, { _tag: 'Left', left: { _tag: 'ParamConflict', key: 'k', recorded: 'one', attempted: 'two' } })
 })
 
-t.test('server refusals are typed errors carrying error_code', async (t) => {
-  const missing = await sink.reopenRun('0'.repeat(32))()
-  t.match(missing, { _tag: 'Left', left: { _tag: 'HttpError', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' } })
+t.test('server refusals are typed errors carrying error_code; a run the server does not know is a NotFound', async (t) => {
+  const nowhere = await sink.openRun({ experimentId: '987654321', runName: 'r', startTime: T0, tags: [] })()
+  t.match(nowhere, { _tag: 'Left', left: { _tag: 'HttpError', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' } })
+  const missing = '0'.repeat(32)
+  t.match(await sink.reopenRun(missing)(), { _tag: 'Left', left: { _tag: 'NotFound', what: 'run', id: missing } })
 })
 
 t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) => {
@@ -274,7 +276,7 @@ t.test('TLS: a CA bundle, skipping checks, and a client certificate', async (t) 
     try {
       return await s.experiment('tls')()
     } finally {
-      s.close()
+      await s.close()
     }
   }
   t.match(await tryWith(open.url, {}), { left: { _tag: 'NetworkError' } }, 'an unknown CA is refused')

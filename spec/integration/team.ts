@@ -52,7 +52,12 @@ const writersOver = (
 if (team !== undefined) {
   const [a, b] = team.replicas as [(typeof team.replicas)[0], (typeof team.replicas)[0]]
 
-  t.test('16 writer processes over two replicas on one PostgreSQL: every run FINISHED with exactly its data', async (t) => {
+  // The two cases that break nothing share the team side by side; the restart's writers write
+  // their first halves beside them, and the database stops once they are done; the replica's
+  // death (the team is then one replica short) comes last.
+  t.jobs = 3
+
+  const sixteen = t.test('16 writer processes over two replicas on one PostgreSQL: every run FINISHED with exactly its data', async (t) => {
     const home = tempDir(t, 'charmory-team-home-')
     const writers = writersOver(t, 'team-16', 16, [a.url, b.url], { ARMORY_HOME: home, ...quickRetries })
     const results = await Promise.all(writers.map((w) => w.done))
@@ -63,27 +68,7 @@ if (team !== undefined) {
     checkRuns(t, await readRuns(team.python, a.url, 'team-16'), runIds)
   })
 
-  t.test('PostgreSQL restarted in the middle: the runs complete through the retry policy, nothing lost, no point twice', async (t) => {
-    const home = tempDir(t, 'charmory-team-home-')
-    const writers = writersOver(t, 'team-restart', 8, [a.url, b.url], { ARMORY_HOME: home, ...quickRetries }, true)
-    // every writer is half-way through its run when the database stops; it stays down until a
-    // writer has had a request refused and is retrying it
-    await Promise.all(writers.map((w) => w.seen(/^half$/)))
-    team.postgres.stop()
-    try {
-      for (const w of writers) w.goOn()
-      await firstSeen(writers, /^warn .*retry/)
-    } finally {
-      team.postgres.start()
-    }
-    const results = await Promise.all(writers.map((w) => w.done))
-    t.strictSame(results.map((r) => r.left), results.map(() => undefined), 'every evaluation succeeded')
-    const retried = writers.filter((w) => w.lines().some((l) => /^warn .*retry/.test(l)))
-    t.ok(retried.length > 0, `${retried.length} writers retried a refused request`)
-    checkRuns(t, await readRuns(team.python, b.url, 'team-restart'), results.map((r) => r.runId as string))
-  })
-
-  t.test('charmory-track server --backend-store-uri postgresql+psycopg2://...: one more replica, the local runs synced into the database', async (t) => {
+  const served = t.test('charmory-track server --backend-store-uri postgresql+psycopg2://...: one more replica, the local runs synced into the database', async (t) => {
     const home = tempDir(t, 'charmory-team-home-')
     const local = right(
       await run(evaluate({ experiment: 'team-served', runName: 'from a laptop', resultsArtifact: false }, async () => ({ accuracy: 0.5 })), {
@@ -120,7 +105,29 @@ if (team !== undefined) {
     t.match(stdout, /mlflow server stopped\n$/)
   })
 
+  const restarted = t.test('PostgreSQL restarted in the middle: the runs complete through the retry policy, nothing lost, no point twice', async (t) => {
+    const home = tempDir(t, 'charmory-team-home-')
+    const writers = writersOver(t, 'team-restart', 8, [a.url, b.url], { ARMORY_HOME: home, ...quickRetries }, true)
+    // every writer is half-way through its run when the database stops; it stays down until a
+    // writer has had a request refused and is retrying it
+    await Promise.all(writers.map((w) => w.seen(/^half$/)))
+    await Promise.all([sixteen, served])
+    team.postgres.stop()
+    try {
+      for (const w of writers) w.goOn()
+      await firstSeen(writers, /^warn .*retry/)
+    } finally {
+      team.postgres.start()
+    }
+    const results = await Promise.all(writers.map((w) => w.done))
+    t.strictSame(results.map((r) => r.left), results.map(() => undefined), 'every evaluation succeeded')
+    const retried = writers.filter((w) => w.lines().some((l) => /^warn .*retry/.test(l)))
+    t.ok(retried.length > 0, `${retried.length} writers retried a refused request`)
+    checkRuns(t, await readRuns(team.python, b.url, 'team-restart'), results.map((r) => r.runId as string))
+  })
+
   t.test('a replica killed in the middle, with the offline fallback: its runs go on locally, and sync completes them', async (t) => {
+    await restarted
     const home = tempDir(t, 'charmory-team-home-')
     const env = {
       ARMORY_HOME: home,

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { LocalStore, Sink, memorySink, syncStore } from 'charmory-track'
 import { runsCommand } from '../../lib/cli/runs.js'
 import { openStore } from '../support/local-store.js'
-import * as L from '../../lib/local/Store.js'
+
 import * as Codecs from '../../lib/local/Codecs.js'
 import * as Files from '../../lib/local/Files.js'
 import * as Layout from '../../lib/local/Layout.js'

@@ -39,8 +39,12 @@ t.test('the transport is the global fetch; certificate files are a ConfigError',
 t.test('no signals, no variables, no home, no local store, no system metrics', async (t) => {
   const off = browserPlatform.interrupts.onInterrupt(() => t.fail('no signal in a browser'))
   off()
-  browserPlatform.interrupts.exit(1)
-  t.pass('exit does nothing')
+  const exits: Array<number | undefined> = []
+  t.capture(process, 'exit', ((code?: number) => void exits.push(code)) as never)
+  const exitCode = process.exitCode
+  t.equal(browserPlatform.interrupts.exit(1), undefined)
+  t.strictSame(exits, [], 'exit ends nothing: a page has no process to end')
+  t.equal(process.exitCode, exitCode, 'nor does it set an exit code')
   t.strictSame(browserPlatform.vars, {})
   t.equal(browserPlatform.home, undefined)
   t.equal(browserPlatform.systemSampler, undefined)

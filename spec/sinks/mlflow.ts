@@ -65,6 +65,7 @@ t.test('the journal: on by default where the platform has a local store, off by 
   }
   const noStore = await built(mlflowSink('http://mlflow.test', { fetch: answers.fetch }))
   t.notOk(journaled(noStore), 'no journal on a platform without a local store')
+  await noStore.close()
   const blocked = join(dir, 'blocked')
   writeFileSync(blocked, 'a file where the store would go')
   let closed = false
@@ -110,7 +111,7 @@ t.test('a creation race resolves to the experiment that won; the id is then cach
     'POST mlflow/experiments/create',
     'GET mlflow/experiments/get-by-name'
   ])
-  sink.close()
+  await sink.close()
 })
 
 t.test('other refusals while finding or creating an experiment are passed on', async (t) => {
@@ -153,6 +154,20 @@ t.test('a reopened run knows its params: a changed value is a ParamConflict befo
   // a run that has no data yet reads as having no params
   const bare = scriptedTransport(() => ({ status: 200, body: { run: { info: info('mlflow-artifacts:/3/r1/artifacts'), data: {} } } }))
   t.ok(E.isRight(await (await built(mlflowSink('http://mlflow.test', { fetch: bare.fetch }))).reopenRun('r1')()))
+})
+
+t.test('reopening a run the server does not know is a NotFound; other refusals are passed on', async (t) => {
+  const { fetch } = scriptedTransport((_m, path, _b, query) =>
+    path !== 'mlflow/runs/get'
+      ? undefined
+      : query.get('run_id') === 'gone'
+        ? { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Run with id=gone not found" } }
+        : { status: 403, body: { error_code: 'PERMISSION_DENIED', message: 'not yours' } }
+  )
+  const sink = await built(mlflowSink('http://mlflow.test', { fetch }), { logger: quiet })
+  t.strictSame(await sink.reopenRun('gone')(), E.left(Errors.notFound('run', 'gone')))
+  t.match(await sink.reopenRun('theirs')(), E.left({ _tag: 'HttpError', status: 403, errorCode: 'PERMISSION_DENIED' }))
+  await sink.close()
 })
 
 t.test('an over-long value is compared as MLflow stores it (truncated)', async (t) => {

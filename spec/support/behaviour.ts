@@ -695,16 +695,17 @@ export const behaviourSuite = (
       t.equal(view.tags['reviewed'], 'true')
     })
 
-    t.test('reopening a run that does not exist fails', async (t) => {
+    t.test('reopening a run that does not exist is a NotFound naming it, and the task never runs', async (t) => {
       const { env } = await setup(t)
+      const missing = '0123456789abcdef0123456789abcdef'
       let ran = false
       const result = await run(
-        reopen('0123456789abcdef0123456789abcdef', async () => {
+        reopen(missing, async () => {
           ran = true
         }),
         env
       )
-      t.ok(E.isLeft(result))
+      t.match(result, E.left({ _tag: 'NotFound', what: 'run', id: missing }))
       t.notOk(ran)
     })
 

@@ -4,12 +4,13 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { Errors, localSink, type RunRecord } from 'charmory-track'
+import { Errors, LocalStore, localSink, type RunRecord } from 'charmory-track'
 import * as Codecs from '../../lib/local/Codecs.js'
 import * as Layout from '../../lib/local/Layout.js'
 import * as LocalSink from '../../lib/local/LocalSink.js'
 import { nodePlatform } from '../../lib/runtime/node.js'
 import * as Scope from '../../lib/Scope.js'
+import type { RunView } from './behaviour.js'
 
 type JournalRecord = Codecs.JournalRecord
 
@@ -89,6 +90,27 @@ export const runTs = (
     child.once('close', (code, signal) => ok({ code, signal, stdout, stderr }))
     child.stdin.end(input ?? '')
   })
+
+/** A run of the store as the shared suite reads runs: artifacts with their bytes, histories sorted. */
+export const viewOf = async (dir: string, stored: LocalStore.StoredRun): Promise<RunView> => {
+  const artifacts: Record<string, Uint8Array> = {}
+  for (const a of stored.artifacts) artifacts[a.path] = right(await LocalStore.readArtifact(dir, stored.runId, a.path)())
+  const metrics = Object.fromEntries(
+    Object.entries(stored.metricHistories).map(([k, points]) => [
+      k,
+      [...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)
+    ])
+  )
+  return {
+    status: stored.status,
+    startTime: stored.startTime,
+    endTime: stored.endTime,
+    params: { ...stored.paramValues },
+    metrics,
+    tags: { ...stored.tags },
+    artifacts
+  }
+}
 
 /** A memory-sink run in the shape the local store's reader gives (ids left out). */
 export const asStored = (r: RunRecord) => ({

@@ -7,11 +7,11 @@
 // and gunicorn fork workers) when the spec ends, also when it fails, the process exits or
 // is killed (a watchdog, spec/support/watchdog.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { sharedServer } from './shared-mlflow.js'
+import { sharedServer, storeTemplate } from './shared-mlflow.js'
 import { watchdog } from './watchdog.js'
 
 export interface BasicAuth {
@@ -103,6 +103,11 @@ export const startMlflowServer = async (options: ServerOptions = {}): Promise<Ml
   const mlflow = mlflowExecutable()
   if (mlflow === undefined) throw new Error('MLflow is not available: install Python 3 and run scripts/mlflow-venv.sh')
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'charmory-mlflow-'))
+  // a new SQLite store starts as a copy of the tap run's migrated one, when there is a run
+  const template = storeTemplate()
+  if (options.backendStoreUri === undefined && template !== undefined && !existsSync(join(dir, 'mlflow.db'))) {
+    copyFileSync(template, join(dir, 'mlflow.db'))
+  }
   const port = options.port ?? (await freePort())
   // The job runner serves GenAI jobs, not tracking: leaving it off saves seven processes.
   const env: NodeJS.ProcessEnv = { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' }

@@ -3,7 +3,8 @@
 // stop asked for while the server is still starting (a short tap run that never needed it)
 // waits for the start, then stops it: the server is its own process group and would outlive
 // a supervisor that died first.
-import { alive, publish } from './shared-mlflow.js'
+import { join } from 'node:path'
+import { alive, keepTemplate, publish } from './shared-mlflow.js'
 import { mlflowExecutable, removeServerDir, startMlflowServer, type MlflowServer } from './mlflow-server.js'
 
 const owner = Number(process.argv[3])
@@ -33,4 +34,8 @@ server = await startMlflowServer().catch((e: unknown) => {
   return process.exit(0)
 })
 if (stopping) await stop()
-else publish({ server: { url: server.url, port: server.port, dir: server.dir } })
+else {
+  // no client knows the server yet: its store is as migrated, with nothing in it
+  keepTemplate(join(server.dir, 'mlflow.db'))
+  publish({ server: { url: server.url, port: server.port, dir: server.dir } })
+}
