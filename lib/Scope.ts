@@ -166,7 +166,7 @@ export const fromBuild =
  * @since 0.3.0
  */
 export const scoped =
-  <A>(f: (scope: Scope) => TE.TaskEither<TrackError, A>, onLost: (e: TrackError) => void = () => undefined): TE.TaskEither<TrackError, A> =>
+  <A>(f: (scope: Scope) => TE.TaskEither<TrackError, A>, onLost: (e: TrackError) => void): TE.TaskEither<TrackError, A> =>
   async () => {
     const scope = make()
     let result: E.Either<TrackError, A>

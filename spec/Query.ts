@@ -1,6 +1,7 @@
 import t from 'tap'
 import { experimentLookup, foundRun } from '../lib/internal/query.js'
 import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { Errors, evaluate, memorySink, Query, run, Track } from 'charmory-track'
 import { failing } from './support/sinks.js'
@@ -190,4 +191,26 @@ t.test('bestRun decodes its options', async (t) => {
   ]
   for (const [options, key] of cases) t.match(await run(Query.bestRun(js(options)), { sink }), E.left({ _tag: 'InvalidValue', key }), key)
   t.match(await run(Query.bestRun({ experiment: 'best', metric: 'accuracy' }), { sink }), E.right({ metrics: { accuracy: 0.5 } }))
+})
+
+t.test('queryOver, for a sink of your own: identical points of a history are one point, as the server keeps them', async (t) => {
+  const point = { value: 0.5, step: 1, timestamp: 10 }
+  const held: Query.HeldRun = {
+    runId: 'r1',
+    experimentId: '1',
+    runName: 'mine',
+    status: 'FINISHED',
+    startTime: 0,
+    endTime: 20,
+    params: {},
+    tags: {},
+    metrics: { loss: [point, { ...point }, { value: 0.25, step: 2, timestamp: 11 }] }
+  }
+  const query = Query.queryOver({
+    experiments: () => TE.right([{ experimentId: '1', name: 'own' }]),
+    runs: () => TE.right([held]),
+    run: () => TE.right(held)
+  })
+  const history = await query.getMetricHistory('r1', 'loss')()
+  t.strictSame(E.map((h: Query.HistoryPage) => h.metrics.map((m) => m.value))(history), E.right([0.5, 0.25]))
 })

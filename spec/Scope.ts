@@ -111,6 +111,6 @@ t.test('scoped: the use wins over a failed release; a failed release fails a goo
   t.same(lost, ['FileError', 'FileError'])
   const threw = await Scope.scoped(() => {
     throw new Error('boom')
-  })()
+  }, onLost)()
   t.ok(E.isLeft(threw) && threw.left._tag === 'TaskFailed')
 })

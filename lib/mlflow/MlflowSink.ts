@@ -197,7 +197,7 @@ const runWriter = (
  */
 export const serverSink = (
   cfg: MlflowConfig,
-  transport: Transport,
+  transport: Pick<Transport, 'fetch'>,
   platform: Pick<Platform, 'logger' | 'timers' | 'clock' | 'random'>,
   queue: Partial<QueueOptions> = {}
 ): MlflowSink => {
@@ -289,7 +289,7 @@ export const mlflowSink = (config: MlflowConfig | string, options: MlflowSinkOpt
       TE.bind('transport', ({ cfg }) =>
         options.fetch === undefined
           ? Scope.acquireRelease(context.scope, context.transport(tlsTarget(cfg)), (t) => t.close())
-          : TE.right({ fetch: options.fetch, close: () => undefined })
+          : TE.right({ fetch: options.fetch })
       ),
       TE.flatMap(({ cfg, transport }) => {
         const remote = serverSink(cfg, transport, context, options.queue)

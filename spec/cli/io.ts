@@ -1,7 +1,9 @@
 import t from 'tap'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { localStoreOf, loggerOf, nodeIo } from '../../lib/cli/io.js'
+import * as E from 'fp-ts/lib/Either.js'
+import { Agent } from 'node:http'
+import { localStoreOf, loggerOf, nodeIo, withServer } from '../../lib/cli/io.js'
 import { testIo } from '../support/local-cli.js'
 
 t.test('nodeIo is the real process; onStop listens to SIGINT and SIGTERM until told to stop', async (t) => {
@@ -47,4 +49,14 @@ t.test('warnings go to standard error', async (t) => {
   loggerOf(io).warn('careful')
   loggerOf(io).info('fyi')
   t.equal(io.err(), 'charmory-track: warning: careful\ncharmory-track: fyi\n')
+})
+
+t.test('withServer releases the connection whatever the command did, and warns of a release that failed', async (t) => {
+  const io = testIo(t)
+  t.capture(Agent.prototype, 'destroy', () => {
+    throw new Error('the socket is gone')
+  })
+  const code = await withServer(io, 'http://127.0.0.1:9', {}, async (server) => (E.isRight(server) ? 7 : 1))
+  t.equal(code, 7, "the command's own exit code")
+  t.match(io.err(), /^charmory-track: warning: releasing the connection: task failed: the socket is gone\n$/)
 })

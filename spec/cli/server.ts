@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { join } from 'node:path'
-import { evaluate, localSink, run } from 'charmory-track'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { Errors, evaluate, localSink, nodePlatform, run } from 'charmory-track'
 import { killGroup, serve, serverCommand, serverPlan, usage } from '../../lib/cli/server.js'
 import { fakeMlflowDir, testIo } from '../support/local-cli.js'
 import { tempDir } from '../support/local-store.js'
@@ -159,6 +160,16 @@ t.test('a server that does not become healthy in time is stopped, with an error'
   const { io, port, address } = await fakeIo(t, 'hang')
   t.equal(await serve(['--port', String(port)], io, { ...fast, startMs: 300 }), 1)
   t.equal(io.err(), `charmory-track server: mlflow server did not answer ${address}/health within 300 ms\n`)
+})
+
+t.test('a transport that cannot be had for the health checks: the error, and no server started', async (t) => {
+  const io = testIo(t)
+  let spawned = false
+  t.capture(nodePlatform, 'transport', () => TE.left(Errors.configError('tls.caCertPath', 'cannot be read')))
+  const quiet = { ...io, spawn: ((...args: Parameters<typeof io.spawn>) => ((spawned = true), io.spawn(...args))) as typeof io.spawn }
+  t.equal(await serve(['--port', String(await freePort())], quiet, fast), 1)
+  t.equal(io.err(), 'charmory-track server: tls.caCertPath: cannot be read\n')
+  t.notOk(spawned)
 })
 
 t.test('a server that exits before it is ready: its output and code', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { appendFileSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LocalStore, evaluate, localSink, run } from 'charmory-track'
 import * as Layout from '../../lib/local/Layout.js'
@@ -52,6 +52,16 @@ t.test('nothing listening: the command gives up after two retries of the refused
   const retries = io.err().match(/warning: .* retry \d+ after/g) ?? []
   t.equal(retries.length, 2, io.err())
   t.match(io.err(), /ECONNREFUSED.*\(is it running\? `charmory-track server` starts one\)\n$/)
+})
+
+t.test('a store that cannot be read: the error, without the hint of a server that is not running', async (t) => {
+  const io = testIo(t)
+  const store = join(io.home, '.armory', 'mlruns')
+  mkdirSync(store, { recursive: true })
+  writeFileSync(join(store, 'runs'), 'a file where the runs folder goes')
+  t.equal(await syncCommand(['--to', 'http://127.0.0.1:9'], io), 1)
+  t.match(io.err(), /^charmory-track sync: .*runs: .*\n$/)
+  t.notMatch(io.err(), /is it running/)
 })
 
 t.test('a dry run counts what would be sent, to the server the environment names', async (t) => {

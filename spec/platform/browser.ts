@@ -76,6 +76,9 @@ t.test('timers fire and cancel', async (t) => {
   await new Promise((ok) => setTimeout(ok, 10))
   t.equal(ticks, 3)
   t.notOk(fired)
+  const before = Date.now()
+  await browserPlatform.timers.sleep(5)
+  t.ok(Date.now() >= before + 4, 'sleep waits')
 })
 
 t.test('run, runPromise and openSink on the browser platform', async (t) => {
